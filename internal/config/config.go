@@ -1,0 +1,179 @@
+// Package config holds the server's settings: defaults in one place, then
+// SCT_ environment variables, then command-line flags (a flag wins).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Settings configure one server process.
+type Settings struct {
+	Addr            string        // listen address
+	DataDir         string        // the embedded store lives here
+	MongoDBURI      string        // empty: embedded store
+	Database        string        // database name
+	LogLevel        string        // debug, info, warn, error
+	LogFormat       string        // text or json
+	ShutdownTimeout time.Duration // how long in-flight requests get on stop
+}
+
+// Defaults returns the settings used when nothing else is said.
+func Defaults() Settings {
+	return Settings{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./data",
+		Database:        "sct",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// setting ties one field to its flag and environment variable.
+type setting struct {
+	flag, env, usage string
+	str              *string
+	dur              *time.Duration
+	secret           bool // may also come from <env>_FILE
+}
+
+func (s *Settings) table() []setting {
+	return []setting{
+		{flag: "addr", env: "SCT_ADDR", usage: "listen address", str: &s.Addr},
+		{flag: "data", env: "SCT_DATA_DIR", usage: "data directory (the embedded store lives here)", str: &s.DataDir},
+		{flag: "mongodb-uri", env: "SCT_MONGODB_URI", usage: "MongoDB URI; empty runs the embedded store", str: &s.MongoDBURI, secret: true},
+		{flag: "database", env: "SCT_DATABASE", usage: "database name", str: &s.Database},
+		{flag: "log-level", env: "SCT_LOG_LEVEL", usage: "debug, info, warn or error", str: &s.LogLevel},
+		{flag: "log-format", env: "SCT_LOG_FORMAT", usage: "text or json", str: &s.LogFormat},
+		{flag: "shutdown-timeout", env: "SCT_SHUTDOWN_TIMEOUT", usage: "time in-flight requests get to finish on stop", dur: &s.ShutdownTimeout},
+	}
+}
+
+// Load reads settings from the environment (getenv) and then args. It returns
+// flag.ErrHelp after printing usage to out when asked for help.
+func Load(name string, args []string, getenv func(string) string, out io.Writer) (Settings, error) {
+	s := Defaults()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	for _, st := range s.table() {
+		if err := st.fromEnv(getenv); err != nil {
+			return s, err
+		}
+		usage := fmt.Sprintf("%s (env %s)", st.usage, st.env)
+		if st.dur != nil {
+			fs.DurationVar(st.dur, st.flag, *st.dur, usage)
+		} else {
+			fs.StringVar(st.str, st.flag, *st.str, usage)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return s, s.Validate()
+}
+
+func (st setting) fromEnv(getenv func(string) string) error {
+	v := getenv(st.env)
+	if st.secret {
+		if file := getenv(st.env + "_FILE"); file != "" {
+			if v != "" {
+				return fmt.Errorf("set %s or %s_FILE, not both", st.env, st.env)
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", st.env, err)
+			}
+			v = strings.TrimSpace(string(b))
+		}
+	}
+	if v == "" {
+		return nil
+	}
+	if st.dur != nil {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.env, err)
+		}
+		*st.dur = d
+		return nil
+	}
+	*st.str = v
+	return nil
+}
+
+// Validate reports every setting that cannot work.
+func (s Settings) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(s.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr %q: %w", s.Addr, err))
+	}
+	if s.MongoDBURI == "" && s.DataDir == "" {
+		errs = append(errs, errors.New("data: a data directory is needed for the embedded store"))
+	}
+	if s.MongoDBURI != "" && !strings.HasPrefix(s.MongoDBURI, "mongodb://") && !strings.HasPrefix(s.MongoDBURI, "mongodb+srv://") {
+		errs = append(errs, errors.New("mongodb-uri: must start with mongodb:// or mongodb+srv://"))
+	}
+	if s.Database == "" || strings.ContainsAny(s.Database, `/\. "$`) {
+		errs = append(errs, fmt.Errorf("database %q: must be a plain name", s.Database))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(s.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("log-level %q: want debug, info, warn or error", s.LogLevel))
+	}
+	if s.LogFormat != "text" && s.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", s.LogFormat))
+	}
+	if s.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown-timeout: must be above zero"))
+	}
+	return errors.Join(errs...)
+}
+
+// Embedded reports whether the server runs its own store.
+func (s Settings) Embedded() bool { return s.MongoDBURI == "" }
+
+// Level returns the log level.
+func (s Settings) Level() slog.Level {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(s.LogLevel))
+	return lvl
+}
+
+// LogValue is the settings with secrets redacted, for the start-up log.
+func (s Settings) LogValue() slog.Value {
+	store := "embedded"
+	if !s.Embedded() {
+		store = redactURI(s.MongoDBURI)
+	}
+	return slog.GroupValue(
+		slog.String("addr", s.Addr),
+		slog.String("data", s.DataDir),
+		slog.String("store", store),
+		slog.String("database", s.Database),
+		slog.String("log_level", s.LogLevel),
+		slog.Duration("shutdown_timeout", s.ShutdownTimeout),
+	)
+}
+
+func redactURI(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "(unparsable URI)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	return u.String()
+}

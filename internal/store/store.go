@@ -1,0 +1,184 @@
+// Package store keeps children, responses and form versions in MongoDB. It is
+// the only package that knows MongoDB: with no URI it runs an embedded
+// FerretDB (SQLite under the data directory) and talks to it through the same
+// official driver, so one code path serves both. It relies on single-document
+// atomicity and unique indexes only (FerretDB v1 has no transactions).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+	"go.mongodb.org/mongo-driver/mongo/readpref"
+	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
+)
+
+// Errors the store returns; callers test them with errors.Is.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrConflict    = errors.New("conflict")
+	ErrUnavailable = errors.New("store unavailable")
+)
+
+// Options say which store to open.
+type Options struct {
+	URI      string // empty: embedded FerretDB under DataDir
+	DataDir  string
+	Database string
+	Logger   *slog.Logger
+	// Now stamps records; time.Now when nil.
+	Now func() time.Time
+}
+
+// Store is an open store.
+type Store struct {
+	reads  *mongo.Client
+	writes *mongo.Client // the same client as reads on MongoDB
+	db     *mongo.Database
+	wdb    *mongo.Database
+	embed  *embedded
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Open connects to the store (starting the embedded one if no URI is given),
+// checks that it answers, and creates the indexes.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Store{log: o.Logger, now: o.Now}
+	uri := o.URI
+	if uri == "" {
+		e, err := startEmbedded(o.DataDir, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		s.embed, uri = e, e.uri
+	}
+	base := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		// Acknowledged means journaled on a majority: a reply the client sees
+		// survives the loss of the primary.
+		SetWriteConcern(writeconcern.Majority()).
+		SetBSONOptions(&options.BSONOptions{DefaultDocumentM: true, UseJSONStructTags: false})
+	if s.embed != nil {
+		base.SetWriteConcern(&writeconcern.WriteConcern{W: 1, Journal: boolPtr(true)})
+	}
+	var err error
+	if s.reads, err = mongo.Connect(ctx, base); err != nil {
+		s.closeEmbedded()
+		return nil, fmt.Errorf("connect to store: %w", err)
+	}
+	s.writes = s.reads
+	if s.embed != nil {
+		// SQLite has one writer: many concurrent writers spin on its lock and
+		// the tail latency explodes. One connection for writes queues them
+		// in the driver instead.
+		wopts := *base
+		wopts.SetMaxPoolSize(1)
+		if s.writes, err = mongo.Connect(ctx, &wopts); err != nil {
+			_ = s.reads.Disconnect(ctx)
+			s.closeEmbedded()
+			return nil, fmt.Errorf("connect to store: %w", err)
+		}
+	}
+	s.db = s.reads.Database(o.Database)
+	s.wdb = s.writes.Database(o.Database)
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	if err := s.ensureIndexes(ctx); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("create indexes: %w", err)
+	}
+	return s, nil
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// Embedded reports whether this store runs in-process.
+func (s *Store) Embedded() bool { return s.embed != nil }
+
+// Ping checks that the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.reads.Ping(ctx, readpref.Primary()); err != nil {
+		return classify(fmt.Errorf("ping store: %w", err))
+	}
+	return nil
+}
+
+// Close disconnects and stops the embedded store, in reverse order of start.
+func (s *Store) Close(ctx context.Context) error {
+	var errs []error
+	if s.writes != nil && s.writes != s.reads {
+		errs = append(errs, s.writes.Disconnect(ctx))
+	}
+	if s.reads != nil {
+		errs = append(errs, s.reads.Disconnect(ctx))
+	}
+	s.closeEmbedded()
+	return errors.Join(errs...)
+}
+
+func (s *Store) closeEmbedded() {
+	if s.embed != nil {
+		s.embed.stop()
+	}
+}
+
+func (s *Store) ensureIndexes(ctx context.Context) error {
+	specs := map[string][]mongo.IndexModel{
+		collResponses: {
+			{Keys: bson.D{{Key: "slot", Value: 1}}, Options: options.Index().SetUnique(true).SetName("slot_unique")},
+			{Keys: bson.D{{Key: "child_id", Value: 1}, {Key: "site", Value: 1}}, Options: options.Index().SetName("child_site")},
+			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "status", Value: 1}, {Key: "timepoint", Value: 1}, {Key: "completed_on", Value: 1}}, Options: options.Index().SetName("summary_scan")},
+		},
+		collRevisions: {
+			{Keys: bson.D{{Key: "response_id", Value: 1}, {Key: "revision", Value: 1}}, Options: options.Index().SetName("response_revision")},
+		},
+		collChildren: {
+			{Keys: bson.D{{Key: "site", Value: 1}}, Options: options.Index().SetName("site")},
+		},
+	}
+	for coll, models := range specs {
+		if _, err := s.wdb.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
+			return classify(fmt.Errorf("%s: %w", coll, err))
+		}
+	}
+	return nil
+}
+
+// Collection names.
+const (
+	collChildren     = "children"
+	collResponses    = "responses"
+	collRevisions    = "response_revisions"
+	collFormVersions = "form_versions"
+)
+
+// classify marks errors that mean the store cannot be reached, so callers can
+// answer "try again later" rather than fail.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var sel topology.ServerSelectionError
+	if errors.As(err, &sel) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
