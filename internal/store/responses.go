@@ -91,10 +91,12 @@ func (d responseDoc) response() Response {
 	return r
 }
 
+// revisionDoc is one submitted revision in the history.
 type revisionDoc struct {
-	ID          string `bson:"_id"` // <response id>#<revision>
-	ResponseID  string `bson:"response_id"`
-	responseDoc `bson:",inline"`
+	ID         string      `bson:"_id"` // <response id>#<revision>
+	ResponseID string      `bson:"response_id"`
+	Revision   int         `bson:"revision"`
+	Record     responseDoc `bson:"record"`
 }
 
 // Response reads the current state of a response.
@@ -123,7 +125,7 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 	}
 	out := make([]Response, len(docs))
 	for i, d := range docs {
-		out[i] = d.response()
+		out[i] = d.Record.response()
 	}
 	return out, nil
 }
@@ -177,8 +179,7 @@ func (s *Store) keepRevision(ctx context.Context, d responseDoc) error {
 	if d.Status != StatusSubmitted {
 		return nil
 	}
-	rev := revisionDoc{ID: d.ID + "#" + strconv.Itoa(d.Revision), ResponseID: d.ID, responseDoc: d}
-	rev.Slot = "" // the history holds no unique slot
+	rev := revisionDoc{ID: d.ID + "#" + strconv.Itoa(d.Revision), ResponseID: d.ID, Revision: d.Revision, Record: d}
 	_, err := s.wdb.Collection(collRevisions).ReplaceOne(ctx, bson.D{{Key: "_id", Value: rev.ID}}, rev,
 		options.Replace().SetUpsert(true))
 	if err != nil {

@@ -1,0 +1,216 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/labstack/echo/v4"
+
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/submission"
+)
+
+// Problem is the error envelope every failed request gets.
+type Problem struct {
+	Status int               `json:"-"`
+	Error  string            `json:"error"`
+	Fields []form.FieldError `json:"fields,omitempty"`
+}
+
+func (p *Problem) asError() error { return problemError{p} }
+
+type problemError struct{ p *Problem }
+
+func (e problemError) Error() string { return fmt.Sprintf("%d %s", e.p.Status, e.p.Error) }
+
+func invalid(status int, msg string, fields ...form.FieldError) error {
+	return (&Problem{Status: status, Error: msg, Fields: fields}).asError()
+}
+
+// errorHandler turns any error a handler returns into the envelope. Known
+// errors keep their meaning; anything else is a plain 500 whose cause is
+// logged beside the request id and never sent to the client.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		if p.Status >= 500 {
+			log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
+				"path", c.Path(), "status", p.Status, "err", err)
+		}
+		if p.Status == http.StatusServiceUnavailable {
+			c.Response().Header().Set("Retry-After", "5")
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(p.Status)
+			return
+		}
+		_ = c.JSON(p.Status, p)
+	}
+}
+
+func problemFor(err error) *Problem {
+	var pe problemError
+	var inv *submission.InvalidError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &pe):
+		return pe.p
+	case errors.As(err, &inv):
+		return &Problem{Status: http.StatusUnprocessableEntity, Error: "the response does not fit its form", Fields: inv.Faults}
+	case errors.Is(err, store.ErrSlotTaken):
+		return &Problem{Status: http.StatusConflict, Error: "another submitted response already exists for this child, form, timepoint and wave; revise that response instead"}
+	case errors.Is(err, submission.ErrImmutable):
+		return &Problem{Status: http.StatusConflict, Error: submission.ErrImmutable.Error()}
+	case errors.Is(err, submission.ErrUnsubmit):
+		return &Problem{Status: http.StatusConflict, Error: submission.ErrUnsubmit.Error()}
+	case errors.Is(err, store.ErrConflict):
+		return &Problem{Status: http.StatusConflict, Error: "conflict: the record exists already or changed meanwhile"}
+	case errors.Is(err, store.ErrNotFound):
+		return &Problem{Status: http.StatusNotFound, Error: "not found"}
+	case errors.Is(err, store.ErrUnavailable):
+		return &Problem{Status: http.StatusServiceUnavailable, Error: "the store is unavailable; try again shortly"}
+	case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+		return &Problem{Status: he.Code, Error: "the body is too large (at most 1 MiB)"}
+	case errors.As(err, &he):
+		return &Problem{Status: he.Code, Error: strings.ToLower(http.StatusText(he.Code))}
+	}
+	return &Problem{Status: http.StatusInternalServerError, Error: "internal error"}
+}
+
+// decodeJSON reads a JSON body into v, refusing unknown fields, trailing
+// data and bodies over the limit, then runs the struct's validate tags.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeProblem(err)
+	}
+	if dec.More() {
+		return invalid(http.StatusBadRequest, "the body has data after the JSON object")
+	}
+	return c.Validate(v)
+}
+
+func decodeProblem(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &tooBig) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge):
+		return invalid(http.StatusRequestEntityTooLarge, "the body is too large (at most 1 MiB)")
+	case errors.As(err, &syntax):
+		return invalid(http.StatusBadRequest, fmt.Sprintf("the body is not valid JSON (at byte %d)", syntax.Offset))
+	case errors.As(err, &typ):
+		path := typ.Field
+		if path == "" {
+			path = "(body)"
+		}
+		return invalid(http.StatusBadRequest, "a field has the wrong type",
+			form.FieldError{Path: path, Reason: "must be " + jsonKind(typ.Type.Kind().String())})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid(http.StatusBadRequest, "the body has a field this endpoint does not take",
+			form.FieldError{Path: name, Reason: "is not a known field"})
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid(http.StatusBadRequest, "the body is empty or cut short")
+	}
+	return invalid(http.StatusBadRequest, "the body could not be read as JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "text"
+	case "int", "int64", "int32", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "a list"
+	}
+	return "another type"
+}
+
+// structValidator is validator/v10 as Echo's Validator, reporting faults by
+// their JSON names.
+type structValidator struct{ v *validator.Validate }
+
+func newValidator() *structValidator {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	// Identifiers chosen outside this system (child IDs, site codes) are
+	// kept to characters that are safe in URLs, file names and exports.
+	_ = v.RegisterValidation("code", matching(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`))
+	_ = v.RegisterValidation("site", matching(`^[A-Z][A-Z0-9]{0,7}$`))
+	return &structValidator{v: v}
+}
+
+func (sv *structValidator) Validate(i any) error {
+	err := sv.v.Struct(i)
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return err
+	}
+	fields := make([]form.FieldError, len(verrs))
+	for i, fe := range verrs {
+		path := fe.Namespace()
+		if _, rest, ok := strings.Cut(path, "."); ok {
+			path = rest // drop the struct's own name
+		}
+		fields[i] = form.FieldError{Path: path, Reason: reasonFor(fe)}
+	}
+	return invalid(http.StatusUnprocessableEntity, "the request has invalid fields", fields...)
+}
+
+func reasonFor(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "oneof":
+		return "must be one of " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "datetime":
+		return "must be a date YYYY-MM-DD"
+	case "max":
+		if fe.Kind().String() == "string" {
+			return "must be at most " + fe.Param() + " characters"
+		}
+		return "must be at most " + fe.Param()
+	case "min":
+		return "must be at least " + fe.Param()
+	case "code":
+		return "must be letters, digits, dots, dashes or underscores, starting with a letter or digit"
+	case "uuid4":
+		return "must be a version 4 UUID"
+	case "site":
+		return "must be a site code: capital letters and digits, starting with a letter"
+	case "ltefield":
+		return "must not be after " + fe.Param()
+	}
+	return "is not valid (" + fe.Tag() + ")"
+}
+
+func matching(pattern string) validator.Func {
+	re := regexp.MustCompile(pattern)
+	return func(fl validator.FieldLevel) bool { return re.MatchString(fl.Field().String()) }
+}

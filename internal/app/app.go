@@ -1,0 +1,133 @@
+// Package app wires the server together: settings, then the store, then the
+// HTTP API; and takes them down in reverse order on stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/lifelong-links/sct/api"
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/static"
+)
+
+const usage = `Usage: sct [serve] [flags]
+
+Commands:
+  serve   run the server (the default)
+
+Run "sct serve -h" for the settings.
+`
+
+// Run runs the command line and returns the process exit code.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serveCommand(ctx, args, getenv, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sct: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sct: %v\n", err)
+		return 1
+	}
+}
+
+func serveCommand(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	s, err := config.Load("sct serve", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, s, newLogger(s, stderr), nil)
+}
+
+func newLogger(s config.Settings, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: s.Level()}
+	if s.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Serve runs the server until ctx ends. ready, if set, is told the address
+// it listens on once it accepts connections.
+func Serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string)) error {
+	log.Info("starting", "settings", s)
+	registry, err := form.Load(forms.FS())
+	if err != nil {
+		return fmt.Errorf("form definitions: %w", err)
+	}
+	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := st.Close(closeCtx); err != nil {
+			log.Warn("closing the store", "err", err)
+		}
+		log.Info("store closed")
+	}()
+	for _, d := range registry.All() {
+		if err := st.RecordFormVersion(ctx, d.Form, d.Version, d.Hash); err != nil {
+			return fmt.Errorf("%s: %w", d.File, err)
+		}
+	}
+
+	handler := api.New(api.Deps{Forms: registry, Store: st, Static: static.FS(), Logger: log})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "forms", len(registry.All()), "embedded_store", st.Embedded())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("stopping: finishing in-flight requests", "timeout", s.ShutdownTimeout)
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+// Package submission accepts form responses: it checks a response against
+// the exact form version it names and against the child's other responses,
+// derives its summary inputs, and stores it once however often a client
+// retries.
+package submission
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+// Request is the body of PUT /api/v1/responses/{id}.
+type Request struct {
+	Form        string          `json:"form" validate:"required,max=64"`
+	Version     string          `json:"version" validate:"required,max=32"`
+	ChildID     string          `json:"child_id" validate:"required,max=64"`
+	Timepoint   string          `json:"timepoint" validate:"omitempty,oneof=baseline follow_up"`
+	Wave        int             `json:"wave" validate:"omitempty,min=1,max=99"`
+	CompletedOn string          `json:"completed_on" validate:"omitempty,datetime=2006-01-02"`
+	Mode        string          `json:"mode" validate:"required,oneof=online paper"`
+	Status      string          `json:"status" validate:"required,oneof=draft submitted"`
+	Answers     json.RawMessage `json:"answers"`
+}
+
+// Store is what submissions need of the store.
+type Store interface {
+	Child(ctx context.Context, id string) (store.Child, error)
+	Response(ctx context.Context, id string) (store.Response, error)
+	InsertResponse(ctx context.Context, r store.Response) error
+	UpdateResponse(ctx context.Context, r, prev store.Response) error
+	SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (store.Response, error)
+}
+
+// InvalidError lists every fault found in a request.
+type InvalidError struct {
+	Faults []form.FieldError
+}
+
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Faults))
+	for i, f := range e.Faults {
+		parts[i] = f.Path + " " + f.Reason
+	}
+	return "invalid response: " + strings.Join(parts, "; ")
+}
+
+// ErrImmutable means a request tried to change what a response is about.
+var ErrImmutable = errors.New("a response keeps its form, version and child")
+
+// ErrUnsubmit means a request tried to turn a submitted response back into a draft.
+var ErrUnsubmit = errors.New("a submitted response cannot go back to draft; submit a new revision instead")
+
+// Service accepts responses.
+type Service struct {
+	forms *form.Registry
+	store Store
+	now   func() time.Time
+}
+
+// New returns a Service.
+func New(forms *form.Registry, st Store, now func() time.Time) *Service {
+	return &Service{forms: forms, store: st, now: now}
+}
+
+// Outcome says what Put did.
+type Outcome int
+
+// Outcomes of Put.
+const (
+	Created   Outcome = iota // a new response
+	Unchanged                // the same body again: nothing stored
+	Revised                  // a changed draft or a new submitted revision
+)
+
+// Put creates or replaces response id. A retry of the same body stores
+// nothing and returns the stored record.
+func (s *Service) Put(ctx context.Context, id string, req Request) (store.Response, Outcome, error) {
+	r, err := s.prepare(ctx, id, req)
+	if err != nil {
+		return store.Response{}, 0, err
+	}
+	// Optimistic: read, decide, write on condition that nothing changed;
+	// a lost race is retried on fresh state.
+	for attempt := 0; ; attempt++ {
+		out, outcome, err := s.put(ctx, r)
+		if !errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrSlotTaken) || attempt == 2 {
+			return out, outcome, err
+		}
+	}
+}
+
+func (s *Service) put(ctx context.Context, r store.Response) (store.Response, Outcome, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	prev, err := s.store.Response(ctx, r.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		r.CreatedAt, r.UpdatedAt = now, now
+		if r.Status == store.StatusSubmitted {
+			r.Revision, r.SubmittedAt = 1, &now
+		}
+		if err := s.store.InsertResponse(ctx, r); err != nil {
+			return store.Response{}, 0, err
+		}
+		return r, Created, nil
+	}
+	if err != nil {
+		return store.Response{}, 0, err
+	}
+	switch {
+	case prev.BodyHash == r.BodyHash:
+		return prev, Unchanged, nil
+	case prev.Form != r.Form || prev.Version != r.Version || prev.ChildID != r.ChildID:
+		return store.Response{}, 0, ErrImmutable
+	case prev.Status == store.StatusSubmitted && r.Status == store.StatusDraft:
+		return store.Response{}, 0, ErrUnsubmit
+	}
+	r.CreatedAt, r.UpdatedAt, r.Revision, r.SubmittedAt = prev.CreatedAt, now, prev.Revision, prev.SubmittedAt
+	if r.Status == store.StatusSubmitted {
+		r.Revision, r.SubmittedAt = prev.Revision+1, &now
+	}
+	if err := s.store.UpdateResponse(ctx, r, prev); err != nil {
+		return store.Response{}, 0, err
+	}
+	return r, Revised, nil
+}
+
+// prepare checks the request and builds the record to store.
+func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Response, error) {
+	var faults []form.FieldError
+	fault := func(path, format string, args ...any) {
+		faults = append(faults, form.FieldError{Path: path, Reason: fmt.Sprintf(format, args...)})
+	}
+	submitted := req.Status == store.StatusSubmitted
+	def, ok := s.forms.Get(req.Form, req.Version)
+	if !ok {
+		if versions := s.forms.Versions(req.Form); len(versions) > 0 {
+			fault("version", "form %s has no version %q; published: %s", req.Form, req.Version, versionList(versions))
+		} else {
+			fault("form", "no form %q; forms: %s", req.Form, strings.Join(s.forms.Forms(), ", "))
+		}
+	}
+	r := store.Response{
+		ID: id, Form: req.Form, Version: req.Version, ChildID: req.ChildID, Timepoint: req.Timepoint,
+		Wave: req.Wave, CompletedOn: req.CompletedOn, Mode: req.Mode, Status: req.Status,
+	}
+	if r.Wave == 0 {
+		r.Wave = 1
+	}
+	if def != nil {
+		switch {
+		case !def.HasTimepoints() && r.Timepoint != "":
+			fault("timepoint", "form %s has no timepoints; leave it out", def.Form)
+		case def.HasTimepoints() && r.Timepoint == "" && submitted:
+			fault("timepoint", "is required: one of %s", strings.Join(def.Timepoints, ", "))
+		}
+		if r.Timepoint != "follow_up" && req.Wave > 1 {
+			fault("wave", "only follow-ups have waves")
+		}
+	}
+	if submitted && r.CompletedOn == "" {
+		fault("completed_on", "is required when a response is submitted")
+	}
+	if d, err := time.Parse(time.DateOnly, r.CompletedOn); err == nil && d.After(s.now().AddDate(0, 0, 1)) {
+		fault("completed_on", "is in the future")
+	}
+	answers := []byte(req.Answers)
+	if len(answers) == 0 || string(answers) == "null" {
+		answers = []byte("{}")
+	}
+	if def != nil {
+		normal, errs := def.Validate(answers, submitted)
+		faults = append(faults, errs...)
+		r.Answers = normal
+	}
+	child, err := s.store.Child(ctx, req.ChildID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fault("child_id", "no child %q is registered; register the child first", req.ChildID)
+	case err != nil:
+		return store.Response{}, err
+	default:
+		r.Site, r.Group = child.Site, child.Group
+	}
+	if len(faults) == 0 && submitted && r.Timepoint == "follow_up" {
+		baseline, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "baseline", 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			fault("timepoint", "a follow-up needs this child's baseline %s submitted first", r.Form)
+		case err != nil:
+			return store.Response{}, err
+		case r.CompletedOn < baseline.CompletedOn:
+			fault("completed_on", "is %s, before this child's baseline (%s)", r.CompletedOn, baseline.CompletedOn)
+		}
+	}
+	if len(faults) > 0 {
+		return store.Response{}, &InvalidError{Faults: faults}
+	}
+	if submitted && r.Form == "sct" {
+		in, err := summary.InputFromSCT(mustJSON(r.Answers))
+		if err != nil {
+			return store.Response{}, fmt.Errorf("derive summary inputs: %w", err)
+		}
+		r.Inputs = &in
+	}
+	r.BodyHash = hashOf(r)
+	return r, nil
+}
+
+// hashOf identifies a request's content, so that a retry is recognised.
+func hashOf(r store.Response) string {
+	sum := sha256.Sum256(mustJSON([]any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave,
+		r.CompletedOn, r.Mode, r.Status, r.Answers}))
+	return hex.EncodeToString(sum[:])
+}
+
+// mustJSON marshals values decoded from JSON, which cannot fail.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal decoded JSON: %v", err))
+	}
+	return b
+}
+
+func versionList(defs []*form.Definition) string {
+	vs := make([]string, len(defs))
+	for i, d := range defs {
+		vs[i] = d.Version
+	}
+	return strings.Join(vs, ", ")
+}

@@ -1,0 +1,14 @@
+// Package static holds the phone pages, embedded in the server binary so that
+// it runs with no separate front-end build.
+package static
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed index.html
+var files embed.FS
+
+// FS returns the pages.
+func FS() fs.FS { return files }
