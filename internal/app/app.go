@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -76,8 +77,12 @@ func newLogger(s config.Settings, w io.Writer) *slog.Logger {
 // Serve runs the server until ctx ends. ready, if set, is told the address
 // it listens on once it accepts connections.
 func Serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string)) error {
+	return serve(ctx, s, log, ready, forms.FS())
+}
+
+func serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string), definitions fs.FS) error {
 	log.Info("starting", "settings", s)
-	registry, err := form.Load(forms.FS())
+	registry, err := form.Load(definitions)
 	if err != nil {
 		return fmt.Errorf("form definitions: %w", err)
 	}

@@ -154,8 +154,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 	}
 	for coll, models := range specs {
-		if _, err := s.wdb.Collection(coll).Indexes().CreateMany(ctx, models); err != nil {
-			return classify(fmt.Errorf("%s: %w", coll, err))
+		// One index per call: FerretDB v1.24 panics on a createIndexes that
+		// lists several indexes of which some exist already (every restart).
+		for _, m := range models {
+			if _, err := s.wdb.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+				return classify(fmt.Errorf("%s: %w", coll, err))
+			}
 		}
 	}
 	return nil
