@@ -1,10 +1,16 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"rsc.io/qr"
 
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -23,10 +29,22 @@ func (h *handlers) createChild(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	child, err := h.store.CreateChild(c.Request().Context(), store.Child{
+	ctx := c.Request().Context()
+	ok, err := h.store.SiteExists(ctx, req.Site)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
+			form.FieldError{Path: "site", Reason: "no site " + req.Site + " is set up; an administrator creates sites"})
+	}
+	child, err := h.store.CreateChild(ctx, store.Child{
 		ID: req.ID, Site: req.Site, Group: req.Group, AgeBand: req.AgeBand, StartedOn: req.StartedOn,
 	})
 	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "child.create", "child:"+child.ID, child.Site, ""); err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/children/"+child.ID)
@@ -39,4 +57,90 @@ func (h *handlers) getChild(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, child)
+}
+
+// eraseChild removes a child and all their responses on request. The audit
+// keeps that it happened.
+func (h *handlers) eraseChild(c echo.Context) error {
+	ctx := c.Request().Context()
+	child, err := h.store.Child(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	// Recorded first: if the erasure is cut short the record says it was
+	// asked for, and running it again finishes it.
+	if err := h.audit(c, "child.erase", "child:"+child.ID, child.Site, ""); err != nil {
+		return err
+	}
+	if err := h.store.EraseChild(ctx, child.ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type sessionRequest struct {
+	ResponseID string `json:"response_id" validate:"omitempty,uuid4"`
+	Minutes    int    `json:"minutes" validate:"omitempty,min=10,max=240"`
+}
+
+type sessionResponse struct {
+	store.Session
+	Code  string `json:"code"`
+	Link  string `json:"link"`
+	QRPNG string `json:"qr_png"`
+}
+
+// createSession opens a link for a young person to complete one SCT for a
+// child: a one-time short code, its link and the link as a QR code.
+func (h *handlers) createSession(c echo.Context) error {
+	var req sessionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	child, err := h.store.Child(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if req.ResponseID == "" {
+		req.ResponseID = uuid.NewString()
+	}
+	if req.Minutes == 0 {
+		req.Minutes = 120
+	}
+	versions := h.forms.Versions("sct")
+	def := versions[len(versions)-1]
+	code, err := auth.NewShortCode()
+	if err != nil {
+		return err
+	}
+	sess, err := h.store.CreateSession(ctx, store.Session{
+		ID: uuid.NewString(), CodeHash: auth.HashOpaque(auth.NormalizeShortCode(code)),
+		ChildID: child.ID, Site: child.Site, ResponseID: req.ResponseID, Form: def.Form, Version: def.Version,
+		CreatedBy: principal(c).Subject, ExpiresAt: h.now().Add(time.Duration(req.Minutes) * time.Minute).UTC().Truncate(time.Millisecond),
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "session.create", "child:"+child.ID, child.Site, "response "+sess.ResponseID); err != nil {
+		return err
+	}
+	// The code travels in the fragment, which browsers never send to a
+	// server or put in a Referer.
+	link := c.Scheme() + "://" + c.Request().Host + "/#join=" + auth.NormalizeShortCode(code)
+	png, err := qrPNG(link)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, sessionResponse{Session: sess, Code: code, Link: link, QRPNG: png})
+}
+
+func qrPNG(text string) (string, error) {
+	code, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return "", err
+	}
+	code.Scale = 6
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(code.PNG()), nil
 }

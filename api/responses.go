@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
@@ -23,6 +24,29 @@ func responseID(c echo.Context) (string, error) {
 	return id.String(), nil
 }
 
+// view is a response as the caller may see it: without names and free text
+// for evaluators.
+func (h *handlers) view(c echo.Context, r store.Response) store.Response {
+	if principal(c).SeesNames() {
+		return r
+	}
+	if def, ok := h.forms.Get(r.Form, r.Version); ok {
+		r.Answers = def.Redact(r.Answers)
+	} else {
+		r.Answers = map[string]any{}
+	}
+	return r
+}
+
+// auditRead records a read that shows names; pseudonymised reads are not
+// identifiable and are not recorded one by one.
+func (h *handlers) auditRead(c echo.Context, action string, r store.Response) error {
+	if !principal(c).SeesNames() {
+		return nil
+	}
+	return h.audit(c, action, "response:"+r.ID, r.Site, "child "+r.ChildID)
+}
+
 func (h *handlers) putResponse(c echo.Context) error {
 	id, err := responseID(c)
 	if err != nil {
@@ -36,12 +60,23 @@ func (h *handlers) putResponse(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if outcome != submission.Unchanged {
+		if err := h.audit(c, "response.put", "response:"+r.ID, r.Site, r.Status); err != nil {
+			return err
+		}
+	}
+	p := principal(c)
+	if p.Role == access.YoungPerson && r.Status == store.StatusSubmitted {
+		if err := h.store.SpendSession(c.Request().Context(), p.SessionID); err != nil {
+			return err
+		}
+	}
 	status := http.StatusOK
 	if outcome == submission.Created {
 		status = http.StatusCreated
 		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/responses/"+id)
 	}
-	return c.JSON(status, r)
+	return c.JSON(status, h.view(c, r))
 }
 
 func (h *handlers) getResponse(c echo.Context) error {
@@ -53,7 +88,10 @@ func (h *handlers) getResponse(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, r)
+	if err := h.auditRead(c, "response.read", r); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.view(c, r))
 }
 
 func (h *handlers) getRevisions(c echo.Context) error {
@@ -61,15 +99,20 @@ func (h *handlers) getRevisions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	current, err := h.store.Response(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
 	revs, err := h.store.Revisions(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	if len(revs) == 0 {
-		if _, err := h.store.Response(c.Request().Context(), id); err != nil {
-			return err
-		}
-		revs = []store.Response{}
+	if err := h.auditRead(c, "response.revisions.read", current); err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"id": id, "revisions": revs})
+	out := make([]store.Response, len(revs))
+	for i, r := range revs {
+		out[i] = h.view(c, r)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": id, "revisions": out})
 }

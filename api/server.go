@@ -1,6 +1,7 @@
 // Package api is the HTTP interface: Echo handlers that decode and validate
 // requests, call the form, submission, summary and store packages, and write
-// JSON. Every route and the permission it needs is declared in routes().
+// JSON. Every route, the permission it needs and the site it touches are
+// declared in routes(); guard enforces them.
 package api
 
 import (
@@ -13,6 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
@@ -27,91 +30,136 @@ type Store interface {
 	submission.Store
 	Ping(ctx context.Context) error
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
+	EraseChild(ctx context.Context, id string) error
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
 	EachSCTInput(ctx context.Context, f store.Filter, fn func(summary.Input)) error
+
+	CreateUser(ctx context.Context, u store.User) (store.User, error)
+	User(ctx context.Context, id string) (store.User, error)
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	Users(ctx context.Context) ([]store.User, error)
+	UpdateUser(ctx context.Context, id string, ch store.UserChange) (store.User, error)
+	CreateSite(ctx context.Context, site store.Site) (store.Site, error)
+	Sites(ctx context.Context) ([]store.Site, error)
+	SiteExists(ctx context.Context, code string) (bool, error)
+
+	InsertRefreshToken(ctx context.Context, t store.RefreshToken) error
+	UseRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error)
+	RevokeTokenFamily(ctx context.Context, family string) error
+	RevokeUserTokens(ctx context.Context, userID string) error
+	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
+	OpenSession(ctx context.Context, codeHash string) (store.Session, error)
+	Session(ctx context.Context, id string) (store.Session, error)
+	SpendSession(ctx context.Context, id string) error
+	CountFailure(ctx context.Context, key string, window time.Time) (int, error)
+	Failures(ctx context.Context, key string, window time.Time) (int, error)
+
+	AppendAudit(ctx context.Context, e store.AuditEntry) error
+	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
+}
+
+// Tokens issues and verifies access tokens.
+type Tokens interface {
+	tokenVerifier
+	Issue(c auth.Claims, ttl time.Duration) (string, time.Time, error)
 }
 
 // Deps are what the API is built from.
 type Deps struct {
-	Forms  *form.Registry
-	Store  Store
-	Static fs.FS // the phone pages
-	Logger *slog.Logger
-	Now    func() time.Time
+	Forms      *form.Registry
+	Store      Store
+	Tokens     Tokens
+	RefreshTTL time.Duration // how long a sign-in lasts without use
+	Static     fs.FS         // the phone pages
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
+
+// AccessTTL is how long an access token lives.
+const AccessTTL = 15 * time.Minute
 
 // New returns the HTTP handler for the whole API.
 func New(d Deps) *echo.Echo {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.RefreshTTL == 0 {
+		d.RefreshTTL = 12 * time.Hour
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Validator = newValidator()
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	// The peer address is the client: a forwarded-for header is the
+	// client's own say-so and would let it dodge the sign-in limits.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}),
 		requestLogger(d.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}),
+		securityHeaders,
 		middleware.BodyLimit("1M"),
 	)
 	h := &handlers{
-		forms:  d.Forms,
-		store:  d.Store,
-		submit: submission.New(d.Forms, d.Store, d.Now),
-		log:    d.Logger,
+		forms:      d.Forms,
+		store:      d.Store,
+		tokens:     d.Tokens,
+		refreshTTL: d.RefreshTTL,
+		submit:     submission.New(d.Forms, d.Store, d.Now),
+		log:        d.Logger,
+		now:        d.Now,
 	}
 	for _, r := range h.routes() {
-		e.Add(r.method, r.path, r.handler)
+		e.Add(r.method, r.path, h.guard(r))
 	}
 	registerStatic(e, d.Static)
 	return e
 }
 
-// Permission names what a route lets a caller do; the access layer grants
-// permissions to roles.
-type Permission string
-
-// Permissions.
-const (
-	PermPublic       Permission = "public"        // anyone, no token
-	PermChildRead    Permission = "child:read"    // a child's record
-	PermChildWrite   Permission = "child:write"   // register a child
-	PermResponseRead Permission = "response:read" // a response with its answers
-	PermResponsePut  Permission = "response:put"  // save or submit a response
-	PermSummaryRead  Permission = "summary:read"  // aggregate tables
-)
-
-type route struct {
-	method, path string
-	handler      echo.HandlerFunc
-	perm         Permission
-}
-
 type handlers struct {
-	forms  *form.Registry
-	store  Store
-	submit *submission.Service
-	log    *slog.Logger
+	forms      *form.Registry
+	store      Store
+	tokens     Tokens
+	refreshTTL time.Duration
+	submit     *submission.Service
+	log        *slog.Logger
+	now        func() time.Time
 }
 
-// routes is the route table: every route, with the permission it needs.
+// routes is the route table: every route, the permission it needs and how
+// the site it touches is found. Nothing is routed any other way.
 func (h *handlers) routes() []route {
+	const public, signedIn = access.PermPublic, access.PermSignedIn
 	return []route{
-		{http.MethodGet, "/healthz", h.healthz, PermPublic},
-		{http.MethodGet, "/readyz", h.readyz, PermPublic},
+		{http.MethodGet, "/healthz", h.healthz, public, noSite},
+		{http.MethodGet, "/readyz", h.readyz, public, noSite},
 
-		{http.MethodGet, "/api/v1/forms", h.listForms, PermPublic},
-		{http.MethodGet, "/api/v1/forms/:form/versions/:version", h.getForm, PermPublic},
+		{http.MethodPost, "/api/v1/auth/login", h.login, public, noSite},
+		{http.MethodPost, "/api/v1/auth/refresh", h.refresh, public, noSite},
+		{http.MethodPost, "/api/v1/auth/logout", h.logout, public, noSite},
+		{http.MethodPost, "/api/v1/auth/session", h.openSession, public, noSite},
+		{http.MethodGet, "/api/v1/auth/me", h.me, signedIn, noSite},
 
-		{http.MethodPost, "/api/v1/children", h.createChild, PermChildWrite},
-		{http.MethodGet, "/api/v1/children/:id", h.getChild, PermChildRead},
+		{http.MethodGet, "/api/v1/forms", h.listForms, public, noSite},
+		{http.MethodGet, "/api/v1/forms/:form/versions/:version", h.getForm, public, noSite},
 
-		{http.MethodPut, "/api/v1/responses/:id", h.putResponse, PermResponsePut},
-		{http.MethodGet, "/api/v1/responses/:id", h.getResponse, PermResponseRead},
-		{http.MethodGet, "/api/v1/responses/:id/revisions", h.getRevisions, PermResponseRead},
+		{http.MethodGet, "/api/v1/sites", h.listSites, access.PermSiteRead, noSite},
+		{http.MethodPost, "/api/v1/sites", h.createSite, access.PermSiteManage, noSite},
+		{http.MethodGet, "/api/v1/users", h.listUsers, access.PermUserManage, noSite},
+		{http.MethodPost, "/api/v1/users", h.createUser, access.PermUserManage, noSite},
+		{http.MethodPatch, "/api/v1/users/:id", h.updateUser, access.PermUserManage, noSite},
+		{http.MethodGet, "/api/v1/audit", h.listAudit, access.PermAuditRead, noSite},
 
-		{http.MethodGet, "/api/v1/summaries/sct", h.sctSummary, PermSummaryRead},
+		{http.MethodPost, "/api/v1/children", h.createChild, access.PermChildWrite, bodySite},
+		{http.MethodGet, "/api/v1/children/:id", h.getChild, access.PermChildRead, childParam},
+		{http.MethodDelete, "/api/v1/children/:id", h.eraseChild, access.PermChildErase, childParam},
+		{http.MethodPost, "/api/v1/children/:id/sessions", h.createSession, access.PermSessionCreate, childParam},
+
+		{http.MethodPut, "/api/v1/responses/:id", h.putResponse, access.PermResponsePut, responseParam},
+		{http.MethodGet, "/api/v1/responses/:id", h.getResponse, access.PermResponseRead, responseParam},
+		{http.MethodGet, "/api/v1/responses/:id/revisions", h.getRevisions, access.PermResponseRead, responseParam},
+
+		{http.MethodGet, "/api/v1/summaries/sct", h.sctSummary, access.PermSummaryRead, querySite},
 	}
 }
 
@@ -149,4 +197,19 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// securityHeaders keeps pages from being framed, sniffed or leaking where
+// they were opened from, and allows scripts from this server only.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		return next(c)
+	}
 }

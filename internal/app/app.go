@@ -12,21 +12,27 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/lifelong-links/sct/api"
 	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/static"
 )
 
-const usage = `Usage: sct [serve] [flags]
+const usage = `Usage: sct [command] [flags]
 
 Commands:
-  serve   run the server (the default)
+  serve      run the server (the default)
+  user add   create a user account: --email E --role R [--site S]... [--password P]
+  site add   create a site: --code C --name N
 
+The account commands work on the store the settings name (data directory or
+MongoDB URI); run them while the server is stopped when the store is embedded.
 Run "sct serve -h" for the settings.
 `
 
@@ -37,14 +43,22 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		cmd, args = args[0], args[1:]
 	}
 	var err error
-	switch cmd {
-	case "serve":
+	sub := ""
+	if (cmd == "user" || cmd == "site") && len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch cmd + " " + sub {
+	case "serve ":
 		err = serveCommand(ctx, args, getenv, stderr)
-	case "help":
+	case "user add":
+		err = userAddCommand(ctx, args, getenv, stdin, stdout, stderr)
+	case "site add":
+		err = siteAddCommand(ctx, args, getenv, stdout, stderr)
+	case "help ":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "sct: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "sct: unknown command %q\n\n%s", strings.TrimSpace(cmd+" "+sub), usage)
 		return 2
 	}
 	switch {
@@ -59,7 +73,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 func serveCommand(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	s, err := config.Load("sct serve", args, getenv, stderr)
+	s, err := config.Load("sct serve", args, getenv, stderr, nil)
 	if err != nil {
 		return err
 	}
@@ -103,8 +117,18 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(
 			return fmt.Errorf("%s: %w", d.File, err)
 		}
 	}
+	keys, err := loadKeys(s, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, st, s, log); err != nil {
+		return err
+	}
 
-	handler := api.New(api.Deps{Forms: registry, Store: st, Static: static.FS(), Logger: log})
+	handler := api.New(api.Deps{
+		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL,
+		Static: static.FS(), Logger: log,
+	})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,

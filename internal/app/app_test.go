@@ -26,9 +26,16 @@ import (
 
 // testServer is the fully wired server on the embedded store, on a free port.
 type testServer struct {
-	base string
-	stop func() error
+	base   string
+	stop   func() error
+	tokens map[string]string // access tokens by user name (see addUsers)
 }
+
+const (
+	adminEmail    = "admin@example.org"
+	adminPassword = "correct horse battery"
+	userPassword  = "a long enough password"
+)
 
 func startServer(t *testing.T, dataDir string, definitions fs.FS) *testServer {
 	t.Helper()
@@ -45,6 +52,7 @@ func startServerErr(t *testing.T, dataDir string, definitions fs.FS) (*testServe
 	settings.Addr = "127.0.0.1:0"
 	settings.DataDir = dataDir
 	settings.ShutdownTimeout = 5 * time.Second
+	settings.BootstrapAdminEmail, settings.BootstrapAdminPassword = adminEmail, adminPassword
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -55,7 +63,7 @@ func startServerErr(t *testing.T, dataDir string, definitions fs.FS) (*testServe
 	go func() { done <- serve(ctx, settings, log, func(a string) { ready <- a }, definitions) }()
 	select {
 	case addr := <-ready:
-		s := &testServer{base: "http://" + addr}
+		s := &testServer{base: "http://" + addr, tokens: map[string]string{}}
 		var stopped bool
 		s.stop = func() error {
 			if stopped {
@@ -76,7 +84,9 @@ func startServerErr(t *testing.T, dataDir string, definitions fs.FS) (*testServe
 	}
 }
 
-func (s *testServer) do(t *testing.T, method, path, body string) (int, []byte) {
+// do sends a request as the first signed-in user named in as ("" for
+// nobody) and returns the status and body.
+func (s *testServer) do(t *testing.T, method, path, body string, as ...string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
 	if err != nil {
@@ -84,6 +94,13 @@ func (s *testServer) do(t *testing.T, method, path, body string) (int, []byte) {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if len(as) > 0 && as[0] != "" {
+		tok, ok := s.tokens[as[0]]
+		if !ok {
+			t.Fatalf("no signed-in user %q", as[0])
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -94,9 +111,49 @@ func (s *testServer) do(t *testing.T, method, path, body string) (int, []byte) {
 	return res.StatusCode, b
 }
 
+// login signs a user in and keeps their access token under name.
+func (s *testServer) login(t *testing.T, name, email, password string) map[string]any {
+	t.Helper()
+	status, body := s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
+	if status != 200 {
+		t.Fatalf("login %s: %d %s", email, status, body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	s.tokens[name] = out["access_token"].(string)
+	return out
+}
+
+// addUsers signs the bootstrap admin in as "admin", creates sites A, B and
+// M, and signs in one user of each role: "coordA" and "leadA" (site A),
+// "coordB" (site B) and "evaluator".
+func (s *testServer) addUsers(t *testing.T) {
+	t.Helper()
+	s.login(t, "admin", adminEmail, adminPassword)
+	for _, site := range []string{"A", "B", "M"} {
+		if st, b := s.do(t, "POST", "/api/v1/sites", fmt.Sprintf(`{"code":%q,"name":"Site %s"}`, site, site), "admin"); st != 201 {
+			t.Fatalf("site %s: %d %s", site, st, b)
+		}
+	}
+	for _, u := range []struct{ name, role, sites string }{
+		{"coordA", "coordinator", `["A"]`}, {"leadA", "site_lead", `["A"]`},
+		{"coordB", "coordinator", `["B"]`}, {"evaluator", "evaluator", `[]`},
+	} {
+		email := strings.ToLower(u.name) + "@example.org"
+		body := fmt.Sprintf(`{"email":%q,"role":%q,"sites":%s,"password":%q}`, email, u.role, u.sites, userPassword)
+		if st, b := s.do(t, "POST", "/api/v1/users", body, "admin"); st != 201 {
+			t.Fatalf("user %s: %d %s", u.name, st, b)
+		}
+		s.login(t, u.name, email, userPassword)
+	}
+}
+
 // scenario is one HTTP exchange and what must and must not come back.
 type scenario struct {
 	name         string
+	as           string // the signed-in user; "" for none
 	method, path string
 	body         string
 	status       int
@@ -107,7 +164,7 @@ func runScenarios(t *testing.T, s *testServer, scenarios []scenario) {
 	t.Helper()
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			status, body := s.do(t, sc.method, sc.path, sc.body)
+			status, body := s.do(t, sc.method, sc.path, sc.body, sc.as)
 			if status != sc.status {
 				t.Fatalf("status %d, want %d; body %s", status, sc.status, body)
 			}
@@ -142,6 +199,7 @@ const firstAnswers = `{"nominees":[{"name":"Nan","relationship":"grandparent"},{
 
 func TestAPI_ChildrenAndResponses(t *testing.T) {
 	s := startServer(t, t.TempDir(), forms.FS())
+	s.addUsers(t)
 	submitted := sctRequest("C123", "baseline", "2019-06-14", "submitted", firstAnswers)
 	revised := strings.Replace(submitted, `"let_down":1`, `"let_down":2`, 1)
 	runScenarios(t, s, []scenario{
@@ -152,45 +210,49 @@ func TestAPI_ChildrenAndResponses(t *testing.T) {
 		{name: "a form version is served", method: "GET", path: "/api/v1/forms/sct/versions/1", status: 200,
 			want: []string{`"max_items":20`, `"biological_mother"`, `"Do they believe in you?"`}},
 		{name: "an unknown form version is 404", method: "GET", path: "/api/v1/forms/sct/versions/7", status: 404},
-		{name: "register a child", method: "POST", path: "/api/v1/children", status: 201,
+		{name: "register a child", as: "coordA", method: "POST", path: "/api/v1/children", status: 201,
 			body: `{"id":"C123","site":"A","group":"lifelong_links"}`, want: []string{`"id":"C123"`, `"site":"A"`}},
-		{name: "a child ID is registered once", method: "POST", path: "/api/v1/children", status: 409,
-			body: `{"id":"C123","site":"B","group":"comparison"}`},
-		{name: "a child needs a known group and a site code", method: "POST", path: "/api/v1/children", status: 422,
-			body: `{"id":"C9","site":"a b","group":"control"}`,
-			want: []string{`{"path":"site","reason":"must be a site code`, `{"path":"group","reason":"must be one of lifelong_links, comparison"}`}},
-		{name: "a child body may not carry unknown fields such as a name", method: "POST", path: "/api/v1/children", status: 400,
+		{name: "a child ID is registered once", as: "coordA", method: "POST", path: "/api/v1/children", status: 409,
+			body: `{"id":"C123","site":"A","group":"comparison"}`},
+		{name: "a child needs a known group and a valid ID", as: "coordA", method: "POST", path: "/api/v1/children", status: 422,
+			body: `{"id":"C 9","site":"A","group":"control"}`,
+			want: []string{`{"path":"id","reason":"must be letters, digits`, `{"path":"group","reason":"must be one of lifelong_links, comparison"}`}},
+		{name: "an administrator does not register children", as: "admin", method: "POST", path: "/api/v1/children", status: 403,
+			body: `{"id":"C9","site":"A","group":"comparison"}`},
+		{name: "a coordinator cannot register a child in another site", as: "coordA", method: "POST", path: "/api/v1/children", status: 403,
+			body: `{"id":"C9","site":"B","group":"comparison"}`},
+		{name: "a child body may not carry unknown fields such as a name", as: "coordA", method: "POST", path: "/api/v1/children", status: 400,
 			body: `{"id":"C9","site":"A","group":"comparison","name":"Amy"}`, want: []string{`"path":"name"`}},
-		{name: "read a child", method: "GET", path: "/api/v1/children/C123", status: 200, want: []string{`"group":"lifelong_links"`}},
-		{name: "an unknown child is 404", method: "GET", path: "/api/v1/children/NOPE", status: 404},
-		{name: "submit an SCT", method: "PUT", path: "/api/v1/responses/" + idA, body: submitted, status: 201,
+		{name: "read a child", as: "coordA", method: "GET", path: "/api/v1/children/C123", status: 200, want: []string{`"group":"lifelong_links"`}},
+		{name: "an unknown child is 404", as: "coordA", method: "GET", path: "/api/v1/children/NOPE", status: 404},
+		{name: "submit an SCT", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idA, body: submitted, status: 201,
 			want: []string{`"revision":1`, `"site":"A"`, `"status":"submitted"`}, absent: []string{"body_hash", "slot", "inputs"}},
-		{name: "a retry is stored once", method: "PUT", path: "/api/v1/responses/" + idA, body: submitted, status: 200,
+		{name: "a retry is stored once", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idA, body: submitted, status: 200,
 			want: []string{`"revision":1`}},
-		{name: "a changed body is a new revision", method: "PUT", path: "/api/v1/responses/" + idA, body: revised, status: 200,
+		{name: "a changed body is a new revision", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idA, body: revised, status: 200,
 			want: []string{`"revision":2`, `"let_down":2`}},
-		{name: "history keeps both revisions", method: "GET", path: "/api/v1/responses/" + idA + "/revisions", status: 200,
+		{name: "history keeps both revisions", as: "coordA", method: "GET", path: "/api/v1/responses/" + idA + "/revisions", status: 200,
 			want: []string{`"revision":1`, `"let_down":1`, `"revision":2`, `"let_down":2`}},
-		{name: "read the response", method: "GET", path: "/api/v1/responses/" + idA, status: 200,
+		{name: "read the response", as: "coordA", method: "GET", path: "/api/v1/responses/" + idA, status: 200,
 			want: []string{`"child_id":"C123"`, `"name":"Nan"`}},
-		{name: "a second SCT for the same child and timepoint is refused", method: "PUT", path: "/api/v1/responses/" + idB,
+		{name: "a second SCT for the same child and timepoint is refused", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB,
 			body: submitted, status: 409, want: []string{"revise that response"}},
-		{name: "nothing half-written after the refusal", method: "GET", path: "/api/v1/responses/" + idB, status: 404},
-		{name: "a submitted response cannot become a draft", method: "PUT", path: "/api/v1/responses/" + idA,
+		{name: "nothing half-written after the refusal", as: "coordA", method: "GET", path: "/api/v1/responses/" + idB, status: 404},
+		{name: "a submitted response cannot become a draft", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idA,
 			body: strings.Replace(revised, `"submitted"`, `"draft"`, 1), status: 409},
-		{name: "a draft may be incomplete", method: "PUT", path: "/api/v1/responses/" + idC, status: 201,
+		{name: "a draft may be incomplete", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idC, status: 201,
 			body: `{"form":"sct","version":"1","child_id":"C123","mode":"online","status":"draft","answers":{"nominees":[{"name":"Jo"}]}}`,
 			want: []string{`"status":"draft"`, `"revision":0`}},
-		{name: "the id must be a version 4 UUID", method: "PUT", path: "/api/v1/responses/1234", body: submitted, status: 400,
+		{name: "the id must be a version 4 UUID", as: "coordA", method: "PUT", path: "/api/v1/responses/1234", body: submitted, status: 400,
 			want: []string{`"path":"id"`}},
-		{name: "malformed JSON is 400", method: "PUT", path: "/api/v1/responses/" + idB, body: `{"form":`, status: 400},
-		{name: "a wrong type names the field", method: "PUT", path: "/api/v1/responses/" + idB, status: 400,
+		{name: "malformed JSON is 400", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, body: `{"form":`, status: 400},
+		{name: "a wrong type names the field", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 400,
 			body: `{"form":"sct","version":1}`, want: []string{`"path":"version","reason":"must be text"`}},
-		{name: "unknown fields are refused", method: "PUT", path: "/api/v1/responses/" + idB, status: 400,
+		{name: "unknown fields are refused", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 400,
 			body: strings.Replace(submitted, `"mode"`, `"colour":"red","mode"`, 1), want: []string{`"path":"colour"`}},
-		{name: "a body over 1 MiB is refused", method: "PUT", path: "/api/v1/responses/" + idB, status: 413,
+		{name: "a body over 1 MiB is refused", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 413,
 			body: `{"form":"` + strings.Repeat("x", 1<<20) + `"}`},
-		{name: "every answer fault is listed with its path", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
+		{name: "every answer fault is listed with its path", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
 			body: sctRequest("C123", "follow_up", "2019-07-01", "submitted", `{"nominees":[{"relationship":"aunt"}],
 				"key_people":[{"nominee":4,"reason":"important","support":{"trust":5}}]}`),
 			want: []string{
@@ -198,21 +260,21 @@ func TestAPI_ChildrenAndResponses(t *testing.T) {
 				`{"path":"answers.key_people[0].nominee","reason":"points at nominees[4], but nominees has 1 entries"}`,
 				`{"path":"answers.key_people[0].support.trust","reason":"must be a rating of 1 (not at all)`,
 			}},
-		{name: "an unknown form version is named", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
+		{name: "an unknown form version is named", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
 			body: strings.Replace(submitted, `"version":"1"`, `"version":"3"`, 1),
 			want: []string{`{"path":"version","reason":"form sct has no version \"3\"; published: 1"}`}},
-		{name: "a follow-up before the baseline date is refused", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
+		{name: "a follow-up before the baseline date is refused", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 422,
 			body: sctRequest("C123", "follow_up", "2019-06-01", "submitted", `{}`),
 			want: []string{`{"path":"completed_on","reason":"is 2019-06-01, before this child's baseline (2019-06-14)"}`}},
-		{name: "a follow-up after the baseline is accepted", method: "PUT", path: "/api/v1/responses/" + idB, status: 201,
+		{name: "a follow-up after the baseline is accepted", as: "coordA", method: "PUT", path: "/api/v1/responses/" + idB, status: 201,
 			body: sctRequest("C123", "follow_up", "2020-01-10", "submitted", `{}`), want: []string{`"wave":1`}},
-		{name: "the summary needs a timepoint", method: "GET", path: "/api/v1/summaries/sct", status: 422,
+		{name: "the summary needs a timepoint", as: "leadA", method: "GET", path: "/api/v1/summaries/sct", status: 422,
 			want: []string{`{"path":"timepoint","reason":"is required"}`}},
-		{name: "the summary refuses unknown filters", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline&colour=red", status: 400},
-		{name: "the summary refuses from after to", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline&from=2020-01-01&to=2019-01-01", status: 422},
-		{name: "the summary counts the latest revision once", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline", status: 200,
+		{name: "the summary refuses unknown filters", as: "leadA", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline&colour=red", status: 400},
+		{name: "the summary refuses from after to", as: "leadA", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline&from=2020-01-01&to=2019-01-01", status: 422},
+		{name: "the summary counts the latest revision once", as: "leadA", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline", status: 200,
 			want: []string{`"respondents":1`, `"strain":{"base":1,"not_at_all_or_not_really":1`}, absent: []string{"Nan"}},
-		{name: "unknown API paths are JSON 404s", method: "GET", path: "/api/v1/nothing", status: 404, want: []string{`"error":"not found"`}},
+		{name: "unknown API paths are JSON 404s", as: "coordA", method: "GET", path: "/api/v1/nothing", status: 404, want: []string{`"error":"not found"`}},
 		{name: "the placeholder page is served", method: "GET", path: "/", status: 200, want: []string{"Social Connections Tool"}},
 	})
 }
@@ -300,7 +362,7 @@ type sctSummary struct {
 
 func (s *testServer) summary(t *testing.T, query string) sctSummary {
 	t.Helper()
-	status, body := s.do(t, "GET", "/api/v1/summaries/sct?"+query, "")
+	status, body := s.do(t, "GET", "/api/v1/summaries/sct?"+query, "", "evaluator")
 	if status != 200 {
 		t.Fatalf("summary %s: %d %s", query, status, body)
 	}
@@ -316,10 +378,11 @@ func near(p *float64, want float64) bool { return p != nil && math.Abs(*p-want) 
 func seedSummaryFixture(t *testing.T, s *testServer) {
 	t.Helper()
 	for _, f := range summaryFixture {
-		if st, b := s.do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, f.child, f.site, f.group)); st != 201 {
+		as := "coord" + f.site
+		if st, b := s.do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, f.child, f.site, f.group), as); st != 201 {
 			t.Fatalf("child %s: %d %s", f.child, st, b)
 		}
-		if st, b := s.do(t, "PUT", "/api/v1/responses/"+f.id, sctRequest(f.child, "baseline", f.completed, f.status, f.answers)); st != 201 {
+		if st, b := s.do(t, "PUT", "/api/v1/responses/"+f.id, sctRequest(f.child, "baseline", f.completed, f.status, f.answers), as); st != 201 {
 			t.Fatalf("response %s: %d %s", f.id, st, b)
 		}
 	}
@@ -327,6 +390,7 @@ func seedSummaryFixture(t *testing.T, s *testServer) {
 
 func TestSummary_ReproducesHandComputedTables(t *testing.T) {
 	s := startServer(t, t.TempDir(), forms.FS())
+	s.addUsers(t)
 	seedSummaryFixture(t, s)
 	got := s.summary(t, "timepoint=baseline")
 
@@ -423,21 +487,24 @@ func TestSummary_ReproducesHandComputedTables(t *testing.T) {
 func TestRestart_KeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, dir, forms.FS())
+	s.addUsers(t)
 	seedSummaryFixture(t, s)
-	_, before := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline", "")
-	_, response := s.do(t, "GET", "/api/v1/responses/"+summaryFixture[0].id, "")
+	_, before := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline", "", "evaluator")
+	_, response := s.do(t, "GET", "/api/v1/responses/"+summaryFixture[0].id, "", "coordA")
 	if err := s.stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
 
 	s = startServer(t, dir, forms.FS())
-	if _, after := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline", ""); !bytes.Equal(before, after) || !bytes.Contains(after, []byte(`"respondents":3`)) {
+	s.login(t, "evaluator", "evaluator@example.org", userPassword)
+	s.login(t, "coordA", "coorda@example.org", userPassword)
+	if _, after := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline", "", "evaluator"); !bytes.Equal(before, after) || !bytes.Contains(after, []byte(`"respondents":3`)) {
 		t.Errorf("summary changed across a restart:\n%s\n%s", before, after)
 	}
-	if _, again := s.do(t, "GET", "/api/v1/responses/"+summaryFixture[0].id, ""); !bytes.Equal(response, again) {
+	if _, again := s.do(t, "GET", "/api/v1/responses/"+summaryFixture[0].id, "", "coordA"); !bytes.Equal(response, again) {
 		t.Errorf("response changed across a restart:\n%s\n%s", response, again)
 	}
-	if status, _ := s.do(t, "GET", "/api/v1/children/C3", ""); status != 200 {
+	if status, _ := s.do(t, "GET", "/api/v1/children/C3", "", "evaluator"); status != 200 {
 		t.Errorf("child C3 after restart: %d", status)
 	}
 }
@@ -477,13 +544,15 @@ func TestStart_RefusesMalformedDefinition(t *testing.T) {
 // and answered before the server exits.
 func TestShutdown_FinishesInFlightRequest(t *testing.T) {
 	s := startServer(t, t.TempDir(), forms.FS())
-	body := `{"id":"C77","site":"C","group":"comparison"}`
+	s.addUsers(t)
+	body := `{"id":"C77","site":"A","group":"comparison"}`
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "POST /api/v1/children HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	fmt.Fprintf(conn, "POST /api/v1/children HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		s.tokens["coordA"], len(body), body[:10])
 	time.Sleep(100 * time.Millisecond) // the server is now reading the body
 
 	stopped := make(chan error, 1)
@@ -530,7 +599,7 @@ func TestRun_CommandLine(t *testing.T) {
 
 func TestSettings_FlagBeatsEnvironment(t *testing.T) {
 	env := map[string]string{"SCT_ADDR": "127.0.0.1:9000", "SCT_DATABASE": "fromenv", "SCT_DATA_DIR": "/env/data"}
-	s, err := config.Load("sct", []string{"--addr", "127.0.0.1:9100"}, func(k string) string { return env[k] }, io.Discard)
+	s, err := config.Load("sct", []string{"--addr", "127.0.0.1:9100"}, func(k string) string { return env[k] }, io.Discard, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,13 @@ type Settings struct {
 	LogLevel        string        // debug, info, warn, error
 	LogFormat       string        // text or json
 	ShutdownTimeout time.Duration // how long in-flight requests get on stop
+	// JWTKeys are the access-token keys, "kid=secret,...": the first signs,
+	// all verify. Empty with the embedded store: generated once under DataDir.
+	JWTKeys    string
+	RefreshTTL time.Duration // how long a sign-in lasts unused
+	// The administrator created on the first start on an empty store.
+	BootstrapAdminEmail    string
+	BootstrapAdminPassword string
 }
 
 // Defaults returns the settings used when nothing else is said.
@@ -35,6 +42,7 @@ func Defaults() Settings {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
+		RefreshTTL:      12 * time.Hour,
 	}
 }
 
@@ -44,6 +52,7 @@ type setting struct {
 	str              *string
 	dur              *time.Duration
 	secret           bool // may also come from <env>_FILE
+	envOnly          bool // no flag: secrets that must not show in a process list
 }
 
 func (s *Settings) table() []setting {
@@ -55,18 +64,29 @@ func (s *Settings) table() []setting {
 		{flag: "log-level", env: "SCT_LOG_LEVEL", usage: "debug, info, warn or error", str: &s.LogLevel},
 		{flag: "log-format", env: "SCT_LOG_FORMAT", usage: "text or json", str: &s.LogFormat},
 		{flag: "shutdown-timeout", env: "SCT_SHUTDOWN_TIMEOUT", usage: "time in-flight requests get to finish on stop", dur: &s.ShutdownTimeout},
+		{flag: "jwt-keys", env: "SCT_JWT_KEYS", usage: "access-token keys kid=secret,... (first signs); generated under the data directory when empty", str: &s.JWTKeys, secret: true},
+		{flag: "refresh-ttl", env: "SCT_REFRESH_TTL", usage: "how long a sign-in lasts without use", dur: &s.RefreshTTL},
+		{env: "SCT_BOOTSTRAP_ADMIN_EMAIL", str: &s.BootstrapAdminEmail, envOnly: true},
+		{env: "SCT_BOOTSTRAP_ADMIN_PASSWORD", str: &s.BootstrapAdminPassword, secret: true, envOnly: true},
 	}
 }
 
 // Load reads settings from the environment (getenv) and then args. It returns
-// flag.ErrHelp after printing usage to out when asked for help.
-func Load(name string, args []string, getenv func(string) string, out io.Writer) (Settings, error) {
+// flag.ErrHelp after printing usage to out when asked for help. extra, if
+// set, adds a subcommand's own flags.
+func Load(name string, args []string, getenv func(string) string, out io.Writer, extra func(*flag.FlagSet)) (Settings, error) {
 	s := Defaults()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
+	if extra != nil {
+		extra(fs)
+	}
 	for _, st := range s.table() {
 		if err := st.fromEnv(getenv); err != nil {
 			return s, err
+		}
+		if st.envOnly {
+			continue
 		}
 		usage := fmt.Sprintf("%s (env %s)", st.usage, st.env)
 		if st.dur != nil {
@@ -138,6 +158,15 @@ func (s Settings) Validate() error {
 	if s.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must be above zero"))
 	}
+	if s.RefreshTTL < time.Minute {
+		errs = append(errs, errors.New("refresh-ttl: must be at least a minute"))
+	}
+	if !s.Embedded() && s.JWTKeys == "" {
+		errs = append(errs, errors.New("jwt-keys: required with MongoDB, so that every server instance verifies the same tokens"))
+	}
+	if (s.BootstrapAdminEmail == "") != (s.BootstrapAdminPassword == "") {
+		errs = append(errs, errors.New("SCT_BOOTSTRAP_ADMIN_EMAIL and SCT_BOOTSTRAP_ADMIN_PASSWORD: set both or neither"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -164,6 +193,9 @@ func (s Settings) LogValue() slog.Value {
 		slog.String("database", s.Database),
 		slog.String("log_level", s.LogLevel),
 		slog.Duration("shutdown_timeout", s.ShutdownTimeout),
+		slog.Bool("jwt_keys_set", s.JWTKeys != ""),
+		slog.Duration("refresh_ttl", s.RefreshTTL),
+		slog.String("bootstrap_admin", s.BootstrapAdminEmail),
 	)
 }
 

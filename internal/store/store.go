@@ -148,9 +148,25 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 		collRevisions: {
 			{Keys: bson.D{{Key: "response_id", Value: 1}, {Key: "revision", Value: 1}}, Options: options.Index().SetName("response_revision")},
+			{Keys: bson.D{{Key: "record.child_id", Value: 1}}, Options: options.Index().SetName("child")},
 		},
 		collChildren: {
 			{Keys: bson.D{{Key: "site", Value: 1}}, Options: options.Index().SetName("site")},
+		},
+		collUsers: {
+			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
+		},
+		collRefreshTokens: {
+			{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")},
+			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
+		},
+		collSessions: {
+			{Keys: bson.D{{Key: "code_hash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
+			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
+		},
+		collAudit: {
+			{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")},
+			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
 		},
 	}
 	for coll, models := range specs {
@@ -167,10 +183,16 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 
 // Collection names.
 const (
-	collChildren     = "children"
-	collResponses    = "responses"
-	collRevisions    = "response_revisions"
-	collFormVersions = "form_versions"
+	collChildren      = "children"
+	collResponses     = "responses"
+	collRevisions     = "response_revisions"
+	collFormVersions  = "form_versions"
+	collUsers         = "users"
+	collSites         = "sites"
+	collRefreshTokens = "refresh_tokens"
+	collSessions      = "sessions"
+	collAttempts      = "login_failures"
+	collAudit         = "audit"
 )
 
 // classify marks errors that mean the store cannot be reached, so callers can

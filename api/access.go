@@ -1,0 +1,204 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// scope says how a route finds the site a request touches, so the guard can
+// check it before the handler runs.
+type scope int
+
+const (
+	noSite        scope = iota // not about one site: the permission decides
+	childParam                 // the child named by :id
+	responseParam              // the response named by :id; for a new one, the body's child_id
+	bodySite                   // the "site" of the JSON body
+	querySite                  // the "site" filter of the query
+)
+
+type route struct {
+	method, path string
+	handler      echo.HandlerFunc
+	perm         access.Permission
+	scope        scope
+}
+
+const principalKey = "principal"
+
+// principal returns the caller the guard let through.
+func principal(c echo.Context) access.Principal {
+	p, _ := c.Get(principalKey).(access.Principal)
+	return p
+}
+
+var (
+	errUnauthenticated = invalid(http.StatusUnauthorized, "sign in first: this needs a valid bearer token")
+	errForbidden       = invalid(http.StatusForbidden, "your role may not do this")
+	errNotFound        = invalid(http.StatusNotFound, "not found")
+)
+
+// guard is the one place access is decided: it authenticates the caller,
+// checks the route's permission against the caller's role, and checks the
+// site the request touches against the caller's sites. A record in a site
+// the caller does not reach is "not found", so its existence does not leak.
+func (h *handlers) guard(r route) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if r.perm == access.PermPublic {
+			return r.handler(c)
+		}
+		p, err := h.authenticate(c)
+		if err != nil {
+			return err
+		}
+		if !p.Can(r.perm) {
+			return errForbidden
+		}
+		if err := h.checkScope(c, r, p); err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		return r.handler(c)
+	}
+}
+
+func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
+	raw, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	if !ok || raw == "" {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sct"`)
+		return access.Principal{}, errUnauthenticated
+	}
+	claims, err := h.tokens.Verify(strings.TrimSpace(raw))
+	if err != nil {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sct", error="invalid_token"`)
+		return access.Principal{}, errUnauthenticated
+	}
+	p := access.Principal{
+		Subject: claims.Subject, Role: access.Role(claims.Role), Sites: claims.Sites, TokenID: claims.ID,
+		SessionID: claims.Session, ChildID: claims.Child, ResponseID: claims.Response,
+	}
+	if p.Role == access.YoungPerson {
+		// A session ends the moment its response is submitted, not when
+		// its token expires: ask the store every time.
+		sess, err := h.store.Session(c.Request().Context(), p.SessionID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !sess.Live(h.now())) {
+			return access.Principal{}, invalid(http.StatusUnauthorized, "this link has been used up or has expired; ask your worker for a new one")
+		}
+		if err != nil {
+			return access.Principal{}, err
+		}
+	}
+	return p, nil
+}
+
+func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error {
+	ctx := c.Request().Context()
+	if p.Role == access.YoungPerson && r.scope != responseParam {
+		return errForbidden
+	}
+	switch r.scope {
+	case childParam:
+		child, err := h.store.Child(ctx, c.Param("id"))
+		if err == nil && !p.InSite(child.Site) {
+			return errNotFound
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	case responseParam:
+		id := c.Param("id")
+		if p.Role == access.YoungPerson && id != p.ResponseID {
+			return errNotFound
+		}
+		resp, err := h.store.Response(ctx, id)
+		switch {
+		case err == nil:
+			if !p.InSite(resp.Site) || (p.Role == access.YoungPerson && resp.ChildID != p.ChildID) {
+				return errNotFound
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		case c.Request().Method == http.MethodPut:
+			var body struct {
+				ChildID string `json:"child_id"`
+			}
+			if err := peekBody(c, &body); err != nil {
+				return err
+			}
+			if p.Role == access.YoungPerson && body.ChildID != p.ChildID {
+				return errForbidden
+			}
+			child, err := h.store.Child(ctx, body.ChildID)
+			if err == nil && !p.InSite(child.Site) {
+				return invalid(http.StatusForbidden, "you may not record responses for a child of another site")
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+	case bodySite:
+		var body struct {
+			Site string `json:"site"`
+		}
+		if err := peekBody(c, &body); err != nil {
+			return err
+		}
+		if body.Site != "" && !p.InSite(body.Site) {
+			return invalid(http.StatusForbidden, "you may not act for another site")
+		}
+	case querySite:
+		if p.AllSites() {
+			return nil
+		}
+		q := c.Request().URL.Query()
+		site := q.Get("site")
+		switch {
+		case site == "" && len(p.Sites) == 1:
+			q.Set("site", p.Sites[0])
+			c.Request().URL.RawQuery = q.Encode()
+		case site == "":
+			return invalid(http.StatusForbidden, "say which of your sites with site=")
+		case !p.InSite(site):
+			return invalid(http.StatusForbidden, "you may not read another site's figures")
+		}
+	}
+	return nil
+}
+
+// peekBody decodes what the guard needs from a JSON body and leaves the body
+// in place for the handler. A body it cannot decode is left for the
+// handler's decoder to report.
+func peekBody(c echo.Context, v any) error {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return decodeProblem(err)
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(b))
+	_ = json.Unmarshal(b, v)
+	return nil
+}
+
+// audit records an action of the current caller. An action that must be
+// recorded does not happen when the record cannot be written.
+func (h *handlers) audit(c echo.Context, action, target, site, detail string) error {
+	p := principal(c)
+	return h.store.AppendAudit(c.Request().Context(), store.AuditEntry{
+		Actor: p.Subject, Role: string(p.Role), Action: action, Target: target, Site: site,
+		RequestID: requestID(c), Remote: c.RealIP(), Detail: detail,
+	})
+}
+
+// tokenVerifier is what the guard needs of the token issuer.
+type tokenVerifier interface {
+	Verify(token string) (*auth.Claims, error)
+}

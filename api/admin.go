@@ -1,0 +1,196 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+type siteRequest struct {
+	Code string `json:"code" validate:"required,site"`
+	Name string `json:"name" validate:"required,max=100"`
+}
+
+func (h *handlers) listSites(c echo.Context) error {
+	sites, err := h.store.Sites(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"sites": sites})
+}
+
+func (h *handlers) createSite(c echo.Context) error {
+	var req siteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	site, err := h.store.CreateSite(c.Request().Context(), store.Site{Code: req.Code, Name: req.Name})
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "site.create", "site:"+site.Code, site.Code, ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, site)
+}
+
+type userRequest struct {
+	Email    string   `json:"email" validate:"required,email,max=254"`
+	Role     string   `json:"role" validate:"required,oneof=admin evaluator site_lead coordinator"`
+	Sites    []string `json:"sites" validate:"max=50,dive,site"`
+	Password string   `json:"password" validate:"required,max=256"`
+}
+
+type userChangeRequest struct {
+	Role     *string  `json:"role" validate:"omitempty,oneof=admin evaluator site_lead coordinator"`
+	Sites    []string `json:"sites" validate:"omitempty,max=50,dive,site"`
+	Disabled *bool    `json:"disabled"`
+	Password *string  `json:"password" validate:"omitempty,max=256"`
+}
+
+func (h *handlers) listUsers(c echo.Context) error {
+	users, err := h.store.Users(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"users": users})
+}
+
+func (h *handlers) createUser(c echo.Context) error {
+	var req userRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := h.checkAccount(c, access.Role(req.Role), req.Sites, &req.Password); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	u, err := h.store.CreateUser(c.Request().Context(), store.User{
+		ID: uuid.NewString(), Email: req.Email, PasswordHash: hash, Role: req.Role, Sites: req.Sites,
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "user.create", "user:"+u.ID, "", "role "+u.Role); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (h *handlers) updateUser(c echo.Context) error {
+	var req userChangeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := h.store.User(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	role, sites := access.Role(u.Role), u.Sites
+	if req.Role != nil {
+		role = access.Role(*req.Role)
+	}
+	if req.Sites != nil {
+		sites = req.Sites
+	}
+	if err := h.checkAccount(c, role, sites, req.Password); err != nil {
+		return err
+	}
+	ch := store.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled}
+	if req.Password != nil {
+		hash, err := auth.HashPassword(*req.Password)
+		if err != nil {
+			return err
+		}
+		ch.PasswordHash = &hash
+	}
+	u, err = h.store.UpdateUser(ctx, u.ID, ch)
+	if err != nil {
+		return err
+	}
+	// A disabled account, a new password or a narrower role ends every
+	// sign-in the account has.
+	if err := h.store.RevokeUserTokens(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := h.audit(c, "user.update", "user:"+u.ID, "", ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// checkAccount checks what validate tags cannot: a site-bound role needs
+// sites that exist, an all-sites role has none, and the password is strong
+// enough.
+func (h *handlers) checkAccount(c echo.Context, role access.Role, sites []string, password *string) error {
+	var faults []form.FieldError
+	if err := access.CheckAccountSites(role, sites); err != nil {
+		faults = append(faults, form.FieldError{Path: "sites", Reason: err.Error()})
+	}
+	for _, s := range sites {
+		ok, err := h.store.SiteExists(c.Request().Context(), s)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			faults = append(faults, form.FieldError{Path: "sites", Reason: "no site " + s + "; create it first"})
+		}
+	}
+	if password != nil {
+		if err := auth.ValidatePassword(*password); err != nil {
+			faults = append(faults, form.FieldError{Path: "password", Reason: err.Error()})
+		}
+	}
+	if len(faults) > 0 {
+		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields", faults...)
+	}
+	return nil
+}
+
+type auditQuery struct {
+	Actor  string `query:"actor"`
+	Action string `query:"action"`
+	Target string `query:"target"`
+	Site   string `query:"site"`
+	From   string `query:"from"`
+	To     string `query:"to"`
+	Limit  int64  `query:"limit"`
+}
+
+func (h *handlers) listAudit(c echo.Context) error {
+	var q auditQuery
+	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &q); err != nil {
+		return invalid(http.StatusBadRequest, "a filter has the wrong type")
+	}
+	f := store.AuditFilter{Actor: q.Actor, Action: q.Action, Target: q.Target, Site: q.Site, Limit: q.Limit}
+	for _, t := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"from", q.From, &f.From}, {"to", q.To, &f.To}} {
+		if t.v == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339, t.v)
+		if err != nil {
+			return invalid(http.StatusBadRequest, "a filter has the wrong form",
+				form.FieldError{Path: t.name, Reason: "must be a time like 2026-01-31T09:00:00Z"})
+		}
+		*t.dst = v
+	}
+	entries, err := h.store.Audit(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+}

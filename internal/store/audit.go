@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// AuditEntry records who did what, when, from where. The store offers no way
+// to change or delete one.
+type AuditEntry struct {
+	ID        string    `bson:"_id" json:"id"`
+	At        time.Time `bson:"at" json:"at"`
+	Actor     string    `bson:"actor" json:"actor"` // user id, "session:<id>", or the email tried
+	Role      string    `bson:"role,omitempty" json:"role,omitempty"`
+	Action    string    `bson:"action" json:"action"` // e.g. login, login_failed, response.read
+	Target    string    `bson:"target,omitempty" json:"target,omitempty"`
+	Site      string    `bson:"site,omitempty" json:"site,omitempty"`
+	RequestID string    `bson:"request_id,omitempty" json:"request_id,omitempty"`
+	Remote    string    `bson:"remote,omitempty" json:"remote,omitempty"`
+	Detail    string    `bson:"detail,omitempty" json:"detail,omitempty"`
+}
+
+// AppendAudit adds an entry.
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	e.ID = uuid.NewString()
+	e.At = s.now().UTC().Truncate(time.Millisecond)
+	if _, err := s.wdb.Collection(collAudit).InsertOne(ctx, e); err != nil {
+		return classify(fmt.Errorf("append audit: %w", err))
+	}
+	return nil
+}
+
+// AuditFilter selects entries; empty fields match all.
+type AuditFilter struct {
+	Actor, Action, Target, Site string
+	From, To                    time.Time
+	Limit                       int64
+}
+
+// Audit lists entries, newest first.
+func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	q := bson.D{}
+	for _, kv := range []struct{ k, v string }{{"actor", f.Actor}, {"action", f.Action}, {"target", f.Target}, {"site", f.Site}} {
+		if kv.v != "" {
+			q = append(q, bson.E{Key: kv.k, Value: kv.v})
+		}
+	}
+	at := bson.D{}
+	if !f.From.IsZero() {
+		at = append(at, bson.E{Key: "$gte", Value: f.From.UTC()})
+	}
+	if !f.To.IsZero() {
+		at = append(at, bson.E{Key: "$lte", Value: f.To.UTC()})
+	}
+	if len(at) > 0 {
+		q = append(q, bson.E{Key: "at", Value: at})
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	cur, err := s.db.Collection(collAudit).Find(ctx, q,
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(f.Limit))
+	if err != nil {
+		return nil, classify(fmt.Errorf("read audit: %w", err))
+	}
+	entries := []AuditEntry{}
+	if err := cur.All(ctx, &entries); err != nil {
+		return nil, classify(fmt.Errorf("read audit: %w", err))
+	}
+	return entries, nil
+}
+
+// EraseChild removes a child and everything recorded about them: responses
+// with their history and summary inputs, and session links. Each step is
+// idempotent, so an erasure cut short is finished by running it again; the
+// child record goes last, so a half-done erasure is still visible and
+// repeatable.
+func (s *Store) EraseChild(ctx context.Context, id string) error {
+	steps := []struct {
+		coll string
+		q    bson.D
+	}{
+		{collSessions, bson.D{{Key: "child_id", Value: id}}},
+		{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
+		{collResponses, bson.D{{Key: "child_id", Value: id}}},
+		{collChildren, bson.D{{Key: "_id", Value: id}}},
+	}
+	for _, st := range steps {
+		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
+			return classify(fmt.Errorf("erase child from %s: %w", st.coll, err))
+		}
+	}
+	return nil
+}

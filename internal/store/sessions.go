@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// ErrReused means a refresh token was presented a second time: its whole
+// family has been revoked, since one of the two holders is not the user.
+var ErrReused = errors.New("refresh token reused")
+
+// RefreshToken is a sign-in that can be renewed. Only its hash is stored;
+// each use replaces it with a new token of the same family.
+type RefreshToken struct {
+	Hash      string     `bson:"_id"`
+	UserID    string     `bson:"user_id"`
+	Family    string     `bson:"family"`
+	CreatedAt time.Time  `bson:"created_at"`
+	ExpiresAt time.Time  `bson:"expires_at"`
+	UsedAt    *time.Time `bson:"used_at,omitempty"`
+	Revoked   bool       `bson:"revoked"`
+}
+
+// InsertRefreshToken stores a new refresh token.
+func (s *Store) InsertRefreshToken(ctx context.Context, t RefreshToken) error {
+	t.CreatedAt = s.now().UTC()
+	_, err := s.wdb.Collection(collRefreshTokens).InsertOne(ctx, t)
+	return classify(err)
+}
+
+// UseRefreshToken spends a refresh token: it succeeds once for a live token.
+// A second use of a spent token revokes its family and returns ErrReused;
+// an unknown, expired or revoked token is ErrNotFound.
+func (s *Store) UseRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
+	now := s.now().UTC()
+	coll := s.wdb.Collection(collRefreshTokens)
+	var t RefreshToken
+	err := coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: hash}, {Key: "used_at", Value: nil}, {Key: "revoked", Value: false},
+			{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "used_at", Value: now}}}}).Decode(&t)
+	if err == nil {
+		return t, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return RefreshToken{}, classify(fmt.Errorf("use refresh token: %w", err))
+	}
+	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t); err == nil && t.UsedAt != nil && !t.Revoked {
+		if err := s.RevokeTokenFamily(ctx, t.Family); err != nil {
+			return RefreshToken{}, err
+		}
+		return RefreshToken{}, ErrReused
+	}
+	return RefreshToken{}, fmt.Errorf("refresh token: %w", ErrNotFound)
+}
+
+// RevokeTokenFamily revokes every token descended from one sign-in.
+func (s *Store) RevokeTokenFamily(ctx context.Context, family string) error {
+	_, err := s.wdb.Collection(collRefreshTokens).UpdateMany(ctx, bson.D{{Key: "family", Value: family}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}})
+	return classify(err)
+}
+
+// RevokeUserTokens revokes every refresh token of a user.
+func (s *Store) RevokeUserTokens(ctx context.Context, userID string) error {
+	_, err := s.wdb.Collection(collRefreshTokens).UpdateMany(ctx, bson.D{{Key: "user_id", Value: userID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}})
+	return classify(err)
+}
+
+// Session is a young person's link to complete one response for one child.
+type Session struct {
+	ID         string     `bson:"_id" json:"id"`
+	CodeHash   string     `bson:"code_hash" json:"-"`
+	ChildID    string     `bson:"child_id" json:"child_id"`
+	Site       string     `bson:"site" json:"site"`
+	ResponseID string     `bson:"response_id" json:"response_id"`
+	Form       string     `bson:"form" json:"form"`
+	Version    string     `bson:"version" json:"version"`
+	CreatedBy  string     `bson:"created_by" json:"created_by"`
+	CreatedAt  time.Time  `bson:"created_at" json:"created_at"`
+	ExpiresAt  time.Time  `bson:"expires_at" json:"expires_at"`
+	OpenedAt   *time.Time `bson:"opened_at,omitempty" json:"opened_at,omitempty"`
+	SpentAt    *time.Time `bson:"spent_at,omitempty" json:"spent_at,omitempty"`
+}
+
+// Live reports whether the session may still be used at t.
+func (s Session) Live(t time.Time) bool { return s.SpentAt == nil && t.Before(s.ExpiresAt) }
+
+// CreateSession stores a new session.
+func (s *Store) CreateSession(ctx context.Context, sess Session) (Session, error) {
+	sess.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.wdb.Collection(collSessions).InsertOne(ctx, sess)
+	if mongo.IsDuplicateKeyError(err) {
+		return Session{}, fmt.Errorf("session: %w", ErrConflict)
+	}
+	return sess, classify(err)
+}
+
+// OpenSession redeems a session's one-time code: once, while it is live.
+func (s *Store) OpenSession(ctx context.Context, codeHash string) (Session, error) {
+	now := s.now().UTC()
+	var sess Session
+	err := s.wdb.Collection(collSessions).FindOneAndUpdate(ctx,
+		bson.D{{Key: "code_hash", Value: codeHash}, {Key: "opened_at", Value: nil}, {Key: "spent_at", Value: nil},
+			{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "opened_at", Value: now}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&sess)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Session{}, fmt.Errorf("session code: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Session{}, classify(fmt.Errorf("open session: %w", err))
+	}
+	return sess, nil
+}
+
+// Session reads one session.
+func (s *Store) Session(ctx context.Context, id string) (Session, error) {
+	var sess Session
+	err := s.db.Collection(collSessions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&sess)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Session{}, fmt.Errorf("session %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Session{}, classify(fmt.Errorf("read session: %w", err))
+	}
+	return sess, nil
+}
+
+// SpendSession ends a session once its response is submitted.
+func (s *Store) SpendSession(ctx context.Context, id string) error {
+	_, err := s.wdb.Collection(collSessions).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "spent_at", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "spent_at", Value: s.now().UTC()}}}})
+	return classify(err)
+}
+
+// CountFailure adds one failed attempt for key in the window starting at
+// window and returns the failures counted in it so far.
+func (s *Store) CountFailure(ctx context.Context, key string, window time.Time) (int, error) {
+	var doc struct {
+		Count int `bson:"count"`
+	}
+	err := s.wdb.Collection(collAttempts).FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: key + "@" + window.UTC().Format(time.RFC3339)}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "window", Value: window.UTC()}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	if err != nil {
+		return 0, classify(fmt.Errorf("count failure: %w", err))
+	}
+	return doc.Count, nil
+}
+
+// Failures returns the failures counted for key in the window starting at window.
+func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int, error) {
+	var doc struct {
+		Count int `bson:"count"`
+	}
+	err := s.db.Collection(collAttempts).FindOne(ctx,
+		bson.D{{Key: "_id", Value: key + "@" + window.UTC().Format(time.RFC3339)}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, classify(fmt.Errorf("read failures: %w", err))
+	}
+	return doc.Count, nil
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// User is a staff account. Email is kept lower-case and unique.
+type User struct {
+	ID           string    `bson:"_id" json:"id"`
+	Email        string    `bson:"email" json:"email"`
+	PasswordHash string    `bson:"password_hash" json:"-"`
+	Role         string    `bson:"role" json:"role"`
+	Sites        []string  `bson:"sites" json:"sites"`
+	Disabled     bool      `bson:"disabled" json:"disabled"`
+	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
+	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+}
+
+// CreateUser stores a new account; ErrConflict when the email is taken.
+func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
+	u.CreatedAt, u.UpdatedAt = now, now
+	if u.Sites == nil {
+		u.Sites = []string{}
+	}
+	_, err := s.wdb.Collection(collUsers).InsertOne(ctx, u)
+	if mongo.IsDuplicateKeyError(err) {
+		return User{}, fmt.Errorf("user %s: %w", u.Email, ErrConflict)
+	}
+	if err != nil {
+		return User{}, classify(fmt.Errorf("create user: %w", err))
+	}
+	return u, nil
+}
+
+// User reads one account by id.
+func (s *Store) User(ctx context.Context, id string) (User, error) {
+	return s.findUser(ctx, bson.D{{Key: "_id", Value: id}})
+}
+
+// UserByEmail reads one account by email, ignoring case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	return s.findUser(ctx, bson.D{{Key: "email", Value: strings.ToLower(strings.TrimSpace(email))}})
+}
+
+func (s *Store) findUser(ctx context.Context, q bson.D) (User, error) {
+	var u User
+	err := s.db.Collection(collUsers).FindOne(ctx, q).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return User{}, fmt.Errorf("user: %w", ErrNotFound)
+	}
+	if err != nil {
+		return User{}, classify(fmt.Errorf("read user: %w", err))
+	}
+	return u, nil
+}
+
+// Users lists every account by email.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	cur, err := s.db.Collection(collUsers).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "email", Value: 1}}))
+	if err != nil {
+		return nil, classify(fmt.Errorf("list users: %w", err))
+	}
+	users := []User{}
+	if err := cur.All(ctx, &users); err != nil {
+		return nil, classify(fmt.Errorf("list users: %w", err))
+	}
+	return users, nil
+}
+
+// CountUsers counts accounts.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	n, err := s.db.Collection(collUsers).CountDocuments(ctx, bson.D{})
+	return n, classify(err)
+}
+
+// UserChange lists what an update changes; nil fields stay as they are.
+type UserChange struct {
+	Role         *string
+	Sites        []string
+	Disabled     *bool
+	PasswordHash *string
+}
+
+// UpdateUser applies a change to an account and returns the result.
+func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User, error) {
+	set := bson.D{{Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}
+	if ch.Role != nil {
+		set = append(set, bson.E{Key: "role", Value: *ch.Role})
+	}
+	if ch.Sites != nil {
+		set = append(set, bson.E{Key: "sites", Value: ch.Sites})
+	}
+	if ch.Disabled != nil {
+		set = append(set, bson.E{Key: "disabled", Value: *ch.Disabled})
+	}
+	if ch.PasswordHash != nil {
+		set = append(set, bson.E{Key: "password_hash", Value: *ch.PasswordHash})
+	}
+	var u User
+	err := s.wdb.Collection(collUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: set}}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, classify(fmt.Errorf("update user: %w", err))
+	}
+	return u, nil
+}
+
+// Site is a local authority taking part.
+type Site struct {
+	Code      string    `bson:"_id" json:"code"`
+	Name      string    `bson:"name" json:"name"`
+	CreatedAt time.Time `bson:"created_at" json:"created_at"`
+}
+
+// CreateSite stores a new site; ErrConflict when the code is taken.
+func (s *Store) CreateSite(ctx context.Context, site Site) (Site, error) {
+	site.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.wdb.Collection(collSites).InsertOne(ctx, site)
+	if mongo.IsDuplicateKeyError(err) {
+		return Site{}, fmt.Errorf("site %s: %w", site.Code, ErrConflict)
+	}
+	if err != nil {
+		return Site{}, classify(fmt.Errorf("create site: %w", err))
+	}
+	return site, nil
+}
+
+// Sites lists every site by code.
+func (s *Store) Sites(ctx context.Context) ([]Site, error) {
+	cur, err := s.db.Collection(collSites).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, classify(fmt.Errorf("list sites: %w", err))
+	}
+	sites := []Site{}
+	if err := cur.All(ctx, &sites); err != nil {
+		return nil, classify(fmt.Errorf("list sites: %w", err))
+	}
+	return sites, nil
+}
+
+// SiteExists reports whether a site code is known.
+func (s *Store) SiteExists(ctx context.Context, code string) (bool, error) {
+	n, err := s.db.Collection(collSites).CountDocuments(ctx, bson.D{{Key: "_id", Value: code}})
+	if err != nil {
+		return false, classify(fmt.Errorf("read site: %w", err))
+	}
+	return n > 0, nil
+}
