@@ -113,6 +113,8 @@ func (s *Store) Response(ctx context.Context, id string) (Response, error) {
 }
 
 // Revisions returns every submitted revision of a response, oldest first.
+// History is written just after the write it records; if a crash fell
+// between the two, the current state stands in for its missing entry.
 func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 	cur, err := s.db.Collection(collRevisions).Find(ctx, bson.D{{Key: "response_id", Value: id}},
 		options.Find().SetSort(bson.D{{Key: "revision", Value: 1}}))
@@ -123,9 +125,16 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, classify(fmt.Errorf("read revisions: %w", err))
 	}
-	out := make([]Response, len(docs))
-	for i, d := range docs {
-		out[i] = d.Record.response()
+	out := make([]Response, 0, len(docs)+1)
+	for _, d := range docs {
+		out = append(out, d.Record.response())
+	}
+	current, err := s.Response(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && current.Status == StatusSubmitted && (len(out) == 0 || out[len(out)-1].Revision < current.Revision) {
+		out = append(out, current)
 	}
 	return out, nil
 }
@@ -135,9 +144,6 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 // same child, form, timepoint and wave.
 func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 	d := toDoc(r)
-	if err := s.keepRevision(ctx, d); err != nil {
-		return err
-	}
 	_, err := s.wdb.Collection(collResponses).InsertOne(ctx, d)
 	if mongo.IsDuplicateKeyError(err) {
 		return s.whichDuplicate(ctx, r.ID)
@@ -145,44 +151,53 @@ func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 	if err != nil {
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
-	return nil
+	return s.keepRevision(ctx, d)
 }
 
 // UpdateResponse replaces prev with r, provided nobody changed prev in the
-// meantime (ErrConflict otherwise). A new submitted revision goes to the
-// history first, so history is never missing what the current state shows.
+// meantime (ErrConflict otherwise). History only ever receives committed
+// states: prev (made sure of first, in case a crash kept it out) and then r
+// once it has replaced prev.
 func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
-	d := toDoc(r)
-	if r.Revision != prev.Revision {
-		if err := s.keepRevision(ctx, d); err != nil {
-			return err
-		}
+	if err := s.keepRevision(ctx, toDoc(prev)); err != nil {
+		return err
 	}
+	d := toDoc(r)
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: r.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
-	if mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("response %s: %w", r.ID, ErrSlotTaken)
-	}
 	if err != nil {
+		if mongo.IsDuplicateKeyError(err) || s.slotHeldByOther(ctx, d) {
+			return fmt.Errorf("response %s: %w", r.ID, ErrSlotTaken)
+		}
 		return classify(fmt.Errorf("update response: %w", err))
 	}
 	if res.MatchedCount == 0 {
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
-	return nil
+	return s.keepRevision(ctx, d)
 }
 
-// keepRevision writes a submitted revision to the history. It is an upsert:
-// a revision written by an attempt that then lost a race is overwritten by
-// the next attempt at that number.
-func (s *Store) keepRevision(ctx context.Context, d responseDoc) error {
+// slotHeldByOther reports whether another response holds d's slot. FerretDB
+// reports a unique index broken by an update as an internal error rather
+// than a duplicate key, so the cause is looked up rather than read off it.
+func (s *Store) slotHeldByOther(ctx context.Context, d responseDoc) bool {
 	if d.Status != StatusSubmitted {
+		return false
+	}
+	n, err := s.db.Collection(collResponses).CountDocuments(ctx,
+		bson.D{{Key: "slot", Value: d.Slot}, {Key: "_id", Value: bson.D{{Key: "$ne", Value: d.ID}}}})
+	return err == nil && n > 0
+}
+
+// keepRevision adds a committed submitted state to the history unless that
+// revision is there already: an entry, once written, is never replaced.
+func (s *Store) keepRevision(ctx context.Context, d responseDoc) error {
+	if d.Status != StatusSubmitted || d.Revision < 1 {
 		return nil
 	}
 	rev := revisionDoc{ID: d.ID + "#" + strconv.Itoa(d.Revision), ResponseID: d.ID, Revision: d.Revision, Record: d}
-	_, err := s.wdb.Collection(collRevisions).ReplaceOne(ctx, bson.D{{Key: "_id", Value: rev.ID}}, rev,
-		options.Replace().SetUpsert(true))
-	if err != nil {
+	_, err := s.wdb.Collection(collRevisions).InsertOne(ctx, rev)
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return classify(fmt.Errorf("keep revision: %w", err))
 	}
 	return nil
@@ -214,7 +229,8 @@ func (s *Store) SubmittedResponse(ctx context.Context, childID, form, timepoint 
 	return d.response(), nil
 }
 
-// Filter selects submitted responses for a summary. Empty fields match all.
+// Filter selects submitted responses of one form for a summary. Other empty
+// fields match all.
 type Filter struct {
 	Form      string
 	Timepoint string

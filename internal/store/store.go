@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/bsoncodec"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
@@ -72,7 +74,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// Acknowledged means journaled on a majority: a reply the client sees
 		// survives the loss of the primary.
 		SetWriteConcern(writeconcern.Majority()).
-		SetBSONOptions(&options.BSONOptions{DefaultDocumentM: true, UseJSONStructTags: false})
+		SetRegistry(plainRegistry())
 	if s.embed != nil {
 		base.SetWriteConcern(&writeconcern.WriteConcern{W: 1, Journal: boolPtr(true)})
 	}
@@ -108,6 +110,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// plainRegistry decodes documents and arrays held in interface values as
+// map[string]any and []any, so answers read back are the same Go types the
+// validator produced, not the driver's own.
+func plainRegistry() *bsoncodec.Registry {
+	reg := bson.NewRegistry()
+	reg.RegisterTypeMapEntry(bson.TypeEmbeddedDocument, reflect.TypeOf(map[string]any(nil)))
+	reg.RegisterTypeMapEntry(bson.TypeArray, reflect.TypeOf([]any(nil)))
+	return reg
+}
 
 // Embedded reports whether this store runs in-process.
 func (s *Store) Embedded() bool { return s.embed != nil }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,7 +78,7 @@ type Outcome int
 
 // Outcomes of Put.
 const (
-	Created   Outcome = iota // a new response
+	Created   Outcome = iota + 1 // a new response
 	Unchanged                // the same body again: nothing stored
 	Revised                  // a changed draft or a new submitted revision
 )
@@ -140,6 +141,22 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 		faults = append(faults, form.FieldError{Path: path, Reason: fmt.Sprintf(format, args...)})
 	}
 	submitted := req.Status == store.StatusSubmitted
+	// The API checks these with validate tags already; the service does
+	// not rely on every caller having done so.
+	if req.Status != store.StatusDraft && !submitted {
+		fault("status", "must be draft or submitted")
+	}
+	if req.Mode != "online" && req.Mode != "paper" {
+		fault("mode", "must be online or paper")
+	}
+	if req.Wave < 0 {
+		fault("wave", "must be 1 or more")
+	}
+	if req.CompletedOn != "" {
+		if _, err := time.Parse(time.DateOnly, req.CompletedOn); err != nil {
+			fault("completed_on", "must be a date YYYY-MM-DD")
+		}
+	}
 	def, ok := s.forms.Get(req.Form, req.Version)
 	if !ok {
 		if versions := s.forms.Versions(req.Form); len(versions) > 0 {
@@ -161,6 +178,8 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 			fault("timepoint", "form %s has no timepoints; leave it out", def.Form)
 		case def.HasTimepoints() && r.Timepoint == "" && submitted:
 			fault("timepoint", "is required: one of %s", strings.Join(def.Timepoints, ", "))
+		case def.HasTimepoints() && r.Timepoint != "" && !slices.Contains(def.Timepoints, r.Timepoint):
+			fault("timepoint", "must be one of %s", strings.Join(def.Timepoints, ", "))
 		}
 		if r.Timepoint != "follow_up" && req.Wave > 1 {
 			fault("wave", "only follow-ups have waves")
@@ -190,15 +209,9 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 	default:
 		r.Site, r.Group = child.Site, child.Group
 	}
-	if len(faults) == 0 && submitted && r.Timepoint == "follow_up" {
-		baseline, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "baseline", 1)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			fault("timepoint", "a follow-up needs this child's baseline %s submitted first", r.Form)
-		case err != nil:
+	if len(faults) == 0 && submitted {
+		if err := s.checkOrder(ctx, r, fault); err != nil {
 			return store.Response{}, err
-		case r.CompletedOn < baseline.CompletedOn:
-			fault("completed_on", "is %s, before this child's baseline (%s)", r.CompletedOn, baseline.CompletedOn)
 		}
 	}
 	if len(faults) > 0 {
@@ -213,6 +226,34 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 	}
 	r.BodyHash = hashOf(r)
 	return r, nil
+}
+
+// checkOrder keeps a child's timepoints in order: a follow-up needs a
+// submitted baseline (another response than itself) completed no later, and
+// a baseline may not be dated after the child's first follow-up.
+func (s *Service) checkOrder(ctx context.Context, r store.Response, fault func(path, format string, args ...any)) error {
+	switch r.Timepoint {
+	case "follow_up":
+		baseline, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "baseline", 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && baseline.ID == r.ID):
+			fault("timepoint", "a follow-up needs this child's baseline %s submitted first", r.Form)
+		case err != nil:
+			return err
+		case r.CompletedOn < baseline.CompletedOn:
+			fault("completed_on", "is %s, before this child's baseline (%s)", r.CompletedOn, baseline.CompletedOn)
+		}
+	case "baseline":
+		first, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "follow_up", 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound) || (err == nil && first.ID == r.ID):
+		case err != nil:
+			return err
+		case r.CompletedOn > first.CompletedOn:
+			fault("completed_on", "is %s, after this child's first follow-up (%s)", r.CompletedOn, first.CompletedOn)
+		}
+	}
+	return nil
 }
 
 // hashOf identifies a request's content, so that a retry is recognised.
