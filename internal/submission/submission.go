@@ -79,8 +79,8 @@ type Outcome int
 // Outcomes of Put.
 const (
 	Created   Outcome = iota + 1 // a new response
-	Unchanged                // the same body again: nothing stored
-	Revised                  // a changed draft or a new submitted revision
+	Unchanged                    // the same body again: nothing stored
+	Revised                      // a changed draft or a new submitted revision
 )
 
 // Put creates or replaces response id. A retry of the same body stores
