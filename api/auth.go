@@ -118,7 +118,7 @@ func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClai
 // issueTokens answers a sign-in or refresh with a new access token and a new
 // refresh token of the same family.
 func (h *handlers) issueTokens(c echo.Context, u store.User, family string) error {
-	access, exp, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites,
+	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites,
 		RegisteredClaims: jwtSubject(u.ID)}, AccessTTL)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func (h *handlers) issueTokens(c echo.Context, u store.User, family string) erro
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, tokenResponse{
-		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(exp.Sub(h.now()).Round(time.Second).Seconds()),
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(AccessTTL / time.Second),
 		RefreshToken: refresh, RefreshExpiresIn: int(h.refreshTTL.Seconds()), User: &u,
 	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"time"
 
@@ -51,6 +52,42 @@ func (h *handlers) createChild(c echo.Context) error {
 	return c.JSON(http.StatusCreated, child)
 }
 
+type childWithResponses struct {
+	store.Child
+	Responses []store.ResponseInfo `json:"responses"`
+}
+
+// listChildren lists a site's children with their responses (no answers):
+// what a worker needs to see who has what, and what is missing.
+func (h *handlers) listChildren(c echo.Context) error {
+	site := c.QueryParam("site")
+	if site == "" {
+		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
+			form.FieldError{Path: "site", Reason: "is required"})
+	}
+	ctx := c.Request().Context()
+	children, err := h.store.ChildrenOfSite(ctx, site)
+	if err != nil {
+		return err
+	}
+	responses, err := h.store.ResponsesOfSite(ctx, site)
+	if err != nil {
+		return err
+	}
+	byChild := map[string][]store.ResponseInfo{}
+	for _, r := range responses {
+		byChild[r.ChildID] = append(byChild[r.ChildID], r)
+	}
+	out := make([]childWithResponses, len(children))
+	for i, ch := range children {
+		out[i] = childWithResponses{Child: ch, Responses: byChild[ch.ID]}
+		if out[i].Responses == nil {
+			out[i].Responses = []store.ResponseInfo{}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"site": site, "children": out})
+}
+
 func (h *handlers) getChild(c echo.Context) error {
 	child, err := h.store.Child(c.Request().Context(), c.Param("id"))
 	if err != nil {
@@ -81,6 +118,8 @@ func (h *handlers) eraseChild(c echo.Context) error {
 type sessionRequest struct {
 	ResponseID string `json:"response_id" validate:"omitempty,uuid4"`
 	Minutes    int    `json:"minutes" validate:"omitempty,min=10,max=240"`
+	Timepoint  string `json:"timepoint" validate:"omitempty,oneof=baseline follow_up"`
+	Wave       int    `json:"wave" validate:"omitempty,min=1,max=99"`
 }
 
 type sessionResponse struct {
@@ -110,6 +149,14 @@ func (h *handlers) createSession(c echo.Context) error {
 	}
 	versions := h.forms.Versions("sct")
 	def := versions[len(versions)-1]
+	if req.Timepoint == "" {
+		if req.Timepoint, req.Wave, err = h.nextTimepoint(c, child.ID); err != nil {
+			return err
+		}
+	}
+	if req.Wave == 0 {
+		req.Wave = 1
+	}
 	code, err := auth.NewShortCode()
 	if err != nil {
 		return err
@@ -117,6 +164,7 @@ func (h *handlers) createSession(c echo.Context) error {
 	sess, err := h.store.CreateSession(ctx, store.Session{
 		ID: uuid.NewString(), CodeHash: auth.HashOpaque(auth.NormalizeShortCode(code)),
 		ChildID: child.ID, Site: child.Site, ResponseID: req.ResponseID, Form: def.Form, Version: def.Version,
+		Timepoint: req.Timepoint, Wave: req.Wave,
 		CreatedBy: principal(c).Subject, ExpiresAt: h.now().Add(time.Duration(req.Minutes) * time.Minute).UTC().Truncate(time.Millisecond),
 	})
 	if err != nil {
@@ -134,6 +182,28 @@ func (h *handlers) createSession(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, sessionResponse{Session: sess, Code: code, Link: link, QRPNG: png})
+}
+
+// nextTimepoint is the SCT a child is due next: the baseline, or else the
+// follow-up after the last one submitted.
+func (h *handlers) nextTimepoint(c echo.Context, childID string) (string, int, error) {
+	ctx := c.Request().Context()
+	_, err := h.store.SubmittedResponse(ctx, childID, "sct", "baseline", 1)
+	if errors.Is(err, store.ErrNotFound) {
+		return "baseline", 1, nil
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	for wave := 1; ; wave++ {
+		_, err := h.store.SubmittedResponse(ctx, childID, "sct", "follow_up", wave)
+		if errors.Is(err, store.ErrNotFound) {
+			return "follow_up", wave, nil
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
 }
 
 func qrPNG(text string) (string, error) {

@@ -33,6 +33,8 @@ type Store interface {
 	EraseChild(ctx context.Context, id string) error
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
 	EachSCTInput(ctx context.Context, f store.Filter, fn func(summary.Input)) error
+	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
+	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
 
 	CreateUser(ctx context.Context, u store.User) (store.User, error)
 	User(ctx context.Context, id string) (store.User, error)
@@ -99,6 +101,7 @@ func New(d Deps) *echo.Echo {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}),
 		securityHeaders,
 		middleware.BodyLimit("1M"),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 	)
 	h := &handlers{
 		forms:      d.Forms,
@@ -150,6 +153,7 @@ func (h *handlers) routes() []route {
 		{http.MethodPatch, "/api/v1/users/:id", h.updateUser, access.PermUserManage, noSite},
 		{http.MethodGet, "/api/v1/audit", h.listAudit, access.PermAuditRead, noSite},
 
+		{http.MethodGet, "/api/v1/children", h.listChildren, access.PermChildRead, querySite},
 		{http.MethodPost, "/api/v1/children", h.createChild, access.PermChildWrite, bodySite},
 		{http.MethodGet, "/api/v1/children/:id", h.getChild, access.PermChildRead, childParam},
 		{http.MethodDelete, "/api/v1/children/:id", h.eraseChild, access.PermChildErase, childParam},

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -8,19 +10,47 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// registerStatic serves the phone pages. Pages are revalidated on every load
-// so a new release reaches phones at once.
+// registerStatic serves the phone pages. Every file is revalidated on each
+// load (no-cache) against an ETag of its content, so a new release reaches
+// phones at once while an unchanged file costs a 304; the service worker
+// keeps them for offline use.
 func registerStatic(e *echo.Echo, fsys fs.FS) {
 	if fsys == nil {
 		return
 	}
+	etags := map[string]string{}
+	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		etags["/"+p] = `"` + hex.EncodeToString(sum[:8]) + `"`
+		return nil
+	})
 	files := http.FileServerFS(fsys)
 	e.GET("/*", func(c echo.Context) error {
 		p := c.Request().URL.Path
 		if strings.HasPrefix(p, "/api/") {
 			return echo.ErrNotFound
 		}
-		c.Response().Header().Set("Cache-Control", "no-cache")
+		name := p
+		if strings.HasSuffix(name, "/") {
+			name += "index.html"
+		}
+		etag, ok := etags[name]
+		if !ok {
+			return echo.ErrNotFound
+		}
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-cache")
+		h.Set("ETag", etag)
+		if c.Request().Header.Get("If-None-Match") == etag {
+			return c.NoContent(http.StatusNotModified)
+		}
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
 	})

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html
+//go:embed index.html app.css sw.js js
 var files embed.FS
 
 // FS returns the pages.

@@ -83,6 +83,8 @@ type Session struct {
 	ResponseID string     `bson:"response_id" json:"response_id"`
 	Form       string     `bson:"form" json:"form"`
 	Version    string     `bson:"version" json:"version"`
+	Timepoint  string     `bson:"timepoint" json:"timepoint"`
+	Wave       int        `bson:"wave" json:"wave"`
 	CreatedBy  string     `bson:"created_by" json:"created_by"`
 	CreatedAt  time.Time  `bson:"created_at" json:"created_at"`
 	ExpiresAt  time.Time  `bson:"expires_at" json:"expires_at"`

@@ -157,6 +157,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "slot", Value: 1}}, Options: options.Index().SetUnique(true).SetName("slot_unique")},
 			{Keys: bson.D{{Key: "child_id", Value: 1}, {Key: "site", Value: 1}}, Options: options.Index().SetName("child_site")},
 			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "status", Value: 1}, {Key: "timepoint", Value: 1}, {Key: "completed_on", Value: 1}}, Options: options.Index().SetName("summary_scan")},
+			{Keys: bson.D{{Key: "site", Value: 1}, {Key: "child_id", Value: 1}}, Options: options.Index().SetName("site_child")},
 		},
 		collRevisions: {
 			{Keys: bson.D{{Key: "response_id", Value: 1}, {Key: "revision", Value: 1}}, Options: options.Index().SetName("response_revision")},

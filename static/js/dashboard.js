@@ -1,0 +1,148 @@
+// The evaluators' dashboard: Tables 3 and 4 and their companions at baseline
+// and follow-up side by side, with the base of every percentage, bar charts
+// drawn as inline SVG, and the exports to download.
+
+import { get, form, session } from './api.js';
+import { h, show, codes, field } from './ui.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+const pct = (p) => (p === null || p === undefined ? '–' : `${Math.round(p)}%`);
+const exact = (p) => (p === null || p === undefined ? 'no base' : `${p.toFixed(2)}%`);
+
+/** bars draws one horizontal bar per series for a row: labels carry the numbers, so colour is never the only cue. */
+function bars(series) {
+  const width = 220; const rowH = 16; const gap = 4;
+  const svg = s('svg', { class: 'bars', width: String(width + 50), height: String(series.length * (rowH + gap)), role: 'img',
+    'aria-label': series.map((x) => `${x.name} ${pct(x.percent)}`).join(', ') });
+  series.forEach((x, i) => {
+    const w = x.percent ? (x.percent / 100) * width : 0;
+    const y = i * (rowH + gap);
+    svg.append(s('rect', { x: '0', y: String(y), width: String(width), height: String(rowH), fill: '#eef2f5' }));
+    svg.append(s('rect', { x: '0', y: String(y), width: String(w), height: String(rowH), fill: x.color }));
+    svg.append(s('text', { x: String(width + 4), y: String(y + rowH - 3) }, `${x.short} ${pct(x.percent)}`));
+  });
+  return svg;
+}
+
+/** stacked draws Table 4's no one / too few / enough as one stacked bar with its numbers. */
+function stacked(row) {
+  const width = 240; const parts = [['no_one', '#8a1c1c', 'none'], ['too_few', '#e39b3b', 'few'], ['enough', '#0b6e4f', 'enough']];
+  const svg = s('svg', { class: 'bars', width: String(width), height: '18', role: 'img',
+    'aria-label': parts.map(([k, , l]) => `${l} ${pct(row[k].percent)}`).join(', ') });
+  let x = 0;
+  for (const [k, color] of parts) {
+    const w = row[k].percent ? (row[k].percent / 100) * width : 0;
+    svg.append(s('rect', { x: String(x), y: '0', width: String(w), height: '18', fill: color }));
+    x += w;
+  }
+  return svg;
+}
+
+function labeler(def, list) {
+  const m = new Map(codes(def, list).map((c) => [c.value, c.label]));
+  return (code) => m.get(code) || code;
+}
+
+function supportLabel(def) {
+  const f = field(def, 'key_people.support');
+  const m = new Map(f.fields.map((x) => [x.name, x.label]));
+  return (code) => m.get(code) || code;
+}
+
+export async function open() {
+  const def = await form('sct', '1');
+  const me = session.staff();
+  const filters = h('form', { class: 'card', id: 'filters' });
+  const out = h('div', { id: 'tables' });
+  const input = (name, label, type = 'text', extra = {}) => h('div', {}, h('label', { for: `f-${name}` }, label), h('input', { id: `f-${name}`, name, type, ...extra }));
+  const sites = me && me.sites && me.sites.length ? me.sites : [];
+  filters.append(
+    h('div', { class: 'grid2' },
+      sites.length > 1 || !sites.length ? input('site', 'Site (code, e.g. A; empty for all)') : null,
+      h('div', {}, h('label', { for: 'f-group' }, 'Group'), h('select', { id: 'f-group', name: 'group' },
+        h('option', { value: '' }, 'Both groups'), h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'))),
+      input('version', 'SCT version (empty for all)'),
+      input('from', 'Completed from', 'date'), input('to', 'Completed to', 'date')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show the tables')));
+  filters.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+
+  async function load() {
+    const q = new URLSearchParams();
+    for (const el of filters.elements) if (el.name && el.value) q.set(el.name, el.value);
+    out.replaceChildren(h('p', { role: 'status' }, 'Loading…'));
+    try {
+      const [base, fu] = await Promise.all(['baseline', 'follow_up'].map((tp) => get(`/api/v1/summaries/sct?timepoint=${tp}&${q}`)));
+      out.replaceChildren(...tables(def, base, fu));
+    } catch (e) {
+      out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  }
+
+  const main = show('Dashboard', h('h1', {}, 'Social Connections Tool: baseline and follow-up'),
+    h('p', { class: 'hint' }, 'Percentages are rounded here; hover or focus a cell for the exact figure. Each table says what its percentages are of.'),
+    filters, out);
+  main.className = 'wide';
+  await load();
+}
+
+function tables(def, b, f) {
+  const rel = labeler(def, field(def, 'nominees.relationship').codes);
+  const sup = supportLabel(def);
+  const key = h('p', { class: 'hint' }, h('span', { class: 'legend-key k-base' }), 'Baseline (B) ', h('span', { class: 'legend-key k-fu' }), 'Follow-up (F)');
+  const cell = (count, p) => h('td', { class: 'n', title: exact(p), tabindex: '0' }, `${count} (${pct(p)})`);
+  const byRel = (rows) => new Map(rows.map((r) => [r.relationship, r]));
+  const t3b = byRel(b.nominees.by_relationship); const t3f = byRel(f.nominees.by_relationship);
+  const mean = (n) => (n.mean === null ? '–' : `${n.mean.toFixed(1)} (SD ${n.sd === null ? '–' : n.sd.toFixed(1)})`);
+
+  const table3 = h('table', { id: 'table3' },
+    h('caption', {}, 'Table 3: people who are important, by relationship type'),
+    h('thead', {}, h('tr', {}, h('th', {}, 'Relationship'), h('th', { class: 'n' }, 'Baseline'), h('th', { class: 'n' }, 'Follow-up'), h('th', {}, 'Chart'))),
+    h('tbody', {}, b.nominees.by_relationship.map((r) => {
+      const x = t3f.get(r.relationship) || { count: 0, percent: null };
+      return h('tr', {}, h('th', { scope: 'row' }, rel(r.relationship)), cell(r.count, r.percent), cell(x.count, x.percent),
+        h('td', {}, bars([{ name: 'Baseline', short: 'B', percent: r.percent, color: '#1d4f7a' }, { name: 'Follow-up', short: 'F', percent: x.percent, color: '#c9a227' }])));
+    })),
+    h('tfoot', {},
+      h('tr', {}, h('th', { scope: 'row' }, 'Respondents who named anyone (the base)'), h('td', { class: 'n', id: 'base-b' }, String(b.nominees.base)), h('td', { class: 'n', id: 'base-f' }, String(f.nominees.base)), h('td')),
+      h('tr', {}, h('th', { scope: 'row' }, 'Mean number of important people'), h('td', { class: 'n' }, mean(b.nominees)), h('td', { class: 'n' }, mean(f.nominees)), h('td')),
+      h('tr', {}, h('th', { scope: 'row' }, 'SCTs counted'), h('td', { class: 'n' }, String(b.respondents)), h('td', { class: 'n' }, String(f.respondents)), h('td'))));
+
+  const kb = byRel(b.key_people.by_relationship); const kf = byRel(f.key_people.by_relationship);
+  const keyTable = h('table', { id: 'key-people' },
+    h('caption', {}, `Key people by relationship (of respondents naming any key person: ${b.key_people.base} baseline, ${f.key_people.base} follow-up)`),
+    h('tbody', {}, [...kb.keys()].map((r) => h('tr', {}, h('th', { scope: 'row' }, rel(r)), cell(kb.get(r).count, kb.get(r).percent), cell((kf.get(r) || {}).count || 0, (kf.get(r) || {}).percent)))));
+
+  const avf = new Map(f.availability.map((r) => [r.support, r]));
+  const availability = h('table', { id: 'availability' },
+    h('caption', {}, 'Availability: key-person ratings "probably" or "definitely" (of all answered ratings of that type)'),
+    h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', { class: 'n' }, 'Baseline'), h('th', { class: 'n' }, 'Follow-up'), h('th', {}, 'Chart'))),
+    h('tbody', {}, b.availability.map((r) => {
+      const x = avf.get(r.support);
+      return h('tr', {}, h('th', { scope: 'row' }, sup(r.support)),
+        h('td', { class: 'n', title: exact(r.percent) }, `${r.probably_or_definitely} of ${r.base} (${pct(r.percent)})`),
+        h('td', { class: 'n', title: exact(x.percent) }, `${x.probably_or_definitely} of ${x.base} (${pct(x.percent)})`),
+        h('td', {}, bars([{ name: 'Baseline', short: 'B', percent: r.percent, color: '#1d4f7a' }, { name: 'Follow-up', short: 'F', percent: x.percent, color: '#c9a227' }])));
+    })),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'Strain: likely to let them down (probably or definitely)'),
+      h('td', { class: 'n', title: exact(b.strain.probably_or_definitely_percent) }, `${b.strain.probably_or_definitely} of ${b.strain.base} (${pct(b.strain.probably_or_definitely_percent)})`),
+      h('td', { class: 'n', title: exact(f.strain.probably_or_definitely_percent) }, `${f.strain.probably_or_definitely} of ${f.strain.base} (${pct(f.strain.probably_or_definitely_percent)})`), h('td'))));
+
+  const adf = new Map(f.adequacy.map((r) => [r.support, r]));
+  const t4row = (label, r) => [h('td', { class: 'n' }, String(r.total)), ...['no_one', 'too_few', 'enough'].map((k) => cell(r[k].count, r[k].percent)), h('td', {}, stacked(r))];
+  const table4 = h('table', { id: 'table4' },
+    h('caption', {}, 'Table 4: adequacy of support (of those who answered each item)'),
+    h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', {}, 'When'), h('th', { class: 'n' }, 'Total responses'), h('th', { class: 'n' }, 'No one'), h('th', { class: 'n' }, 'Too few'), h('th', { class: 'n' }, 'Enough'), h('th', {}, 'Chart (none · few · enough)'))),
+    h('tbody', {}, b.adequacy.flatMap((r) => [
+      h('tr', {}, h('th', { scope: 'row', rowspan: '2' }, sup(r.support)), h('td', {}, 'Baseline'), ...t4row('B', r)),
+      h('tr', {}, h('td', {}, 'Follow-up'), ...t4row('F', adf.get(r.support))),
+    ])));
+
+  return [key, h('div', { class: 'scroll' }, table3), h('div', { class: 'grid2' }, h('div', { class: 'scroll' }, keyTable), h('div', { class: 'scroll' }, availability)), h('div', { class: 'scroll' }, table4)];
+}

@@ -1,0 +1,212 @@
+// The pages: sign-in, a site's children, one child, and the routes into the
+// SCT wizard, paper transcription, practice summaries and the dashboard.
+// Routes live in the URL fragment, so the server serves one page.
+
+import { session, login, logout, join, get, call, newID, APIError, Offline } from './api.js';
+import * as outbox from './outbox.js';
+import { h, show, faults } from './ui.js';
+
+const routes = [
+  [/^#join=([A-Za-z0-9-]+)$/, (code) => joinPage(code)],
+  [/^#\/login$/, () => loginPage()],
+  [/^#\/children$/, () => childrenPage()],
+  [/^#\/child\/([^/]+)$/, (id) => childPage(decodeURIComponent(id))],
+  [/^#\/sct\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('sct', id, q)],
+  [/^#\/paper\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('paper', id, q)],
+  [/^#\/practice\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('practice', id, q)],
+  [/^#\/dashboard$/, () => import('./dashboard.js').then((m) => m.open())],
+];
+
+async function route() {
+  nav();
+  const hash = location.hash || '';
+  const who = session.current();
+  if (!who && !hash.startsWith('#join=')) return loginPage();
+  if (who && who.role === 'young_person' && !hash.startsWith('#/sct/')) return youngHome();
+  for (const [re, fn] of routes) {
+    const m = hash.match(re);
+    if (m) {
+      try { return await fn(...m.slice(1)); } catch (e) { return failed(e); }
+    }
+  }
+  return home();
+}
+
+function home() {
+  const role = session.role();
+  if (role === 'evaluator') location.hash = '#/dashboard';
+  else if (role === 'admin') show('Administration', h('h1', {}, 'Administration'), h('p', {}, 'Sites, users and the audit trail are managed through the API (see the README).'));
+  else location.hash = '#/children';
+}
+
+function failed(e) {
+  if (e instanceof APIError && e.status === 401) { session.clear(); return loginPage(); }
+  const msg = e instanceof Offline ? 'There is no connection, and this page is not kept on the device yet.' : e.message;
+  return show('Something went wrong', h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, msg),
+    h('button', { type: 'button', onclick: route }, 'Try again'));
+}
+
+function nav() {
+  const el = document.getElementById('nav');
+  const who = session.current();
+  const links = [];
+  if (who && who.role !== 'young_person') {
+    if (['coordinator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/children' }, 'Children'));
+    if (['evaluator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/dashboard' }, 'Dashboard'));
+    links.push(h('button', { type: 'button', class: 'link', onclick: async () => { await logout(); location.hash = '#/login'; route(); } }, 'Sign out'));
+  }
+  el.replaceChildren(...links);
+}
+
+async function netStatus() {
+  const el = document.getElementById('net');
+  const waiting = await outbox.pendingCount().catch(() => 0);
+  const offline = navigator.onLine === false;
+  el.className = offline ? 'net offline' : 'net';
+  el.textContent = offline
+    ? `No connection. Answers are kept on this device${waiting ? ` (${waiting} waiting to send)` : ''}.`
+    : (waiting ? `${waiting} waiting to send…` : '');
+}
+
+function loginPage() {
+  const email = h('input', { id: 'email', type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const err = h('div');
+  show('Sign in',
+    h('h1', {}, 'Sign in'),
+    h('form', {
+      class: 'card', onsubmit: async (e) => {
+        e.preventDefault();
+        err.replaceChildren();
+        try { await login(email.value, password.value); location.hash = '#/'; route(); } catch (x) { err.replaceChildren(faults(x)); }
+      },
+    }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
+    h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you.'));
+}
+
+async function joinPage(code) {
+  show('Welcome', h('h1', {}, 'Welcome'), h('p', { role: 'status' }, 'Opening your questions…'));
+  try {
+    const s = await join(code);
+    history.replaceState(null, '', `#/sct/${s.response_id}`);
+    return route();
+  } catch (e) {
+    return show('This link does not work', h('h1', {}, 'This link does not work'),
+      h('p', {}, 'It may have been used already or have expired. Please ask your worker for a new one.'), faults(e));
+  }
+}
+
+function youngHome() {
+  const s = session.young().session;
+  location.hash = `#/sct/${s.response_id}`;
+}
+
+function siteOf() {
+  const s = session.staff();
+  return s && s.sites && s.sites[0];
+}
+
+async function childrenPage() {
+  const site = siteOf();
+  const data = await get(`/api/v1/children?site=${encodeURIComponent(site)}`);
+  const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*' });
+  const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
+  const err = h('div');
+  const state = (c) => {
+    const sct = c.responses.filter((r) => r.form === 'sct');
+    const base = sct.find((r) => r.timepoint === 'baseline' && r.status === 'submitted');
+    const fu = sct.filter((r) => r.timepoint === 'follow_up' && r.status === 'submitted').length;
+    const drafts = c.responses.filter((r) => r.status === 'draft').length;
+    return [base ? `baseline ${base.completed_on}` : 'no baseline', fu ? `${fu} follow-up${fu > 1 ? 's' : ''}` : null, drafts ? `${drafts} draft${drafts > 1 ? 's' : ''}` : null].filter(Boolean).join(' · ');
+  };
+  show('Children',
+    h('h1', {}, `Children in site ${site}`),
+    data.children.length ? h('ul', { class: 'people' }, data.children.map((c) => h('li', {},
+      h('span', {}, h('a', { class: 'who', href: `#/child/${encodeURIComponent(c.id)}` }, c.id), h('span', { class: 'rel' }, `${c.group === 'comparison' ? 'Comparison' : 'Lifelong Links'} · ${state(c)}`))))) : h('p', {}, 'No children registered yet.'),
+    h('form', {
+      class: 'card', onsubmit: async (e) => {
+        e.preventDefault();
+        try {
+          const c = await call('POST', '/api/v1/children', { id: id.value.trim(), site, group: group.value });
+          location.hash = `#/child/${encodeURIComponent(c.id)}`;
+        } catch (x) { err.replaceChildren(faults(x)); }
+      },
+    }, h('h2', {}, 'Register a child'),
+    h('p', { class: 'hint' }, "Use the local authority's child ID. Never a name."),
+    h('label', { for: 'child-id' }, 'Child ID'), id, h('label', { for: 'child-group' }, 'Group'), group, err,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register'))));
+}
+
+function nextSCT(responses) {
+  const sct = responses.filter((r) => r.form === 'sct' && r.status === 'submitted');
+  if (!sct.some((r) => r.timepoint === 'baseline')) return { timepoint: 'baseline', wave: 1 };
+  return { timepoint: 'follow_up', wave: sct.filter((r) => r.timepoint === 'follow_up').length + 1 };
+}
+
+async function childPage(id) {
+  const child = await get(`/api/v1/children/${encodeURIComponent(id)}`);
+  const list = await get(`/api/v1/children?site=${encodeURIComponent(child.site)}`);
+  const responses = (list.children.find((c) => c.id === id) || { responses: [] }).responses;
+  const next = nextSCT(responses);
+  const q = (extra) => new URLSearchParams({ child: id, ...extra }).toString();
+  const label = next.timepoint === 'baseline' ? 'baseline' : `follow-up ${next.wave}`;
+  const linkBox = h('div');
+  const makeLink = async () => {
+    try {
+      const s = await call('POST', `/api/v1/children/${encodeURIComponent(id)}/sessions`, { timepoint: next.timepoint, wave: next.wave });
+      linkBox.replaceChildren(h('div', { class: 'card' },
+        h('h2', {}, 'Link for the young person'),
+        h('p', {}, 'Scan this with their phone, or type the code at this site. It works once, for 2 hours.'),
+        h('img', { class: 'qr', src: s.qr_png, alt: `QR code for the link ${s.link}` }),
+        h('p', { class: 'code', id: 'session-code' }, s.code),
+        h('p', { class: 'hint' }, s.link)));
+    } catch (e) { linkBox.replaceChildren(faults(e)); }
+  };
+  const psVersion = '2';
+  show(`Child ${id}`,
+    h('h1', {}, `Child ${id}`),
+    h('p', {}, `Site ${child.site} · ${child.group === 'comparison' ? 'Comparison group' : 'Lifelong Links'}`),
+    h('h2', {}, `Next SCT: ${label}`),
+    h('div', { class: 'row' },
+      h('a', { class: 'button', id: 'start-sct', href: `#/sct/${newID()}?${q({ timepoint: next.timepoint, wave: next.wave })}` }, 'Start on this device'),
+      h('button', { type: 'button', class: 'secondary', id: 'make-link', onclick: makeLink }, "Link for the young person's phone"),
+      h('a', { class: 'button secondary', id: 'start-paper', href: `#/paper/${newID()}?${q({ timepoint: next.timepoint, wave: next.wave })}` }, 'Type in a paper SCT')),
+    linkBox,
+    h('h2', {}, 'Practice summary'),
+    h('div', { class: 'row' },
+      h('a', { class: 'button secondary', id: 'start-practice', href: `#/practice/${newID()}?${q({ version: psVersion })}` }, 'New practice summary'),
+      h('a', { class: 'button secondary', href: `#/practice/${newID()}?${q({ version: '1' })}` }, 'Old format (before April 2019)')),
+    h('h2', {}, 'Forms for this child'),
+    responses.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
+      h('tbody', {}, responses.map((r) => h('tr', {},
+        h('td', {}, r.form === 'sct' ? 'SCT' : 'Practice summary', ` v${r.version}`),
+        h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
+        h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
+        h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on') : ''))))) : h('p', {}, 'None yet.'));
+}
+
+async function formPage(kind, id, query) {
+  const q = new URLSearchParams(query || '');
+  const young = session.role() === 'young_person';
+  const ys = young ? session.young().session : null;
+  const child = young ? ys.child_id : q.get('child');
+  const back = () => { location.hash = young ? '#/' : `#/child/${encodeURIComponent(child)}`; };
+  if (kind === 'practice') {
+    const m = await import('./formview.js');
+    return m.open({ id, meta: { form: 'practice-summary', version: q.get('version') || '2', child_id: child }, done: back });
+  }
+  const meta = young
+    ? { form: ys.form, version: ys.version, child_id: ys.child_id, timepoint: ys.timepoint, wave: ys.wave }
+    : { form: 'sct', version: '1', child_id: child, timepoint: q.get('timepoint') || 'baseline', wave: Number(q.get('wave') || 1) };
+  const m = await import(kind === 'paper' ? './paper.js' : './sct.js');
+  return m.open({ id, meta, young, done: young ? null : back });
+}
+
+addEventListener('hashchange', route);
+addEventListener('online', netStatus);
+addEventListener('offline', netStatus);
+outbox.onChange(netStatus);
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => { /* works without it, online */ });
+netStatus();
+route();

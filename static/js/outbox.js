@@ -1,0 +1,102 @@
+// Drafts kept on the device. Every change is written here first, so nothing
+// is lost to a weak signal or a closed tab; the outbox then sends the latest
+// body of each response to the server (same id, so it is stored once).
+
+import { call, APIError, Offline } from './api.js';
+
+const DB = 'sct';
+const DRAFTS = 'drafts';
+
+function openDB() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(DRAFTS, { keyPath: 'id' });
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function tx(mode, fn) {
+  const db = await openDB();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction(DRAFTS, mode);
+    const out = fn(t.objectStore(DRAFTS));
+    t.oncomplete = () => { db.close(); resolve(out && 'result' in out ? out.result : undefined); };
+    t.onerror = () => { db.close(); reject(t.error); };
+  });
+}
+
+/** load returns the kept draft of a response, or undefined. */
+export const load = (id) => tx('readonly', (s) => s.get(id));
+
+/** all returns every kept draft. */
+export const all = () => tx('readonly', (s) => s.getAll());
+
+/**
+ * keep stores a response body (and where the person was in it) on the device
+ * and marks it for sending.
+ */
+export async function keep(id, body, place) {
+  const record = { id, body, place, pending: true, changed: Date.now(), error: null };
+  await tx('readwrite', (s) => s.put(record));
+  schedule();
+  return record;
+}
+
+/** forget removes a draft from the device once the server holds it. */
+export const forget = (id) => tx('readwrite', (s) => s.delete(id));
+
+const listeners = new Set();
+/** onChange calls fn(state) whenever the outbox state changes. */
+export function onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+function tell(state) { for (const fn of listeners) fn(state); }
+
+let timer = null;
+let running = null;
+
+function schedule(delay = 600) {
+  clearTimeout(timer);
+  timer = setTimeout(flush, delay);
+}
+
+/**
+ * flush sends every pending draft. A draft changed while it was being sent
+ * stays pending and goes again with its newer body.
+ */
+export async function flush() {
+  if (running) { schedule(); return running; }
+  running = (async () => {
+    const pending = (await all()).filter((d) => d.pending);
+    for (const d of pending) {
+      try {
+        const saved = await call('PUT', `/api/v1/responses/${d.id}`, d.body);
+        await tx('readwrite', (s) => {
+          const req = s.get(d.id);
+          req.onsuccess = () => {
+            const now = req.result;
+            if (now && now.changed === d.changed) s.put({ ...now, pending: false, error: null, saved: saved.status });
+          };
+        });
+        tell({ id: d.id, state: 'saved', status: saved.status });
+      } catch (e) {
+        if (e instanceof Offline) { tell({ id: d.id, state: 'offline' }); return; }
+        if (e instanceof APIError && e.status < 500 && e.status !== 401 && e.status !== 429) {
+          // The server refused this body: keep it, show why, stop resending it.
+          await tx('readwrite', (s) => s.put({ ...d, pending: false, error: { message: e.message, fields: e.fields, status: e.status } }));
+          tell({ id: d.id, state: 'refused', error: e });
+        } else {
+          tell({ id: d.id, state: 'retry', error: e });
+        }
+      }
+    }
+  })().finally(() => { running = null; });
+  return running;
+}
+
+/** pendingCount returns how many drafts wait to be sent. */
+export async function pendingCount() {
+  return (await all()).filter((d) => d.pending).length;
+}
+
+addEventListener('online', () => schedule(0));
+setInterval(() => { if (navigator.onLine !== false) flush(); }, 10000);

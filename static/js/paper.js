@@ -1,0 +1,170 @@
+// Paper transcription: the whole SCT on one dense page for fast keyboard
+// entry of a paper form (mode "paper"). Built from the form definition.
+
+import { form, get, APIError, Offline } from './api.js';
+import * as outbox from './outbox.js';
+import { h, show, faults, today, field, codes, scale } from './ui.js';
+
+export async function open({ id, meta, done }) {
+  const kept = await outbox.load(id);
+  let body = kept ? kept.body : null;
+  if (!body) {
+    try {
+      const r = await get(`/api/v1/responses/${id}`);
+      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: 'paper', status: r.status, completed_on: r.completed_on, answers: r.answers };
+    } catch (e) {
+      if (!(e instanceof APIError && e.status === 404) && !(e instanceof Offline)) throw e;
+    }
+  }
+  body = body || { ...meta, mode: 'paper', status: 'draft', answers: {} };
+  const def = await form(body.form, body.version);
+  render(id, def, body, done);
+}
+
+function select(id, options, value, label) {
+  return h('select', { id, 'aria-label': label },
+    h('option', { value: '' }, '–'),
+    options.map((o) => h('option', { value: String(o.value), selected: String(value ?? '') === String(o.value) }, o.label)));
+}
+
+function render(id, def, body, done) {
+  const a = body.answers;
+  const fNom = field(def, 'nominees');
+  const fRel = field(def, 'nominees.relationship');
+  const fKey = field(def, 'key_people');
+  const fReason = field(def, 'key_people.reason');
+  const supports = field(def, 'key_people.support').fields;
+  const fLet = field(def, 'key_people.let_down');
+  const adequacy = field(def, 'adequacy').fields;
+  const rel = codes(def, fRel.codes);
+  const numbers = (name) => scale(def, name).map((p) => ({ value: p.value, label: `${p.value} ${p.label}` }));
+
+  const nomRows = [];
+  for (let i = 0; i < fNom.max_items; i++) {
+    const p = (a.nominees || [])[i] || {};
+    nomRows.push(h('tr', {},
+      h('th', { scope: 'row', class: 'n' }, String(i + 1)),
+      h('td', {}, h('input', { id: `n${i}-name`, type: 'text', value: p.name || '', 'aria-label': `Person ${i + 1} name`, maxlength: '60' })),
+      h('td', {}, select(`n${i}-rel`, rel, p.relationship, `Person ${i + 1} relationship`)),
+      h('td', {}, h('input', { id: `n${i}-other`, type: 'text', value: p.other_text || '', 'aria-label': `Person ${i + 1} other relationship`, maxlength: '80' }))));
+  }
+  const nomineeOptions = () => {
+    const out = [];
+    for (let i = 0; i < fNom.max_items; i++) {
+      const name = document.getElementById(`n${i}-name`);
+      const r = document.getElementById(`n${i}-rel`);
+      if (name && (name.value.trim() || (r && r.value))) out.push({ value: i, label: `${i + 1}. ${name.value.trim() || r.value}` });
+    }
+    return out;
+  };
+  const keyRows = [];
+  for (let i = 0; i < fKey.max_items; i++) {
+    const k = (a.key_people || [])[i] || {};
+    keyRows.push(h('tr', {},
+      h('th', { scope: 'row', class: 'n' }, String(i + 1)),
+      h('td', {}, select(`k${i}-reason`, codes(def, fReason.codes), k.reason, `Key person ${i + 1} reason`)),
+      h('td', {}, h('select', { id: `k${i}-nominee`, 'aria-label': `Key person ${i + 1}: person from the list`, 'data-value': k.nominee ?? '' })),
+      h('td', {}, h('input', { id: `k${i}-name`, type: 'text', value: k.name || '', 'aria-label': `Key person ${i + 1}: new person's name`, maxlength: '60' })),
+      h('td', {}, select(`k${i}-rel`, rel, k.relationship, `Key person ${i + 1}: new person's relationship`)),
+      supports.map((s) => h('td', {}, select(`k${i}-${s.name}`, numbers(s.scale), (k.support || {})[s.name], `Key person ${i + 1} ${s.label}`))),
+      h('td', {}, select(`k${i}-let_down`, numbers(fLet.scale), k.let_down, `Key person ${i + 1} ${fLet.label}`))));
+  }
+  const refreshNomineeSelects = () => {
+    const opts = nomineeOptions();
+    for (let i = 0; i < fKey.max_items; i++) {
+      const sel = document.getElementById(`k${i}-nominee`);
+      const keep = sel.value || sel.dataset.value;
+      sel.replaceChildren(h('option', { value: '' }, '–'), opts.map((o) => h('option', { value: String(o.value), selected: String(keep) === String(o.value) }, o.label)));
+      sel.dataset.value = '';
+    }
+  };
+  const adequacyRows = adequacy.map((q) => h('tr', {},
+    h('th', { scope: 'row' }, q.label),
+    h('td', {}, select(`a-${q.name}`, numbers(q.scale), (a.adequacy || {})[q.name], q.label))));
+
+  const date = h('input', { id: 'completed-on', type: 'date', value: body.completed_on || '', max: today(), required: true });
+  const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  const errors = h('div');
+
+  const collect = () => {
+    const val = (id) => document.getElementById(id).value;
+    const num = (id) => (val(id) === '' ? undefined : Number(val(id)));
+    const nominees = [];
+    const map = {}; // row number → nominee index
+    for (let i = 0; i < fNom.max_items; i++) {
+      const name = val(`n${i}-name`).trim(); const r = val(`n${i}-rel`); const other = val(`n${i}-other`).trim();
+      if (!name && !r) continue;
+      const p = {};
+      if (name) p.name = name;
+      if (r) p.relationship = r;
+      if (other && r === 'other') p.other_text = other;
+      map[i] = nominees.length;
+      nominees.push(p);
+    }
+    const key = [];
+    for (let i = 0; i < fKey.max_items; i++) {
+      const k = {};
+      const reason = val(`k${i}-reason`); const nom = val(`k${i}-nominee`);
+      const name = val(`k${i}-name`).trim(); const r = val(`k${i}-rel`);
+      if (nom !== '' && map[Number(nom)] !== undefined) k.nominee = map[Number(nom)];
+      else { if (name) k.name = name; if (r) k.relationship = r; }
+      const support = {};
+      for (const s of supports) { const v = num(`k${i}-${s.name}`); if (v !== undefined) support[s.name] = v; }
+      const ld = num(`k${i}-let_down`);
+      if (!reason && k.nominee === undefined && !k.relationship && !Object.keys(support).length && ld === undefined) continue;
+      if (reason) k.reason = reason;
+      if (Object.keys(support).length) k.support = support;
+      if (ld !== undefined) k.let_down = ld;
+      key.push(k);
+    }
+    const adequacyAnswers = {};
+    for (const q of adequacy) { const v = num(`a-${q.name}`); if (v !== undefined) adequacyAnswers[q.name] = v; }
+    return { ...body, mode: 'paper', completed_on: date.value || undefined, answers: { nominees, key_people: key, adequacy: adequacyAnswers } };
+  };
+
+  let timer = null;
+  const autosave = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const b = collect();
+      b.status = 'draft';
+      if (!b.completed_on) delete b.completed_on;
+      await outbox.keep(id, b, {});
+      status.textContent = 'Draft kept on this device.';
+    }, 400);
+  };
+  const submit = async () => {
+    errors.replaceChildren();
+    const b = collect();
+    if (!b.completed_on) { errors.replaceChildren(faults({ message: 'Enter the date the paper form was completed.', fields: [] })); date.focus(); return; }
+    b.status = 'submitted';
+    await outbox.keep(id, b, {});
+    await outbox.flush();
+    const kept = await outbox.load(id);
+    if (kept && kept.error) { errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return; }
+    if (kept && kept.pending) { status.textContent = 'Kept on this device; it will be sent when there is a connection.'; return; }
+    await outbox.forget(id);
+    show('Submitted', h('h1', {}, 'Paper SCT submitted'), h('p', {}, `Child ${body.child_id}, ${body.timepoint}.`),
+      done ? h('button', { type: 'button', onclick: done }, 'Back to the child') : null);
+  };
+
+  const page = h('form', { class: 'paper', onsubmit: (e) => { e.preventDefault(); submit(); }, oninput: autosave, onchange: (e) => { if (e.target.id.startsWith('n')) refreshNomineeSelects(); autosave(); } },
+    h('h1', {}, `Type in a paper SCT: child ${body.child_id}, ${body.timepoint === 'follow_up' ? `follow-up ${body.wave || 1}` : 'baseline'}`),
+    h('p', { class: 'hint' }, 'Tab moves between boxes. Leave a box empty where the paper form has no answer.'),
+    h('label', { for: 'completed-on' }, 'Date the paper form was completed'), date,
+    h('div', { class: 'scroll' }, h('table', {},
+      h('caption', {}, `${fNom.label} (up to ${fNom.max_items})`),
+      h('thead', {}, h('tr', {}, h('th', { class: 'n' }, '#'), h('th', {}, 'Name'), h('th', {}, 'Relationship'), h('th', {}, 'Other: who'))),
+      h('tbody', {}, nomRows))),
+    h('div', { class: 'scroll' }, h('table', {},
+      h('caption', {}, `${fKey.label}: up to ${fKey.max_by.max.important} most important and ${fKey.max_by.max.support} more supporters`),
+      h('thead', {}, h('tr', {}, h('th', { class: 'n' }, '#'), h('th', {}, 'Reason'), h('th', {}, 'From the list'), h('th', {}, 'Or new: name'), h('th', {}, 'New: relationship'),
+        supports.map((s) => h('th', {}, s.label)), h('th', {}, fLet.label))),
+      h('tbody', {}, keyRows))),
+    h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, field(def, 'adequacy').label), h('tbody', {}, adequacyRows))),
+    errors, status,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'submit-paper' }, 'Submit the SCT')));
+  const main = show('Paper SCT', page);
+  main.className = 'wide';
+  refreshNomineeSelects();
+}

@@ -1,0 +1,391 @@
+// The SCT wizard: one question at a time, big targets, read aloud, every
+// change kept on the device at once and sent to the server when it can be.
+// Questions, codes, scales, limits and wording all come from the form
+// definition; this file only knows the order of the steps.
+
+import { form, get, APIError, Offline } from './api.js';
+import * as outbox from './outbox.js';
+import { h, show, tiles, sayButton, faults, today, field, codes, scale } from './ui.js';
+
+/**
+ * open runs the wizard for response id. meta names the form version, child,
+ * timepoint and wave of a new response; a kept or saved draft resumes where
+ * it stopped.
+ */
+export async function open({ id, meta, young = false, done }) {
+  const kept = await outbox.load(id);
+  let body = kept ? kept.body : null;
+  let step = kept && kept.place ? kept.place.step || 0 : 0;
+  if (!body) {
+    try {
+      const saved = await get(`/api/v1/responses/${id}`);
+      body = { ...pick(saved), answers: saved.answers };
+    } catch (e) {
+      if (!(e instanceof APIError && e.status === 404) && !(e instanceof Offline)) throw e;
+    }
+  }
+  body = body || { ...meta, mode: 'online', status: 'draft', answers: {} };
+  if (body.status === 'submitted' && !(kept && kept.pending)) {
+    show('Already sent', h('h1', {}, 'These answers have been sent'),
+      h('p', {}, 'Thank you. Nothing more is needed here.'));
+    return;
+  }
+  const def = await form(body.form, body.version);
+  new Wizard({ id, def, body, step, young, done }).render();
+}
+
+function pick(r) {
+  const { form: f, version, child_id: child, timepoint, wave, mode, status, completed_on: completed } = r;
+  const out = { form: f, version, child_id: child, timepoint, wave, mode, status };
+  if (completed) out.completed_on = completed;
+  return out;
+}
+
+class Wizard {
+  constructor({ id, def, body, step, young, done }) {
+    Object.assign(this, { id, def, body, step, young, done });
+    const a = body.answers;
+    a.nominees = a.nominees || [];
+    a.key_people = a.key_people || [];
+    a.adequacy = a.adequacy || {};
+    this.f = {
+      nominees: field(def, 'nominees'),
+      name: field(def, 'nominees.name'),
+      relationship: field(def, 'nominees.relationship'),
+      other: field(def, 'nominees.other_text'),
+      key: field(def, 'key_people'),
+      reason: field(def, 'key_people.reason'),
+      support: field(def, 'key_people.support'),
+      letDown: field(def, 'key_people.let_down'),
+      adequacy: field(def, 'adequacy'),
+    };
+    this.editing = null; // index of the nominee being changed
+    this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.unlisten = outbox.onChange((s) => { if (s.id === this.id) this.showSaveState(s); });
+  }
+
+  get a() { return this.body.answers; }
+
+  steps() {
+    const rate = this.a.key_people.map((_, i) => `rate:${i}`);
+    return ['intro', 'people', 'important', 'support', ...rate, 'adequacy', 'finish'];
+  }
+
+  // ---- saving -------------------------------------------------------------
+
+  async save() {
+    const kept = await outbox.keep(this.id, this.body, { step: this.step });
+    this.status.textContent = navigator.onLine === false
+      ? 'Saved on this phone. It will be sent when there is a connection.'
+      : 'Saving…';
+    return kept;
+  }
+
+  showSaveState(s) {
+    const words = {
+      saved: 'Saved.',
+      offline: 'Saved on this phone. It will be sent when there is a connection.',
+      retry: 'Saved on this phone. Trying to send it again soon.',
+      refused: `Not accepted by the server: ${s.error && s.error.message}`,
+    };
+    this.status.textContent = words[s.state] || '';
+    if (s.state === 'saved' && s.status === 'submitted') this.finished(true);
+  }
+
+  change(fn) {
+    fn();
+    this.save();
+  }
+
+  go(step) {
+    const last = this.steps().length - 1;
+    this.step = Math.max(0, Math.min(step, last));
+    this.editing = null;
+    this.save();
+    this.render();
+  }
+
+  // ---- frame --------------------------------------------------------------
+
+  render() {
+    const steps = this.steps();
+    const name = steps[this.step];
+    const [kind, arg] = name.split(':');
+    const content = this[kind](Number(arg));
+    const progress = h('div', { class: 'progress' },
+      h('progress', { max: String(steps.length - 1), value: String(this.step), 'aria-label': 'Progress' }),
+      h('p', { class: 'hint' }, `Step ${this.step + 1} of ${steps.length}`));
+    const nav = h('div', { class: 'actions' },
+      this.step > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => this.go(this.step - 1) }, '← Back') : h('span'),
+      kind !== 'finish' ? h('button', { type: 'button', id: 'next', onclick: () => this.go(this.step + 1) }, 'Next →') : null);
+    show(content.title, progress, content.nodes, nav, this.status);
+  }
+
+  // ---- steps --------------------------------------------------------------
+
+  intro() {
+    const who = this.young ? 'you' : 'the young person';
+    return {
+      title: 'About the people in your life',
+      nodes: [
+        h('h1', {}, 'The people in your life'),
+        h('p', {}, `These questions are about the people who matter to ${who}, and who ${who === 'you' ? 'you' : 'they'} would go to for help.`),
+        h('p', {}, 'There are no right or wrong answers. You can skip any question, go back, or stop and carry on later: your answers are kept.'),
+        sayButton(() => `The people in your life. These questions are about the people who matter to you, and who you would go to for help. There are no right or wrong answers. You can skip any question.`),
+      ],
+    };
+  }
+
+  personLabel(p) {
+    const rel = codes(this.def, this.f.relationship.codes, true).find((c) => c.value === p.relationship);
+    return { who: p.name || (rel ? rel.label : 'Someone'), rel: rel ? (p.relationship === 'other' && p.other_text ? p.other_text : rel.label) : '' };
+  }
+
+  people() {
+    const list = this.a.nominees;
+    const max = this.f.nominees.max_items;
+    const items = list.map((p, i) => {
+      const l = this.personLabel(p);
+      return h('li', {},
+        h('span', {}, h('span', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
+        h('span', { class: 'row' },
+          h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = i; this.render(); }, 'aria-label': `Change ${l.who}` }, 'Change'),
+          h('button', { type: 'button', class: 'danger', onclick: () => this.removeNominee(i), 'aria-label': `Remove ${l.who}` }, 'Remove')));
+    });
+    const full = list.length >= max && this.editing === null;
+    return {
+      title: 'Important people',
+      nodes: [
+        h('h1', {}, this.f.nominees.prompt),
+        sayButton(() => this.f.nominees.prompt),
+        h('p', { class: 'hint' }, `${list.length} of up to ${max} people.`),
+        list.length ? h('ul', { class: 'people', 'aria-label': 'People you have added' }, items) : null,
+        full ? h('p', { class: 'notice', role: 'status' }, this.f.nominees.limit_message || `That is the most this list can hold (${max}).`) : this.personForm(),
+      ],
+    };
+  }
+
+  personForm() {
+    const editing = this.editing !== null;
+    const draft = editing ? { ...this.a.nominees[this.editing] } : {};
+    const nameInput = h('input', { id: 'person-name', type: 'text', maxlength: String(this.f.name.max_length), value: draft.name || '', autocomplete: 'off' });
+    const otherInput = h('input', { id: 'person-other', type: 'text', maxlength: String(this.f.other.max_length), value: draft.other_text || '' });
+    const otherBox = h('div', { hidden: draft.relationship !== 'other' }, h('label', { for: 'person-other' }, this.f.other.prompt), otherInput);
+    const err = h('p', { class: 'error', role: 'alert' });
+    const rel = tiles({
+      name: 'relationship', legend: this.f.relationship.prompt, value: draft.relationship,
+      options: codes(this.def, this.f.relationship.codes, true),
+      onpick: (v) => { draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = ''; },
+    });
+    const commit = () => {
+      if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
+      const p = { relationship: draft.relationship };
+      if (nameInput.value.trim()) p.name = nameInput.value.trim();
+      if (draft.relationship === 'other' && otherInput.value.trim()) p.other_text = otherInput.value.trim();
+      this.change(() => {
+        if (editing) this.a.nominees[this.editing] = p; else this.a.nominees.push(p);
+      });
+      this.editing = null;
+      this.render();
+      const again = document.getElementById('person-name');
+      if (again) again.focus();
+    };
+    return h('div', { class: 'card' },
+      h('h2', {}, editing ? 'Change this person' : 'Add a person'),
+      h('label', { for: 'person-name' }, this.f.name.prompt), nameInput,
+      rel, otherBox, err,
+      h('div', { class: 'row' },
+        h('button', { type: 'button', id: 'add-person', onclick: commit }, editing ? 'Save changes' : 'Add this person'),
+        editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, 'Cancel') : null));
+  }
+
+  removeNominee(i) {
+    const l = this.personLabel(this.a.nominees[i]);
+    if (!confirm(`Remove ${l.who} from your list?`)) return;
+    this.change(() => {
+      this.a.nominees.splice(i, 1);
+      this.a.key_people = this.a.key_people
+        .filter((k) => k.nominee !== i)
+        .map((k) => (k.nominee !== undefined && k.nominee > i ? { ...k, nominee: k.nominee - 1 } : k));
+    });
+    this.render();
+  }
+
+  reasonLabel(code) {
+    const c = codes(this.def, this.f.reason.codes, true).find((x) => x.value === code);
+    return c ? c.label : code;
+  }
+
+  limit(reason) { return (this.f.key.max_by && this.f.key.max_by.max[reason]) || this.f.key.max_items; }
+
+  keyOf(reason) { return this.a.key_people.filter((k) => k.reason === reason); }
+
+  // Key people: the important ones first, then the extra supporters.
+  setKey(reason, list) {
+    const others = this.a.key_people.filter((k) => k.reason !== reason);
+    const important = reason === 'important' ? list : others.filter((k) => k.reason === 'important');
+    const support = reason === 'support' ? list : others.filter((k) => k.reason === 'support');
+    this.a.key_people = [...important, ...support];
+  }
+
+  important() {
+    const max = this.limit('important');
+    const chosen = this.keyOf('important');
+    const nominees = this.a.nominees;
+    const picked = new Set(chosen.map((k) => k.nominee));
+    const takenBySupport = new Set(this.keyOf('support').map((k) => k.nominee));
+    const note = h('p', { class: 'notice', role: 'status', hidden: picked.size < max },
+      `You have picked ${max}. To pick someone else, untick one first.`);
+    const options = nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !takenBySupport.has(o.value));
+    const group = nominees.length ? tiles({
+      name: 'important', multiple: true, legend: `${this.reasonLabel('important')} (up to ${max})`, value: [...picked], options,
+      onpick: (i, on) => {
+        this.change(() => {
+          const now = this.keyOf('important');
+          if (on && now.length < max) this.setKey('important', [...now, { nominee: i, reason: 'important' }]);
+          if (!on) this.setKey('important', now.filter((k) => k.nominee !== i));
+        });
+        this.render();
+      },
+    }) : h('p', { class: 'notice' }, 'There is nobody on the list yet. You can go back and add people, or carry on.');
+    if (picked.size >= max) {
+      for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
+    }
+    return { title: 'Most important people', nodes: [h('h1', {}, this.f.key.prompt), group, note] };
+  }
+
+  support() {
+    const max = this.limit('support');
+    const chosen = this.keyOf('support');
+    const important = new Set(this.keyOf('important').map((k) => k.nominee));
+    const listed = new Set(chosen.filter((k) => k.nominee !== undefined).map((k) => k.nominee));
+    const full = chosen.length >= max;
+    const options = this.a.nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !important.has(o.value));
+    const group = options.length ? tiles({
+      name: 'support', multiple: true, legend: `${this.reasonLabel('support')}: someone from your list`, value: [...listed], options,
+      onpick: (i, on) => {
+        this.change(() => {
+          const now = this.keyOf('support');
+          if (on && now.length < max) this.setKey('support', [...now, { nominee: i, reason: 'support' }]);
+          if (!on) this.setKey('support', now.filter((k) => k.nominee !== i));
+        });
+        this.render();
+      },
+    }) : null;
+    if (group && full) for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
+    const newcomers = chosen.map((k, idx) => ({ k, idx })).filter(({ k }) => k.nominee === undefined);
+    return {
+      title: 'Other people who help',
+      nodes: [
+        h('h1', {}, `${this.reasonLabel('support')}?`),
+        h('p', {}, `Is there anyone else you would be very likely to go to for help? Up to ${max}.`),
+        sayButton(() => `Is there anyone else you would be very likely to go to for help? You can pick up to ${max}.`),
+        group,
+        newcomers.length ? h('ul', { class: 'people' }, newcomers.map(({ k }) => h('li', {},
+          h('span', { class: 'who' }, this.personLabel(k).who),
+          h('button', { type: 'button', class: 'danger', onclick: () => { this.change(() => this.setKey('support', this.keyOf('support').filter((x) => x !== k))); this.render(); } }, 'Remove')))) : null,
+        full ? h('p', { class: 'notice', role: 'status' }, this.f.key.limit_message) : this.newSupporterForm(),
+      ],
+    };
+  }
+
+  newSupporterForm() {
+    const draft = {};
+    const nameInput = h('input', { id: 'support-name', type: 'text', maxlength: String(this.f.name.max_length), autocomplete: 'off' });
+    const err = h('p', { class: 'error', role: 'alert' });
+    const rel = tiles({
+      name: 'support-relationship', legend: this.f.relationship.prompt, options: codes(this.def, this.f.relationship.codes, true),
+      onpick: (v) => { draft.relationship = v; err.textContent = ''; },
+    });
+    return h('details', { class: 'card' },
+      h('summary', {}, 'Someone who is not on your list'),
+      h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, rel, err,
+      h('button', {
+        type: 'button', onclick: () => {
+          if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
+          const k = { reason: 'support', relationship: draft.relationship };
+          if (nameInput.value.trim()) k.name = nameInput.value.trim();
+          this.change(() => this.setKey('support', [...this.keyOf('support'), k]));
+          this.render();
+        },
+      }, 'Add this person'));
+  }
+
+  keyName(k) {
+    if (k.nominee !== undefined && this.a.nominees[k.nominee]) return this.personLabel(this.a.nominees[k.nominee]).who;
+    return this.personLabel(k).who;
+  }
+
+  rate(i) {
+    const k = this.a.key_people[i];
+    const who = this.keyName(k);
+    const opts = (f) => scale(this.def, f.scale, true);
+    const questions = this.f.support.fields.map((f) => tiles({
+      name: `${f.name}-${i}`, legend: f.prompt, options: opts(f), value: (k.support || {})[f.name], cls: 'scale',
+      onpick: (v) => this.change(() => { k.support = { ...(k.support || {}), [f.name]: v }; }),
+    }));
+    const letDown = tiles({
+      name: `let_down-${i}`, legend: this.f.letDown.prompt, options: opts(this.f.letDown), value: k.let_down, cls: 'scale',
+      onpick: (v) => this.change(() => { k.let_down = v; }),
+    });
+    return { title: `About ${who}`, nodes: [h('h1', {}, `Think about ${who}`), questions, letDown] };
+  }
+
+  adequacy() {
+    const f = this.f.adequacy;
+    return {
+      title: 'Enough people?',
+      nodes: [
+        h('h1', {}, f.prompt),
+        f.fields.map((q) => tiles({
+          name: `adequacy-${q.name}`, legend: q.prompt, options: scale(this.def, q.scale, true), value: this.a.adequacy[q.name], cls: 'scale',
+          onpick: (v) => this.change(() => { this.a.adequacy[q.name] = v; }),
+        })),
+      ],
+    };
+  }
+
+  finish() {
+    const date = h('input', { id: 'completed-on', type: 'date', value: this.body.completed_on || today(), max: today() });
+    const err = h('div');
+    const send = h('button', {
+      type: 'button', id: 'send', onclick: async () => {
+        this.body.completed_on = date.value || today();
+        this.body.status = 'submitted';
+        send.disabled = true;
+        await this.save();
+        await outbox.flush();
+        const kept = await outbox.load(this.id);
+        if (kept && kept.error) {
+          this.body.status = 'draft';
+          send.disabled = false;
+          err.replaceChildren(faults(kept.error));
+        } else if (kept && kept.pending) {
+          this.finished(false);
+        }
+      },
+    }, this.young ? 'Send my answers' : 'Submit the SCT');
+    const a = this.a;
+    return {
+      title: 'All done',
+      nodes: [
+        h('h1', {}, 'All done!'),
+        h('p', {}, 'Thank you. Here is what you told us:'),
+        h('ul', {},
+          h('li', {}, `${a.nominees.length} important ${a.nominees.length === 1 ? 'person' : 'people'}`),
+          h('li', {}, `${a.key_people.length} key ${a.key_people.length === 1 ? 'person' : 'people'}`),
+          h('li', {}, `${Object.keys(a.adequacy).length} of ${this.f.adequacy.fields.length} questions about having enough people`)),
+        this.young ? null : h('div', {}, h('label', { for: 'completed-on' }, 'Date completed'), date),
+        err, send,
+      ],
+    };
+  }
+
+  finished(sent) {
+    this.unlisten();
+    if (sent) outbox.forget(this.id);
+    show('Thank you', h('h1', {}, 'Thank you!'),
+      h('p', {}, sent ? 'Your answers have been sent.' : 'Your answers are saved on this phone and will be sent as soon as there is a connection. Please keep this page open or come back to it later.'),
+      this.done ? h('button', { type: 'button', onclick: this.done }, 'Done') : null);
+  }
+}

@@ -1,0 +1,98 @@
+// Small DOM helpers, read-aloud, and the page frame.
+
+/** h builds an element: h('button', {class: 'x', onclick: f}, 'text', child). */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** show replaces the page's content, moves focus to its heading and names the page. */
+export function show(title, ...content) {
+  const main = document.getElementById('main');
+  main.className = '';
+  main.replaceChildren(...content.flat());
+  document.title = `${title} · Social Connections Tool`;
+  const heading = main.querySelector('h1');
+  if (heading) { heading.tabIndex = -1; heading.focus(); } else main.focus();
+  return main;
+}
+
+const canSpeak = typeof speechSynthesis !== 'undefined' && typeof SpeechSynthesisUtterance !== 'undefined';
+
+/** speak reads text aloud. */
+export function speak(text) {
+  if (!canSpeak) return;
+  speechSynthesis.cancel();
+  const u = new SpeechSynthesisUtterance(text);
+  u.lang = 'en-GB';
+  u.rate = 0.95;
+  speechSynthesis.speak(u);
+}
+
+/** sayButton is a "Read aloud" button for a question and its choices. */
+export function sayButton(text) {
+  if (!canSpeak) return null;
+  return h('button', { type: 'button', class: 'say', onclick: () => speak(text()), 'aria-label': 'Read this question aloud' }, '🔊 Read aloud');
+}
+
+/** tiles is a group of big radio (or checkbox) tiles. */
+export function tiles({ name, legend, options, value, onpick, multiple = false, say = true, cls = '' }) {
+  const type = multiple ? 'checkbox' : 'radio';
+  const chosen = (v) => (multiple ? (value || []).includes(v) : value === v);
+  const inputs = options.map((o) => {
+    const input = h('input', { type, name, value: String(o.value), checked: chosen(o.value) });
+    input.addEventListener('change', () => onpick(o.value, input.checked));
+    return h('label', { class: 'tile' }, input, h('span', {}, o.label));
+  });
+  const spoken = () => `${legend}. ${options.map((o) => o.label).join('. ')}.`;
+  return h('fieldset', {},
+    h('legend', {}, h('span', { class: 'q' }, h('span', {}, legend))),
+    say ? sayButton(spoken) : null,
+    h('div', { class: `tiles ${cls}`, role: multiple ? 'group' : 'radiogroup', 'aria-label': legend }, inputs));
+}
+
+/** faults lists the server's field faults. */
+export function faults(err) {
+  if (!err) return null;
+  return h('div', { class: 'errors', role: 'alert' },
+    h('p', {}, err.message),
+    err.fields && err.fields.length ? h('ul', {}, err.fields.map((f) => h('li', {}, `${f.path}: ${f.reason}`))) : null);
+}
+
+/** today is the local date as YYYY-MM-DD. */
+export function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** field returns the definition's field at a dotted path of names. */
+export function field(def, path) {
+  let f = def.answers;
+  for (const name of path.split('.')) {
+    while (f.type === 'list') f = f.item;
+    f = (f.fields || []).find((c) => c.name === name);
+    if (!f) return null;
+  }
+  return f;
+}
+
+/** codes returns a code list as tile options, in child wording when asked. */
+export function codes(def, list, child = false) {
+  return (def.code_lists[list] || []).map((c) => ({ value: c.code, label: child && c.child ? c.child : c.label }));
+}
+
+/** scale returns a scale as tile options. */
+export function scale(def, name, child = false) {
+  return (def.scales[name] || []).map((p) => ({ value: p.value, label: child && p.child ? p.child : p.label }));
+}
