@@ -19,6 +19,50 @@ type Child struct {
 	AgeBand   string    `bson:"age_band,omitempty" json:"age_band,omitempty"`
 	StartedOn string    `bson:"started_on,omitempty" json:"started_on,omitempty"`
 	CreatedAt time.Time `bson:"created_at" json:"created_at"`
+	// Participation is the child's Lifelong Links participation record
+	// (Appendix 4, Table 15), when one has been kept.
+	Participation *Participation `bson:"participation,omitempty" json:"participation,omitempty"`
+}
+
+// Participation is a child's participation status with the report's codes.
+type Participation struct {
+	Eligible      *bool  `bson:"eligible,omitempty" json:"eligible"`
+	Participating *bool  `bson:"participating,omitempty" json:"participating"`
+	StartedOn     string `bson:"started_on,omitempty" json:"started_on,omitempty"`
+	// 0 participated, 1 refusal by child, 2 agency consent, 3 foster carer,
+	// 4 birth parent, 5 being considered, -1 unknown.
+	ReasonNotParticipating *int   `bson:"reason_not_participating,omitempty" json:"reason_not_participating"`
+	CeasedOn               string `bson:"ceased_on,omitempty" json:"ceased_on,omitempty"`
+	// 1 completed, 2 child withdrew, 3 social worker withdrew, 4 other, -1 unknown.
+	ReasonCeased *int `bson:"reason_ceased,omitempty" json:"reason_ceased"`
+	// 1 yes, 0 no, -1 not applicable.
+	PlanCompleted      *int      `bson:"plan_completed,omitempty" json:"plan_completed"`
+	FGCCompleted       *int      `bson:"fgc_completed,omitempty" json:"fgc_completed"`
+	ReviewFGCCompleted *int      `bson:"review_fgc_completed,omitempty" json:"review_fgc_completed"`
+	Pauses             []Pause   `bson:"pauses,omitempty" json:"pauses"`
+	UpdatedAt          time.Time `bson:"updated_at" json:"updated_at"`
+}
+
+// Pause is a child-led pause in Lifelong Links; To is empty while it lasts.
+type Pause struct {
+	From string `bson:"from" json:"from"`
+	To   string `bson:"to,omitempty" json:"to,omitempty"`
+}
+
+// SetParticipation replaces a child's participation record.
+func (s *Store) SetParticipation(ctx context.Context, childID string, p Participation) (Child, error) {
+	p.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+	var c Child
+	err := s.wdb.Collection(collChildren).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: childID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "participation", Value: p}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Child{}, fmt.Errorf("child %q: %w", childID, ErrNotFound)
+	}
+	if err != nil {
+		return Child{}, classify(fmt.Errorf("set participation: %w", err))
+	}
+	return c, nil
 }
 
 // CreateChild stores a new child; ErrConflict when the ID is taken.
@@ -47,9 +91,13 @@ func (s *Store) Child(ctx context.Context, id string) (Child, error) {
 	return c, nil
 }
 
-// ChildrenOfSite lists a site's children by ID.
+// ChildrenOfSite lists a site's children by ID; every site's when site is "".
 func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error) {
-	cur, err := s.db.Collection(collChildren).Find(ctx, bson.D{{Key: "site", Value: site}},
+	q := bson.D{}
+	if site != "" {
+		q = bson.D{{Key: "site", Value: site}}
+	}
+	cur, err := s.db.Collection(collChildren).Find(ctx, q,
 		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, classify(fmt.Errorf("list children: %w", err))
@@ -74,11 +122,17 @@ type ResponseInfo struct {
 	Status      string    `bson:"status" json:"status"`
 	Revision    int       `bson:"revision" json:"revision"`
 	UpdatedAt   time.Time `bson:"updated_at" json:"updated_at"`
+	Site        string    `bson:"site" json:"site"`
 }
 
-// ResponsesOfSite lists the responses of a site's children, without answers.
+// ResponsesOfSite lists the responses of a site's children, without answers;
+// every site's when site is "".
 func (s *Store) ResponsesOfSite(ctx context.Context, site string) ([]ResponseInfo, error) {
-	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "site", Value: site}},
+	q := bson.D{}
+	if site != "" {
+		q = bson.D{{Key: "site", Value: site}}
+	}
+	cur, err := s.db.Collection(collResponses).Find(ctx, q,
 		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "inputs", Value: 0}}).
 			SetSort(bson.D{{Key: "child_id", Value: 1}, {Key: "updated_at", Value: 1}}))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -47,6 +48,8 @@ type Response struct {
 	SubmittedAt *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
 	// Inputs is what the response adds to the SCT summaries (submitted SCTs only).
 	Inputs *summary.Input `bson:"-" json:"-"`
+	// Practice is what a submitted practice summary adds to the practice tables.
+	Practice *practice.Input `bson:"-" json:"-"`
 }
 
 // responseDoc is a response as stored: with the slot that makes "one
@@ -54,8 +57,9 @@ type Response struct {
 // and the summary inputs under stable short names.
 type responseDoc struct {
 	Response `bson:",inline"`
-	Slot     string     `bson:"slot"`
-	Inputs   *inputsDoc `bson:"inputs,omitempty"`
+	Slot     string       `bson:"slot"`
+	Inputs   *inputsDoc   `bson:"inputs,omitempty"`
+	Practice *practiceDoc `bson:"practice,omitempty"`
 }
 
 // inputsDoc has summary.Input's fields in order, with stored names: a Go
@@ -70,6 +74,47 @@ type inputsDoc struct {
 	Adequacy         map[string]int    `bson:"adequacy,omitempty"`
 }
 
+// practiceDoc is practice.Input as stored, under stable names.
+type practiceDoc struct {
+	Version          string         `bson:"version"`
+	Tools            []string       `bson:"tools"`
+	ToolsAnswered    bool           `bson:"tools_answered"`
+	Identified       *int           `bson:"identified,omitempty"`
+	Retained         *int           `bson:"retained,omitempty"`
+	Route            string         `bson:"route,omitempty"`
+	Attendees        *int           `bson:"attendees,omitempty"`
+	Outcomes         []string       `bson:"outcomes"`
+	OutcomesAnswered bool           `bson:"outcomes_answered"`
+	Objectives       []objectiveDoc `bson:"objectives,omitempty"`
+	StartedOn        string         `bson:"started_on,omitempty"`
+	EndedOn          string         `bson:"ended_on,omitempty"`
+}
+
+type objectiveDoc struct {
+	Category string `bson:"category"`
+	Met      *bool  `bson:"met,omitempty"`
+}
+
+func toPracticeDoc(in practice.Input) *practiceDoc {
+	d := &practiceDoc{Version: in.Version, Tools: in.Tools, ToolsAnswered: in.ToolsAnswered, Identified: in.Identified,
+		Retained: in.Retained, Route: in.Route, Attendees: in.Attendees, Outcomes: in.Outcomes,
+		OutcomesAnswered: in.OutcomesAnswered, StartedOn: in.StartedOn, EndedOn: in.EndedOn}
+	for _, o := range in.Objectives {
+		d.Objectives = append(d.Objectives, objectiveDoc(o))
+	}
+	return d
+}
+
+func (d *practiceDoc) input() practice.Input {
+	in := practice.Input{Version: d.Version, Tools: d.Tools, ToolsAnswered: d.ToolsAnswered, Identified: d.Identified,
+		Retained: d.Retained, Route: d.Route, Attendees: d.Attendees, Outcomes: d.Outcomes,
+		OutcomesAnswered: d.OutcomesAnswered, StartedOn: d.StartedOn, EndedOn: d.EndedOn}
+	for _, o := range d.Objectives {
+		in.Objectives = append(in.Objectives, practice.Objective(o))
+	}
+	return in
+}
+
 func toDoc(r Response) responseDoc {
 	d := responseDoc{Response: r, Slot: "draft:" + r.ID}
 	if r.Status == StatusSubmitted {
@@ -79,6 +124,9 @@ func toDoc(r Response) responseDoc {
 		in := inputsDoc(*r.Inputs)
 		d.Inputs = &in
 	}
+	if r.Practice != nil {
+		d.Practice = toPracticeDoc(*r.Practice)
+	}
 	return d
 }
 
@@ -87,6 +135,10 @@ func (d responseDoc) response() Response {
 	if d.Inputs != nil {
 		in := summary.Input(*d.Inputs)
 		r.Inputs = &in
+	}
+	if d.Practice != nil {
+		in := d.Practice.input()
+		r.Practice = &in
 	}
 	return r
 }
@@ -264,6 +316,56 @@ func (f Filter) query() bson.D {
 		q = append(q, bson.E{Key: "completed_on", Value: dates})
 	}
 	return q
+}
+
+// EachSCTInputOfChild calls fn with the summary inputs of every submitted
+// response the filter selects, with the child and group they belong to: what
+// paired comparisons join on.
+func (s *Store) EachSCTInputOfChild(ctx context.Context, f Filter, fn func(childID, group string, in summary.Input)) error {
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
+		options.Find().SetProjection(bson.D{{Key: "inputs", Value: 1}, {Key: "child_id", Value: 1}, {Key: "group", Value: 1}}).SetBatchSize(1000))
+	if err != nil {
+		return classify(fmt.Errorf("read summary inputs: %w", err))
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d struct {
+			ChildID string     `bson:"child_id"`
+			Group   string     `bson:"group"`
+			Inputs  *inputsDoc `bson:"inputs"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("decode summary inputs: %w", err)
+		}
+		if d.Inputs != nil {
+			fn(d.ChildID, d.Group, summary.Input(*d.Inputs))
+		}
+	}
+	return classify(cur.Err())
+}
+
+// EachPracticeInput calls fn with the practice-table inputs of every
+// submitted practice summary the filter selects, with its site.
+func (s *Store) EachPracticeInput(ctx context.Context, f Filter, fn func(site string, in practice.Input)) error {
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
+		options.Find().SetProjection(bson.D{{Key: "practice", Value: 1}, {Key: "site", Value: 1}}).SetBatchSize(1000))
+	if err != nil {
+		return classify(fmt.Errorf("read practice inputs: %w", err))
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d struct {
+			Site     string       `bson:"site"`
+			Practice *practiceDoc `bson:"practice"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("decode practice inputs: %w", err)
+		}
+		if d.Practice != nil {
+			fn(d.Site, d.Practice.input())
+		}
+	}
+	return classify(cur.Err())
 }
 
 // EachSCTInput calls fn with the summary inputs of every submitted response

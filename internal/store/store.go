@@ -177,6 +177,9 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "code_hash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
 			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
 		},
+		collCalendars: {
+			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
+		},
 		collAudit: {
 			{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")},
 			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
@@ -206,6 +209,7 @@ const (
 	collSessions      = "sessions"
 	collAttempts      = "login_failures"
 	collAudit         = "audit"
+	collCalendars     = "calendar_tokens"
 )
 
 // classify marks errors that mean the store cannot be reached, so callers can

@@ -120,14 +120,22 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 
 // Site is a local authority taking part.
 type Site struct {
-	Code      string    `bson:"_id" json:"code"`
-	Name      string    `bson:"name" json:"name"`
-	CreatedAt time.Time `bson:"created_at" json:"created_at"`
+	Code string `bson:"_id" json:"code"`
+	Name string `bson:"name" json:"name"`
+	// FollowUpMonths is how long after a child's last SCT the next is due.
+	FollowUpMonths int       `bson:"followup_months" json:"followup_months"`
+	CreatedAt      time.Time `bson:"created_at" json:"created_at"`
 }
+
+// DefaultFollowUpMonths is the follow-up interval of a site that sets none.
+const DefaultFollowUpMonths = 6
 
 // CreateSite stores a new site; ErrConflict when the code is taken.
 func (s *Store) CreateSite(ctx context.Context, site Site) (Site, error) {
 	site.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	if site.FollowUpMonths == 0 {
+		site.FollowUpMonths = DefaultFollowUpMonths
+	}
 	_, err := s.wdb.Collection(collSites).InsertOne(ctx, site)
 	if mongo.IsDuplicateKeyError(err) {
 		return Site{}, fmt.Errorf("site %s: %w", site.Code, ErrConflict)
@@ -158,4 +166,66 @@ func (s *Store) SiteExists(ctx context.Context, code string) (bool, error) {
 		return false, classify(fmt.Errorf("read site: %w", err))
 	}
 	return n > 0, nil
+}
+
+// Site reads one site.
+func (s *Store) Site(ctx context.Context, code string) (Site, error) {
+	var site Site
+	err := s.db.Collection(collSites).FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&site)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Site{}, fmt.Errorf("site %s: %w", code, ErrNotFound)
+	}
+	if err != nil {
+		return Site{}, classify(fmt.Errorf("read site: %w", err))
+	}
+	if site.FollowUpMonths == 0 {
+		site.FollowUpMonths = DefaultFollowUpMonths
+	}
+	return site, nil
+}
+
+// SetFollowUpMonths changes a site's follow-up interval.
+func (s *Store) SetFollowUpMonths(ctx context.Context, code string, months int) (Site, error) {
+	var site Site
+	err := s.wdb.Collection(collSites).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: code}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "followup_months", Value: months}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&site)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Site{}, fmt.Errorf("site %s: %w", code, ErrNotFound)
+	}
+	if err != nil {
+		return Site{}, classify(fmt.Errorf("update site: %w", err))
+	}
+	return site, nil
+}
+
+// CalendarToken lets a calendar program fetch one user's follow-up feed.
+// Only its hash is stored; a new token replaces the user's old one.
+type CalendarToken struct {
+	Hash      string    `bson:"_id"`
+	UserID    string    `bson:"user_id"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// SetCalendarToken replaces a user's calendar token.
+func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string) error {
+	coll := s.wdb.Collection(collCalendars)
+	if _, err := coll.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
+		return classify(fmt.Errorf("replace calendar token: %w", err))
+	}
+	_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, CreatedAt: s.now().UTC()})
+	return classify(err)
+}
+
+// CalendarUser returns the user a calendar token belongs to.
+func (s *Store) CalendarUser(ctx context.Context, hash string) (User, error) {
+	var t CalendarToken
+	err := s.db.Collection(collCalendars).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return User{}, fmt.Errorf("calendar token: %w", ErrNotFound)
+	}
+	if err != nil {
+		return User{}, classify(fmt.Errorf("read calendar token: %w", err))
+	}
+	return s.User(ctx, t.UserID)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -217,15 +218,33 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 	if len(faults) > 0 {
 		return store.Response{}, &InvalidError{Faults: faults}
 	}
-	if submitted && r.Form == "sct" {
-		in, err := summary.InputFromSCT(mustJSON(r.Answers))
-		if err != nil {
-			return store.Response{}, fmt.Errorf("derive summary inputs: %w", err)
+	if submitted {
+		if err := derive(&r); err != nil {
+			return store.Response{}, err
 		}
-		r.Inputs = &in
 	}
 	r.BodyHash = hashOf(r)
 	return r, nil
+}
+
+// derive works out, once, what a submitted response adds to the tables, so
+// that tables never re-read answers.
+func derive(r *store.Response) error {
+	switch r.Form {
+	case "sct":
+		in, err := summary.InputFromSCT(mustJSON(r.Answers))
+		if err != nil {
+			return fmt.Errorf("derive summary inputs: %w", err)
+		}
+		r.Inputs = &in
+	case "practice-summary":
+		in, err := practice.InputFromAnswers(r.Version, mustJSON(r.Answers))
+		if err != nil {
+			return fmt.Errorf("derive practice inputs: %w", err)
+		}
+		r.Practice = &in
+	}
+	return nil
 }
 
 // checkOrder keeps a child's timepoints in order: a follow-up needs a
