@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -238,7 +239,7 @@ func (h *handlers) openSession(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{
-		"access_token": token, "token_type": "Bearer", "expires_in": int(exp.Sub(h.now()).Seconds()),
+		"access_token": token, "token_type": "Bearer", "expires_in": int(math.Ceil(exp.Sub(h.now()).Seconds())),
 		"session": sess,
 	})
 }

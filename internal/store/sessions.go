@@ -85,7 +85,7 @@ type Session struct {
 	Version    string     `bson:"version" json:"version"`
 	Timepoint  string     `bson:"timepoint" json:"timepoint"`
 	Wave       int        `bson:"wave" json:"wave"`
-	CreatedBy  string     `bson:"created_by" json:"created_by"`
+	CreatedBy  string     `bson:"created_by" json:"-"`
 	CreatedAt  time.Time  `bson:"created_at" json:"created_at"`
 	ExpiresAt  time.Time  `bson:"expires_at" json:"expires_at"`
 	OpenedAt   *time.Time `bson:"opened_at,omitempty" json:"opened_at,omitempty"`
