@@ -17,6 +17,7 @@ import (
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
 	"github.com/lifelong-links/sct/internal/summary"
@@ -34,6 +35,12 @@ type Store interface {
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
 	EachSCTInput(ctx context.Context, f store.Filter, fn func(summary.Input)) error
 	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
+	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
+	EachSCTInputOfChild(ctx context.Context, f store.Filter, fn func(childID, group string, in summary.Input)) error
+	EachPracticeInput(ctx context.Context, f store.Filter, fn func(site string, in practice.Input)) error
+	SetFollowUpMonths(ctx context.Context, code string, months int) (store.Site, error)
+	SetCalendarToken(ctx context.Context, userID, hash string) error
+	CalendarUser(ctx context.Context, hash string) (store.User, error)
 	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
 
 	CreateUser(ctx context.Context, u store.User) (store.User, error)
@@ -148,6 +155,7 @@ func (h *handlers) routes() []route {
 
 		{http.MethodGet, "/api/v1/sites", h.listSites, access.PermSiteRead, noSite},
 		{http.MethodPost, "/api/v1/sites", h.createSite, access.PermSiteManage, noSite},
+		{http.MethodPatch, "/api/v1/sites/:code", h.updateSite, access.PermSiteManage, noSite},
 		{http.MethodGet, "/api/v1/users", h.listUsers, access.PermUserManage, noSite},
 		{http.MethodPost, "/api/v1/users", h.createUser, access.PermUserManage, noSite},
 		{http.MethodPatch, "/api/v1/users/:id", h.updateUser, access.PermUserManage, noSite},
@@ -158,12 +166,20 @@ func (h *handlers) routes() []route {
 		{http.MethodGet, "/api/v1/children/:id", h.getChild, access.PermChildRead, childParam},
 		{http.MethodDelete, "/api/v1/children/:id", h.eraseChild, access.PermChildErase, childParam},
 		{http.MethodPost, "/api/v1/children/:id/sessions", h.createSession, access.PermSessionCreate, childParam},
+		{http.MethodPut, "/api/v1/children/:id/participation", h.putParticipation, access.PermChildWrite, childParam},
+		{http.MethodGet, "/api/v1/followups", h.followups, access.PermChildRead, querySite},
+		{http.MethodPost, "/api/v1/calendar", h.createCalendar, access.PermChildRead, noSite},
+		{http.MethodGet, "/api/v1/calendar/:token", h.calendar, public, noSite},
 
 		{http.MethodPut, "/api/v1/responses/:id", h.putResponse, access.PermResponsePut, responseParam},
 		{http.MethodGet, "/api/v1/responses/:id", h.getResponse, access.PermResponseRead, responseParam},
 		{http.MethodGet, "/api/v1/responses/:id/revisions", h.getRevisions, access.PermResponseRead, responseParam},
 
 		{http.MethodGet, "/api/v1/summaries/sct", h.sctSummary, access.PermSummaryRead, querySite},
+		{http.MethodGet, "/api/v1/summaries/sct/paired", h.sctPaired, access.PermSummaryRead, querySite},
+		{http.MethodGet, "/api/v1/summaries/practice", h.practiceSummary, access.PermSummaryRead, querySite},
+		{http.MethodGet, "/api/v1/summaries/participation", h.participationTable, access.PermSummaryRead, querySite},
+		{http.MethodGet, "/api/v1/summaries/returns", h.returns, access.PermSummaryRead, querySite},
 	}
 }
 

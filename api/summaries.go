@@ -1,46 +1,63 @@
 package api
 
 import (
+	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/lifelong-links/sct/internal/disclosure"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
-// summaryQuery holds the filters every summary takes.
+// summaryQuery holds the filters the summaries take.
 type summaryQuery struct {
-	Timepoint string `json:"timepoint" validate:"required,oneof=baseline follow_up"`
+	Timepoint string `json:"timepoint,omitempty" validate:"omitempty,oneof=baseline follow_up"`
 	Site      string `json:"site,omitempty" validate:"omitempty,site"`
 	Group     string `json:"group,omitempty" validate:"omitempty,oneof=lifelong_links comparison"`
 	Version   string `json:"version,omitempty" validate:"omitempty,max=32"`
 	Wave      int    `json:"wave,omitempty" validate:"omitempty,min=1,max=99"`
 	From      string `json:"from,omitempty" validate:"omitempty,datetime=2006-01-02"`
 	To        string `json:"to,omitempty" validate:"omitempty,datetime=2006-01-02"`
+	// Suppress hides counts below it (disclosure control); 0 shows all.
+	Suppress int `json:"suppress,omitempty" validate:"omitempty,min=2,max=100"`
 }
 
-var summaryParams = map[string]bool{"timepoint": true, "site": true, "group": true, "version": true, "wave": true, "from": true, "to": true}
-
-func bindSummaryQuery(c echo.Context) (summaryQuery, error) {
+// bindSummaryQuery reads a summary's filters; allowed names the ones this
+// summary takes (suppress is always allowed), and a timepoint is required
+// when it is among them.
+func bindSummaryQuery(c echo.Context, allowed ...string) (summaryQuery, error) {
 	var q summaryQuery
+	allowed = append(allowed, "suppress")
 	for name := range c.QueryParams() {
-		if !summaryParams[name] {
+		if !slices.Contains(allowed, name) {
 			return q, invalid(http.StatusBadRequest, "unknown query parameter",
-				form.FieldError{Path: name, Reason: "is not a filter of this summary (timepoint, site, group, version, wave, from, to)"})
+				form.FieldError{Path: name, Reason: "is not a filter of this summary (" + strings.Join(allowed, ", ") + ")"})
 		}
 	}
 	err := echo.QueryParamsBinder(c).
 		String("timepoint", &q.Timepoint).String("site", &q.Site).String("group", &q.Group).
 		String("version", &q.Version).Int("wave", &q.Wave).String("from", &q.From).String("to", &q.To).
-		BindError()
+		Int("suppress", &q.Suppress).BindError()
 	if err != nil {
+		var be *echo.BindingError
+		path := "query"
+		if errors.As(err, &be) {
+			path = be.Field
+		}
 		return q, invalid(http.StatusBadRequest, "a filter has the wrong type",
-			form.FieldError{Path: "wave", Reason: "must be a whole number"})
+			form.FieldError{Path: path, Reason: "must be a whole number"})
 	}
 	if err := c.Validate(&q); err != nil {
 		return q, err
+	}
+	if slices.Contains(allowed, "timepoint") && q.Timepoint == "" {
+		return q, invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
+			form.FieldError{Path: "timepoint", Reason: "is required"})
 	}
 	if q.From != "" && q.To != "" && q.From > q.To {
 		return q, invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
@@ -83,8 +100,11 @@ type sctSummaryResponse struct {
 	Filters summaryQuery `json:"filters"`
 }
 
+// sctFilters are the filters of the SCT summary.
+var sctFilters = []string{"timepoint", "site", "group", "version", "wave", "from", "to"}
+
 func (h *handlers) sctSummary(c echo.Context) error {
-	q, err := bindSummaryQuery(c)
+	q, err := bindSummaryQuery(c, sctFilters...)
 	if err != nil {
 		return err
 	}
@@ -96,5 +116,17 @@ func (h *handlers) sctSummary(c echo.Context) error {
 	if err := h.store.EachSCTInput(c.Request().Context(), q.filter("sct"), t.Add); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, sctSummaryResponse{Report: summary.SCT(q.Timepoint, scheme, t), Filters: q})
+	return h.table(c, q, sctSummaryResponse{Report: summary.SCT(q.Timepoint, scheme, t), Filters: q})
+}
+
+// table writes a summary, with small counts suppressed when asked.
+func (h *handlers) table(c echo.Context, q summaryQuery, report any) error {
+	if q.Suppress == 0 {
+		return c.JSON(http.StatusOK, report)
+	}
+	out, err := disclosure.Apply(report, q.Suppress)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }

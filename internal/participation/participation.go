@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
@@ -29,6 +30,20 @@ func Check(p store.Participation) []form.FieldError {
 	for path, v := range map[string]*int{"plan_completed": p.PlanCompleted, "fgc_completed": p.FGCCompleted, "review_fgc_completed": p.ReviewFGCCompleted} {
 		code(path, v, []int{1, 0, -1}, "1 yes, 0 no, -1 not applicable")
 	}
+	date := func(path, v string) {
+		if _, err := time.Parse(time.DateOnly, v); v != "" && err != nil {
+			fault(path, "must be a date YYYY-MM-DD")
+		}
+	}
+	date("started_on", p.StartedOn)
+	date("ceased_on", p.CeasedOn)
+	for i, pause := range p.Pauses {
+		date(fmt.Sprintf("pauses[%d].from", i), pause.From)
+		date(fmt.Sprintf("pauses[%d].to", i), pause.To)
+		if pause.From == "" {
+			fault(fmt.Sprintf("pauses[%d].from", i), "is required")
+		}
+	}
 	if p.Participating != nil && *p.Participating && p.ReasonNotParticipating != nil && *p.ReasonNotParticipating > 0 {
 		fault("reason_not_participating", "a participating child has no reason for not participating (use 0)")
 	}
@@ -42,7 +57,7 @@ func Check(p store.Participation) []form.FieldError {
 		if pause.To != "" && pause.To < pause.From {
 			fault(fmt.Sprintf("pauses[%d].to", i), "is before from")
 		}
-		if p.StartedOn != "" && pause.From < p.StartedOn {
+		if p.StartedOn != "" && pause.From != "" && pause.From < p.StartedOn {
 			fault(fmt.Sprintf("pauses[%d].from", i), "is before started_on")
 		}
 	}
