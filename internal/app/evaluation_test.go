@@ -43,7 +43,7 @@ func seedEvaluation(t *testing.T, s *testServer) {
 	}
 	scts := []struct {
 		id, child, site, timepoint, date string
-		people, emotional             int
+		people, emotional                int
 	}{
 		{"a1000000-0000-4000-8000-000000000001", "P1", "A", "baseline", "2019-06-14", 4, 2},
 		{"a1000000-0000-4000-8000-000000000002", "P2", "A", "baseline", "2019-07-01", 3, 3},
