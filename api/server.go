@@ -38,6 +38,7 @@ type Store interface {
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
 	EachSCTInputOfChild(ctx context.Context, f store.Filter, fn func(childID, group string, in summary.Input)) error
 	EachPracticeInput(ctx context.Context, f store.Filter, fn func(site string, in practice.Input)) error
+	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
 	SetFollowUpMonths(ctx context.Context, code string, months int) (store.Site, error)
 	SetCalendarToken(ctx context.Context, userID, hash string) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
@@ -110,7 +111,14 @@ func New(d Deps) *echo.Echo {
 		middleware.BodyLimit("1M"),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 	)
+	exports, err := newExporter(d.Forms)
+	if err != nil {
+		// The definitions were checked at load; a layout that cannot be
+		// made from them is a fault in this program.
+		panic(err)
+	}
 	h := &handlers{
+		exports:    exports,
 		forms:      d.Forms,
 		store:      d.Store,
 		tokens:     d.Tokens,
@@ -127,6 +135,7 @@ func New(d Deps) *echo.Echo {
 }
 
 type handlers struct {
+	exports    *exporter
 	forms      *form.Registry
 	store      Store
 	tokens     Tokens
@@ -180,6 +189,7 @@ func (h *handlers) routes() []route {
 		{http.MethodGet, "/api/v1/summaries/practice", h.practiceSummary, access.PermSummaryRead, querySite},
 		{http.MethodGet, "/api/v1/summaries/participation", h.participationTable, access.PermSummaryRead, querySite},
 		{http.MethodGet, "/api/v1/summaries/returns", h.returns, access.PermSummaryRead, querySite},
+		{http.MethodGet, "/api/v1/exports/:file", h.exportFile, access.PermExport, querySite},
 	}
 }
 

@@ -44,6 +44,7 @@ const (
 	PermSiteManage    Permission = "site:manage"
 	PermUserManage    Permission = "user:manage"
 	PermAuditRead     Permission = "audit:read"
+	PermExport        Permission = "export:read" // pseudonymised data files
 )
 
 // Granted returns the permissions a role has.
@@ -52,9 +53,9 @@ func Granted(r Role) []Permission {
 	case Admin:
 		return []Permission{PermChildRead, PermResponseRead, PermChildErase, PermSiteRead, PermSiteManage, PermUserManage, PermAuditRead}
 	case Evaluator:
-		return []Permission{PermChildRead, PermResponseRead, PermSummaryRead, PermSiteRead}
+		return []Permission{PermChildRead, PermResponseRead, PermSummaryRead, PermSiteRead, PermExport}
 	case SiteLead:
-		return []Permission{PermChildRead, PermChildWrite, PermResponseRead, PermResponsePut, PermSessionCreate, PermSummaryRead, PermSiteRead}
+		return []Permission{PermChildRead, PermChildWrite, PermResponseRead, PermResponsePut, PermSessionCreate, PermSummaryRead, PermSiteRead, PermExport}
 	case Coordinator:
 		return []Permission{PermChildRead, PermChildWrite, PermResponseRead, PermResponsePut, PermSessionCreate, PermSiteRead}
 	case YoungPerson:

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -287,5 +289,75 @@ func TestSummaries_SuppressSmallCounts(t *testing.T) {
 	}
 	if st, _ := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline&suppress=1", "", "evaluator"); st != 422 {
 		t.Errorf("suppress=1 got %d, want 422", st)
+	}
+}
+
+func TestExports_DataReturnIsPseudonymisedAndAudited(t *testing.T) {
+	s := startServer(t, t.TempDir(), forms.FS())
+	s.addUsers(t)
+	seedEvaluation(t, s)
+	named := sctRequest("P5", "baseline", "2019-10-01", "submitted",
+		`{"nominees":[{"name":"Zebedee-Secret","relationship":"other","other_text":"Lodger-Secret"}],"key_people":[{"nominee":0,"reason":"important","support":{"trust":4}}]}`)
+	if st, b := s.do(t, "PUT", "/api/v1/responses/a1000000-0000-4000-8000-000000000009", named, "coordA"); st != 201 {
+		t.Fatalf("SCT with names: %d %s", st, b)
+	}
+	if st, _ := s.do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"started_on":"2019-05-01","fgc_completed":1}`, "coordA"); st != 200 {
+		t.Fatal("participation")
+	}
+
+	st, body := s.do(t, "GET", "/api/v1/exports/data-return.zip?site=A", "", "leadA")
+	if st != 200 {
+		t.Fatalf("data return: %d %s", st, body)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		files[f.Name] = string(b)
+	}
+	for _, want := range []string{"sct_wide.csv", "sct_wide.sps", "sct_long.csv", "sct_long.sps", "practice_summary_wide.csv",
+		"practice_summary_wide.sps", "practice_summary_long.csv", "participation.csv", "participation.sps", "codebook.md", "README.txt"} {
+		if _, ok := files[want]; !ok {
+			t.Errorf("data return lacks %s (has %d files)", want, len(files))
+		}
+	}
+	for name, content := range files {
+		for _, secret := range []string{"Zebedee-Secret", "Lodger-Secret", "N0"} {
+			if strings.Contains(content, secret) {
+				t.Errorf("%s contains %q", name, secret)
+			}
+		}
+		if strings.Contains(content, "P4") && strings.HasSuffix(name, ".csv") {
+			t.Errorf("%s contains site B's child", name)
+		}
+	}
+	if rows := strings.Count(strings.TrimSpace(files["sct_wide.csv"]), "\n"); rows != 7 {
+		t.Errorf("sct_wide.csv has %d rows, want site A's 7 submitted SCTs", rows)
+	}
+	if !strings.Contains(files["participation.csv"], "P1,A,1,2019-20,-1,1,2019-05-01") {
+		t.Errorf("participation.csv:\n%s", files["participation.csv"])
+	}
+
+	st, csv := s.do(t, "GET", "/api/v1/exports/sct_long.csv", "", "evaluator")
+	if st != 200 || !strings.HasPrefix(string(csv), "response_id,") || strings.Contains(string(csv), "Zebedee") {
+		t.Errorf("sct_long.csv as evaluator: %d %.200s", st, csv)
+	}
+	if st, _ := s.do(t, "GET", "/api/v1/exports/sct_wide.csv?site=A", "", "coordA"); st != 403 {
+		t.Errorf("a coordinator exporting: %d, want 403", st)
+	}
+	if st, _ := s.do(t, "GET", "/api/v1/exports/data-return.zip?site=B", "", "leadA"); st != 403 {
+		t.Errorf("site lead A exporting site B: %d, want 403", st)
+	}
+	if st, _ := s.do(t, "GET", "/api/v1/exports/nothing.csv", "", "evaluator"); st != 404 {
+		t.Errorf("an unknown export: %d, want 404", st)
+	}
+	audit := getJSON(t, s, "admin", "/api/v1/audit?action=export")
+	if n := len(audit["entries"].([]any)); n != 2 {
+		t.Errorf("%d export entries in the audit, want 2", n)
 	}
 }

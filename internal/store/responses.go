@@ -390,3 +390,25 @@ func (s *Store) EachSCTInput(ctx context.Context, f Filter, fn func(summary.Inpu
 	}
 	return classify(cur.Err())
 }
+
+// EachResponse calls fn with every submitted response of a form the filter
+// selects, one at a time from a cursor, so that an export of any size holds
+// one response in memory.
+func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) error) error {
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
+	if err != nil {
+		return classify(fmt.Errorf("read responses: %w", err))
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d responseDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("decode response: %w", err)
+		}
+		if err := fn(d.response()); err != nil {
+			return err
+		}
+	}
+	return classify(cur.Err())
+}
