@@ -95,7 +95,9 @@ func (h *handlers) exportFile(c echo.Context) error {
 		res.Header().Set("Cache-Control", "no-store")
 		res.WriteHeader(http.StatusOK)
 	}
-	audit := func() error { return h.audit(c, "export", "file:"+name, q.Site, fmt.Sprintf("from %q to %q", q.From, q.To)) }
+	audit := func() error {
+		return h.audit(c, "export", "file:"+name, q.Site, fmt.Sprintf("from %q to %q", q.From, q.To))
+	}
 	switch {
 	case name == "data-return.zip":
 		if err := audit(); err != nil {
