@@ -97,7 +97,7 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalid(http.StatusBadRequest, "the body has data after the JSON object")
 	}
 	return c.Validate(v)

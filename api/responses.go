@@ -60,6 +60,7 @@ func (h *handlers) putResponse(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.countSubmission(r, outcome)
 	if outcome != submission.Unchanged {
 		if err := h.audit(c, "response.put", "response:"+r.ID, r.Site, r.Status); err != nil {
 			return err

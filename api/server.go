@@ -17,6 +17,7 @@ import (
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
@@ -33,7 +34,8 @@ type Store interface {
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
-	EachSCTInput(ctx context.Context, f store.Filter, fn func(summary.Input)) error
+	SCTTally(ctx context.Context, f store.Filter) (summary.Tally, error)
+	UseSummaryScheme(scheme summary.Scheme)
 	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
 	EachSCTInputOfChild(ctx context.Context, f store.Filter, fn func(childID, group string, in summary.Input)) error
@@ -83,6 +85,7 @@ type Deps struct {
 	Static     fs.FS         // the phone pages
 	Logger     *slog.Logger
 	Now        func() time.Time
+	Metrics    *metrics.Metrics // nil: nothing is recorded and /metrics is 404
 }
 
 // AccessTTL is how long an access token lives.
@@ -103,6 +106,9 @@ func New(d Deps) *echo.Echo {
 	// The peer address is the client: a forwarded-for header is the
 	// client's own say-so and would let it dodge the sign-in limits.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if d.Metrics != nil {
+		e.Use(measure(d.Metrics)) // first, so it times the whole request
+	}
 	e.Use(
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}),
 		requestLogger(d.Logger),
@@ -111,6 +117,7 @@ func New(d Deps) *echo.Echo {
 		middleware.BodyLimit("1M"),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 	)
+	d.Store.UseSummaryScheme(schemeOfAll(d.Forms))
 	exports, err := newExporter(d.Forms)
 	if err != nil {
 		// The definitions were checked at load; a layout that cannot be
@@ -126,6 +133,7 @@ func New(d Deps) *echo.Echo {
 		submit:     submission.New(d.Forms, d.Store, d.Now),
 		log:        d.Logger,
 		now:        d.Now,
+		meter:      d.Metrics,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
@@ -143,6 +151,7 @@ type handlers struct {
 	submit     *submission.Service
 	log        *slog.Logger
 	now        func() time.Time
+	meter      *metrics.Metrics
 }
 
 // routes is the route table: every route, the permission it needs and how
@@ -152,6 +161,8 @@ func (h *handlers) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", h.healthz, public, noSite},
 		{http.MethodGet, "/readyz", h.readyz, public, noSite},
+		{http.MethodGet, "/metrics", h.metrics, public, noSite},
+		{http.MethodGet, "/api/openapi.yaml", h.openapi, public, noSite},
 
 		{http.MethodPost, "/api/v1/auth/login", h.login, public, noSite},
 		{http.MethodPost, "/api/v1/auth/refresh", h.refresh, public, noSite},

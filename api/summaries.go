@@ -95,6 +95,30 @@ func (h *handlers) sctScheme(version string) (summary.Scheme, error) {
 	return scheme, nil
 }
 
+// schemeOfAll is the union of every SCT version's codes: what the summary
+// cache keeps.
+func schemeOfAll(forms *form.Registry) summary.Scheme {
+	var out summary.Scheme
+	seen := map[string]bool{}
+	for _, d := range forms.Versions("sct") {
+		for _, r := range d.CodeList("relationship") {
+			if !seen["r:"+r] {
+				seen["r:"+r] = true
+				out.Relationships = append(out.Relationships, r)
+			}
+		}
+		if f := d.Field("key_people.support"); f != nil {
+			for _, s := range f.Fields {
+				if !seen["s:"+s.Name] {
+					seen["s:"+s.Name] = true
+					out.Supports = append(out.Supports, s.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
 type sctSummaryResponse struct {
 	summary.Report
 	Filters summaryQuery `json:"filters"`
@@ -112,8 +136,8 @@ func (h *handlers) sctSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var t summary.Tally
-	if err := h.store.EachSCTInput(c.Request().Context(), q.filter("sct"), t.Add); err != nil {
+	t, err := h.store.SCTTally(c.Request().Context(), q.filter("sct"))
+	if err != nil {
 		return err
 	}
 	return h.table(c, q, sctSummaryResponse{Report: summary.SCT(q.Timepoint, scheme, t), Filters: q})

@@ -20,6 +20,7 @@ import (
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/static"
 )
@@ -30,6 +31,9 @@ Commands:
   serve      run the server (the default)
   user add   create a user account: --email E --role R [--site S]... [--password P]
   site add   create a site: --code C --name N
+  summaries check     compare the summary buckets with a recount from the responses
+  summaries rebuild   recount the summary buckets from the responses
+  bench      measure submissions under load (see "sct bench -h")
 
 The account commands work on the store the settings name (data directory or
 MongoDB URI); run them while the server is stopped when the store is embedded.
@@ -44,7 +48,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	var err error
 	sub := ""
-	if (cmd == "user" || cmd == "site") && len(args) > 0 {
+	if (cmd == "user" || cmd == "site" || cmd == "summaries") && len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
 	switch cmd + " " + sub {
@@ -54,6 +58,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = userAddCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "site add":
 		err = siteAddCommand(ctx, args, getenv, stdout, stderr)
+	case "summaries check", "summaries rebuild":
+		err = summariesCommand(ctx, sub, args, getenv, stdout, stderr)
+	case "bench ":
+		err = benchCommand(ctx, args, getenv, stdout, stderr)
 	case "help ":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -91,15 +99,21 @@ func newLogger(s config.Settings, w io.Writer) *slog.Logger {
 // Serve runs the server until ctx ends. ready, if set, is told the address
 // it listens on once it accepts connections.
 func Serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string)) error {
-	return serve(ctx, s, log, ready, forms.FS())
+	return serve(ctx, s, log, func(addr string, _ *store.Store) {
+		if ready != nil {
+			ready(addr)
+		}
+	}, forms.FS())
 }
 
-func serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string), definitions fs.FS) error {
+// serve runs the server; started is told the address and the open store.
+func serve(ctx context.Context, s config.Settings, log *slog.Logger, started func(addr string, st *store.Store), definitions fs.FS) error {
 	log.Info("starting", "settings", s)
 	registry, err := form.Load(definitions)
 	if err != nil {
 		return fmt.Errorf("form definitions: %w", err)
 	}
+	meter := metrics.New() // before the store, whose commands it will time
 	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log})
 	if err != nil {
 		return err
@@ -127,7 +141,7 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(
 
 	handler := api.New(api.Deps{
 		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL,
-		Static: static.FS(), Logger: log,
+		Static: static.FS(), Logger: log, Metrics: meter,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -142,8 +156,8 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(
 		return err
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "forms", len(registry.All()), "embedded_store", st.Embedded())
-	if ready != nil {
-		ready(ln.Addr().String())
+	if started != nil {
+		started(ln.Addr().String(), st)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

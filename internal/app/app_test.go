@@ -60,7 +60,7 @@ func startServerErr(t *testing.T, dataDir string, definitions fs.FS) (*testServe
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	go func() { done <- serve(ctx, settings, log, func(a string) { ready <- a }, definitions) }()
+	go func() { done <- serve(ctx, settings, log, func(a string, _ *store.Store) { ready <- a }, definitions) }()
 	select {
 	case addr := <-ready:
 		s := &testServer{base: "http://" + addr, tokens: map[string]string{}}

@@ -3,6 +3,8 @@ package form
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"fmt"
 	"slices"
 	"strconv"
@@ -32,7 +34,7 @@ func (d *Definition) Validate(raw []byte, complete bool) (map[string]any, []Fiel
 	if err := dec.Decode(&doc); err != nil {
 		return nil, []FieldError{{Path: "answers", Reason: "is not valid JSON: " + err.Error()}}
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, []FieldError{{Path: "answers", Reason: "has trailing data after the object"}}
 	}
 	root, ok := doc.(map[string]any)

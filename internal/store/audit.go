@@ -76,18 +76,38 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 }
 
 // EraseChild removes a child and everything recorded about them: responses
-// with their history and summary inputs, and session links. Each step is
-// idempotent, so an erasure cut short is finished by running it again; the
-// child record goes last, so a half-done erasure is still visible and
+// with their history, summary inputs and slots, and session links. Each step
+// is idempotent, so an erasure cut short is finished by running it again;
+// the child record goes last, so a half-done erasure is still visible and
 // repeatable.
 func (s *Store) EraseChild(ctx context.Context, id string) error {
+	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}})
+	if err != nil {
+		return classify(fmt.Errorf("erase child: %w", err))
+	}
+	var docs []responseDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return classify(fmt.Errorf("erase child: %w", err))
+	}
+	for _, d := range docs {
+		r := d.response()
+		j := journalFor(&r, nil)
+		if err := s.journal(ctx, j); err != nil {
+			return err
+		}
+		if _, err := s.wdb.Collection(collResponses).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.ID}}); err != nil {
+			return classify(fmt.Errorf("erase response: %w", err))
+		}
+		if err := s.apply(ctx, j); err != nil {
+			return err
+		}
+	}
 	steps := []struct {
 		coll string
 		q    bson.D
 	}{
 		{collSessions, bson.D{{Key: "child_id", Value: id}}},
 		{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
-		{collResponses, bson.D{{Key: "child_id", Value: id}}},
 		{collChildren, bson.D{{Key: "_id", Value: id}}},
 	}
 	for _, st := range steps {

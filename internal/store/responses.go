@@ -195,38 +195,58 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 // exists already and ErrSlotTaken when another submitted response holds the
 // same child, form, timepoint and wave.
 func (s *Store) InsertResponse(ctx context.Context, r Response) error {
+	j := journalFor(nil, &r)
+	if err := s.journal(ctx, j); err != nil {
+		return err
+	}
 	d := toDoc(r)
 	_, err := s.wdb.Collection(collResponses).InsertOne(ctx, d)
-	if mongo.IsDuplicateKeyError(err) {
-		return s.whichDuplicate(ctx, r.ID)
-	}
 	if err != nil {
+		s.unjournal(ctx, j)
+		if mongo.IsDuplicateKeyError(err) {
+			return s.whichDuplicate(ctx, r.ID)
+		}
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
-	return s.keepRevision(ctx, d)
+	return s.apply(ctx, j)
 }
 
 // UpdateResponse replaces prev with r, provided nobody changed prev in the
 // meantime (ErrConflict otherwise). History only ever receives committed
-// states: prev (made sure of first, in case a crash kept it out) and then r
-// once it has replaced prev.
+// states: a superseded submitted revision goes to it, through the journal,
+// once the replace has shown it was the stored state; the current revision
+// is listed from the response itself.
 func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
-	if err := s.keepRevision(ctx, toDoc(prev)); err != nil {
+	j := journalFor(&prev, &r)
+	if err := s.journal(ctx, j); err != nil {
 		return err
 	}
 	d := toDoc(r)
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: r.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
 	if err != nil {
+		s.unjournal(ctx, j)
 		if mongo.IsDuplicateKeyError(err) || s.slotHeldByOther(ctx, d) {
 			return fmt.Errorf("response %s: %w", r.ID, ErrSlotTaken)
 		}
 		return classify(fmt.Errorf("update response: %w", err))
 	}
 	if res.MatchedCount == 0 {
+		s.unjournal(ctx, j)
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
-	return s.keepRevision(ctx, d)
+	return s.apply(ctx, j)
+}
+
+// unjournal drops the entry of a write that did not happen. If this fails
+// too, recovery finds the write absent and drops the entry then.
+func (s *Store) unjournal(ctx context.Context, j *journalDoc) {
+	if j == nil {
+		return
+	}
+	if _, err := s.wdb.Collection(collJournal).DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: j.ID}}); err != nil {
+		s.log.Warn("dropping a journal entry", "entry", j.ID, "err", err)
+	}
 }
 
 // slotHeldByOther reports whether another response holds d's slot. FerretDB
@@ -267,13 +287,31 @@ func (s *Store) whichDuplicate(ctx context.Context, id string) error {
 }
 
 // SubmittedResponse returns the submitted response holding a child's place
-// for a form, timepoint and wave.
+// for a form, timepoint and wave. It looks the slot up by _id; only if the
+// pointer is stale (a late write after the slot changed hands) does it
+// search the responses.
 func (s *Store) SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (Response, error) {
 	slot := toDoc(Response{Form: form, ChildID: childID, Timepoint: timepoint, Wave: wave, Status: StatusSubmitted}).Slot
-	var d responseDoc
-	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "slot", Value: slot}}).Decode(&d)
+	notFound := fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
+	var sd slotDoc
+	err := s.db.Collection(collSlots).FindOne(ctx, bson.D{{Key: "_id", Value: slot}}).Decode(&sd)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Response{}, fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
+		return Response{}, notFound
+	}
+	if err != nil {
+		return Response{}, classify(fmt.Errorf("read slot: %w", err))
+	}
+	r, err := s.Response(ctx, sd.ResponseID)
+	if err == nil && r.Status == StatusSubmitted && toDoc(r).Slot == slot {
+		return r, nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Response{}, err
+	}
+	var d responseDoc
+	err = s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "slot", Value: slot}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Response{}, notFound
 	}
 	if err != nil {
 		return Response{}, classify(fmt.Errorf("read response: %w", err))
@@ -411,4 +449,12 @@ func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) er
 		}
 	}
 	return classify(cur.Err())
+}
+
+// InsertRaw inserts a document into a collection through the same write
+// client the server uses, with nothing else: the baseline a load test
+// compares the server's submissions with.
+func (s *Store) InsertRaw(ctx context.Context, collection string, doc any) error {
+	_, err := s.wdb.Collection(collection).InsertOne(ctx, doc)
+	return classify(err)
 }

@@ -41,13 +41,14 @@ type Options struct {
 
 // Store is an open store.
 type Store struct {
-	reads  *mongo.Client
-	writes *mongo.Client // the same client as reads on MongoDB
-	db     *mongo.Database
-	wdb    *mongo.Database
-	embed  *embedded
-	log    *slog.Logger
-	now    func() time.Time
+	reads   *mongo.Client
+	writes  *mongo.Client // the same client as reads on MongoDB
+	db      *mongo.Database
+	wdb     *mongo.Database
+	embed   *embedded
+	log     *slog.Logger
+	now     func() time.Time
+	buckets *bucketCache
 }
 
 // Open connects to the store (starting the embedded one if no URI is given),
@@ -105,6 +106,17 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("create indexes: %w", err)
+	}
+	// The embedded store has no other writer: whatever the journal holds
+	// was cut short by a crash. Elsewhere, leave young entries to the
+	// instances writing them.
+	grace := time.Minute
+	if s.embed != nil {
+		grace = 0
+	}
+	if err := s.recover(ctx, grace); err != nil {
+		_ = s.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("recover: %w", err)
 	}
 	return s, nil
 }
@@ -177,6 +189,9 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "code_hash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
 			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
 		},
+		collBuckets: {
+			{Keys: bson.D{{Key: "updated_at", Value: 1}}, Options: options.Index().SetName("updated")},
+		},
 		collCalendars: {
 			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
 		},
@@ -210,6 +225,9 @@ const (
 	collAttempts      = "login_failures"
 	collAudit         = "audit"
 	collCalendars     = "calendar_tokens"
+	collBuckets       = "summary_buckets"
+	collJournal       = "summary_journal"
+	collSlots         = "slots"
 )
 
 // classify marks errors that mean the store cannot be reached, so callers can

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// benchCommand is "sct bench": it starts a server of its own on loopback
+// (on the embedded store in a scratch directory, or on --data / the MongoDB
+// the settings name), submits realistic SCTs from many clients for a
+// bounded time, then measures plain inserts of the same bodies into the
+// same store, and prints both with their ratio.
+func benchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var clients int
+	var duration time.Duration
+	var asJSON bool
+	scratch, err := os.MkdirTemp("", "sct-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(scratch)
+	env := func(k string) string {
+		if k == "SCT_DATA_DIR" && getenv(k) == "" {
+			return scratch
+		}
+		return getenv(k)
+	}
+	s, err := config.Load("sct bench", args, env, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&clients, "clients", 64, "concurrent clients")
+		fs.DurationVar(&duration, "duration", 20*time.Second, "how long each phase runs")
+		fs.BoolVar(&asJSON, "json", false, "print the results as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	if clients < 1 || clients > 1024 || duration <= 0 || duration > 10*time.Minute {
+		return errors.New("--clients must be 1 to 1024 and --duration up to 10m")
+	}
+	s.Addr = "127.0.0.1:0" // load goes to this machine only
+	s.LogLevel = "error"
+	password := randomPassword()
+	s.BootstrapAdminEmail, s.BootstrapAdminPassword = "bench-admin@localhost", password
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type started struct {
+		addr string
+		st   *store.Store
+	}
+	ready := make(chan started, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	go func() {
+		done <- serve(ctx, s, log, func(addr string, st *store.Store) { ready <- started{addr, st} }, forms.FS())
+	}()
+	var srv started
+	select {
+	case srv = <-ready:
+	case err := <-done:
+		return err
+	}
+	base := "http://" + srv.addr
+	site := fmt.Sprintf("B%d", time.Now().Unix()%100000)
+	token, err := benchUser(base, password, site)
+	if err != nil {
+		return err
+	}
+	cfg := bench.Config{Base: base, Token: token, Site: site, Clients: clients, Duration: duration, Seed: uint64(time.Now().UnixNano())}
+	fmt.Fprintf(stderr, "submitting SCTs from %d clients for %s…\n", clients, duration)
+	sub, err := bench.Submit(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "inserting the same bodies directly from %d goroutines for %s…\n", clients, duration)
+	raw := bench.Raw(ctx, cfg, func(ctx context.Context, doc map[string]any) error {
+		return srv.st.InsertRaw(ctx, "bench_raw_inserts", doc)
+	})
+	cancel()
+	if err := <-done; err != nil {
+		return err
+	}
+	ratio := sub.Rate / raw.Rate
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"clients": clients, "submissions": sub, "raw_inserts": raw, "ratio": ratio})
+	}
+	fmt.Fprintf(stdout, "store:        %s\n", map[bool]string{true: "embedded FerretDB (SQLite)", false: "MongoDB"}[s.Embedded()])
+	fmt.Fprintf(stdout, "clients:      %d\n", clients)
+	fmt.Fprintf(stdout, "submissions:  %s\n", sub)
+	fmt.Fprintf(stdout, "raw inserts:  %s\n", raw)
+	fmt.Fprintf(stdout, "ratio:        submissions are %.0f%% of the raw insert rate\n", ratio*100)
+	return nil
+}
+
+// benchUser signs the bootstrap admin in, sets up a site and a coordinator,
+// and returns the coordinator's token.
+func benchUser(base, password, site string) (string, error) {
+	post := func(path, token, body string) (map[string]any, error) {
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode >= 300 {
+			return nil, fmt.Errorf("%s: %d %v", path, res.StatusCode, out)
+		}
+		return out, nil
+	}
+	admin, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":"bench-admin@localhost","password":%q}`, password))
+	if err != nil {
+		return "", err
+	}
+	at, _ := admin["access_token"].(string)
+	if _, err := post("/api/v1/sites", at, fmt.Sprintf(`{"code":%q,"name":"Load test"}`, site)); err != nil {
+		return "", err
+	}
+	email := strings.ToLower(site) + "-coordinator@localhost"
+	if _, err := post("/api/v1/users", at, fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, email, site, password)); err != nil {
+		return "", err
+	}
+	coord, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
+	if err != nil {
+		return "", err
+	}
+	t, _ := coord["access_token"].(string)
+	return t, nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

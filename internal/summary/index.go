@@ -1,0 +1,271 @@
+package summary
+
+import (
+	"sort"
+	"sync"
+)
+
+// Key names one bucket of summary inputs: the submitted SCTs of one form
+// version, site, group, timepoint and wave completed on one day.
+type Key struct {
+	Form, Site, Group, Timepoint, Version string
+	Wave                                  int
+	Day                                   string // YYYY-MM-DD
+}
+
+// Query selects buckets; empty fields (and Wave 0) match all. From and To
+// are inclusive days.
+type Query struct {
+	Form, Site, Group, Timepoint, Version string
+	Wave                                  int
+	From, To                              string
+}
+
+// Index keeps bucket tallies in memory so that a summary adds up a few
+// thousand small vectors at most, whatever the number of responses: each
+// bucket is folded into a month total, and a query adds whole months, and
+// single days only at the edges of a date range. Tallies are held as flat
+// vectors over the scheme's codes (codes outside the scheme are not shown in
+// any report, so nothing is lost). Safe for concurrent use.
+type Index struct {
+	scheme Scheme
+	rel    map[string]int // relationship code → position
+	sup    map[string]int // support type → position
+
+	mu     sync.RWMutex
+	months map[monthKey]*month
+}
+
+type monthKey struct {
+	Form, Site, Group, Timepoint, Version string
+	Wave                                  int
+	Month                                 string // YYYY-MM
+}
+
+type month struct {
+	sum  vec
+	days map[string]vec
+}
+
+// vec layout: respondents, named anyone, nominee sum, nominee sum of
+// squares, named a key person, relationships, key relationships, support
+// ratings (4 per type), let-down ratings (4), adequacy answers (3 per type).
+type vec []int64
+
+const scalars = 5
+
+// NewIndex returns an empty index over a scheme.
+func NewIndex(scheme Scheme) *Index {
+	x := &Index{scheme: scheme, rel: map[string]int{}, sup: map[string]int{}, months: map[monthKey]*month{}}
+	for i, r := range scheme.Relationships {
+		x.rel[r] = i
+	}
+	for i, s := range scheme.Supports {
+		x.sup[s] = i
+	}
+	return x
+}
+
+func (x *Index) size() int {
+	r, s := len(x.scheme.Relationships), len(x.scheme.Supports)
+	return scalars + 2*r + 4*s + 4 + 3*s
+}
+
+func (x *Index) offsets() (rel, krel, sup, let, adq int) {
+	r, s := len(x.scheme.Relationships), len(x.scheme.Supports)
+	rel = scalars
+	krel = rel + r
+	sup = krel + r
+	let = sup + 4*s
+	adq = let + 4
+	return
+}
+
+func (x *Index) toVec(t Tally) vec {
+	v := make(vec, x.size())
+	rel, krel, sup, let, adq := x.offsets()
+	v[0], v[1], v[2], v[3], v[4] = int64(t.Respondents), int64(t.NamedAnyone), int64(t.NomineeSum), int64(t.NomineeSumSquares), int64(t.NamedKeyPerson)
+	for code, n := range t.Relationships {
+		if i, ok := x.rel[code]; ok {
+			v[rel+i] = int64(n)
+		}
+	}
+	for code, n := range t.KeyRelationships {
+		if i, ok := x.rel[code]; ok {
+			v[krel+i] = int64(n)
+		}
+	}
+	for s, counts := range t.Support {
+		if i, ok := x.sup[s]; ok {
+			for j, n := range counts {
+				v[sup+4*i+j] = int64(n)
+			}
+		}
+	}
+	for j, n := range t.LetDown {
+		v[let+j] = int64(n)
+	}
+	for s, counts := range t.Adequacy {
+		if i, ok := x.sup[s]; ok {
+			for j, n := range counts {
+				v[adq+3*i+j] = int64(n)
+			}
+		}
+	}
+	return v
+}
+
+func (x *Index) toTally(v vec) Tally {
+	rel, krel, sup, let, adq := x.offsets()
+	t := Tally{
+		Respondents: int(v[0]), NamedAnyone: int(v[1]), NomineeSum: int(v[2]), NomineeSumSquares: int(v[3]), NamedKeyPerson: int(v[4]),
+		Relationships: map[string]int{}, KeyRelationships: map[string]int{}, Support: map[string][4]int{}, Adequacy: map[string][3]int{},
+	}
+	for code, i := range x.rel {
+		if n := v[rel+i]; n != 0 {
+			t.Relationships[code] = int(n)
+		}
+		if n := v[krel+i]; n != 0 {
+			t.KeyRelationships[code] = int(n)
+		}
+	}
+	for s, i := range x.sup {
+		var c4 [4]int
+		var c3 [3]int
+		any4, any3 := false, false
+		for j := range c4 {
+			c4[j] = int(v[sup+4*i+j])
+			any4 = any4 || c4[j] != 0
+		}
+		for j := range c3 {
+			c3[j] = int(v[adq+3*i+j])
+			any3 = any3 || c3[j] != 0
+		}
+		if any4 {
+			t.Support[s] = c4
+		}
+		if any3 {
+			t.Adequacy[s] = c3
+		}
+	}
+	for j := range t.LetDown {
+		t.LetDown[j] = int(v[let+j])
+	}
+	return t
+}
+
+func (v vec) add(o vec) {
+	for i := range o {
+		v[i] += o[i]
+	}
+}
+
+func (v vec) zero() bool {
+	for _, n := range v {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Set replaces one bucket's tally.
+func (x *Index) Set(k Key, t Tally) {
+	mk := monthKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave, monthOf(k.Day)}
+	v := x.toVec(t)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	m := x.months[mk]
+	if m == nil {
+		if v.zero() {
+			return
+		}
+		m = &month{days: map[string]vec{}}
+		x.months[mk] = m
+	}
+	if v.zero() {
+		delete(m.days, k.Day)
+	} else {
+		m.days[k.Day] = v
+	}
+	if len(m.days) == 0 {
+		delete(x.months, mk)
+		return
+	}
+	m.sum = make(vec, x.size())
+	for _, d := range m.days {
+		m.sum.add(d)
+	}
+}
+
+// Reset empties the index.
+func (x *Index) Reset() {
+	x.mu.Lock()
+	x.months = map[monthKey]*month{}
+	x.mu.Unlock()
+}
+
+// Tally adds up the buckets a query selects.
+func (x *Index) Tally(q Query) Tally {
+	total := make(vec, x.size())
+	fromMonth, toMonth := monthOf(q.From), monthOf(q.To)
+	x.mu.RLock()
+	for mk, m := range x.months {
+		if !matches(mk, q) {
+			continue
+		}
+		if (q.From == "" || mk.Month > fromMonth) && (q.To == "" || mk.Month < toMonth) {
+			total.add(m.sum)
+			continue
+		}
+		if (q.From != "" && mk.Month < fromMonth) || (q.To != "" && mk.Month > toMonth) {
+			continue
+		}
+		for day, v := range m.days {
+			if (q.From == "" || day >= q.From) && (q.To == "" || day <= q.To) {
+				total.add(v)
+			}
+		}
+	}
+	x.mu.RUnlock()
+	return x.toTally(total)
+}
+
+// Keys lists the buckets held, for checks.
+func (x *Index) Keys() []Key {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []Key
+	for mk, m := range x.months {
+		for day := range m.days {
+			out = append(out, Key{mk.Form, mk.Site, mk.Group, mk.Timepoint, mk.Version, mk.Wave, day})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return keyLess(out[i], out[j]) })
+	return out
+}
+
+func keyLess(a, b Key) bool {
+	if a.Day != b.Day {
+		return a.Day < b.Day
+	}
+	as := a.Form + "|" + a.Site + "|" + a.Group + "|" + a.Timepoint + "|" + a.Version
+	bs := b.Form + "|" + b.Site + "|" + b.Group + "|" + b.Timepoint + "|" + b.Version
+	if as != bs {
+		return as < bs
+	}
+	return a.Wave < b.Wave
+}
+
+func matches(mk monthKey, q Query) bool {
+	return (q.Form == "" || mk.Form == q.Form) && (q.Site == "" || mk.Site == q.Site) &&
+		(q.Group == "" || mk.Group == q.Group) && (q.Timepoint == "" || mk.Timepoint == q.Timepoint) &&
+		(q.Version == "" || mk.Version == q.Version) && (q.Wave == 0 || mk.Wave == q.Wave)
+}
+
+func monthOf(day string) string {
+	if len(day) < 7 {
+		return day
+	}
+	return day[:7]
+}

@@ -1,0 +1,118 @@
+package summary
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+var indexScheme = Scheme{
+	Relationships: []string{"biological_mother", "sibling", "friend", "school_staff"},
+	Supports:      []string{"emotional", "trust"},
+}
+
+func randomInput(r *rand.Rand) Input {
+	in := Input{Nominees: r.IntN(8), KeyPeople: r.IntN(3), Support: map[string][4]int{}, Adequacy: map[string]int{}}
+	for _, rel := range indexScheme.Relationships {
+		if in.Nominees > 0 && r.IntN(2) == 0 {
+			in.Relationships = append(in.Relationships, rel)
+		}
+		if in.KeyPeople > 0 && r.IntN(3) == 0 {
+			in.KeyRelationships = append(in.KeyRelationships, rel)
+		}
+	}
+	for _, s := range indexScheme.Supports {
+		in.Support[s] = [4]int{r.IntN(2), r.IntN(2), r.IntN(3), r.IntN(3)}
+		if r.IntN(4) > 0 {
+			in.Adequacy[s] = 1 + r.IntN(3)
+		}
+	}
+	in.LetDown = [4]int{r.IntN(2), r.IntN(2), 0, r.IntN(2)}
+	return in
+}
+
+// The index answers every query exactly as adding up the inputs one by one.
+func TestIndex_MatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	type row struct {
+		k  Key
+		in Input
+	}
+	var rows []row
+	buckets := map[Key]*Tally{}
+	for i := 0; i < 600; i++ {
+		k := Key{Form: "sct", Site: []string{"A", "B", "C"}[r.IntN(3)], Group: []string{"lifelong_links", "comparison"}[r.IntN(2)],
+			Timepoint: []string{"baseline", "follow_up"}[r.IntN(2)], Version: []string{"1", "2"}[r.IntN(2)], Wave: 1 + r.IntN(2),
+			Day: fmt.Sprintf("2019-%02d-%02d", 1+r.IntN(6), 1+r.IntN(28))}
+		in := randomInput(r)
+		rows = append(rows, row{k, in})
+		if buckets[k] == nil {
+			buckets[k] = &Tally{}
+		}
+		buckets[k].Add(in)
+	}
+	x := NewIndex(indexScheme)
+	for k, t := range buckets {
+		x.Set(k, *t)
+	}
+	queries := []Query{
+		{}, {Form: "sct"}, {Site: "A"}, {Site: "B", Group: "comparison"}, {Timepoint: "follow_up", Wave: 2},
+		{Version: "2"}, {From: "2019-02-15"}, {To: "2019-03-10"}, {From: "2019-02-15", To: "2019-02-20"},
+		{From: "2019-03-01", To: "2019-04-30", Site: "C"}, {From: "2019-07-01"}, {Site: "Z"},
+	}
+	for _, q := range queries {
+		t.Run(fmt.Sprintf("%+v", q), func(t *testing.T) {
+			var want Tally
+			for _, rw := range rows {
+				k := rw.k
+				if (q.Form == "" || k.Form == q.Form) && (q.Site == "" || k.Site == q.Site) && (q.Group == "" || k.Group == q.Group) &&
+					(q.Timepoint == "" || k.Timepoint == q.Timepoint) && (q.Version == "" || k.Version == q.Version) &&
+					(q.Wave == 0 || k.Wave == q.Wave) && (q.From == "" || k.Day >= q.From) && (q.To == "" || k.Day <= q.To) {
+					want.Add(rw.in)
+				}
+			}
+			got := x.Tally(q)
+			if !reflect.DeepEqual(SCT("baseline", indexScheme, got), SCT("baseline", indexScheme, want)) {
+				t.Errorf("index and brute force differ:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestIndex_SetReplacesAndEmptyRemoves(t *testing.T) {
+	x := NewIndex(indexScheme)
+	k := Key{Form: "sct", Site: "A", Group: "comparison", Timepoint: "baseline", Version: "1", Wave: 1, Day: "2019-05-05"}
+	var one, two Tally
+	one.Add(Input{Nominees: 3, Relationships: []string{"friend"}})
+	two.Add(Input{Nominees: 3, Relationships: []string{"friend"}})
+	two.Add(Input{Nominees: 5, Relationships: []string{"sibling"}})
+	x.Set(k, one)
+	x.Set(k, two)
+	if got := x.Tally(Query{}); got.Respondents != 2 || got.NomineeSum != 8 || got.Relationships["sibling"] != 1 {
+		t.Errorf("after replacing: %+v", got)
+	}
+	x.Set(k, Tally{})
+	if got := x.Tally(Query{}); got.Respondents != 0 || len(x.Keys()) != 0 {
+		t.Errorf("after emptying: %+v, keys %v", got, x.Keys())
+	}
+}
+
+func BenchmarkIndex_Tally(b *testing.B) {
+	for _, buckets := range []int{1000, 40000} {
+		b.Run(fmt.Sprint(buckets), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(3, 4))
+			x := NewIndex(indexScheme)
+			for i := 0; i < buckets; i++ {
+				var t Tally
+				t.Add(randomInput(r))
+				x.Set(Key{Form: "sct", Site: fmt.Sprint(i % 12), Group: fmt.Sprint(i % 2), Timepoint: "baseline", Version: "1", Wave: 1,
+					Day: fmt.Sprintf("%d-%02d-%02d", 2017+i%3, 1+i%12, 1+i%28)}, t)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = x.Tally(Query{Timepoint: "baseline"})
+			}
+		})
+	}
+}
