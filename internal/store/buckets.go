@@ -155,8 +155,8 @@ type journalDoc struct {
 	Slots      *slotChange `bson:"slots,omitempty"`
 	// History is the submitted revision this write supersedes: kept once
 	// the write has proved it was the stored state.
-	History *responseDoc `bson:"history,omitempty"`
-	CreatedAt  time.Time   `bson:"created_at"`
+	History   *responseDoc `bson:"history,omitempty"`
+	CreatedAt time.Time    `bson:"created_at"`
 }
 
 // slotDoc points from a slot to the response holding it: the lookup by _id
