@@ -188,7 +188,7 @@ func (h *handlers) createSession(c echo.Context) error {
 // follow-up after the last one submitted.
 func (h *handlers) nextTimepoint(c echo.Context, childID string) (string, int, error) {
 	ctx := c.Request().Context()
-	_, err := h.store.SubmittedResponse(ctx, childID, "sct", "baseline", 1)
+	_, _, err := h.store.SlotHolder(ctx, childID, "sct", "baseline", 1)
 	if errors.Is(err, store.ErrNotFound) {
 		return "baseline", 1, nil
 	}
@@ -196,7 +196,7 @@ func (h *handlers) nextTimepoint(c echo.Context, childID string) (string, int, e
 		return "", 0, err
 	}
 	for wave := 1; ; wave++ {
-		_, err := h.store.SubmittedResponse(ctx, childID, "sct", "follow_up", wave)
+		_, _, err := h.store.SlotHolder(ctx, childID, "sct", "follow_up", wave)
 		if errors.Is(err, store.ErrNotFound) {
 			return "follow_up", wave, nil
 		}

@@ -122,6 +122,9 @@ func decodeProblem(err error) error {
 			form.FieldError{Path: path, Reason: "must be " + jsonKind(typ.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			name = `""` // a field with an empty name
+		}
 		return invalid(http.StatusBadRequest, "the body has a field this endpoint does not take",
 			form.FieldError{Path: name, Reason: "is not a known field"})
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

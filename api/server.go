@@ -35,6 +35,9 @@ type Store interface {
 	EraseChild(ctx context.Context, id string) error
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
 	SCTTally(ctx context.Context, f store.Filter) (summary.Tally, error)
+	CheckSummaries(ctx context.Context) ([]string, error)
+	RebuildSummaries(ctx context.Context) (int, error)
+	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
 	UseSummaryScheme(scheme summary.Scheme)
 	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
@@ -180,6 +183,8 @@ func (h *handlers) routes() []route {
 		{http.MethodPost, "/api/v1/users", h.createUser, access.PermUserManage, noSite},
 		{http.MethodPatch, "/api/v1/users/:id", h.updateUser, access.PermUserManage, noSite},
 		{http.MethodGet, "/api/v1/audit", h.listAudit, access.PermAuditRead, noSite},
+		{http.MethodGet, "/api/v1/admin/summaries/check", h.checkSummaries, access.PermMaintain, noSite},
+		{http.MethodPost, "/api/v1/admin/summaries/rebuild", h.rebuildSummaries, access.PermMaintain, noSite},
 
 		{http.MethodGet, "/api/v1/children", h.listChildren, access.PermChildRead, querySite},
 		{http.MethodPost, "/api/v1/children", h.createChild, access.PermChildWrite, bodySite},

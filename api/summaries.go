@@ -154,3 +154,28 @@ func (h *handlers) table(c echo.Context, q summaryQuery, report any) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// checkSummaries recounts the summary inputs from the responses and says
+// whether the sums the server keeps agree.
+func (h *handlers) checkSummaries(c echo.Context) error {
+	diffs, err := h.store.CheckSummaries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if diffs == nil {
+		diffs = []string{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agree": len(diffs) == 0, "differences": diffs})
+}
+
+// rebuildSummaries drops the sums and builds them again from the responses.
+func (h *handlers) rebuildSummaries(c echo.Context) error {
+	n, err := h.store.RebuildSummaries(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "summaries.rebuild", "", "", ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"responses": n})
+}

@@ -45,13 +45,14 @@ const (
 	PermUserManage    Permission = "user:manage"
 	PermAuditRead     Permission = "audit:read"
 	PermExport        Permission = "export:read" // pseudonymised data files
+	PermMaintain      Permission = "maintain"    // check and rebuild derived state
 )
 
 // Granted returns the permissions a role has.
 func Granted(r Role) []Permission {
 	switch r {
 	case Admin:
-		return []Permission{PermChildRead, PermResponseRead, PermChildErase, PermSiteRead, PermSiteManage, PermUserManage, PermAuditRead}
+		return []Permission{PermChildRead, PermResponseRead, PermChildErase, PermSiteRead, PermSiteManage, PermUserManage, PermAuditRead, PermMaintain}
 	case Evaluator:
 		return []Permission{PermChildRead, PermResponseRead, PermSummaryRead, PermSiteRead, PermExport}
 	case SiteLead:

@@ -31,8 +31,6 @@ Commands:
   serve      run the server (the default)
   user add   create a user account: --email E --role R [--site S]... [--password P]
   site add   create a site: --code C --name N
-  summaries check     compare the summary buckets with a recount from the responses
-  summaries rebuild   recount the summary buckets from the responses
   bench      measure submissions under load (see "sct bench -h")
 
 The account commands work on the store the settings name (data directory or
@@ -48,7 +46,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	var err error
 	sub := ""
-	if (cmd == "user" || cmd == "site" || cmd == "summaries") && len(args) > 0 {
+	if (cmd == "user" || cmd == "site") && len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
 	switch cmd + " " + sub {
@@ -58,8 +56,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = userAddCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "site add":
 		err = siteAddCommand(ctx, args, getenv, stdout, stderr)
-	case "summaries check", "summaries rebuild":
-		err = summariesCommand(ctx, sub, args, getenv, stdout, stderr)
 	case "bench ":
 		err = benchCommand(ctx, args, getenv, stdout, stderr)
 	case "help ":
@@ -114,7 +110,8 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 		return fmt.Errorf("form definitions: %w", err)
 	}
 	meter := metrics.New() // before the store, whose commands it will time
-	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log})
+	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log,
+		Monitor: meter.CommandMonitor()})
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	s.Addr = "127.0.0.1:0" // load goes to this machine only
 	s.LogLevel = "error"
 	password := randomPassword()
-	s.BootstrapAdminEmail, s.BootstrapAdminPassword = "bench-admin@localhost", password
+	s.BootstrapAdminEmail, s.BootstrapAdminPassword = "bench-admin@example.org", password
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -128,7 +128,7 @@ func benchUser(base, password, site string) (string, error) {
 		}
 		return out, nil
 	}
-	admin, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":"bench-admin@localhost","password":%q}`, password))
+	admin, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":"bench-admin@example.org","password":%q}`, password))
 	if err != nil {
 		return "", err
 	}
@@ -136,7 +136,7 @@ func benchUser(base, password, site string) (string, error) {
 	if _, err := post("/api/v1/sites", at, fmt.Sprintf(`{"code":%q,"name":"Load test"}`, site)); err != nil {
 		return "", err
 	}
-	email := strings.ToLower(site) + "-coordinator@localhost"
+	email := strings.ToLower(site) + "-coordinator@example.org"
 	if _, err := post("/api/v1/users", at, fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, email, site, password)); err != nil {
 		return "", err
 	}

@@ -29,7 +29,7 @@ type AuditEntry struct {
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 	e.ID = uuid.NewString()
 	e.At = s.now().UTC().Truncate(time.Millisecond)
-	if _, err := s.wdb.Collection(collAudit).InsertOne(ctx, e); err != nil {
+	if err := s.insert(ctx, collAudit, e); err != nil {
 		return classify(fmt.Errorf("append audit: %w", err))
 	}
 	return nil
@@ -76,12 +76,14 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 }
 
 // EraseChild removes a child and everything recorded about them: responses
-// with their history, summary inputs and slots, and session links. Each step
-// is idempotent, so an erasure cut short is finished by running it again;
-// the child record goes last, so a half-done erasure is still visible and
-// repeatable.
+// with their history and summary inputs, and session links. Each step is
+// idempotent, so an erasure cut short is finished by running it again; the
+// child record goes last, so a half-done erasure is still visible and
+// repeatable. Erased response ids are noted (ids only) so that other
+// instances drop them from their summaries.
 func (s *Store) EraseChild(ctx context.Context, id string) error {
-	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}})
+	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}},
+		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}}))
 	if err != nil {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
@@ -89,17 +91,12 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	if err := cur.All(ctx, &docs); err != nil {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
-	for _, d := range docs {
-		r := d.response()
-		j := journalFor(&r, nil)
-		if err := s.journal(ctx, j); err != nil {
-			return err
-		}
-		if _, err := s.wdb.Collection(collResponses).DeleteOne(ctx, bson.D{{Key: "_id", Value: r.ID}}); err != nil {
-			return classify(fmt.Errorf("erase response: %w", err))
-		}
-		if err := s.apply(ctx, j); err != nil {
-			return err
+	responses := make([]Response, len(docs))
+	for i, d := range docs {
+		responses[i] = d.response()
+		if _, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
+			bson.D{{Key: "_id", Value: d.ID}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true)); err != nil {
+			return classify(fmt.Errorf("note erasure: %w", err))
 		}
 	}
 	steps := []struct {
@@ -108,12 +105,17 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	}{
 		{collSessions, bson.D{{Key: "child_id", Value: id}}},
 		{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
+		{collResponses, bson.D{{Key: "child_id", Value: id}}},
 		{collChildren, bson.D{{Key: "_id", Value: id}}},
 	}
 	for _, st := range steps {
 		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
 			return classify(fmt.Errorf("erase child from %s: %w", st.coll, err))
 		}
+	}
+	s.mirrorErase(id, responses)
+	for _, r := range responses {
+		s.counted(r.ID, nil)
 	}
 	return nil
 }

@@ -62,24 +62,35 @@ func (s *Store) SetParticipation(ctx context.Context, childID string, p Particip
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("set participation: %w", err))
 	}
+	s.mirrorChild(c)
 	return c, nil
 }
 
 // CreateChild stores a new child; ErrConflict when the ID is taken.
 func (s *Store) CreateChild(ctx context.Context, c Child) (Child, error) {
 	c.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
-	_, err := s.wdb.Collection(collChildren).InsertOne(ctx, c)
+	err := s.insert(ctx, collChildren, c)
 	if mongo.IsDuplicateKeyError(err) {
 		return Child{}, fmt.Errorf("child %q: %w", c.ID, ErrConflict)
 	}
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("create child: %w", err))
 	}
+	s.mirrorChild(c)
 	return c, nil
 }
 
 // Child reads one child; ErrNotFound when there is none.
 func (s *Store) Child(ctx context.Context, id string) (Child, error) {
+	if s.closed.Load() {
+		return Child{}, errClosed
+	}
+	if s.mirror != nil {
+		if c, ok := s.mirror.child(id); ok {
+			return c, nil
+		}
+		return Child{}, fmt.Errorf("child %q: %w", id, ErrNotFound)
+	}
 	var c Child
 	err := s.db.Collection(collChildren).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -93,6 +104,9 @@ func (s *Store) Child(ctx context.Context, id string) (Child, error) {
 
 // ChildrenOfSite lists a site's children by ID; every site's when site is "".
 func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error) {
+	if s.mirror != nil {
+		return s.mirror.childrenOf(site), nil
+	}
 	q := bson.D{}
 	if site != "" {
 		q = bson.D{{Key: "site", Value: site}}

@@ -153,6 +153,9 @@ type revisionDoc struct {
 
 // Response reads the current state of a response.
 func (s *Store) Response(ctx context.Context, id string) (Response, error) {
+	if !s.knows(id) {
+		return Response{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
+	}
 	var d responseDoc
 	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -195,58 +198,42 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 // exists already and ErrSlotTaken when another submitted response holds the
 // same child, form, timepoint and wave.
 func (s *Store) InsertResponse(ctx context.Context, r Response) error {
-	j := journalFor(nil, &r)
-	if err := s.journal(ctx, j); err != nil {
-		return err
-	}
 	d := toDoc(r)
-	_, err := s.wdb.Collection(collResponses).InsertOne(ctx, d)
+	err := s.insert(ctx, collResponses, d)
+	if mongo.IsDuplicateKeyError(err) {
+		return s.whichDuplicate(ctx, r.ID)
+	}
 	if err != nil {
-		s.unjournal(ctx, j)
-		if mongo.IsDuplicateKeyError(err) {
-			return s.whichDuplicate(ctx, r.ID)
-		}
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
-	return s.apply(ctx, j)
+	s.wrote(nil, r)
+	s.counted(r.ID, &r)
+	return s.keepRevision(ctx, d)
 }
 
 // UpdateResponse replaces prev with r, provided nobody changed prev in the
 // meantime (ErrConflict otherwise). History only ever receives committed
-// states: a superseded submitted revision goes to it, through the journal,
-// once the replace has shown it was the stored state; the current revision
-// is listed from the response itself.
+// states: prev, read from the store, is made sure of first (a crash may have
+// kept it out), and r once it has replaced prev.
 func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
-	j := journalFor(&prev, &r)
-	if err := s.journal(ctx, j); err != nil {
+	if err := s.keepRevision(ctx, toDoc(prev)); err != nil {
 		return err
 	}
 	d := toDoc(r)
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: r.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
 	if err != nil {
-		s.unjournal(ctx, j)
 		if mongo.IsDuplicateKeyError(err) || s.slotHeldByOther(ctx, d) {
 			return fmt.Errorf("response %s: %w", r.ID, ErrSlotTaken)
 		}
 		return classify(fmt.Errorf("update response: %w", err))
 	}
 	if res.MatchedCount == 0 {
-		s.unjournal(ctx, j)
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
-	return s.apply(ctx, j)
-}
-
-// unjournal drops the entry of a write that did not happen. If this fails
-// too, recovery finds the write absent and drops the entry then.
-func (s *Store) unjournal(ctx context.Context, j *journalDoc) {
-	if j == nil {
-		return
-	}
-	if _, err := s.wdb.Collection(collJournal).DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: j.ID}}); err != nil {
-		s.log.Warn("dropping a journal entry", "entry", j.ID, "err", err)
-	}
+	s.wrote(&prev, r)
+	s.counted(r.ID, &r)
+	return s.keepRevision(ctx, d)
 }
 
 // slotHeldByOther reports whether another response holds d's slot. FerretDB
@@ -268,7 +255,7 @@ func (s *Store) keepRevision(ctx context.Context, d responseDoc) error {
 		return nil
 	}
 	rev := revisionDoc{ID: d.ID + "#" + strconv.Itoa(d.Revision), ResponseID: d.ID, Revision: d.Revision, Record: d}
-	_, err := s.wdb.Collection(collRevisions).InsertOne(ctx, rev)
+	err := s.insert(ctx, collRevisions, rev)
 	if err != nil && !mongo.IsDuplicateKeyError(err) {
 		return classify(fmt.Errorf("keep revision: %w", err))
 	}
@@ -286,37 +273,42 @@ func (s *Store) whichDuplicate(ctx context.Context, id string) error {
 	return fmt.Errorf("response %s: %w", id, ErrSlotTaken)
 }
 
-// SubmittedResponse returns the submitted response holding a child's place
-// for a form, timepoint and wave. It looks the slot up by _id; only if the
-// pointer is stale (a late write after the slot changed hands) does it
-// search the responses.
-func (s *Store) SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (Response, error) {
+// SlotHolder returns the id and completion date of the submitted response
+// holding a child's place for a form, timepoint and wave.
+func (s *Store) SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error) {
 	slot := toDoc(Response{Form: form, ChildID: childID, Timepoint: timepoint, Wave: wave, Status: StatusSubmitted}).Slot
-	notFound := fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
-	var sd slotDoc
-	err := s.db.Collection(collSlots).FindOne(ctx, bson.D{{Key: "_id", Value: slot}}).Decode(&sd)
+	if s.closed.Load() {
+		return "", "", errClosed
+	}
+	if s.mirror != nil {
+		if h, ok := s.mirror.slot(slot); ok {
+			return h.ResponseID, h.CompletedOn, nil
+		}
+		return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
+	}
+	var d struct {
+		ID          string `bson:"_id"`
+		CompletedOn string `bson:"completed_on"`
+	}
+	err = s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "slot", Value: slot}},
+		options.FindOne().SetProjection(bson.D{{Key: "completed_on", Value: 1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Response{}, notFound
+		return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
 	}
 	if err != nil {
-		return Response{}, classify(fmt.Errorf("read slot: %w", err))
+		return "", "", classify(fmt.Errorf("read response: %w", err))
 	}
-	r, err := s.Response(ctx, sd.ResponseID)
-	if err == nil && r.Status == StatusSubmitted && toDoc(r).Slot == slot {
-		return r, nil
-	}
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	return d.ID, d.CompletedOn, nil
+}
+
+// SubmittedResponse returns the submitted response holding a child's place
+// for a form, timepoint and wave.
+func (s *Store) SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (Response, error) {
+	id, _, err := s.SlotHolder(ctx, childID, form, timepoint, wave)
+	if err != nil {
 		return Response{}, err
 	}
-	var d responseDoc
-	err = s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "slot", Value: slot}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Response{}, notFound
-	}
-	if err != nil {
-		return Response{}, classify(fmt.Errorf("read response: %w", err))
-	}
-	return d.response(), nil
+	return s.Response(ctx, id)
 }
 
 // Filter selects submitted responses of one form for a summary. Other empty

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsoncodec"
+	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
@@ -37,18 +39,24 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now stamps records; time.Now when nil.
 	Now func() time.Time
+	// Monitor, if set, is told of every command (for metrics).
+	Monitor *event.CommandMonitor
 }
 
 // Store is an open store.
 type Store struct {
-	reads   *mongo.Client
-	writes  *mongo.Client // the same client as reads on MongoDB
-	db      *mongo.Database
-	wdb     *mongo.Database
-	embed   *embedded
-	log     *slog.Logger
-	now     func() time.Time
-	buckets *bucketCache
+	reads  *mongo.Client
+	writes *mongo.Client // the same client as reads on MongoDB
+	db     *mongo.Database
+	wdb    *mongo.Database
+	embed  *embedded
+	log    *slog.Logger
+	now    func() time.Time
+	mirror *mirror    // embedded store only
+	sums   *summaries // summary inputs added up in memory
+	closed atomic.Bool
+	// Group commit of the inserts on hot paths, by collection.
+	inserts map[string]*committer
 }
 
 // Open connects to the store (starting the embedded one if no URI is given),
@@ -75,7 +83,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// Acknowledged means journaled on a majority: a reply the client sees
 		// survives the loss of the primary.
 		SetWriteConcern(writeconcern.Majority()).
-		SetRegistry(plainRegistry())
+		SetRegistry(plainRegistry()).
+		SetMonitor(o.Monitor)
 	if s.embed != nil {
 		base.SetWriteConcern(&writeconcern.WriteConcern{W: 1, Journal: boolPtr(true)})
 	}
@@ -99,6 +108,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	s.db = s.reads.Database(o.Database)
 	s.wdb = s.writes.Database(o.Database)
+	s.inserts = map[string]*committer{}
+	for _, coll := range []string{collResponses, collRevisions, collAudit, collChildren} {
+		s.inserts[coll] = newCommitter(s.wdb.Collection(coll))
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return nil, err
@@ -107,16 +120,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = s.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
-	// The embedded store has no other writer: whatever the journal holds
-	// was cut short by a crash. Elsewhere, leave young entries to the
-	// instances writing them.
-	grace := time.Minute
 	if s.embed != nil {
-		grace = 0
-	}
-	if err := s.recover(ctx, grace); err != nil {
-		_ = s.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("recover: %w", err)
+		if err := s.loadMirror(ctx); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -146,6 +154,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close disconnects and stops the embedded store, in reverse order of start.
 func (s *Store) Close(ctx context.Context) error {
+	s.closed.Store(true)
+	for _, c := range s.inserts {
+		c.close()
+	}
 	var errs []error
 	if s.writes != nil && s.writes != s.reads {
 		errs = append(errs, s.writes.Disconnect(ctx))
@@ -170,6 +182,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "child_id", Value: 1}, {Key: "site", Value: 1}}, Options: options.Index().SetName("child_site")},
 			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "status", Value: 1}, {Key: "timepoint", Value: 1}, {Key: "completed_on", Value: 1}}, Options: options.Index().SetName("summary_scan")},
 			{Keys: bson.D{{Key: "site", Value: 1}, {Key: "child_id", Value: 1}}, Options: options.Index().SetName("site_child")},
+			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "updated_at", Value: 1}}, Options: options.Index().SetName("changed")},
 		},
 		collRevisions: {
 			{Keys: bson.D{{Key: "response_id", Value: 1}, {Key: "revision", Value: 1}}, Options: options.Index().SetName("response_revision")},
@@ -189,8 +202,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "code_hash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
 			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
 		},
-		collBuckets: {
-			{Keys: bson.D{{Key: "updated_at", Value: 1}}, Options: options.Index().SetName("updated")},
+		collErasures: {
+			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
 		},
 		collCalendars: {
 			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
@@ -225,10 +238,12 @@ const (
 	collAttempts      = "login_failures"
 	collAudit         = "audit"
 	collCalendars     = "calendar_tokens"
-	collBuckets       = "summary_buckets"
-	collJournal       = "summary_journal"
-	collSlots         = "slots"
+	collErasures      = "erasures"
 )
+
+// errClosed is what the mirror answers once the store is closed, as the
+// driver would.
+var errClosed = fmt.Errorf("%w: the store is closed", ErrUnavailable)
 
 // classify marks errors that mean the store cannot be reached, so callers can
 // answer "try again later" rather than fail.
@@ -241,5 +256,14 @@ func classify(err error) error {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	return err
+}
+
+// insert writes one document through its collection's group commit.
+func (s *Store) insert(ctx context.Context, coll string, doc any) error {
+	if c := s.inserts[coll]; c != nil {
+		return c.insert(ctx, doc)
+	}
+	_, err := s.wdb.Collection(coll).InsertOne(ctx, doc)
 	return err
 }

@@ -40,7 +40,7 @@ type Store interface {
 	Response(ctx context.Context, id string) (store.Response, error)
 	InsertResponse(ctx context.Context, r store.Response) error
 	UpdateResponse(ctx context.Context, r, prev store.Response) error
-	SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (store.Response, error)
+	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
 }
 
 // InvalidError lists every fault found in a request.
@@ -253,23 +253,23 @@ func derive(r *store.Response) error {
 func (s *Service) checkOrder(ctx context.Context, r store.Response, fault func(path, format string, args ...any)) error {
 	switch r.Timepoint {
 	case "follow_up":
-		baseline, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "baseline", 1)
+		id, completed, err := s.store.SlotHolder(ctx, r.ChildID, r.Form, "baseline", 1)
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && baseline.ID == r.ID):
+		case errors.Is(err, store.ErrNotFound) || (err == nil && id == r.ID):
 			fault("timepoint", "a follow-up needs this child's baseline %s submitted first", r.Form)
 		case err != nil:
 			return err
-		case r.CompletedOn < baseline.CompletedOn:
-			fault("completed_on", "is %s, before this child's baseline (%s)", r.CompletedOn, baseline.CompletedOn)
+		case r.CompletedOn < completed:
+			fault("completed_on", "is %s, before this child's baseline (%s)", r.CompletedOn, completed)
 		}
 	case "baseline":
-		first, err := s.store.SubmittedResponse(ctx, r.ChildID, r.Form, "follow_up", 1)
+		id, completed, err := s.store.SlotHolder(ctx, r.ChildID, r.Form, "follow_up", 1)
 		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && first.ID == r.ID):
+		case errors.Is(err, store.ErrNotFound) || (err == nil && id == r.ID):
 		case err != nil:
 			return err
-		case r.CompletedOn > first.CompletedOn:
-			fault("completed_on", "is %s, after this child's first follow-up (%s)", r.CompletedOn, first.CompletedOn)
+		case r.CompletedOn > completed:
+			fault("completed_on", "is %s, after this child's first follow-up (%s)", r.CompletedOn, completed)
 		}
 	}
 	return nil
