@@ -344,7 +344,7 @@ func checkPut(t *testing.T, reg *form.Registry, body []byte, status int, header 
 			t.Errorf("status %d: field %d is not {path, reason}: %s", status, i, raw)
 			continue
 		}
-		if strings.TrimSpace(fe.Path) == "" || strings.TrimSpace(fe.Reason) == "" {
+		if fe.Path == "" || strings.TrimSpace(fe.Reason) == "" {
 			t.Errorf("status %d: field %d has no path or no reason: %s; body %s", status, i, raw, show(body))
 		}
 	}

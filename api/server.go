@@ -8,6 +8,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -89,6 +90,10 @@ type Deps struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	Metrics    *metrics.Metrics // nil: nothing is recorded and /metrics is 404
+	// MaxInFlight caps the API requests served at once (0: 256).
+	MaxInFlight int
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []*net.IPNet
 }
 
 // AccessTTL is how long an access token lives.
@@ -102,13 +107,24 @@ func New(d Deps) *echo.Echo {
 	if d.RefreshTTL == 0 {
 		d.RefreshTTL = 12 * time.Hour
 	}
+	if d.MaxInFlight <= 0 {
+		d.MaxInFlight = 256
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Validator = newValidator()
 	e.HTTPErrorHandler = errorHandler(d.Logger)
-	// The peer address is the client: a forwarded-for header is the
-	// client's own say-so and would let it dodge the sign-in limits.
+	// The peer address is the client unless it is a proxy we were told to
+	// trust: a forwarded-for header from anyone else is the client's own
+	// say-so and would let it dodge the sign-in limits.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(d.TrustedProxies) > 0 {
+		var opts []echo.TrustOption
+		for _, n := range d.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
 	if d.Metrics != nil {
 		e.Use(measure(d.Metrics)) // first, so it times the whole request
 	}
@@ -117,6 +133,7 @@ func New(d Deps) *echo.Echo {
 		requestLogger(d.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}),
 		securityHeaders,
+		limitInFlight(d.MaxInFlight),
 		middleware.BodyLimit("1M"),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 	)

@@ -79,6 +79,9 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, s config.Settings, log
 		return err
 	}
 	u, err := st.CreateUser(ctx, store.User{ID: uuid.NewString(), Email: s.BootstrapAdminEmail, PasswordHash: hash, Role: string(access.Admin)})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another instance starting beside this one made it
+	}
 	if err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}

@@ -136,8 +136,13 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 		return err
 	}
 
+	proxies, err := s.ProxyNets()
+	if err != nil {
+		return err
+	}
 	handler := api.New(api.Deps{
-		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL,
+		TrustedProxies: proxies,
+		Forms:          registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
 	srv := &http.Server{

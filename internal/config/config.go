@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,6 +29,12 @@ type Settings struct {
 	// all verify. Empty with the embedded store: generated once under DataDir.
 	JWTKeys    string
 	RefreshTTL time.Duration // how long a sign-in lasts unused
+	// MaxInFlight caps the API requests served at once; more wait briefly,
+	// then get 503.
+	MaxInFlight int
+	// TrustedProxies are the networks (CIDR) of proxies whose
+	// X-Forwarded-For names the client; empty: the peer is the client.
+	TrustedProxies string
 	// The administrator created on the first start on an empty store.
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -43,6 +50,7 @@ func Defaults() Settings {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		RefreshTTL:      12 * time.Hour,
+		MaxInFlight:     256,
 	}
 }
 
@@ -51,6 +59,7 @@ type setting struct {
 	flag, env, usage string
 	str              *string
 	dur              *time.Duration
+	num              *int
 	secret           bool // may also come from <env>_FILE
 	envOnly          bool // no flag: secrets that must not show in a process list
 }
@@ -66,6 +75,8 @@ func (s *Settings) table() []setting {
 		{flag: "shutdown-timeout", env: "SCT_SHUTDOWN_TIMEOUT", usage: "time in-flight requests get to finish on stop", dur: &s.ShutdownTimeout},
 		{flag: "jwt-keys", env: "SCT_JWT_KEYS", usage: "access-token keys kid=secret,... (first signs); generated under the data directory when empty", str: &s.JWTKeys, secret: true},
 		{flag: "refresh-ttl", env: "SCT_REFRESH_TTL", usage: "how long a sign-in lasts without use", dur: &s.RefreshTTL},
+		{flag: "trusted-proxies", env: "SCT_TRUSTED_PROXIES", usage: "CIDR ranges of proxies whose X-Forwarded-For is believed, comma-separated", str: &s.TrustedProxies},
+		{flag: "max-inflight", env: "SCT_MAX_INFLIGHT", usage: "API requests served at once; more wait 200ms, then get 503", num: &s.MaxInFlight},
 		{env: "SCT_BOOTSTRAP_ADMIN_EMAIL", str: &s.BootstrapAdminEmail, envOnly: true},
 		{env: "SCT_BOOTSTRAP_ADMIN_PASSWORD", str: &s.BootstrapAdminPassword, secret: true, envOnly: true},
 	}
@@ -89,9 +100,12 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer,
 			continue
 		}
 		usage := fmt.Sprintf("%s (env %s)", st.usage, st.env)
-		if st.dur != nil {
+		switch {
+		case st.dur != nil:
 			fs.DurationVar(st.dur, st.flag, *st.dur, usage)
-		} else {
+		case st.num != nil:
+			fs.IntVar(st.num, st.flag, *st.num, usage)
+		default:
 			fs.StringVar(st.str, st.flag, *st.str, usage)
 		}
 	}
@@ -129,6 +143,14 @@ func (st setting) fromEnv(getenv func(string) string) error {
 		*st.dur = d
 		return nil
 	}
+	if st.num != nil {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.env, err)
+		}
+		*st.num = n
+		return nil
+	}
 	*st.str = v
 	return nil
 }
@@ -157,6 +179,12 @@ func (s Settings) Validate() error {
 	}
 	if s.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown-timeout: must be above zero"))
+	}
+	if _, err := s.ProxyNets(); err != nil {
+		errs = append(errs, err)
+	}
+	if s.MaxInFlight < 1 || s.MaxInFlight > 100000 {
+		errs = append(errs, errors.New("max-inflight: must be 1 to 100000"))
 	}
 	if s.RefreshTTL < time.Minute {
 		errs = append(errs, errors.New("refresh-ttl: must be at least a minute"))
@@ -208,4 +236,21 @@ func redactURI(uri string) string {
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")
 	}
 	return u.String()
+}
+
+// ProxyNets parses TrustedProxies.
+func (s Settings) ProxyNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(s.TrustedProxies, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("trusted-proxies: %q is not a CIDR range", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

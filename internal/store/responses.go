@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -60,6 +61,10 @@ type responseDoc struct {
 	Slot     string       `bson:"slot"`
 	Inputs   *inputsDoc   `bson:"inputs,omitempty"`
 	Practice *practiceDoc `bson:"practice,omitempty"`
+	// Superseded is the submitted revision this one replaced: written in
+	// the same document, so a revision is never lost between the replace
+	// and the write to the history.
+	Superseded *responseDoc `bson:"superseded,omitempty"`
 }
 
 // inputsDoc has summary.Input's fields in order, with stored names: a Go
@@ -127,6 +132,7 @@ func toDoc(r Response) responseDoc {
 	if r.Practice != nil {
 		d.Practice = toPracticeDoc(*r.Practice)
 	}
+	d.Superseded = nil // set by UpdateResponse only
 	return d
 }
 
@@ -153,23 +159,31 @@ type revisionDoc struct {
 
 // Response reads the current state of a response.
 func (s *Store) Response(ctx context.Context, id string) (Response, error) {
-	if !s.knows(id) {
-		return Response{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
-	}
-	var d responseDoc
-	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Response{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
-	}
+	d, err := s.responseDoc(ctx, id)
 	if err != nil {
-		return Response{}, classify(fmt.Errorf("read response: %w", err))
+		return Response{}, err
 	}
 	return d.response(), nil
 }
 
-// Revisions returns every submitted revision of a response, oldest first.
-// History is written just after the write it records; if a crash fell
-// between the two, the current state stands in for its missing entry.
+func (s *Store) responseDoc(ctx context.Context, id string) (responseDoc, error) {
+	if !s.knows(id) {
+		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
+	}
+	var d responseDoc
+	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return responseDoc{}, classify(fmt.Errorf("read response: %w", err))
+	}
+	return d, nil
+}
+
+// Revisions returns every submitted revision of a response, oldest first:
+// those in the history, the one the current state superseded, and the
+// current state.
 func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 	cur, err := s.db.Collection(collRevisions).Find(ctx, bson.D{{Key: "response_id", Value: id}},
 		options.Find().SetSort(bson.D{{Key: "revision", Value: 1}}))
@@ -180,17 +194,31 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, classify(fmt.Errorf("read revisions: %w", err))
 	}
-	out := make([]Response, 0, len(docs)+1)
+	byRev := map[int]Response{}
 	for _, d := range docs {
-		out = append(out, d.Record.response())
+		byRev[d.Revision] = d.Record.response()
 	}
-	current, err := s.Response(ctx, id)
+	cd, err := s.responseDoc(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	if err == nil && current.Status == StatusSubmitted && (len(out) == 0 || out[len(out)-1].Revision < current.Revision) {
-		out = append(out, current)
+	if err == nil {
+		if sd := cd.Superseded; sd != nil {
+			if _, ok := byRev[sd.Revision]; !ok {
+				byRev[sd.Revision] = sd.response()
+			}
+		}
+		if current := cd.response(); current.Status == StatusSubmitted {
+			if _, ok := byRev[current.Revision]; !ok {
+				byRev[current.Revision] = current
+			}
+		}
 	}
+	out := make([]Response, 0, len(byRev))
+	for _, r := range byRev {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b Response) int { return a.Revision - b.Revision })
 	return out, nil
 }
 
@@ -208,18 +236,31 @@ func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 	}
 	s.wrote(nil, r)
 	s.counted(r.ID, &r)
-	return s.keepRevision(ctx, d)
+	return nil
 }
 
 // UpdateResponse replaces prev with r, provided nobody changed prev in the
-// meantime (ErrConflict otherwise). History only ever receives committed
-// states: prev, read from the store, is made sure of first (a crash may have
-// kept it out), and r once it has replaced prev.
+// meantime (ErrConflict otherwise). A submitted prev goes into r's document
+// (written atomically with it) and then to the history; whatever prev itself
+// had superseded, read from the store, is made sure of in the history
+// first, before its last copy is overwritten.
 func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
-	if err := s.keepRevision(ctx, toDoc(prev)); err != nil {
-		return err
+	if prev.Status == StatusSubmitted {
+		stored, err := s.responseDoc(ctx, prev.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err == nil && stored.Superseded != nil {
+			if err := s.keepRevision(ctx, *stored.Superseded); err != nil {
+				return err
+			}
+		}
 	}
 	d := toDoc(r)
+	if prev.Status == StatusSubmitted && prev.Revision != r.Revision {
+		p := toDoc(prev)
+		d.Superseded = &p
+	}
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
 		bson.D{{Key: "_id", Value: r.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
 	if err != nil {
@@ -233,7 +274,10 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 	}
 	s.wrote(&prev, r)
 	s.counted(r.ID, &r)
-	return s.keepRevision(ctx, d)
+	if d.Superseded != nil {
+		return s.keepRevision(ctx, *d.Superseded)
+	}
+	return nil
 }
 
 // slotHeldByOther reports whether another response holds d's slot. FerretDB

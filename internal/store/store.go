@@ -82,7 +82,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		SetConnectTimeout(5 * time.Second).
 		// Acknowledged means journaled on a majority: a reply the client sees
 		// survives the loss of the primary.
-		SetWriteConcern(writeconcern.Majority()).
+		SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: boolPtr(true)}).
 		SetRegistry(plainRegistry()).
 		SetMonitor(o.Monitor)
 	if s.embed != nil {
