@@ -494,3 +494,28 @@ func (s *Store) InsertRaw(ctx context.Context, collection string, doc any) error
 	_, err := s.wdb.Collection(collection).InsertOne(ctx, doc)
 	return classify(err)
 }
+
+// ImportResponses writes many new responses at once (in batches), as a
+// migration of existing records would: each must be complete, with its
+// summary inputs derived already. It stops at the first batch the store
+// refuses and reports how many were written before it.
+func (s *Store) ImportResponses(ctx context.Context, rs []Response) (int, error) {
+	const batch = 500
+	written := 0
+	for start := 0; start < len(rs); start += batch {
+		part := rs[start:min(start+batch, len(rs))]
+		docs := make([]any, len(part))
+		for i, r := range part {
+			docs[i] = toDoc(r)
+		}
+		if _, err := s.wdb.Collection(collResponses).InsertMany(ctx, docs); err != nil {
+			return written, classify(fmt.Errorf("import responses: %w", err))
+		}
+		for _, r := range part {
+			s.wrote(nil, r)
+			s.counted(r.ID, &r)
+		}
+		written += len(part)
+	}
+	return written, nil
+}
