@@ -101,8 +101,7 @@ function tables(def, b, f) {
   const t3b = byRel(b.nominees.by_relationship); const t3f = byRel(f.nominees.by_relationship);
   const mean = (n) => (n.mean === null ? '–' : `${n.mean.toFixed(1)} (SD ${n.sd === null ? '–' : n.sd.toFixed(1)})`);
 
-  const table3 = h('table', { id: 'table3' },
-    h('caption', {}, 'Table 3: people who are important, by relationship type'),
+  const table3 = h('table', { id: 'table3', 'aria-labelledby': 'table3-title' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Relationship'), h('th', { class: 'n' }, 'Baseline'), h('th', { class: 'n' }, 'Follow-up'), h('th', {}, 'Chart'))),
     h('tbody', {}, b.nominees.by_relationship.map((r) => {
       const x = t3f.get(r.relationship) || { count: 0, percent: null };
@@ -115,13 +114,11 @@ function tables(def, b, f) {
       h('tr', {}, h('th', { scope: 'row' }, 'SCTs counted'), h('td', { class: 'n' }, String(b.respondents)), h('td', { class: 'n' }, String(f.respondents)), h('td'))));
 
   const kb = byRel(b.key_people.by_relationship); const kf = byRel(f.key_people.by_relationship);
-  const keyTable = h('table', { id: 'key-people' },
-    h('caption', {}, `Key people by relationship (of respondents naming any key person: ${b.key_people.base} baseline, ${f.key_people.base} follow-up)`),
+  const keyTable = h('table', { id: 'key-people', 'aria-labelledby': 'key-people-title' },
     h('tbody', {}, [...kb.keys()].map((r) => h('tr', {}, h('th', { scope: 'row' }, rel(r)), cell(kb.get(r).count, kb.get(r).percent), cell((kf.get(r) || {}).count || 0, (kf.get(r) || {}).percent)))));
 
   const avf = new Map(f.availability.map((r) => [r.support, r]));
-  const availability = h('table', { id: 'availability' },
-    h('caption', {}, 'Availability: key-person ratings "probably" or "definitely" (of all answered ratings of that type)'),
+  const availability = h('table', { id: 'availability', 'aria-labelledby': 'availability-title' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', { class: 'n' }, 'Baseline'), h('th', { class: 'n' }, 'Follow-up'), h('th', {}, 'Chart'))),
     h('tbody', {}, b.availability.map((r) => {
       const x = avf.get(r.support);
@@ -136,13 +133,20 @@ function tables(def, b, f) {
 
   const adf = new Map(f.adequacy.map((r) => [r.support, r]));
   const t4row = (label, r) => [h('td', { class: 'n' }, String(r.total)), ...['no_one', 'too_few', 'enough'].map((k) => cell(r[k].count, r[k].percent)), h('td', {}, stacked(r))];
-  const table4 = h('table', { id: 'table4' },
-    h('caption', {}, 'Table 4: adequacy of support (of those who answered each item)'),
+  const table4 = h('table', { id: 'table4', 'aria-labelledby': 'table4-title' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', {}, 'When'), h('th', { class: 'n' }, 'Total responses'), h('th', { class: 'n' }, 'No one'), h('th', { class: 'n' }, 'Too few'), h('th', { class: 'n' }, 'Enough'), h('th', {}, 'Chart (none · few · enough)'))),
     h('tbody', {}, b.adequacy.flatMap((r) => [
       h('tr', {}, h('th', { scope: 'row', rowspan: '2' }, sup(r.support)), h('td', {}, 'Baseline'), ...t4row('B', r)),
       h('tr', {}, h('td', {}, 'Follow-up'), ...t4row('F', adf.get(r.support))),
     ])));
 
-  return [key, h('div', { class: 'scroll' }, table3), h('div', { class: 'grid2' }, h('div', { class: 'scroll' }, keyTable), h('div', { class: 'scroll' }, availability)), h('div', { class: 'scroll' }, table4)];
+  // Titles sit above the scrolling boxes, not in captions, so a narrow
+  // screen that scrolls a table sideways still shows the whole title.
+  const titled = (table, title) => h('div', {}, h('h2', { class: 'caption', id: `${table.id}-title` }, title), h('div', { class: 'scroll' }, table));
+  return [key,
+    titled(table3, 'Table 3: people who are important, by relationship type'),
+    h('div', { class: 'grid2' },
+      titled(keyTable, `Key people by relationship (of respondents naming any key person: ${b.key_people.base} baseline, ${f.key_people.base} follow-up)`),
+      titled(availability, 'Availability: key-person ratings "probably" or "definitely" (of all answered ratings of that type)')),
+    titled(table4, 'Table 4: adequacy of support (of those who answered each item)')];
 }

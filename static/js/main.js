@@ -22,7 +22,9 @@ async function route() {
   const hash = location.hash || '';
   const who = session.current();
   if (!who && !hash.startsWith('#join=')) return loginPage();
-  if (who && who.role === 'young_person' && !hash.startsWith('#/sct/')) return youngHome();
+  // A link opened in a tab that already holds a young person's session is a
+  // new link: it goes to the join page, not back to the old answers.
+  if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=')) return youngHome();
   for (const [re, fn] of routes) {
     const m = hash.match(re);
     if (m) {
@@ -40,7 +42,17 @@ function home() {
 }
 
 function failed(e) {
-  if (e instanceof APIError && e.status === 401) { session.clear(); return loginPage(); }
+  if (e instanceof APIError && e.status === 401) {
+    // A young person's link ends when the answers are sent or its time is
+    // up; the staff sign-in page would only puzzle them.
+    const young = session.role() === 'young_person';
+    session.clear();
+    if (young) {
+      return show('This link has ended', h('h1', {}, 'This link has ended'),
+        h('p', {}, 'Your answers have been sent, or the link ran out of time. If you need to carry on, please ask your worker for a new link.'));
+    }
+    return loginPage();
+  }
   const msg = e instanceof Offline ? 'There is no connection, and this page is not kept on the device yet.' : e.message;
   return show('Something went wrong', h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, msg),
     h('button', { type: 'button', onclick: route }, 'Try again'));

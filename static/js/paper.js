@@ -74,7 +74,7 @@ function render(id, def, body, done) {
     for (let i = 0; i < fKey.max_items; i++) {
       const sel = document.getElementById(`k${i}-nominee`);
       const keep = sel.value || sel.dataset.value;
-      sel.replaceChildren(h('option', { value: '' }, '–'), opts.map((o) => h('option', { value: String(o.value), selected: String(keep) === String(o.value) }, o.label)));
+      sel.replaceChildren(h('option', { value: '' }, '–'), ...opts.map((o) => h('option', { value: String(o.value), selected: String(keep) === String(o.value) }, o.label)));
       sel.dataset.value = '';
     }
   };
@@ -123,9 +123,13 @@ function render(id, def, body, done) {
   };
 
   let timer = null;
+  let sending = false;
   const autosave = () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
+      // Once the form is being sent (or has gone), a late draft must not
+      // overwrite the submitted body on the device.
+      if (sending || !page.isConnected) return;
       const b = collect();
       b.status = 'draft';
       if (!b.completed_on) delete b.completed_on;
@@ -138,10 +142,12 @@ function render(id, def, body, done) {
     const b = collect();
     if (!b.completed_on) { errors.replaceChildren(faults({ message: 'Enter the date the paper form was completed.', fields: [] })); date.focus(); return; }
     b.status = 'submitted';
+    clearTimeout(timer);
+    sending = true;
     await outbox.keep(id, b, {});
     await outbox.flush();
     const kept = await outbox.load(id);
-    if (kept && kept.error) { errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return; }
+    if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return; }
     if (kept && kept.pending) { status.textContent = 'Kept on this device; it will be sent when there is a connection.'; return; }
     await outbox.forget(id);
     show('Submitted', h('h1', {}, 'Paper SCT submitted'), h('p', {}, `Child ${body.child_id}, ${body.timepoint}.`),
@@ -152,16 +158,19 @@ function render(id, def, body, done) {
     h('h1', {}, `Type in a paper SCT: child ${body.child_id}, ${body.timepoint === 'follow_up' ? `follow-up ${body.wave || 1}` : 'baseline'}`),
     h('p', { class: 'hint' }, 'Tab moves between boxes. Leave a box empty where the paper form has no answer.'),
     h('label', { for: 'completed-on' }, 'Date the paper form was completed'), date,
-    h('div', { class: 'scroll' }, h('table', {},
-      h('caption', {}, `${fNom.label} (up to ${fNom.max_items})`),
+    // Each table's title sits above its scrolling box, so it stays in view
+    // while a narrow screen scrolls the table sideways.
+    h('h2', { id: 'paper-nominees' }, `${fNom.label} (up to ${fNom.max_items})`),
+    h('div', { class: 'scroll' }, h('table', { 'aria-labelledby': 'paper-nominees' },
       h('thead', {}, h('tr', {}, h('th', { class: 'n' }, '#'), h('th', {}, 'Name'), h('th', {}, 'Relationship'), h('th', {}, 'Other: who'))),
       h('tbody', {}, nomRows))),
-    h('div', { class: 'scroll' }, h('table', {},
-      h('caption', {}, `${fKey.label}: up to ${fKey.max_by.max.important} most important and ${fKey.max_by.max.support} more supporters`),
+    h('h2', { id: 'paper-key' }, `${fKey.label}: up to ${fKey.max_by.max.important} most important and ${fKey.max_by.max.support} more supporters`),
+    h('div', { class: 'scroll' }, h('table', { 'aria-labelledby': 'paper-key' },
       h('thead', {}, h('tr', {}, h('th', { class: 'n' }, '#'), h('th', {}, 'Reason'), h('th', {}, 'From the list'), h('th', {}, 'Or new: name'), h('th', {}, 'New: relationship'),
         supports.map((s) => h('th', {}, s.label)), h('th', {}, fLet.label))),
       h('tbody', {}, keyRows))),
-    h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, field(def, 'adequacy').label), h('tbody', {}, adequacyRows))),
+    h('h2', { id: 'paper-adequacy' }, field(def, 'adequacy').label),
+    h('div', { class: 'scroll' }, h('table', { 'aria-labelledby': 'paper-adequacy' }, h('tbody', {}, adequacyRows))),
     errors, status,
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'submit-paper' }, 'Submit the SCT')));
   const main = show('Paper SCT', page);

@@ -281,9 +281,12 @@ class Wizard {
         h('p', {}, `Is there anyone else you would be very likely to go to for help? Up to ${max}.`),
         sayButton(() => `Is there anyone else you would be very likely to go to for help? You can pick up to ${max}.`),
         group,
-        newcomers.length ? h('ul', { class: 'people' }, newcomers.map(({ k }) => h('li', {},
-          h('span', { class: 'who' }, this.personLabel(k).who),
-          h('button', { type: 'button', class: 'danger', onclick: () => { this.change(() => this.setKey('support', this.keyOf('support').filter((x) => x !== k))); this.render(); } }, 'Remove')))) : null,
+        newcomers.length ? h('ul', { class: 'people', 'aria-label': 'People not on your list' }, newcomers.map(({ k }) => {
+          const l = this.personLabel(k);
+          return h('li', {},
+            h('span', {}, h('span', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${l.who}`, onclick: () => { this.change(() => this.setKey('support', this.keyOf('support').filter((x) => x !== k))); this.render(); } }, 'Remove'));
+        })) : null,
         full ? h('p', { class: 'notice', role: 'status' }, this.f.key.limit_message) : this.newSupporterForm(),
       ],
     };
@@ -301,7 +304,7 @@ class Wizard {
       h('summary', {}, 'Someone who is not on your list'),
       h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, rel, err,
       h('button', {
-        type: 'button', onclick: () => {
+        type: 'button', id: 'add-supporter', onclick: () => {
           if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
           const k = { reason: 'support', relationship: draft.relationship };
           if (nameInput.value.trim()) k.name = nameInput.value.trim();
@@ -381,9 +384,13 @@ class Wizard {
     };
   }
 
+  // finished thanks the young person. Answers still on the phone keep the
+  // outbox listener, so the page says so when they reach the server.
   finished(sent) {
-    this.unlisten();
-    if (sent) outbox.forget(this.id);
+    if (sent) {
+      this.unlisten();
+      outbox.forget(this.id);
+    }
     show('Thank you', h('h1', {}, 'Thank you!'),
       h('p', {}, sent ? 'Your answers have been sent.' : 'Your answers are saved on this phone and will be sent as soon as there is a connection. Please keep this page open or come back to it later.'),
       this.done ? h('button', { type: 'button', onclick: this.done }, 'Done') : null);

@@ -21,7 +21,7 @@ export function h(tag, attrs, ...children) {
 export function show(title, ...content) {
   const main = document.getElementById('main');
   main.className = '';
-  main.replaceChildren(...content.flat());
+  main.replaceChildren(...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   document.title = `${title} · Social Connections Tool`;
   const heading = main.querySelector('h1');
   if (heading) { heading.tabIndex = -1; heading.focus(); } else main.focus();

@@ -1,0 +1,271 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// person is someone the young person adds on the people step.
+type person struct{ name, relationship string }
+
+// rating is one tile to pick on a key person's step.
+type rating struct {
+	item  string // a support item, or "let_down"
+	value int
+}
+
+// What the young person does in the wizard, and so what the server must
+// hold afterwards.
+var sctPeople = []person{{"Nan", "grandparent"}, {"Mum", "biological_mother"}, {"Jo", "friend"}}
+
+var sctImportant = []int{0, 1} // Nan and Mum
+
+var sctSupporter = person{"Mr K", "school_staff"}
+
+var sctRatings = [][]rating{
+	{{"emotional", 4}, {"practical", 3}, {"trust", 4}, {"let_down", 1}},
+	{{"emotional", 3}, {"advice", 2}, {"let_down", 2}},
+	{{"advocacy", 4}, {"positive_feedback", 3}, {"let_down", 1}},
+}
+
+var sctAdequacy = []rating{{"emotional", 3}, {"practical", 2}, {"trust", 1}}
+
+// wantSCT is the answers above as the contract spells them.
+func wantSCT() answers {
+	a := answers{Adequacy: map[string]int{}}
+	for _, p := range sctPeople {
+		a.Nominees = append(a.Nominees, nominee{Name: p.name, Relationship: p.relationship})
+	}
+	for _, i := range sctImportant {
+		a.KeyPeople = append(a.KeyPeople, keyPerson{Nominee: intp(i), Reason: "important"})
+	}
+	a.KeyPeople = append(a.KeyPeople, keyPerson{Name: sctSupporter.name, Relationship: sctSupporter.relationship, Reason: "support"})
+	for i, rs := range sctRatings {
+		k := &a.KeyPeople[i]
+		for _, r := range rs {
+			if r.item == "let_down" {
+				k.LetDown = intp(r.value)
+				continue
+			}
+			if k.Support == nil {
+				k.Support = map[string]int{}
+			}
+			k.Support[r.item] = r.value
+		}
+	}
+	for _, r := range sctAdequacy {
+		a.Adequacy[r.item] = r.value
+	}
+	return a
+}
+
+// wizard drives the SCT wizard on a phone, checking the layout of each step.
+type wizard struct{ *phone }
+
+// next presses "Next" and waits for the step after.
+func (w *wizard) next(wantHeading string) {
+	w.t.Helper()
+	w.click("#next")
+	w.heading(wantHeading)
+}
+
+func (w *wizard) addPeople(people []person) {
+	w.t.Helper()
+	for i, p := range people {
+		w.typeIn("#person-name", p.name)
+		w.tap(fmt.Sprintf(`input[name="relationship"][value=%q]`, p.relationship))
+		if i == 0 {
+			w.check("people-filled-in")
+		}
+		w.click("#add-person")
+		w.waitFor(p.name+" on the list", fmt.Sprintf(
+			`document.querySelectorAll('ul.people li').length === %d && document.querySelector('#person-name')?.value === ''`, i+1))
+	}
+}
+
+func (w *wizard) pickImportant(which []int) {
+	w.t.Helper()
+	for n, i := range which {
+		w.tap(fmt.Sprintf(`input[name="important"][value="%d"]`, i))
+		w.waitFor("important person ticked", fmt.Sprintf(`document.querySelectorAll('input[name="important"]:checked').length === %d`, n+1))
+	}
+}
+
+func (w *wizard) addSupporter(p person) {
+	w.t.Helper()
+	w.clickButton("Someone who is not on your list")
+	w.typeIn("#support-name", p.name)
+	w.tap(fmt.Sprintf(`input[name="support-relationship"][value=%q]`, p.relationship))
+	w.check("supporter-filled-in")
+	w.click("#add-supporter")
+	w.waitFor(p.name+" added as a supporter", fmt.Sprintf(`[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === %q)`, p.name))
+}
+
+func (w *wizard) rate(key int, ratings []rating) {
+	w.t.Helper()
+	for _, r := range ratings {
+		sel := fmt.Sprintf(`input[name="%s-%d"][value="%d"]`, r.item, key, r.value)
+		w.tap(sel)
+		w.waitFor("rating ticked", fmt.Sprintf(`document.querySelector(%q).checked`, sel))
+	}
+}
+
+func (w *wizard) adequacy(ratings []rating) {
+	w.t.Helper()
+	for _, r := range ratings {
+		sel := fmt.Sprintf(`input[name="adequacy-%s"][value="%d"]`, r.item, r.value)
+		w.tap(sel)
+		w.waitFor("adequacy ticked", fmt.Sprintf(`document.querySelector(%q).checked`, sel))
+	}
+}
+
+// startYoungPerson registers a child, makes its link and opens the link on a
+// phone, up to the first step of the wizard.
+func startYoungPerson(ctx context.Context, t *testing.T, s *server, child string) (*wizard, link) {
+	t.Helper()
+	s.createChild(t, child, "lifelong_links")
+	l := s.openLink(t, child)
+	w := &wizard{phone: newPhone(ctx, t)}
+	w.open(l.Link)
+	w.heading("The people in your life")
+	w.waitFor("the wizard's address", fmt.Sprintf(`location.hash === '#/sct/%s'`, l.ResponseID))
+	w.check("intro")
+	return w, l
+}
+
+// throughPeople goes from the intro to the important-people step.
+func (w *wizard) throughPeople() {
+	w.t.Helper()
+	w.next("Who are the people who are important to you?")
+	w.check("people-empty")
+	w.addPeople(sctPeople)
+	w.check("people-added")
+}
+
+// throughRatings picks the key people, rates them and answers the adequacy
+// items, ending on the last step.
+func (w *wizard) throughRatings(suffix string) {
+	w.t.Helper()
+	w.next("Now think about the people who matter most")
+	w.pickImportant(sctImportant)
+	w.check("important" + suffix)
+	w.next("Someone else I would go to for help?")
+	w.check("support" + suffix)
+	w.addSupporter(sctSupporter)
+	w.check("support-added" + suffix)
+	who := []string{sctPeople[sctImportant[0]].name, sctPeople[sctImportant[1]].name, sctSupporter.name}
+	for i, rs := range sctRatings {
+		w.next("Think about " + who[i])
+		w.rate(i, rs)
+		w.check(fmt.Sprintf("rate-%d%s", i, suffix))
+	}
+	w.next("Do you have enough people in your life for each of these?")
+	w.adequacy(sctAdequacy)
+	w.check("adequacy" + suffix)
+	w.next("All done!")
+	w.check("finish" + suffix)
+}
+
+// onlySubmitted checks that the server holds exactly one response for the
+// child, submitted online, with every answer given.
+func onlySubmitted(s *server, t *testing.T, child, id string) error {
+	list := s.childResponses(t, child)
+	if len(list) != 1 {
+		return fmt.Errorf("child %s has %d responses, want exactly 1: %+v", child, len(list), list)
+	}
+	if list[0].ID != id || list[0].Status != "submitted" {
+		return fmt.Errorf("child %s's response %+v; want %s submitted", child, list[0], id)
+	}
+	r := s.response(t, id)
+	if r.Mode != "online" || r.Form != "sct" || r.Timepoint != "baseline" || r.Revision != 1 {
+		return fmt.Errorf("response %s: mode %q form %q timepoint %q revision %d; want online sct baseline 1", id, r.Mode, r.Form, r.Timepoint, r.Revision)
+	}
+	if want := wantSCT(); !reflect.DeepEqual(r.Answers, want) {
+		got, _ := json.Marshal(r.Answers)
+		wanted, _ := json.Marshal(want)
+		return fmt.Errorf("answers on the server:\n  %s\nwant\n  %s", got, wanted)
+	}
+	return nil
+}
+
+func TestBrowser_YoungPersonCompletesSCT(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP1")
+	w.throughPeople()
+	w.throughRatings("")
+
+	w.click("#send")
+	w.heading("Thank you!")
+	w.waitFor("the page to say the answers were sent", `document.querySelector('main').innerText.includes('Your answers have been sent.')`)
+	w.check("sent")
+
+	if err := onlySubmitted(s, t, "YP1", l.ResponseID); err != nil {
+		t.Error(err)
+	}
+
+	t.Run("the link is spent", func(t *testing.T) {
+		status := eval[int](w.phone, `fetch('/api/v1/auth/me', {headers: {Authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('sct.young')).access}}).then((r) => r.status)`)
+		if status != 401 {
+			t.Errorf("the phone's token after sending: /api/v1/auth/me answered %d, want 401", status)
+		}
+		if st, b := s.do(t, "POST", "/api/v1/auth/session", fmt.Sprintf(`{"code":%q}`, l.Code), ""); st != 401 {
+			t.Errorf("redeeming the code again: %d %s; want 401", st, b)
+		}
+		w.do("reload the page", chromedp.Reload())
+		w.heading("This link has ended")
+		w.shot("reloaded-after-sending")
+		w.open(l.Link)
+		w.heading("This link does not work")
+		w.shot("link-again")
+	})
+}
+
+func TestBrowser_OfflineMidwayLosesNothing(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP2")
+	w.throughPeople()
+	// The people reach the server as a draft before the signal goes.
+	if err := eventually(ctx, 15*time.Second, func() error {
+		list := s.childResponses(t, "YP2")
+		if len(list) != 1 || list[0].Status != "draft" {
+			return fmt.Errorf("responses %+v, want one draft", list)
+		}
+		if n := len(s.response(t, l.ResponseID).Answers.Nominees); n != len(sctPeople) {
+			return fmt.Errorf("the draft has %d people, want %d", n, len(sctPeople))
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("before going offline: %v", err)
+	}
+
+	w.setOffline(true)
+	w.waitFor("the page to say it is offline", `document.getElementById('net').textContent.includes('No connection')`)
+	w.throughRatings("-offline")
+	w.click("#send")
+	w.heading("Thank you!")
+	w.waitFor("the page to say the answers are kept on the phone",
+		`document.querySelector('main').innerText.includes('saved on this phone') && document.getElementById('net').textContent.includes('1 waiting to send')`)
+	w.check("kept-offline")
+	if list := s.childResponses(t, "YP2"); len(list) != 1 || list[0].Status != "draft" {
+		t.Fatalf("while the phone is offline the server holds %+v; want only the draft from before", list)
+	}
+
+	w.setOffline(false)
+	if err := eventually(ctx, 30*time.Second, func() error { return onlySubmitted(s, t, "YP2", l.ResponseID) }); err != nil {
+		w.shot("never-sent")
+		t.Fatalf("30s after the signal came back: %v", err)
+	}
+	w.waitFor("the page to say the answers were sent", `document.querySelector('main').innerText.includes('Your answers have been sent.')`)
+	w.waitFor("the offline notice to go", `document.getElementById('net').textContent === ''`)
+	w.check("sent-after-reconnecting")
+}
