@@ -79,7 +79,14 @@ export async function open() {
     out.replaceChildren(h('p', { role: 'status' }, 'Loading…'));
     try {
       const [base, fu] = await Promise.all(['baseline', 'follow_up'].map((tp) => get(`/api/v1/summaries/sct?timepoint=${tp}&${q}`)));
-      out.replaceChildren(...tables(def, base, fu));
+      const pq = new URLSearchParams(q);
+      pq.delete('version');
+      const [paired, practice] = await Promise.all([
+        get(`/api/v1/summaries/sct/paired?${q}`),
+        get(`/api/v1/summaries/practice?${pq}`),
+      ]);
+      const ps = await form('practice-summary', '2');
+      out.replaceChildren(...tables(def, base, fu), ...pairedTables(def, paired), ...practiceTables(ps, practice), downloads(pq));
     } catch (e) {
       out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
     }
@@ -149,4 +156,97 @@ function tables(def, b, f) {
       titled(keyTable, `Key people by relationship (of respondents naming any key person: ${b.key_people.base} baseline, ${f.key_people.base} follow-up)`),
       titled(availability, 'Availability: key-person ratings "probably" or "definitely" (of all answered ratings of that type)')),
     titled(table4, 'Table 4: adequacy of support (of those who answered each item)')];
+}
+
+const num = (x, d = 1) => (x === null || x === undefined ? '–' : Number(x).toFixed(d));
+const pval = (p) => (p === null || p === undefined ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
+
+function section(id, title, ...content) {
+  return h('section', { 'aria-labelledby': `${id}-title` }, h('h2', { id: `${id}-title` }, title), ...content);
+}
+
+/** pairedTables shows the same children at baseline and follow-up. */
+function pairedTables(def, p) {
+  const sup = supportLabel(def);
+  const ns = p.network_size;
+  const row = (label, d) => h('tr', {}, h('th', { scope: 'row' }, label), h('td', { class: 'n' }, String(d.n)),
+    h('td', { class: 'n' }, num(d.mean)), h('td', { class: 'n' }, num(d.sd)), h('td', { class: 'n' }, num(d.median)));
+  const size = h('table', { id: 'paired-size' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Number of important people'), h('th', { class: 'n' }, 'n'), h('th', { class: 'n' }, 'Mean'), h('th', { class: 'n' }, 'SD'), h('th', { class: 'n' }, 'Median'))),
+    h('tbody', {}, row('Baseline', ns.baseline), row(`Follow-up ${p.wave}`, ns.follow_up), row('Change', ns.change)),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: '5' },
+      `Wilcoxon signed-rank: z = ${num(ns.wilcoxon.z, 3)}, two-sided p = ${pval(ns.wilcoxon.p)} (${ns.wilcoxon.zeros} with no change left out)`))));
+  const adequacy = h('table', { id: 'paired-adequacy' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', { class: 'n' }, 'Pairs answering'),
+      h('th', { class: 'n' }, 'Enough: baseline'), h('th', { class: 'n' }, 'Enough: follow-up'), h('th', { class: 'n' }, 'Marginal homogeneity p'))),
+    h('tbody', {}, p.adequacy.map((r) => h('tr', {}, h('th', { scope: 'row' }, sup(r.support)), h('td', { class: 'n' }, String(r.base)),
+      h('td', { class: 'n' }, `${r.baseline.enough} of ${r.base}`), h('td', { class: 'n' }, `${r.follow_up.enough} of ${r.base}`),
+      h('td', { class: 'n', title: r.marginal_homogeneity.note || '' }, pval(r.marginal_homogeneity.p))))));
+  const availability = h('table', { id: 'paired-availability' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Support'), h('th', { class: 'n' }, 'Pairs'), h('th', { class: 'n' }, 'Baseline'), h('th', { class: 'n' }, 'Follow-up'), h('th', {}, 'Chart'), h('th', { class: 'n' }, 'p'))),
+    h('tbody', {}, [...p.availability, { support: 'let_down', ...p.strain }].map((r) => h('tr', {},
+      h('th', { scope: 'row' }, r.support === 'let_down' ? 'Strain: would let them down' : sup(r.support)), h('td', { class: 'n' }, String(r.base)),
+      h('td', { class: 'n' }, pct(r.baseline_percent)), h('td', { class: 'n' }, pct(r.follow_up_percent)),
+      h('td', {}, bars([{ name: 'Baseline', short: 'B', percent: r.baseline_percent, color: '#1d4f7a' }, { name: 'Follow-up', short: 'F', percent: r.follow_up_percent, color: '#c9a227' }])),
+      h('td', { class: 'n' }, pval(r.wilcoxon.p))))));
+  const g = p.groups;
+  const groups = g.network_size_change
+    ? h('p', {}, `Change in network size, Lifelong Links (${g.lifelong_links} pairs) against comparison (${g.comparison}): Mann–Whitney U = ${num(g.network_size_change.u)}, z = ${num(g.network_size_change.z, 3)}, p = ${pval(g.network_size_change.p)}.`)
+    : h('p', { class: 'hint' }, `Group comparison needs pairs in both groups (Lifelong Links ${g.lifelong_links}, comparison ${g.comparison}).`);
+  return [section('paired', `The same children at baseline and follow-up ${p.wave}: ${p.pairs} ${p.pairs === 1 ? 'pair' : 'pairs'}`,
+    h('div', { class: 'scroll' }, size), h('div', { class: 'scroll' }, adequacy), h('div', { class: 'scroll' }, availability), groups)];
+}
+
+/** practiceTables shows Tables 2, 5 and 6 of the practice summaries. */
+function practiceTables(ps, r) {
+  const tool = labeler(ps, 'tool');
+  const objective = labeler(ps, 'objective');
+  const outcome = labeler(ps, 'outcome');
+  const tools = r.tools;
+  const codes = Object.keys(tools.total.counts);
+  const table2 = h('table', { id: 'table2' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Site'), h('th', { class: 'n' }, 'Cases'), codes.map((c) => h('th', { class: 'n' }, tool(c))), h('th', { class: 'n' }, 'Mean tools'))),
+    h('tbody', {}, tools.by_site.map((row) => h('tr', {}, h('th', { scope: 'row' }, row.site), h('td', { class: 'n' }, String(row.cases)),
+      codes.map((c) => h('td', { class: 'n' }, String(row.counts[c] ?? 0))), h('td', { class: 'n' }, num(row.mean_tools, 2))))),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'Total'), h('td', { class: 'n' }, String(tools.base)),
+      codes.map((c) => h('td', { class: 'n' }, `${tools.total.counts[c]} (${pct(tools.percent[c])})`)), h('td', { class: 'n' }, num(tools.total.mean_tools, 2)))));
+  const o = r.objectives;
+  const table5 = h('table', { id: 'table5' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Objective'), h('th', { class: 'n' }, 'Set'), h('th', { class: 'n' }, 'Met'))),
+    h('tbody', {}, o.by_category.map((row) => h('tr', {}, h('th', { scope: 'row' }, objective(row.category)), h('td', { class: 'n' }, String(row.set)), h('td', { class: 'n' }, String(row.met))))),
+    h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, `Total (${o.base} children, new format)`), h('td', { class: 'n' }, String(o.total_set)), h('td', { class: 'n' }, String(o.total_met)))));
+  const table6 = h('table', { id: 'table6' },
+    h('thead', {}, h('tr', {}, h('th', {}, `Outcome (of ${r.outcomes.base} cases)`), h('th', { class: 'n' }, 'Cases'), h('th', {}, 'Chart'))),
+    h('tbody', {}, r.outcomes.rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, outcome(row.outcome)),
+      h('td', { class: 'n' }, `${row.count} (${pct(row.percent)})`), h('td', {}, bars([{ name: 'Cases', short: '', percent: row.percent, color: '#0b6e4f' }]))))));
+  return [section('practice', `Practice summaries: ${r.cases} cases`,
+    h('h3', {}, 'Table 2: tools used'), h('div', { class: 'scroll' }, table2),
+    h('h3', {}, 'Table 5: objectives'), h('p', { class: 'hint' }, `On average ${pct(o.mean_share_met)} of a child's objectives were met; all were met for ${o.all_met.count} (${pct(o.all_met.percent)}).`),
+    h('div', { class: 'scroll' }, table5),
+    h('h3', {}, 'Table 6: outcomes'), h('div', { class: 'scroll' }, table6))];
+}
+
+/** downloads fetches an export with the sign-in token and saves it. */
+function downloads(q) {
+  const files = ['data-return.zip', 'sct_wide.csv', 'sct_long.csv', 'practice_summary_wide.csv', 'participation.csv', 'codebook.md'];
+  const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  const save = async (file) => {
+    status.textContent = `Preparing ${file}…`;
+    try {
+      const who = session.current();
+      const res = await fetch(`/api/v1/exports/${file}?${q}`, { headers: { Authorization: `Bearer ${who.access}` } });
+      if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+      const url = URL.createObjectURL(await res.blob());
+      const a = h('a', { href: url, download: file });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      status.textContent = `${file} downloaded.`;
+    } catch (e) {
+      status.textContent = `Could not download ${file}: ${e.message}`;
+    }
+  };
+  return section('downloads', 'Downloads (pseudonymised: no names, no free text)',
+    h('div', { class: 'row' }, files.map((f) => h('button', { type: 'button', class: 'secondary', onclick: () => save(f) }, f))), status);
 }
