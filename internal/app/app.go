@@ -145,6 +145,14 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 		Forms:          registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
+	go func() {
+		start := time.Now()
+		if err := st.WarmSummaries(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("building the summary sums", "err", err)
+			return
+		}
+		log.Info("summary sums built from the responses", "took", time.Since(start).Round(time.Millisecond))
+	}()
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -34,6 +34,9 @@ type Index struct {
 
 	mu     sync.RWMutex
 	months map[monthKey]*month
+	// cache holds answers since the last change: dashboards ask the same
+	// questions again and again, and any Set or Reset empties it.
+	cache map[Query]vec
 }
 
 type monthKey struct {
@@ -56,7 +59,7 @@ const scalars = 5
 
 // NewIndex returns an empty index over a scheme.
 func NewIndex(scheme Scheme) *Index {
-	x := &Index{scheme: scheme, rel: map[string]int{}, sup: map[string]int{}, months: map[monthKey]*month{}}
+	x := &Index{scheme: scheme, rel: map[string]int{}, sup: map[string]int{}, months: map[monthKey]*month{}, cache: map[Query]vec{}}
 	for i, r := range scheme.Relationships {
 		x.rel[r] = i
 	}
@@ -175,6 +178,7 @@ func (x *Index) Set(k Key, t Tally) {
 	v := x.toVec(t)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	clear(x.cache)
 	m := x.months[mk]
 	if m == nil {
 		if v.zero() {
@@ -202,14 +206,37 @@ func (x *Index) Set(k Key, t Tally) {
 func (x *Index) Reset() {
 	x.mu.Lock()
 	x.months = map[monthKey]*month{}
+	clear(x.cache)
 	x.mu.Unlock()
 }
 
 // Tally adds up the buckets a query selects.
 func (x *Index) Tally(q Query) Tally {
+	x.mu.RLock()
+	if v, ok := x.cache[q]; ok {
+		x.mu.RUnlock()
+		return x.toTally(v)
+	}
+	x.mu.RUnlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	v := x.add(q)
+	x.cache[q] = v
+	return x.toTally(v)
+}
+
+// Uncached adds up the buckets a query selects without the cache: what a
+// summary costs right after a write.
+func (x *Index) Uncached(q Query) Tally {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.toTally(x.add(q))
+}
+
+// add sums the selected buckets; the caller holds the lock.
+func (x *Index) add(q Query) vec {
 	total := make(vec, x.size())
 	fromMonth, toMonth := monthOf(q.From), monthOf(q.To)
-	x.mu.RLock()
 	for mk, m := range x.months {
 		if !matches(mk, q) {
 			continue
@@ -227,8 +254,7 @@ func (x *Index) Tally(q Query) Tally {
 			}
 		}
 	}
-	x.mu.RUnlock()
-	return x.toTally(total)
+	return total
 }
 
 // Keys lists the buckets held, for checks.

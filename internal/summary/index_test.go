@@ -88,7 +88,10 @@ func TestIndex_SetReplacesAndEmptyRemoves(t *testing.T) {
 	two.Add(Input{Nominees: 3, Relationships: []string{"friend"}})
 	two.Add(Input{Nominees: 5, Relationships: []string{"sibling"}})
 	x.Set(k, one)
-	x.Set(k, two)
+	if got := x.Tally(Query{}); got.Respondents != 1 {
+		t.Fatalf("after the first set: %+v", got)
+	}
+	x.Set(k, two) // must not be answered from the cache
 	if got := x.Tally(Query{}); got.Respondents != 2 || got.NomineeSum != 8 || got.Relationships["sibling"] != 1 {
 		t.Errorf("after replacing: %+v", got)
 	}
