@@ -189,6 +189,7 @@ async function childPage(id) {
     h('div', { class: 'row' },
       h('a', { class: 'button secondary', id: 'start-practice', href: `#/practice/${newID()}?${q({ version: psVersion })}` }, 'New practice summary'),
       h('a', { class: 'button secondary', href: `#/practice/${newID()}?${q({ version: '1' })}` }, 'Old format (before April 2019)')),
+    participationForm(child),
     h('h2', {}, 'Forms for this child'),
     responses.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
       h('tbody', {}, responses.map((r) => h('tr', {},
@@ -196,6 +197,73 @@ async function childPage(id) {
         h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
         h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
         h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on') : ''))))) : h('p', {}, 'None yet.'));
+}
+
+// The codes of the evaluation's Table 15.
+const TABLE15 = {
+  yesNo: [['', 'Not recorded'], ['true', 'Yes'], ['false', 'No']],
+  notParticipating: [['', 'Not recorded'], ['0', '0 Participated'], ['1', '1 Refusal: child'], ['2', '2 Refusal: agency consent'],
+    ['3', '3 Refusal: foster carer'], ['4', '4 Refusal: birth parent'], ['5', '5 Being considered'], ['-1', '-1 Unknown']],
+  ceased: [['', 'Not recorded'], ['1', '1 Completed the programme'], ['2', '2 Child chose to withdraw'],
+    ['3', '3 Social worker withdrew the child'], ['4', '4 Other reason'], ['-1', '-1 Unknown']],
+  done: [['', 'Not recorded'], ['1', '1 Yes'], ['0', '0 No'], ['-1', '-1 Not applicable']],
+};
+
+/** participationForm records the child's participation with the codes of Table 15. */
+function participationForm(child) {
+  const p = child.participation || {};
+  const fields = [];
+  const select = (name, label, options, value) => {
+    const el = h('select', { id: `p-${name}` }, options.map(([v, l]) => h('option', { value: v, selected: String(value ?? '') === v }, l)));
+    fields.push({ name, el, kind: options === TABLE15.yesNo ? 'bool' : 'int' });
+    return h('div', {}, h('label', { for: `p-${name}` }, label), el);
+  };
+  const date = (name, label) => {
+    const el = h('input', { id: `p-${name}`, type: 'date', value: p[name] || '' });
+    fields.push({ name, el, kind: 'date' });
+    return h('div', {}, h('label', { for: `p-${name}` }, label), el);
+  };
+  const pauses = h('div');
+  const addPause = (v = {}) => {
+    const from = h('input', { type: 'date', value: v.from || '', 'aria-label': 'Pause from' });
+    const to = h('input', { type: 'date', value: v.to || '', 'aria-label': 'Pause to (empty while it lasts)' });
+    const row = h('div', { class: 'row' }, from, to, h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove'));
+    row.read = () => (from.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
+    pauses.append(row);
+  };
+  for (const v of p.pauses || []) addPause(v);
+  const status = h('div', { role: 'status', 'aria-live': 'polite' });
+  const save = async (e) => {
+    e.preventDefault();
+    const body = {};
+    for (const f of fields) {
+      const v = f.el.value;
+      if (v === '') continue;
+      body[f.name] = f.kind === 'bool' ? v === 'true' : f.kind === 'int' ? Number(v) : v;
+    }
+    body.pauses = [...pauses.children].map((r) => r.read()).filter(Boolean);
+    try {
+      await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
+      status.replaceChildren(h('p', {}, 'Participation saved.'));
+    } catch (x) { status.replaceChildren(faults(x)); }
+  };
+  return h('details', { class: 'card' },
+    h('summary', {}, 'Participation in Lifelong Links'),
+    h('form', { onsubmit: save },
+      h('div', { class: 'grid2' },
+        select('eligible', 'Eligible', TABLE15.yesNo, p.eligible),
+        select('participating', 'Participating', TABLE15.yesNo, p.participating),
+        date('started_on', 'Date enrolled'),
+        select('reason_not_participating', 'Reason for not participating', TABLE15.notParticipating, p.reason_not_participating),
+        date('ceased_on', 'Date participation ceased'),
+        select('reason_ceased', 'Reason participation ceased', TABLE15.ceased, p.reason_ceased),
+        select('plan_completed', 'Plan completed', TABLE15.done, p.plan_completed),
+        select('fgc_completed', 'Family group conference completed', TABLE15.done, p.fgc_completed),
+        select('review_fgc_completed', 'Review conference completed', TABLE15.done, p.review_fgc_completed)),
+      h('fieldset', {}, h('legend', {}, 'Child-led pauses'), pauses,
+        h('button', { type: 'button', class: 'secondary', onclick: () => addPause() }, 'Add a pause')),
+      status,
+      h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save participation'))));
 }
 
 async function formPage(kind, id, query) {
