@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/stats"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -77,10 +78,7 @@ type Row struct {
 }
 
 // Share is a count with its percentage of the participating children.
-type Share struct {
-	Count   int      `json:"count"`
-	Percent *float64 `json:"percent"`
-}
+type Share = stats.Share
 
 // Table7 is the report's Table 7: per site, and in total with percentages of
 // the participating children.
@@ -139,10 +137,7 @@ func Count(children []store.Child) Table7 {
 	}
 	slices.SortFunc(t.Rows, func(a, b Row) int { return strings.Compare(a.Site, b.Site) })
 	for _, s := range []*Share{&t.Total.Withdrew, &t.Total.Paused, &t.Total.PlanNoFGC, &t.Total.FGC} {
-		if t.Total.Participating > 0 {
-			p := float64(s.Count) * 100 / float64(t.Total.Participating)
-			s.Percent = &p
-		}
+		s.Percent = stats.Percent(s.Count, t.Total.Participating)
 	}
 	return t
 }

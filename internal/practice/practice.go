@@ -15,6 +15,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/lifelong-links/sct/internal/stats"
 )
 
 // Route codes, from the route code list of both form versions.
@@ -182,10 +184,7 @@ type MonthsStats struct {
 }
 
 // Share is a count and its exact percentage of the enclosing base.
-type Share struct {
-	Count   int      `json:"count"`
-	Percent *float64 `json:"percent"`
-}
+type Share = stats.Share
 
 // daysPerMonth is the mean length of a month in days.
 const daysPerMonth = 365.25 / 12
@@ -458,23 +457,8 @@ func extreme[T int | float64](xs []T, pick func([]T) T) *T {
 	return &v
 }
 
-func share(count, base int) Share {
-	return Share{Count: count, Percent: percent(count, base)}
-}
-
-// percent is nil rather than NaN or Inf when there is nothing to take a share of.
-func percent(count, base int) *float64 {
-	if base <= 0 {
-		return nil
-	}
-	p := float64(count) * 100 / float64(base)
-	return &p
-}
-
-func mean(sum, n int) *float64 {
-	if n <= 0 {
-		return nil
-	}
-	m := float64(sum) / float64(n)
-	return &m
-}
+var (
+	share   = stats.NewShare
+	percent = stats.Percent
+	mean    = stats.Mean
+)

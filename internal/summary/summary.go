@@ -7,7 +7,11 @@
 // counters can be kept per bucket. The package does no I/O.
 package summary
 
-import "math"
+import (
+	"math"
+
+	"github.com/lifelong-links/sct/internal/stats"
+)
 
 // Scheme lists, in display order, the relationship codes and support types a report has rows for
 // (taken from the form definition; rows with zero counts are still reported).
@@ -83,10 +87,7 @@ type AdequacyRow struct {
 }
 
 // Share is a count and its exact percentage of the enclosing base.
-type Share struct {
-	Count   int      `json:"count"`
-	Percent *float64 `json:"percent"`
-}
+type Share = stats.Share
 
 // SCT builds the report for one timepoint from a tally. Every relationship and support in
 // the scheme gets a row, in scheme order; counts for codes outside the scheme are left out.
@@ -96,7 +97,7 @@ func SCT(timepoint string, scheme Scheme, t Tally) Report {
 		Respondents: t.Respondents,
 		Nominees: NomineeSummary{
 			Base:           t.NamedAnyone,
-			Mean:           mean(t.NamedAnyone, t.NomineeSum),
+			Mean:           stats.Mean(t.NomineeSum, t.NamedAnyone),
 			SD:             sampleSD(t.NamedAnyone, t.NomineeSum, t.NomineeSumSquares),
 			ByRelationship: relationshipRows(scheme.Relationships, t.Relationships, t.NamedAnyone),
 		},
@@ -154,26 +155,10 @@ func relationshipRows(order []string, counts map[string]int, base int) []Relatio
 	return rows
 }
 
-func share(count, base int) Share {
-	return Share{Count: count, Percent: percent(count, base)}
-}
-
-// percent is nil rather than NaN or Inf when there is nothing to take a share of.
-func percent(count, base int) *float64 {
-	if base <= 0 {
-		return nil
-	}
-	p := float64(count) * 100 / float64(base)
-	return &p
-}
-
-func mean(n, sum int) *float64 {
-	if n <= 0 {
-		return nil
-	}
-	m := float64(sum) / float64(n)
-	return &m
-}
+var (
+	share   = stats.NewShare
+	percent = stats.Percent
+)
 
 // sampleSD works from integer count, sum and sum of squares so that merged tallies give
 // the same answer as one pass. The numerator n·Σx² − (Σx)² is computed exactly in

@@ -467,14 +467,14 @@ func allFixturesReport() Report {
 			NotAtAllOrNotReallyPercent: twoThirds, ProbablyOrDefinitelyPercent: third,
 		},
 		Adequacy: []AdequacyRow{
-			{"emotional", 5, Share{1, fifth}, Share{2, twoFifths}, Share{2, twoFifths}, Share{3, pct(60)}},
-			{"practical", 3, Share{2, twoThirds}, Share{0, zero}, Share{1, third}, Share{2, twoThirds}},
-			{"advice", 3, Share{0, zero}, Share{1, third}, Share{2, twoThirds}, Share{1, third}},
-			{"advocacy", 2, Share{0, zero}, Share{1, half}, Share{1, half}, Share{1, half}},
-			{"socialising", 2, Share{0, zero}, Share{0, zero}, Share{2, all}, Share{0, zero}},
-			{"lifelong", 2, Share{0, zero}, Share{0, zero}, Share{2, all}, Share{0, zero}},
-			{"trust", 3, Share{0, zero}, Share{1, third}, Share{2, twoThirds}, Share{1, third}},
-			{"positive_feedback", 2, Share{0, zero}, Share{1, half}, Share{1, half}, Share{1, half}},
+			{"emotional", 5, Share{Count: 1, Percent: fifth}, Share{Count: 2, Percent: twoFifths}, Share{Count: 2, Percent: twoFifths}, Share{Count: 3, Percent: pct(60)}},
+			{"practical", 3, Share{Count: 2, Percent: twoThirds}, Share{Count: 0, Percent: zero}, Share{Count: 1, Percent: third}, Share{Count: 2, Percent: twoThirds}},
+			{"advice", 3, Share{Count: 0, Percent: zero}, Share{Count: 1, Percent: third}, Share{Count: 2, Percent: twoThirds}, Share{Count: 1, Percent: third}},
+			{"advocacy", 2, Share{Count: 0, Percent: zero}, Share{Count: 1, Percent: half}, Share{Count: 1, Percent: half}, Share{Count: 1, Percent: half}},
+			{"socialising", 2, Share{Count: 0, Percent: zero}, Share{Count: 0, Percent: zero}, Share{Count: 2, Percent: all}, Share{Count: 0, Percent: zero}},
+			{"lifelong", 2, Share{Count: 0, Percent: zero}, Share{Count: 0, Percent: zero}, Share{Count: 2, Percent: all}, Share{Count: 0, Percent: zero}},
+			{"trust", 3, Share{Count: 0, Percent: zero}, Share{Count: 1, Percent: third}, Share{Count: 2, Percent: twoThirds}, Share{Count: 1, Percent: third}},
+			{"positive_feedback", 2, Share{Count: 0, Percent: zero}, Share{Count: 1, Percent: half}, Share{Count: 1, Percent: half}, Share{Count: 1, Percent: half}},
 		},
 	}
 }
@@ -527,9 +527,9 @@ func TestSCT_HandComputedFixtures(t *testing.T) {
 				r.Availability[0] = AvailabilityRow{"emotional", 1, 1, pct(100), 0, pct(0)}
 				r.Availability[2] = AvailabilityRow{"advice", 1, 1, pct(100), 0, pct(0)}
 				r.Strain = StrainSummary{1, 1, 0, pct(100), pct(0)}
-				r.Adequacy[0] = AdequacyRow{"emotional", 1, Share{1, pct(100)}, Share{0, pct(0)}, Share{0, pct(0)}, Share{1, pct(100)}}
-				r.Adequacy[1] = AdequacyRow{"practical", 1, Share{1, pct(100)}, Share{0, pct(0)}, Share{0, pct(0)}, Share{1, pct(100)}}
-				r.Adequacy[2] = AdequacyRow{"advice", 1, Share{0, pct(0)}, Share{1, pct(100)}, Share{0, pct(0)}, Share{1, pct(100)}}
+				r.Adequacy[0] = AdequacyRow{"emotional", 1, Share{Count: 1, Percent: pct(100)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}}
+				r.Adequacy[1] = AdequacyRow{"practical", 1, Share{Count: 1, Percent: pct(100)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}}
+				r.Adequacy[2] = AdequacyRow{"advice", 1, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}}
 				return r
 			},
 		},
@@ -552,7 +552,7 @@ func TestSCT_HandComputedFixtures(t *testing.T) {
 				r.Availability[0] = AvailabilityRow{"emotional", 2, 1, pct(50), 1, pct(50)}
 				r.Availability[2] = AvailabilityRow{"advice", 1, 0, pct(0), 1, pct(100)}
 				r.Strain = StrainSummary{2, 1, 1, pct(50), pct(50)}
-				r.Adequacy[0] = AdequacyRow{"emotional", 1, Share{0, pct(0)}, Share{1, pct(100)}, Share{0, pct(0)}, Share{1, pct(100)}}
+				r.Adequacy[0] = AdequacyRow{"emotional", 1, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}, Share{Count: 0, Percent: pct(0)}, Share{Count: 1, Percent: pct(100)}}
 				return r
 			},
 		},
@@ -766,8 +766,8 @@ func TestSCT_ReproducesReportRows(t *testing.T) {
 					t.Errorf("respondents = %d, want 160", r.Respondents)
 				}
 				want := AdequacyRow{"emotional", 144,
-					Share{5, pct(500.0 / 144)}, Share{11, pct(1100.0 / 144)},
-					Share{128, pct(12800.0 / 144)}, Share{16, pct(1600.0 / 144)}}
+					Share{Count: 5, Percent: pct(500.0 / 144)}, Share{Count: 11, Percent: pct(1100.0 / 144)},
+					Share{Count: 128, Percent: pct(12800.0 / 144)}, Share{Count: 16, Percent: pct(1600.0 / 144)}}
 				for _, d := range diffValues("emotional", reflect.ValueOf(r.Adequacy[0]), reflect.ValueOf(want)) {
 					t.Error(d)
 				}

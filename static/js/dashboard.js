@@ -79,14 +79,18 @@ export async function open() {
     out.replaceChildren(h('p', { role: 'status' }, 'Loading…'));
     try {
       const [base, fu] = await Promise.all(['baseline', 'follow_up'].map((tp) => get(`/api/v1/summaries/sct?timepoint=${tp}&${q}`)));
+      // Practice summaries and the exports take the site and the dates only:
+      // the SCT version is not theirs, and they have no group (the server
+      // refuses a filter it does not know, which would empty the page).
       const pq = new URLSearchParams(q);
       pq.delete('version');
+      pq.delete('group');
       const [paired, practice] = await Promise.all([
         get(`/api/v1/summaries/sct/paired?${q}`),
         get(`/api/v1/summaries/practice?${pq}`),
       ]);
       const ps = await form('practice-summary', '2');
-      out.replaceChildren(...tables(def, base, fu), ...pairedTables(def, paired), ...practiceTables(ps, practice), downloads(pq));
+      out.replaceChildren(...tables(def, base, fu), ...pairedTables(def, paired), ...practiceTables(ps, practice, q.has('group')), downloads(pq));
     } catch (e) {
       out.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
     }
@@ -198,7 +202,7 @@ function pairedTables(def, p) {
 }
 
 /** practiceTables shows Tables 2, 5 and 6 of the practice summaries. */
-function practiceTables(ps, r) {
+function practiceTables(ps, r, grouped) {
   const tool = labeler(ps, 'tool');
   const objective = labeler(ps, 'objective');
   const outcome = labeler(ps, 'outcome');
@@ -220,6 +224,7 @@ function practiceTables(ps, r) {
     h('tbody', {}, r.outcomes.rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, outcome(row.outcome)),
       h('td', { class: 'n' }, `${row.count} (${pct(row.percent)})`), h('td', {}, bars([{ name: 'Cases', short: '', percent: row.percent, color: '#0b6e4f' }]))))));
   return [section('practice', `Practice summaries: ${r.cases} cases`,
+    grouped ? h('p', { class: 'hint' }, 'Both groups: practice summaries are not filtered by group.') : null,
     h('h3', {}, 'Table 2: tools used'), h('div', { class: 'scroll' }, table2),
     h('h3', {}, 'Table 5: objectives'), h('p', { class: 'hint' }, `On average ${pct(o.mean_share_met)} of a child's objectives were met; all were met for ${o.all_met.count} (${pct(o.all_met.percent)}).`),
     h('div', { class: 'scroll' }, table5),
@@ -233,9 +238,19 @@ function downloads(q) {
   const save = async (file) => {
     status.textContent = `Preparing ${file}…`;
     try {
-      const who = session.current();
-      const res = await fetch(`/api/v1/exports/${file}?${q}`, { headers: { Authorization: `Bearer ${who.access}` } });
-      if (!res.ok) throw new Error(`The server answered ${res.status}.`);
+      const fetchFile = () => fetch(`/api/v1/exports/${file}?${q}`, { headers: { Authorization: `Bearer ${session.current().access}` } });
+      let res = await fetchFile();
+      // An access token lasts 15 minutes. A request through the API module
+      // signs in again with the refresh token; then the download is retried.
+      if (res.status === 401) {
+        await get('/api/v1/auth/me');
+        res = await fetchFile();
+      }
+      if (!res.ok) {
+        let msg = `The server answered ${res.status}.`;
+        try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
+        throw new Error(msg);
+      }
       const url = URL.createObjectURL(await res.blob());
       const a = h('a', { href: url, download: file });
       document.body.append(a);
@@ -248,5 +263,6 @@ function downloads(q) {
     }
   };
   return section('downloads', 'Downloads (pseudonymised: no names, no free text)',
+    h('p', { class: 'hint' }, 'Downloads follow the site and date filters only, not the group or the SCT version.'),
     h('div', { class: 'row' }, files.map((f) => h('button', { type: 'button', class: 'secondary', onclick: () => save(f) }, f))), status);
 }

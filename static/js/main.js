@@ -228,7 +228,9 @@ function participationForm(child) {
     const from = h('input', { type: 'date', value: v.from || '', 'aria-label': 'Pause from' });
     const to = h('input', { type: 'date', value: v.to || '', 'aria-label': 'Pause to (empty while it lasts)' });
     const row = h('div', { class: 'row' }, from, to, h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove'));
-    row.read = () => (from.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
+    // Only an empty row is left out: one with an end and no start goes to
+    // the server, which names what is missing, rather than vanishing.
+    row.read = () => (from.value || to.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
     pauses.append(row);
   };
   for (const v of p.pauses || []) addPause(v);

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+// BenchmarkExportSCTWide streams sct_wide.csv over the HTTP API with 10,000
+// and 100,000 realistic SCTs (answers included) in the embedded store, and
+// reports the peak resident memory of the process during the export (the
+// kernel's high-water mark, reset just before), which must not grow with
+// the number of rows.
+//
+//	go test -run '^$' -bench ExportSCTWide -benchtime 1x ./api
+func BenchmarkExportSCTWide(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			ctx := context.Background()
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			st, err := store.Open(ctx, store.Options{DataDir: b.TempDir(), Database: "bench", Logger: log})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close(ctx)
+			reg, err := form.Load(forms.FS())
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(9, uint64(n)))
+			for start := 0; start < n; start += 5000 {
+				var rs []store.Response
+				for i := start; i < min(n, start+5000); i++ {
+					var body struct {
+						Answers map[string]any `json:"answers"`
+					}
+					raw := bench.Body(r, "x", "baseline", 1, "2019-06-14")
+					_ = json.Unmarshal(raw, &body)
+					var in summary.Input
+					if a, err := json.Marshal(body.Answers); err == nil {
+						in, _ = summary.InputFromSCT(a)
+					}
+					rs = append(rs, store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i),
+						Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14", Mode: "paper",
+						Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Inputs: &in, Answers: body.Answers})
+				}
+				if _, err := st.ImportResponses(ctx, rs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			spec, _ := auth.GenerateKeySpec(time.Now())
+			keys, _ := auth.ParseKeys(spec)
+			tokens := auth.NewTokens(keys, "sct", time.Now)
+			tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
+			srv := httptest.NewServer(New(Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
+			defer srv.Close()
+			resetPeakRSS()
+			b.ResetTimer()
+			var rows int
+			for i := 0; i < b.N; i++ {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/exports/sct_wide.csv", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("export: %v %v", res, err)
+				}
+				rows = 0
+				sc := bufio.NewScanner(res.Body)
+				sc.Buffer(make([]byte, 1<<20), 1<<20)
+				for sc.Scan() {
+					rows++
+				}
+				res.Body.Close()
+			}
+			b.StopTimer()
+			if rows != n+1 {
+				b.Fatalf("%d lines, want %d rows and a header", rows, n)
+			}
+			b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+		})
+	}
+}
+
+// resetPeakRSS resets the kernel's record of this process's peak resident
+// memory (Linux: writing 5 to clear_refs).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSSMiB reads the peak resident memory since the last reset.
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.Atoi(strings.Fields(line)[1])
+			return float64(kb) / 1024
+		}
+	}
+	return -1
+}

@@ -1,0 +1,186 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// pause is a child-led pause as the API holds it.
+type pause struct {
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
+}
+
+// participationRecord is a child's participation record as the API holds it
+// (without updated_at, which the server sets).
+type participationRecord struct {
+	Eligible               *bool   `json:"eligible"`
+	Participating          *bool   `json:"participating"`
+	StartedOn              string  `json:"started_on,omitempty"`
+	ReasonNotParticipating *int    `json:"reason_not_participating"`
+	CeasedOn               string  `json:"ceased_on,omitempty"`
+	ReasonCeased           *int    `json:"reason_ceased"`
+	PlanCompleted          *int    `json:"plan_completed"`
+	FGCCompleted           *int    `json:"fgc_completed"`
+	ReviewFGCCompleted     *int    `json:"review_fgc_completed"`
+	Pauses                 []pause `json:"pauses"`
+}
+
+// participationOf reads a child's participation record over the API: decoded,
+// and as the server wrote it (for an exact comparison later).
+func (s *server) participationOf(t *testing.T, child string) (*participationRecord, string) {
+	t.Helper()
+	var c struct {
+		ID            string          `json:"id"`
+		Participation json.RawMessage `json:"participation"`
+	}
+	s.getJSON(t, "/api/v1/children/"+child, "coord", &c)
+	if len(c.Participation) == 0 || string(c.Participation) == "null" {
+		return nil, ""
+	}
+	var p participationRecord
+	if err := json.Unmarshal(c.Participation, &p); err != nil {
+		t.Fatalf("child %s's participation: %v in %s", child, err, c.Participation)
+	}
+	return &p, compact(c.Participation)
+}
+
+// readParticipationForm is what the participation form shows: each field's
+// value by its id, and the pauses as from/to pairs.
+const readParticipationForm = `(() => {
+  const d = [...document.querySelectorAll('main details')].find((x) => x.querySelector('summary').textContent.trim() === 'Participation in Lifelong Links');
+  const out = {};
+  for (const el of d.querySelectorAll('[id^="p-"]')) out[el.id] = el.value;
+  out.pauses = [...d.querySelectorAll('fieldset .row')].map((r) => [...r.querySelectorAll('input[type=date]')].map((i) => i.value).join('/'));
+  return out;
+})()`
+
+// detailsOpen is true when the participation details are open.
+const detailsOpen = `[...document.querySelectorAll('main details')].some((x) => x.open && x.querySelector('summary').textContent.trim() === 'Participation in Lifelong Links')`
+
+func TestBrowser_ParticipationForm(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "L1", "lifelong_links")
+	if rec, _ := s.participationOf(t, "L1"); rec != nil {
+		t.Fatalf("a new child already has a participation record: %+v", rec)
+	}
+	p := newPhone(ctx, t)
+
+	p.signIn(s.base, coordEmail)
+	p.heading("Children in site A")
+	p.click(`a[href="#/child/L1"]`)
+	p.heading("Child L1")
+	p.clickButton("Participation in Lifelong Links")
+	p.waitFor("the participation form", detailsOpen+` && document.getElementById('p-participating') !== null`)
+	p.check("participation-open")
+
+	// Keyboard, as a coordinator at a desk would: a select takes the first
+	// characters of its choice, a date box its parts.
+	p.focus("#p-participating")
+	p.keys("participating: Yes", "y")
+	p.focus("#p-started_on")
+	p.keys("the date enrolled", dateKeys(p, "2019", "05", "01"))
+	p.focus("#p-reason_not_participating")
+	p.keys("reason not participating: 0 Participated", "0")
+	p.focus("#p-fgc_completed")
+	p.keys("FGC completed: 1 Yes", "1")
+	p.clickButton("Add a pause")
+	p.waitFor("a pause row", `document.querySelectorAll('main input[aria-label="Pause from"]').length === 1`)
+	p.focus(`main input[aria-label="Pause from"]`)
+	p.keys("the pause's start", dateKeys(p, "2019", "08", "01"))
+	p.focus(`main input[aria-label^="Pause to"]`)
+	p.keys("the pause's end", dateKeys(p, "2019", "09", "15"))
+	p.check("participation-filled-in")
+
+	shownBefore := eval[map[string]any](p, readParticipationForm)
+	wantShown := map[string]any{
+		"p-eligible": "", "p-participating": "true", "p-started_on": "2019-05-01", "p-reason_not_participating": "0",
+		"p-ceased_on": "", "p-reason_ceased": "", "p-plan_completed": "", "p-fgc_completed": "1", "p-review_fgc_completed": "",
+		"pauses": []any{"2019-08-01/2019-09-15"},
+	}
+	if !reflect.DeepEqual(shownBefore, wantShown) {
+		t.Fatalf("the form holds %v after typing; want %v", shownBefore, wantShown)
+	}
+
+	p.clickButton("Save participation")
+	p.waitFor("the page to say it saved", `document.querySelector('main details [role=status]')?.textContent.includes('Participation saved.')`)
+	p.check("participation-saved")
+
+	want := participationRecord{
+		Participating: new(true), StartedOn: "2019-05-01", ReasonNotParticipating: intp(0), FGCCompleted: intp(1),
+		Pauses: []pause{{From: "2019-08-01", To: "2019-09-15"}},
+	}
+	got, stored := s.participationOf(t, "L1")
+	if got == nil || !reflect.DeepEqual(*got, want) {
+		gj, _ := json.Marshal(got)
+		wj, _ := json.Marshal(want)
+		t.Fatalf("the server holds\n  %s\nwant\n  %s", gj, wj)
+	}
+
+	// The page shows the stored record when it is opened again.
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Child L1")
+	p.clickButton("Participation in Lifelong Links")
+	p.waitFor("the participation form", detailsOpen)
+	if shown := eval[map[string]any](p, readParticipationForm); !reflect.DeepEqual(shown, wantShown) {
+		t.Errorf("after a reload the form shows %v; want the stored %v", shown, wantShown)
+	}
+	p.check("participation-reopened")
+
+	// A bad record: ceased before the child was enrolled, with a reason.
+	p.focus("#p-ceased_on")
+	p.keys("the date ceased", dateKeys(p, "2019", "04", "01"))
+	p.focus("#p-reason_ceased")
+	p.keys("reason ceased: 2 Child chose to withdraw", "2")
+	if v := eval[string](p, `document.getElementById('p-ceased_on').value + ' ' + document.getElementById('p-reason_ceased').value`); v != "2019-04-01 2" {
+		t.Fatalf("the ceased date and reason hold %q, want 2019-04-01 2", v)
+	}
+	p.clickButton("Save participation")
+	p.waitFor("the server's fault on the page",
+		`[...document.querySelectorAll('main details [role=alert]')].some((e) => e.textContent.includes('ceased_on'))`)
+	p.check("participation-fault")
+	alert := eval[string](p, `document.querySelector('main details [role=alert]').innerText`)
+	if !strings.Contains(alert, "ceased_on: is before started_on") {
+		t.Errorf("the alert says %q; want the server's fault ceased_on: is before started_on", alert)
+	}
+	if strings.Contains(p.mainText(), "Participation saved.") {
+		t.Error("the page still says Participation saved. beside the fault")
+	}
+
+	after, storedAfter := s.participationOf(t, "L1")
+	if storedAfter != stored {
+		t.Errorf("the refused record changed what the server holds:\n  before %s\n  after  %s", stored, storedAfter)
+	}
+	if after == nil || !reflect.DeepEqual(*after, want) {
+		t.Errorf("after the refused save the server holds %+v; want %+v", after, want)
+	}
+
+	// A pause with an end and no start is the coordinator's slip, not an
+	// empty row: the server says what is missing instead of the page
+	// dropping the row without a word.
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Child L1")
+	p.clickButton("Participation in Lifelong Links")
+	p.waitFor("the participation form", detailsOpen)
+	p.clickButton("Add a pause")
+	p.waitFor("a second pause row", `document.querySelectorAll('main input[aria-label^="Pause to"]').length === 2`)
+	p.focus(`main fieldset .row:nth-of-type(2) input[aria-label^="Pause to"]`)
+	p.keys("the second pause's end only", dateKeys(p, "2019", "10", "20"))
+	p.clickButton("Save participation")
+	p.waitFor("the page's answer to a pause without a start",
+		`(document.querySelector('main details [role=status]')?.textContent || '').includes('Participation saved.') || document.querySelector('main details [role=alert]') !== null`)
+	p.check("participation-pause-without-start")
+	if said := eval[string](p, `document.querySelector('main details [role=status]').innerText`); !strings.Contains(said, "pauses[1].from: is required") {
+		t.Errorf("a pause with only an end date: the page says %q; want the server's fault pauses[1].from: is required", said)
+	}
+	if _, storedNow := s.participationOf(t, "L1"); storedNow != stored {
+		t.Errorf("the pause without a start changed what the server holds:\n  before %s\n  after  %s", stored, storedNow)
+	}
+}
