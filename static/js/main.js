@@ -17,6 +17,14 @@ const routes = [
   [/^#\/dashboard$/, () => import('./dashboard.js').then((m) => m.open())],
 ];
 
+// go shows the page of a hash: through the hashchange event when the hash
+// changes (calling route as well would render twice, and the later render
+// could replace what the person has started typing), directly when not.
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
 async function route() {
   nav();
   const hash = location.hash || '';
@@ -65,7 +73,7 @@ function nav() {
   if (who && who.role !== 'young_person') {
     if (['coordinator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/children' }, 'Children'));
     if (['evaluator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/dashboard' }, 'Dashboard'));
-    links.push(h('button', { type: 'button', class: 'link', onclick: async () => { await logout(); location.hash = '#/login'; route(); } }, 'Sign out'));
+    links.push(h('button', { type: 'button', class: 'link', onclick: async () => { await logout(); go('#/login'); } }, 'Sign out'));
   }
   el.replaceChildren(...links);
 }
@@ -90,7 +98,7 @@ function loginPage() {
       class: 'card', onsubmit: async (e) => {
         e.preventDefault();
         err.replaceChildren();
-        try { await login(email.value, password.value); location.hash = '#/'; route(); } catch (x) { err.replaceChildren(faults(x)); }
+        try { await login(email.value, password.value); go('#/'); } catch (x) { err.replaceChildren(faults(x)); }
       },
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
