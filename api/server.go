@@ -135,7 +135,9 @@ func New(d Deps) *echo.Echo {
 		securityHeaders,
 		limitInFlight(d.MaxInFlight),
 		middleware.BodyLimit("1M"),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		// The fastest level: most answers are small JSON, where setting up a
+		// stronger compressor costs more than it saves.
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: 1}),
 	)
 	d.Store.UseSummaryScheme(schemeOfAll(d.Forms))
 	exports, err := newExporter(d.Forms)

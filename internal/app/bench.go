@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	var clients int
 	var duration time.Duration
 	var asJSON bool
+	var cpuProfile string
 	scratch, err := os.MkdirTemp("", "sct-bench-")
 	if err != nil {
 		return err
@@ -45,6 +47,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		fs.IntVar(&clients, "clients", 64, "concurrent clients")
 		fs.DurationVar(&duration, "duration", 20*time.Second, "how long each phase runs")
 		fs.BoolVar(&asJSON, "json", false, "print the results as JSON")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the submission phase to this file")
 	})
 	if err != nil {
 		return err
@@ -83,7 +86,19 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	cfg := bench.Config{Base: base, Token: token, Site: site, Clients: clients, Duration: duration, Seed: uint64(time.Now().UnixNano())}
 	fmt.Fprintf(stderr, "submitting SCTs from %d clients for %s…\n", clients, duration)
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	sub, err := bench.Submit(ctx, cfg)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(levelFloor{quiet.Handler(), slog.LevelWarn}),
+		Logger:    slog.New(levelFloor{Handler: quiet.Handler(), min: slog.LevelWarn}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded store in %s: %w", dir, err)
@@ -67,20 +67,32 @@ func (e *embedded) stop() {
 	<-e.done
 }
 
-// levelFloor drops records below a level.
+// levelFloor drops records below a level, and defers With and WithGroup
+// until a record is kept: FerretDB adds every SQL statement, document
+// included, as an attribute to a logger it almost never writes to, and a
+// text handler would format that eagerly on every statement.
 type levelFloor struct {
 	slog.Handler
 	min slog.Level
+	ops []func(slog.Handler) slog.Handler // With and WithGroup, in order
 }
 
 func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
+func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	out := h.Handler
+	for _, op := range h.ops {
+		out = op(out)
+	}
+	return out.Handle(ctx, r)
+}
+
 func (h levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
-	return levelFloor{h.Handler.WithAttrs(as), h.min}
+	return levelFloor{h.Handler, h.min, append(h.ops[:len(h.ops):len(h.ops)], func(x slog.Handler) slog.Handler { return x.WithAttrs(as) })}
 }
 
 func (h levelFloor) WithGroup(name string) slog.Handler {
-	return levelFloor{h.Handler.WithGroup(name), h.min}
+	return levelFloor{h.Handler, h.min, append(h.ops[:len(h.ops):len(h.ops)], func(x slog.Handler) slog.Handler { return x.WithGroup(name) })}
 }
