@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -224,15 +225,36 @@ func (s *Store) CheckSummaries(ctx context.Context) ([]string, error) {
 	m := s.sums
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var diffs []string
+	var suspects []string
 	for id, w := range want {
 		if h, ok := m.counted[id]; !ok || fmt.Sprint(h) != fmt.Sprint(w) {
-			diffs = append(diffs, "response "+id)
+			suspects = append(suspects, id)
 		}
 	}
 	for id := range m.counted {
 		if _, ok := want[id]; !ok {
+			suspects = append(suspects, id)
+		}
+	}
+	// A write may have committed between the recount and the lock: read
+	// each suspect again now, while no write can change the sums, and
+	// report only what still differs.
+	var diffs []string
+	for _, id := range suspects {
+		r, err := s.Response(ctx, id)
+		var now *counting
+		switch {
+		case err == nil:
+			now = countingOf(r)
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
+		}
+		h, held := m.counted[id]
+		switch {
+		case now == nil && held:
 			diffs = append(diffs, "response "+id+" (no longer submitted)")
+		case now != nil && (!held || fmt.Sprint(h) != fmt.Sprint(*now)):
+			diffs = append(diffs, "response "+id)
 		}
 	}
 	slices.Sort(diffs)
