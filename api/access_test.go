@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/access"
@@ -58,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	e := New(Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log})
+	e := mustNew(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log})
 	f := &fixture{srv: httptest.NewServer(e), st: st, tokens: map[string]string{}}
 	t.Cleanup(f.srv.Close)
 	f.h = &handlers{forms: reg, store: st}
@@ -176,7 +177,7 @@ func TestRoutes_AllDeclaredWithPermission(t *testing.T) {
 			t.Errorf("%s %s: permission %q is granted to no role", r.method, r.path, r.perm)
 		}
 	}
-	e := New(Deps{Forms: f.h.forms, Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := mustNew(t, Deps{Forms: f.h.forms, Store: f.st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, r := range e.Routes() {
 		if r.Path == "/*" && r.Method == http.MethodGet {
 			continue // the static pages
@@ -264,4 +265,14 @@ func TestEvaluator_NeverSeesNames(t *testing.T) {
 	if status, got := f.do(t, "coordinator A", "GET", "/api/v1/responses/"+respA, ""); status != http.StatusOK || !strings.Contains(got, secrets[0]) {
 		t.Errorf("coordinator A's view: %d %s; want the names", status, got)
 	}
+}
+
+// mustNew builds the API or stops the test.
+func mustNew(tb testing.TB, d Deps) *echo.Echo {
+	tb.Helper()
+	e, err := New(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }

@@ -70,7 +70,7 @@ func BenchmarkExportSCTWide(b *testing.B) {
 			keys, _ := auth.ParseKeys(spec)
 			tokens := auth.NewTokens(keys, "sct", time.Now)
 			tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
-			srv := httptest.NewServer(New(Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
+			srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
 			defer srv.Close()
 			resetPeakRSS()
 			b.ResetTimer()

@@ -197,7 +197,7 @@ func newFuzzFixture(tb testing.TB, logs io.Writer) (*fixture, *form.Registry) {
 		tb.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	e := New(Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	e := mustNew(tb, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	f := &fixture{srv: httptest.NewServer(e), st: st, tokens: map[string]string{}}
 	tb.Cleanup(f.srv.Close)
 	for _, s := range []string{"A", "B"} {

@@ -24,7 +24,7 @@ func newMeteredServer(t *testing.T) (f *fixture, srv *httptest.Server, token str
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	srv = httptest.NewServer(New(Deps{Forms: f.h.forms, Store: f.st, Tokens: tokens,
+	srv = httptest.NewServer(mustNew(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New()}))
 	t.Cleanup(srv.Close)
 	c := auth.Claims{Role: "coordinator", Sites: []string{"A"}}

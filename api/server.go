@@ -100,7 +100,7 @@ type Deps struct {
 const AccessTTL = 15 * time.Minute
 
 // New returns the HTTP handler for the whole API.
-func New(d Deps) *echo.Echo {
+func New(d Deps) (*echo.Echo, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -142,9 +142,7 @@ func New(d Deps) *echo.Echo {
 	d.Store.UseSummaryScheme(schemeOfAll(d.Forms))
 	exports, err := newExporter(d.Forms)
 	if err != nil {
-		// The definitions were checked at load; a layout that cannot be
-		// made from them is a fault in this program.
-		panic(err)
+		return nil, err
 	}
 	h := &handlers{
 		exports:    exports,
@@ -161,7 +159,7 @@ func New(d Deps) *echo.Echo {
 		e.Add(r.method, r.path, h.guard(r))
 	}
 	registerStatic(e, d.Static)
-	return e
+	return e, nil
 }
 
 type handlers struct {

@@ -69,7 +69,7 @@ func BenchmarkSummarySCT(b *testing.B) {
 			tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
 			// A fresh store on the same data, as after a restart: the sums
 			// are built from the responses at the first summary.
-			srv := httptest.NewServer(New(Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
+			srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
 			defer srv.Close()
 			get := func(q string) {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/summaries/sct?"+q, nil)

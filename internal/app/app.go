@@ -140,11 +140,14 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 	if err != nil {
 		return err
 	}
-	handler := api.New(api.Deps{
+	handler, err := api.New(api.Deps{
 		TrustedProxies: proxies,
 		Forms:          registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
+	if err != nil {
+		return err
+	}
 	go func() {
 		start := time.Now()
 		if err := st.WarmSummaries(ctx); err != nil && ctx.Err() == nil {
