@@ -469,8 +469,10 @@ func (s *Store) EachSCTInput(ctx context.Context, f Filter, fn func(summary.Inpu
 // selects, one at a time from a cursor, so that an export of any size holds
 // one response in memory.
 func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) error) error {
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
-		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(500))
+	// No sort: FerretDB sorts in memory, again for every batch of the
+	// cursor, which would hold the whole collection and cost a full read per
+	// batch. Rows come in the order they are stored.
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(500))
 	if err != nil {
 		return classify(fmt.Errorf("read responses: %w", err))
 	}
