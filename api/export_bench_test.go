@@ -5,21 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/lifelong-links/sct/forms"
-	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/bench"
-	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -35,16 +28,7 @@ func BenchmarkExportSCTWide(b *testing.B) {
 	for _, n := range []int{10000, 100000} {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			ctx := context.Background()
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			st, err := store.Open(ctx, store.Options{DataDir: b.TempDir(), Database: "bench", Logger: log})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close(ctx)
-			reg, err := form.Load(forms.FS())
-			if err != nil {
-				b.Fatal(err)
-			}
+			st := benchStore(b)
 			r := rand.New(rand.NewPCG(9, uint64(n)))
 			for start := 0; start < n; start += 5000 {
 				var rs []store.Response
@@ -66,12 +50,7 @@ func BenchmarkExportSCTWide(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			spec, _ := auth.GenerateKeySpec(time.Now())
-			keys, _ := auth.ParseKeys(spec)
-			tokens := auth.NewTokens(keys, "sct", time.Now)
-			tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
-			srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
-			defer srv.Close()
+			srv, tok := benchAPI(b, st)
 			resetPeakRSS()
 			b.ResetTimer()
 			var rows int

@@ -31,16 +31,7 @@ func BenchmarkSummarySCT(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			ctx := context.Background()
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			st, err := store.Open(ctx, store.Options{DataDir: b.TempDir(), Database: "bench", Logger: log})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close(ctx)
-			reg, err := form.Load(forms.FS())
-			if err != nil {
-				b.Fatal(err)
-			}
+			st := benchStore(b)
 			r := rand.New(rand.NewPCG(7, uint64(n)))
 			rs := make([]store.Response, n)
 			sites := []string{"A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M"}
@@ -63,14 +54,7 @@ func BenchmarkSummarySCT(b *testing.B) {
 			if _, err := st.ImportResponses(ctx, rs); err != nil {
 				b.Fatal(err)
 			}
-			spec, _ := auth.GenerateKeySpec(time.Now())
-			keys, _ := auth.ParseKeys(spec)
-			tokens := auth.NewTokens(keys, "sct", time.Now)
-			tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
-			// A fresh store on the same data, as after a restart: the sums
-			// are built from the responses at the first summary.
-			srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log}))
-			defer srv.Close()
+			srv, tok := benchAPI(b, st)
 			get := func(q string) {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/summaries/sct?"+q, nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
@@ -105,4 +89,33 @@ func BenchmarkSummarySCT(b *testing.B) {
 			b.ReportMetric(load.Seconds(), "load-s")
 		})
 	}
+}
+
+// benchStore opens an embedded store for a benchmark, closed at its end.
+func benchStore(b *testing.B) *store.Store {
+	b.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DataDir: b.TempDir(), Database: "bench", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close(ctx) })
+	return st
+}
+
+// benchAPI serves the API over st and returns its address and an
+// evaluator's token.
+func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string) {
+	b.Helper()
+	reg, err := form.Load(forms.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec, _ := auth.GenerateKeySpec(time.Now())
+	keys, _ := auth.ParseKeys(spec)
+	tokens := auth.NewTokens(keys, "sct", time.Now)
+	tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
+	srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	b.Cleanup(srv.Close)
+	return srv, tok
 }
