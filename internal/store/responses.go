@@ -442,29 +442,6 @@ func (s *Store) EachPracticeInput(ctx context.Context, f Filter, fn func(site st
 	return classify(cur.Err())
 }
 
-// EachSCTInput calls fn with the summary inputs of every submitted response
-// the filter selects. Only the inputs are read, never the answers.
-func (s *Store) EachSCTInput(ctx context.Context, f Filter, fn func(summary.Input)) error {
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
-		options.Find().SetProjection(bson.D{{Key: "inputs", Value: 1}}).SetBatchSize(1000))
-	if err != nil {
-		return classify(fmt.Errorf("read summary inputs: %w", err))
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var d struct {
-			Inputs *inputsDoc `bson:"inputs"`
-		}
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("decode summary inputs: %w", err)
-		}
-		if d.Inputs != nil {
-			fn(summary.Input(*d.Inputs))
-		}
-	}
-	return classify(cur.Err())
-}
-
 // EachResponse calls fn with every submitted response of a form the filter
 // selects, one at a time from a cursor, so that an export of any size holds
 // one response in memory.

@@ -655,7 +655,7 @@ func TestSubmittedResponse_FindsSlotHolder(t *testing.T) {
 	}
 }
 
-func TestEachSCTInput_SelectsBySummaryFilter(t *testing.T) {
+func TestEachSCTInputOfChild_SelectsBySummaryFilter(t *testing.T) {
 	s := newStore(t)
 	// Each response's Inputs has a distinct Nominees count, so the set of
 	// counts a filter yields says which responses it selected.
@@ -715,11 +715,11 @@ func TestEachSCTInput_SelectsBySummaryFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []int
-			err := s.EachSCTInput(t.Context(), tt.filter, func(in summary.Input) {
+			err := s.EachSCTInputOfChild(t.Context(), tt.filter, func(_, _ string, in summary.Input) {
 				got = append(got, in.Nominees)
 			})
 			if err != nil {
-				t.Fatalf("EachSCTInput: %v", err)
+				t.Fatalf("EachSCTInputOfChild: %v", err)
 			}
 			slices.Sort(got)
 			if !slices.Equal(got, tt.want) {
@@ -729,11 +729,11 @@ func TestEachSCTInput_SelectsBySummaryFilter(t *testing.T) {
 	}
 	t.Run("inputs arrive whole", func(t *testing.T) {
 		var got []summary.Input
-		err := s.EachSCTInput(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(in summary.Input) {
+		err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(_, _ string, in summary.Input) {
 			got = append(got, in)
 		})
 		if err != nil {
-			t.Fatalf("EachSCTInput: %v", err)
+			t.Fatalf("EachSCTInputOfChild: %v", err)
 		}
 		if want := []summary.Input{*input(4)}; !reflect.DeepEqual(got, want) {
 			t.Errorf("inputs = %#v, want %#v", got, want)
@@ -846,7 +846,7 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 			return s.InsertResponse(ctx, sct("r", "C1", "baseline", 1, store.StatusSubmitted))
 		}},
 		{name: "summary inputs", call: func(ctx context.Context) error {
-			return s.EachSCTInput(ctx, store.Filter{Form: "sct"}, func(summary.Input) {})
+			return s.EachSCTInputOfChild(ctx, store.Filter{Form: "sct"}, func(string, string, summary.Input) {})
 		}},
 		{name: "record form version", call: func(ctx context.Context) error {
 			return s.RecordFormVersion(ctx, "sct", "1", "aaa")
@@ -884,8 +884,8 @@ func TestInsertResponse_ConcurrentDistinctSubmissionsAllStored(t *testing.T) {
 		assertResponse(t, w.ID, mustResponse(t, s, w.ID), w)
 	}
 	count := 0
-	if err := s.EachSCTInput(t.Context(), store.Filter{Form: "sct"}, func(summary.Input) { count++ }); err != nil {
-		t.Fatalf("EachSCTInput: %v", err)
+	if err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct"}, func(string, string, summary.Input) { count++ }); err != nil {
+		t.Fatalf("EachSCTInputOfChild: %v", err)
 	}
 	if count != n {
 		t.Errorf("summary inputs = %d, want %d", count, n)

@@ -168,22 +168,6 @@ func (s *Store) SiteExists(ctx context.Context, code string) (bool, error) {
 	return n > 0, nil
 }
 
-// Site reads one site.
-func (s *Store) Site(ctx context.Context, code string) (Site, error) {
-	var site Site
-	err := s.db.Collection(collSites).FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&site)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Site{}, fmt.Errorf("site %s: %w", code, ErrNotFound)
-	}
-	if err != nil {
-		return Site{}, classify(fmt.Errorf("read site: %w", err))
-	}
-	if site.FollowUpMonths == 0 {
-		site.FollowUpMonths = DefaultFollowUpMonths
-	}
-	return site, nil
-}
-
 // SetFollowUpMonths changes a site's follow-up interval.
 func (s *Store) SetFollowUpMonths(ctx context.Context, code string, months int) (Site, error) {
 	var site Site
