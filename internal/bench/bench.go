@@ -82,12 +82,9 @@ func (r *recorder) result(elapsed time.Duration) Result {
 		P50: q(0.50), P95: q(0.95), P99: q(0.99), Statuses: r.statuses}
 }
 
-// Submit runs the clients for the duration. Each client registers a child,
-// then submits that child's baseline and follow-ups (waves 1 to 98) until
-// the time is up, then takes a new child.
-func Submit(ctx context.Context, cfg Config) (Result, error) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients}, Timeout: 30 * time.Second}
-	defer client.CloseIdleConnections()
+// run starts the clients, each with its own random source, and collects
+// what they record until the time is up.
+func run(ctx context.Context, cfg Config, seed uint64, client func(ctx context.Context, r *rand.Rand, c int, rec *recorder)) Result {
 	var rec recorder
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
@@ -97,35 +94,45 @@ func Submit(ctx context.Context, cfg Config) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
-			for n := 0; ctx.Err() == nil; n++ {
-				child := fmt.Sprintf("L%d-%d-%d", cfg.Seed, c, n)
-				body := fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, child, cfg.Site, []string{"lifelong_links", "comparison"}[r.IntN(2)])
-				if status, err := send(ctx, client, cfg, http.MethodPost, "/api/v1/children", []byte(body)); err != nil || status != http.StatusCreated {
-					if ctx.Err() == nil {
-						rec.add(0, fmt.Sprint("child ", status), false)
-					}
-					continue
-				}
-				day := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(300))
-				for wave := 0; wave <= 98 && ctx.Err() == nil; wave++ {
-					tp, w := "baseline", 1
-					if wave > 0 {
-						tp, w = "follow_up", wave
-					}
-					b := Body(r, child, tp, w, day.AddDate(0, 0, 7*wave).Format(time.DateOnly))
-					t0 := time.Now()
-					status, err := send(ctx, client, cfg, http.MethodPut, "/api/v1/responses/"+uuid4(r), b)
-					if ctx.Err() != nil {
-						return // cut off by the end of the run: not counted
-					}
-					rec.add(time.Since(t0), fmt.Sprint(status), err == nil && status == http.StatusCreated)
-				}
-			}
+			client(ctx, rand.New(rand.NewPCG(seed, uint64(c))), c, &rec)
 		}()
 	}
 	wg.Wait()
-	return rec.result(time.Since(start)), nil
+	return rec.result(time.Since(start))
+}
+
+// Submit runs the clients for the duration. Each client registers a child,
+// then submits that child's baseline and follow-ups (waves 1 to 98) until
+// the time is up, then takes a new child.
+func Submit(ctx context.Context, cfg Config) (Result, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	return run(ctx, cfg, cfg.Seed, func(ctx context.Context, r *rand.Rand, c int, rec *recorder) {
+		for n := 0; ctx.Err() == nil; n++ {
+			child := fmt.Sprintf("L%d-%d-%d", cfg.Seed, c, n)
+			body := fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, child, cfg.Site, []string{"lifelong_links", "comparison"}[r.IntN(2)])
+			if status, err := send(ctx, client, cfg, http.MethodPost, "/api/v1/children", []byte(body)); err != nil || status != http.StatusCreated {
+				if ctx.Err() == nil {
+					rec.add(0, fmt.Sprint("child ", status), false)
+				}
+				continue
+			}
+			day := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(300))
+			for wave := 0; wave <= 98 && ctx.Err() == nil; wave++ {
+				tp, w := "baseline", 1
+				if wave > 0 {
+					tp, w = "follow_up", wave
+				}
+				b := Body(r, child, tp, w, day.AddDate(0, 0, 7*wave).Format(time.DateOnly))
+				t0 := time.Now()
+				status, err := send(ctx, client, cfg, http.MethodPut, "/api/v1/responses/"+uuid4(r), b)
+				if ctx.Err() != nil {
+					return // cut off by the end of the run: not counted
+				}
+				rec.add(time.Since(t0), fmt.Sprint(status), err == nil && status == http.StatusCreated)
+			}
+		}
+	}), nil
 }
 
 func send(ctx context.Context, client *http.Client, cfg Config, method, path string, body []byte) (int, error) {
@@ -147,31 +154,19 @@ func send(ctx context.Context, client *http.Client, cfg Config, method, path str
 // Raw inserts the same kind of bodies through insert from as many goroutines
 // for the duration: the store's own rate, without the server.
 func Raw(ctx context.Context, cfg Config, insert func(context.Context, map[string]any) error) Result {
-	var rec recorder
-	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
-	defer cancel()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for c := range cfg.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(cfg.Seed+1, uint64(c)))
-			for n := 0; ctx.Err() == nil; n++ {
-				var doc map[string]any
-				_ = json.Unmarshal(Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"), &doc)
-				doc["_id"] = uuid4(r)
-				t0 := time.Now()
-				err := insert(ctx, doc)
-				if ctx.Err() != nil {
-					return
-				}
-				rec.add(time.Since(t0), "insert", err == nil)
+	return run(ctx, cfg, cfg.Seed+1, func(ctx context.Context, r *rand.Rand, c int, rec *recorder) {
+		for n := 0; ctx.Err() == nil; n++ {
+			var doc map[string]any
+			_ = json.Unmarshal(Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"), &doc)
+			doc["_id"] = uuid4(r)
+			t0 := time.Now()
+			err := insert(ctx, doc)
+			if ctx.Err() != nil {
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	return rec.result(time.Since(start))
+			rec.add(time.Since(t0), "insert", err == nil)
+		}
+	})
 }
 
 func uuid4(r *rand.Rand) string {

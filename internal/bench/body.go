@@ -6,19 +6,27 @@ import (
 	"math/rand/v2"
 )
 
-// Table 3's relationships with how many of 157 respondents named each: the
-// weights of the made-up nominees.
-var relationships = []struct {
+// relationship is a relationship code with its weight among made-up nominees.
+type relationship struct {
 	code   string
 	weight int
-}{
-	{"biological_mother", 93}, {"biological_father", 66}, {"sibling", 86}, {"grandparent", 70}, {"other_relative", 64},
-	{"step_parent", 9}, {"foster_carer_current", 86}, {"foster_family_member", 21}, {"former_foster_carer", 7},
-	{"friend", 72}, {"school_staff", 50}, {"social_care_professional", 30}, {"former_professional", 11},
-	{"lifelong_links_worker", 4}, {"other", 10},
 }
 
-var supports = []string{"emotional", "practical", "advice", "advocacy", "socialising", "lifelong", "trust", "positive_feedback"}
+// relationships are Table 3's, each weighted by how many of the report's 157
+// respondents named one.
+func relationships() []relationship {
+	return []relationship{
+		{"biological_mother", 93}, {"biological_father", 66}, {"sibling", 86}, {"grandparent", 70}, {"other_relative", 64},
+		{"step_parent", 9}, {"foster_carer_current", 86}, {"foster_family_member", 21}, {"former_foster_carer", 7},
+		{"friend", 72}, {"school_staff", 50}, {"social_care_professional", 30}, {"former_professional", 11},
+		{"lifelong_links_worker", 4}, {"other", 10},
+	}
+}
+
+// supports are the SCT's eight kinds of support.
+func supports() []string {
+	return []string{"emotional", "practical", "advice", "advocacy", "socialising", "lifelong", "trust", "positive_feedback"}
+}
 
 func pick(r *rand.Rand, weights []float64) int {
 	x := r.Float64()
@@ -35,17 +43,18 @@ func pick(r *rand.Rand, weights []float64) int {
 // people (SD 4.8, 0 to 20), up to 3 most important and 2 more supporters,
 // mostly positive ratings with some skipped, mostly "enough" people.
 func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
+	rels, sups := relationships(), supports()
 	n := int(r.NormFloat64()*4.8 + 9.5)
 	n = max(0, min(20, n))
 	total := 0
-	for _, rel := range relationships {
+	for _, rel := range rels {
 		total += rel.weight
 	}
 	var nominees []map[string]any
 	for i := range n {
 		x := r.IntN(total)
-		code := relationships[0].code
-		for _, rel := range relationships {
+		code := rels[0].code
+		for _, rel := range rels {
 			if x < rel.weight {
 				code = rel.code
 				break
@@ -77,7 +86,7 @@ func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
 	}
 	for _, k := range key {
 		support := map[string]any{}
-		for _, s := range supports {
+		for _, s := range sups {
 			if v, ok := rating([]float64{0.08, 0.11, 0.30, 0.51}); ok {
 				support[s] = v
 			}
@@ -88,7 +97,7 @@ func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
 		}
 	}
 	adequacy := map[string]any{}
-	for _, s := range supports {
+	for _, s := range sups {
 		if r.IntN(30) > 0 {
 			adequacy[s] = 1 + pick(r, []float64{0.05, 0.08, 0.87})
 		}
