@@ -34,7 +34,10 @@ type route struct {
 	scope        scope
 }
 
-const principalKey = "principal"
+const (
+	principalKey = "principal"
+	responseKey  = "response" // the response the guard read for a responseParam route
+)
 
 // principal returns the caller the guard let through.
 func principal(c echo.Context) access.Principal {
@@ -126,6 +129,7 @@ func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error
 			if !p.InSite(resp.Site) || (p.Role == access.YoungPerson && resp.ChildID != p.ChildID) {
 				return errNotFound
 			}
+			c.Set(responseKey, resp) // the handler need not read it again
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		case c.Request().Method == http.MethodPut:

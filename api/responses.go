@@ -85,7 +85,7 @@ func (h *handlers) getResponse(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := h.store.Response(c.Request().Context(), id)
+	r, err := h.response(c, id)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (h *handlers) getRevisions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	current, err := h.store.Response(c.Request().Context(), id)
+	current, err := h.response(c, id)
 	if err != nil {
 		return err
 	}
@@ -116,4 +116,13 @@ func (h *handlers) getRevisions(c echo.Context) error {
 		out[i] = h.view(c, r)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "revisions": out})
+}
+
+// response is the response the guard read already, or else a fresh read:
+// on the embedded store every read costs a pass over the collection.
+func (h *handlers) response(c echo.Context, id string) (store.Response, error) {
+	if r, ok := c.Get(responseKey).(store.Response); ok && r.ID == id {
+		return r, nil
+	}
+	return h.store.Response(c.Request().Context(), id)
 }
