@@ -1,7 +1,9 @@
 package summary
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -21,33 +23,45 @@ type Query struct {
 	From, To                              string
 }
 
-// Index keeps bucket tallies in memory so that a summary adds up a few
-// thousand small vectors at most, whatever the number of responses: each
-// bucket is folded into a month total, and a query adds whole months, and
-// single days only at the edges of a date range. Tallies are held as flat
-// vectors over the scheme's codes (codes outside the scheme are not shown in
-// any report, so nothing is lost). Safe for concurrent use.
+// Index keeps bucket tallies in memory so that a summary costs a few vector
+// operations per series (form × site × group × timepoint × version × wave),
+// whatever the number of responses or the date range: each series holds its
+// days in order with running totals, by month and by day within a month, so
+// the sum over any range of days is the difference of two running totals.
+// Tallies are held as flat vectors over the scheme's codes (codes outside the
+// scheme are not shown in any report, so nothing is lost). Safe for
+// concurrent use.
 type Index struct {
 	scheme Scheme
 	rel    map[string]int // relationship code → position
 	sup    map[string]int // support type → position
 
 	mu     sync.RWMutex
-	months map[monthKey]*month
+	series map[seriesKey]*series
 	// cache holds answers since the last change: dashboards ask the same
 	// questions again and again, and any Set or Reset empties it.
 	cache map[Query]vec
 }
 
-type monthKey struct {
+type seriesKey struct {
 	Form, Site, Group, Timepoint, Version string
 	Wave                                  int
-	Month                                 string // YYYY-MM
 }
 
+// series holds one seriesKey's months in order; run[i] is the total of
+// months[0] to months[i].
+type series struct {
+	months []*month
+	run    []vec
+}
+
+// month holds one month's days in order; run[i] is the total of days[0] to
+// days[i].
 type month struct {
-	sum  vec
-	days map[string]vec
+	name string // YYYY-MM
+	days []string
+	vecs []vec
+	run  []vec
 }
 
 // vec layout: respondents, named anyone, nominee sum, nominee sum of
@@ -59,7 +73,7 @@ const scalars = 5
 
 // NewIndex returns an empty index over a scheme.
 func NewIndex(scheme Scheme) *Index {
-	x := &Index{scheme: scheme, rel: map[string]int{}, sup: map[string]int{}, months: map[monthKey]*month{}, cache: map[Query]vec{}}
+	x := &Index{scheme: scheme, rel: map[string]int{}, sup: map[string]int{}, series: map[seriesKey]*series{}, cache: map[Query]vec{}}
 	for i, r := range scheme.Relationships {
 		x.rel[r] = i
 	}
@@ -172,40 +186,107 @@ func (v vec) zero() bool {
 	return true
 }
 
+func (v vec) sub(o vec) {
+	for i := range o {
+		v[i] -= o[i]
+	}
+}
+
 // Set replaces one bucket's tally.
 func (x *Index) Set(k Key, t Tally) {
-	mk := monthKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave, monthOf(k.Day)}
+	sk := seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}
 	v := x.toVec(t)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	clear(x.cache)
-	m := x.months[mk]
-	if m == nil {
+	s := x.series[sk]
+	if s == nil {
 		if v.zero() {
 			return
 		}
-		m = &month{days: map[string]vec{}}
-		x.months[mk] = m
+		s = &series{}
+		x.series[sk] = s
 	}
-	if v.zero() {
-		delete(m.days, k.Day)
-	} else {
-		m.days[k.Day] = v
+	name := monthOf(k.Day)
+	mi, found := slices.BinarySearchFunc(s.months, name, func(m *month, name string) int { return strings.Compare(m.name, name) })
+	if !found {
+		if v.zero() {
+			return
+		}
+		s.months = slices.Insert(s.months, mi, &month{name: name})
+		s.run = slices.Insert(s.run, mi, nil)
 	}
+	m := s.months[mi]
+	di, found := slices.BinarySearch(m.days, k.Day)
+	switch {
+	case found && v.zero():
+		m.days, m.vecs, m.run = slices.Delete(m.days, di, di+1), slices.Delete(m.vecs, di, di+1), slices.Delete(m.run, di, di+1)
+	case found:
+		m.vecs[di] = v
+	case v.zero():
+		return
+	default:
+		m.days, m.vecs, m.run = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, v), slices.Insert(m.run, di, nil)
+	}
+	x.runOn(m.vecs, m.run, di)
 	if len(m.days) == 0 {
-		delete(x.months, mk)
+		s.months, s.run = slices.Delete(s.months, mi, mi+1), slices.Delete(s.run, mi, mi+1)
+		if len(s.months) == 0 {
+			delete(x.series, sk)
+			return
+		}
+	}
+	totals := make([]vec, len(s.months))
+	for i, m := range s.months {
+		totals[i] = m.run[len(m.run)-1]
+	}
+	x.runOn(totals, s.run, mi)
+}
+
+// runOn recomputes the running totals run of vs from position i on.
+func (x *Index) runOn(vs, run []vec, i int) {
+	for ; i < len(vs); i++ {
+		r := slices.Clone(vs[i])
+		if i > 0 {
+			r.add(run[i-1])
+		}
+		run[i] = r
+	}
+}
+
+// upTo adds the series' total of the days before day (and day itself when
+// inclusive; every day when day is empty) to total, or takes it away.
+func (s *series) upTo(total vec, day string, inclusive, subtract bool) {
+	add := total.add
+	if subtract {
+		add = total.sub
+	}
+	if day == "" {
+		add(s.run[len(s.run)-1])
 		return
 	}
-	m.sum = make(vec, x.size())
-	for _, d := range m.days {
-		m.sum.add(d)
+	name := monthOf(day)
+	mi, found := slices.BinarySearchFunc(s.months, name, func(m *month, name string) int { return strings.Compare(m.name, name) })
+	if mi > 0 {
+		add(s.run[mi-1])
+	}
+	if !found {
+		return
+	}
+	m := s.months[mi]
+	di, found := slices.BinarySearch(m.days, day)
+	if found && inclusive {
+		di++
+	}
+	if di > 0 {
+		add(m.run[di-1])
 	}
 }
 
 // Reset empties the index.
 func (x *Index) Reset() {
 	x.mu.Lock()
-	x.months = map[monthKey]*month{}
+	x.series = map[seriesKey]*series{}
 	clear(x.cache)
 	x.mu.Unlock()
 }
@@ -236,22 +317,16 @@ func (x *Index) Uncached(q Query) Tally {
 // add sums the selected buckets; the caller holds the lock.
 func (x *Index) add(q Query) vec {
 	total := make(vec, x.size())
-	fromMonth, toMonth := monthOf(q.From), monthOf(q.To)
-	for mk, m := range x.months {
-		if !matches(mk, q) {
+	if q.From != "" && q.To != "" && q.From > q.To {
+		return total
+	}
+	for sk, s := range x.series {
+		if !matches(sk, q) {
 			continue
 		}
-		if (q.From == "" || mk.Month > fromMonth) && (q.To == "" || mk.Month < toMonth) {
-			total.add(m.sum)
-			continue
-		}
-		if (q.From != "" && mk.Month < fromMonth) || (q.To != "" && mk.Month > toMonth) {
-			continue
-		}
-		for day, v := range m.days {
-			if (q.From == "" || day >= q.From) && (q.To == "" || day <= q.To) {
-				total.add(v)
-			}
+		s.upTo(total, q.To, true, false)
+		if q.From != "" {
+			s.upTo(total, q.From, false, true)
 		}
 	}
 	return total
@@ -262,9 +337,11 @@ func (x *Index) Keys() []Key {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var out []Key
-	for mk, m := range x.months {
-		for day := range m.days {
-			out = append(out, Key{mk.Form, mk.Site, mk.Group, mk.Timepoint, mk.Version, mk.Wave, day})
+	for sk, s := range x.series {
+		for _, m := range s.months {
+			for _, day := range m.days {
+				out = append(out, Key{sk.Form, sk.Site, sk.Group, sk.Timepoint, sk.Version, sk.Wave, day})
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return keyLess(out[i], out[j]) })
@@ -283,10 +360,10 @@ func keyLess(a, b Key) bool {
 	return a.Wave < b.Wave
 }
 
-func matches(mk monthKey, q Query) bool {
-	return (q.Form == "" || mk.Form == q.Form) && (q.Site == "" || mk.Site == q.Site) &&
-		(q.Group == "" || mk.Group == q.Group) && (q.Timepoint == "" || mk.Timepoint == q.Timepoint) &&
-		(q.Version == "" || mk.Version == q.Version) && (q.Wave == 0 || mk.Wave == q.Wave)
+func matches(sk seriesKey, q Query) bool {
+	return (q.Form == "" || sk.Form == q.Form) && (q.Site == "" || sk.Site == q.Site) &&
+		(q.Group == "" || sk.Group == q.Group) && (q.Timepoint == "" || sk.Timepoint == q.Timepoint) &&
+		(q.Version == "" || sk.Version == q.Version) && (q.Wave == 0 || sk.Wave == q.Wave)
 }
 
 func monthOf(day string) string {

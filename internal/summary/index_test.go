@@ -119,3 +119,48 @@ func BenchmarkIndex_Tally(b *testing.B) {
 		})
 	}
 }
+
+// Replacing and emptying buckets in any order leaves the index answering
+// every date range exactly as adding up the buckets left.
+func TestIndex_RangesAfterChangesMatchBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	day := func() string { return fmt.Sprintf("201%d-%02d-%02d", 8+r.IntN(2), 1+r.IntN(12), 1+r.IntN(28)) }
+	key := func() Key {
+		return Key{Form: "sct", Site: []string{"A", "B"}[r.IntN(2)], Group: "comparison", Timepoint: []string{"baseline", "follow_up"}[r.IntN(2)],
+			Version: "1", Wave: 1, Day: day()}
+	}
+	held := map[Key]Tally{}
+	x := NewIndex(indexScheme)
+	for i := 0; i < 3000; i++ {
+		k := key()
+		var b Tally
+		if r.IntN(4) > 0 { // a quarter of the changes empty a bucket
+			for n := 1 + r.IntN(3); n > 0; n-- {
+				b.Add(randomInput(r))
+			}
+			held[k] = b
+		} else {
+			delete(held, k)
+		}
+		x.Set(k, b)
+		if i%100 != 99 {
+			continue
+		}
+		from, to := day(), day()
+		for _, q := range []Query{{From: from, To: to}, {From: from}, {To: to}, {Site: "A", Timepoint: "baseline", From: from, To: to}, {}} {
+			var want Tally
+			for k, tally := range held {
+				if (q.Site == "" || k.Site == q.Site) && (q.Timepoint == "" || k.Timepoint == q.Timepoint) &&
+					(q.From == "" || k.Day >= q.From) && (q.To == "" || k.Day <= q.To) {
+					want.Merge(tally)
+				}
+			}
+			if got := x.Uncached(q); !reflect.DeepEqual(SCT("baseline", indexScheme, got), SCT("baseline", indexScheme, want)) {
+				t.Fatalf("after %d changes, %+v: index and brute force differ:\n got %+v\nwant %+v", i+1, q, got, want)
+			}
+		}
+	}
+	if got := len(x.Keys()); got != len(held) {
+		t.Errorf("%d buckets held, want %d", got, len(held))
+	}
+}
