@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"reflect"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/lifelong-links/sct/internal/practice"
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+func openInternal(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Options{DataDir: dir, Database: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func storedAnswers() map[string]any {
+	return map[string]any{
+		"nominees":   []any{map[string]any{"name": "Nan", "relationship": "grandparent"}},
+		"key_people": []any{map[string]any{"nominee": int64(0), "reason": "important", "support": map[string]any{"trust": int64(4)}}},
+		"adequacy":   map[string]any{"trust": int64(3)},
+		"confident":  true,
+		"score":      2.5,
+	}
+}
+
+// Answers and inputs are stored as text, and read back as the same Go
+// values, numbers included.
+func TestStoredResponse_AnswersAndInputsAreTextAndReadBackTheSame(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	met := true
+	seven := 7
+	in := summary.Input{Nominees: 1, Relationships: []string{"grandparent"}, KeyPeople: 1, Support: map[string][4]int{"trust": {0, 0, 0, 1}},
+		Adequacy: map[string]int{"trust": 3}}
+	pin := practice.Input{Version: "2", Tools: []string{"sct"}, ToolsAnswered: true, Identified: &seven,
+		Objectives: []practice.Objective{{Category: "siblings", Met: &met}}}
+	r := Response{ID: "r1", Form: "sct", Version: "1", ChildID: "C1", Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1,
+		CompletedOn: "2019-06-14", Mode: "paper", Status: StatusSubmitted, Revision: 1, BodyHash: "h", Answers: storedAnswers(),
+		Inputs: &in, Practice: &pin}
+	if err := s.InsertResponse(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var raw bson.Raw
+	if err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: "r1"}}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"answers", "inputs", "practice"} {
+		if got := raw.Lookup(field).Type; got != bson.TypeString {
+			t.Errorf("%s is stored as %s, want a string", field, got)
+		}
+	}
+	got, err := s.Response(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Answers, r.Answers) {
+		t.Errorf("answers read back as %#v, want %#v", got.Answers, r.Answers)
+	}
+	if !reflect.DeepEqual(*got.Inputs, in) || !reflect.DeepEqual(*got.Practice, pin) {
+		t.Errorf("inputs read back as %+v / %+v", *got.Inputs, *got.Practice)
+	}
+}
+
+// A response written with answers and inputs as documents, as stored before
+// they were text, still reads and still counts in the summaries.
+func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	old := bson.D{{Key: "_id", Value: "old"}, {Key: "form", Value: "sct"}, {Key: "version", Value: "1"}, {Key: "child_id", Value: "C9"},
+		{Key: "site", Value: "A"}, {Key: "group", Value: "comparison"}, {Key: "timepoint", Value: "baseline"}, {Key: "wave", Value: 1},
+		{Key: "completed_on", Value: "2019-06-14"}, {Key: "mode", Value: "paper"}, {Key: "status", Value: StatusSubmitted},
+		{Key: "answers", Value: storedAnswers()}, {Key: "revision", Value: 1}, {Key: "body_hash", Value: "h"},
+		{Key: "slot", Value: "sct|C9|baseline|1"},
+		{Key: "inputs", Value: bson.D{{Key: "nominees", Value: 1}, {Key: "relationships", Value: bson.A{"grandparent"}}, {Key: "key_people", Value: 1},
+			{Key: "support", Value: bson.D{{Key: "trust", Value: bson.A{0, 0, 0, 1}}}}, {Key: "let_down", Value: bson.A{0, 0, 0, 0}}}}}
+	if _, err := s.wdb.Collection(collResponses).InsertOne(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close(ctx)
+	s = openInternal(t, dir) // learns of the document as any start does
+	defer s.Close(ctx)
+	s.UseSummaryScheme(summary.Scheme{Relationships: []string{"grandparent"}, Supports: []string{"trust"}})
+	got, err := s.Response(ctx, "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Answers, storedAnswers()) {
+		t.Errorf("answers read back as %#v", got.Answers)
+	}
+	want := summary.Input{Nominees: 1, Relationships: []string{"grandparent"}, KeyPeople: 1, Support: map[string][4]int{"trust": {0, 0, 0, 1}}}
+	if got.Inputs == nil || !reflect.DeepEqual(*got.Inputs, want) {
+		t.Errorf("inputs read back as %+v", got.Inputs)
+	}
+	tally, err := s.SCTTally(ctx, Filter{Form: "sct", Timepoint: "baseline"})
+	if err != nil || tally.Respondents != 1 || tally.Relationships["grandparent"] != 1 {
+		t.Errorf("summary of the old document: %+v, %v", tally, err)
+	}
+}
