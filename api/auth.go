@@ -17,10 +17,12 @@ import (
 	"github.com/lifelong-links/sct/internal/store"
 )
 
-// Sign-in limits: failures per fixed window, counted in the store so that
-// every server instance sees them.
+// FailureWindow is the fixed window in which failed sign-ins are counted,
+// in the store so that every server instance sees them.
+const FailureWindow = 15 * time.Minute
+
+// Sign-in limits: failures per FailureWindow.
 const (
-	failureWindow      = 15 * time.Minute
 	maxAccountFailures = 5
 	maxAddressFailures = 20
 )
@@ -90,14 +92,14 @@ type limit struct {
 // often in the current window.
 func (h *handlers) checkLimits(c echo.Context, limits []limit) error {
 	now := h.now()
-	window := now.Truncate(failureWindow)
+	window := now.Truncate(FailureWindow)
 	for _, l := range limits {
 		n, err := h.store.Failures(c.Request().Context(), l.key, window)
 		if err != nil {
 			return err
 		}
 		if n >= l.max {
-			wait := int(window.Add(failureWindow).Sub(now).Seconds()) + 1
+			wait := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
 			c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 			return invalid(http.StatusTooManyRequests, "too many failed attempts; try again later")
 		}
@@ -107,7 +109,7 @@ func (h *handlers) checkLimits(c echo.Context, limits []limit) error {
 
 func (h *handlers) countFailures(c echo.Context, limits []limit) error {
 	for _, l := range limits {
-		if _, err := h.store.CountFailure(c.Request().Context(), l.key, h.now().Truncate(failureWindow)); err != nil {
+		if _, err := h.store.CountFailure(c.Request().Context(), l.key, h.now().Truncate(FailureWindow)); err != nil {
 			return err
 		}
 	}

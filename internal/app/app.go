@@ -148,6 +148,10 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 	if err != nil {
 		return err
 	}
+	stopPruning := startPruning(st, s.PruneInterval, time.Now, log)
+	// Stops on return, once the HTTP server has shut down and before the
+	// store closes (defers run last first): no prune outlives the store.
+	defer stopPruning()
 	go func() {
 		start := time.Now()
 		if err := st.WarmSummaries(ctx); err != nil && ctx.Err() == nil {

@@ -29,6 +29,9 @@ type Settings struct {
 	// all verify. Empty with the embedded store: generated once under DataDir.
 	JWTKeys    string
 	RefreshTTL time.Duration // how long a sign-in lasts unused
+	// PruneInterval is how often records of ended sign-ins, young-person
+	// links and sign-in failures are deleted; 0: never.
+	PruneInterval time.Duration
 	// MaxInFlight caps the API requests served at once; more wait briefly,
 	// then get 503.
 	MaxInFlight int
@@ -50,6 +53,7 @@ func Defaults() Settings {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		RefreshTTL:      12 * time.Hour,
+		PruneInterval:   time.Hour,
 		MaxInFlight:     256,
 	}
 }
@@ -75,6 +79,7 @@ func (s *Settings) table() []setting {
 		{flag: "shutdown-timeout", env: "SCT_SHUTDOWN_TIMEOUT", usage: "time in-flight requests get to finish on stop", dur: &s.ShutdownTimeout},
 		{flag: "jwt-keys", env: "SCT_JWT_KEYS", usage: "access-token keys kid=secret,... (first signs); generated under the data directory when empty", str: &s.JWTKeys, secret: true},
 		{flag: "refresh-ttl", env: "SCT_REFRESH_TTL", usage: "how long a sign-in lasts without use", dur: &s.RefreshTTL},
+		{flag: "prune-interval", env: "SCT_PRUNE_INTERVAL", usage: "how often ended sign-ins, links and failure counts are deleted; 0 never", dur: &s.PruneInterval},
 		{flag: "trusted-proxies", env: "SCT_TRUSTED_PROXIES", usage: "CIDR ranges of proxies whose X-Forwarded-For is believed, comma-separated", str: &s.TrustedProxies},
 		{flag: "max-inflight", env: "SCT_MAX_INFLIGHT", usage: "API requests served at once; more wait 200ms, then get 503", num: &s.MaxInFlight},
 		{env: "SCT_BOOTSTRAP_ADMIN_EMAIL", str: &s.BootstrapAdminEmail, envOnly: true},
@@ -189,6 +194,9 @@ func (s Settings) Validate() error {
 	if s.RefreshTTL < time.Minute {
 		errs = append(errs, errors.New("refresh-ttl: must be at least a minute"))
 	}
+	if s.PruneInterval != 0 && s.PruneInterval < time.Minute {
+		errs = append(errs, errors.New("prune-interval: must be 0 (never) or at least a minute"))
+	}
 	if !s.Embedded() && s.JWTKeys == "" {
 		errs = append(errs, errors.New("jwt-keys: required with MongoDB, so that every server instance verifies the same tokens"))
 	}
@@ -223,6 +231,7 @@ func (s Settings) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", s.ShutdownTimeout),
 		slog.Bool("jwt_keys_set", s.JWTKeys != ""),
 		slog.Duration("refresh_ttl", s.RefreshTTL),
+		slog.Duration("prune_interval", s.PruneInterval),
 		slog.String("bootstrap_admin", s.BootstrapAdminEmail),
 	)
 }

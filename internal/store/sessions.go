@@ -175,3 +175,65 @@ func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int
 	}
 	return doc.Count, nil
 }
+
+// PruneResult counts the records PruneExpired deleted, by kind.
+type PruneResult struct {
+	RefreshTokens int64 // tokens of sign-ins that have ended
+	Sessions      int64 // young-person links expired or spent
+	Failures      int64 // sign-in failure counts of closed windows
+}
+
+// PruneExpired deletes the sign-in records that can no longer matter at
+// before:
+//   - refresh tokens that expired before it, of sign-ins (families) with no
+//     token that is unrevoked and unexpired at before. A spent token is kept
+//     while its sign-in lives: presenting it again is what reveals a copied
+//     token and ends the sign-in (see UseRefreshToken);
+//   - young-person links that expired or were spent before it;
+//   - sign-in failure counts whose window, failureWindow long, ended before it.
+//
+// before should trail the clock by more than a refresh takes and more than
+// the instances' clocks differ: a token spent just before it expired gets
+// its successor a moment later. Each step is idempotent, so a run cut short
+// is finished by the next; the result counts what was deleted before any
+// error.
+func (s *Store) PruneExpired(ctx context.Context, before time.Time, failureWindow time.Duration) (PruneResult, error) {
+	before = before.UTC()
+	var res PruneResult
+	tokens := s.wdb.Collection(collRefreshTokens)
+	// The sign-ins still in use, one entry each. A sign-in with no live
+	// token cannot gain one (only a live token is spent for a successor),
+	// and a new sign-in's tokens expire after before: nothing written
+	// between this read and the delete makes it wrong.
+	live, err := tokens.Distinct(ctx, "family", bson.D{{Key: "revoked", Value: false},
+		{Key: "expires_at", Value: bson.D{{Key: "$gte", Value: before}}}})
+	if err != nil {
+		return res, classify(fmt.Errorf("prune refresh tokens: %w", err))
+	}
+	if live == nil {
+		live = bson.A{} // $nin wants an array, not null
+	}
+	del, err := tokens.DeleteMany(ctx, bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}},
+		{Key: "family", Value: bson.D{{Key: "$nin", Value: live}}}})
+	if err != nil {
+		return res, classify(fmt.Errorf("prune refresh tokens: %w", err))
+	}
+	res.RefreshTokens = del.DeletedCount
+
+	del, err = s.wdb.Collection(collSessions).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}},
+		bson.D{{Key: "spent_at", Value: bson.D{{Key: "$lt", Value: before}}}},
+	}}})
+	if err != nil {
+		return res, classify(fmt.Errorf("prune sessions: %w", err))
+	}
+	res.Sessions = del.DeletedCount
+
+	del, err = s.wdb.Collection(collAttempts).DeleteMany(ctx,
+		bson.D{{Key: "window", Value: bson.D{{Key: "$lt", Value: before.Add(-failureWindow)}}}})
+	if err != nil {
+		return res, classify(fmt.Errorf("prune sign-in failures: %w", err))
+	}
+	res.Failures = del.DeletedCount
+	return res, nil
+}

@@ -197,10 +197,16 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		collRefreshTokens: {
 			{Keys: bson.D{{Key: "family", Value: 1}}, Options: options.Index().SetName("family")},
 			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
+			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires")},
 		},
 		collSessions: {
 			{Keys: bson.D{{Key: "code_hash", Value: 1}}, Options: options.Index().SetUnique(true).SetName("code_unique")},
 			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
+			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires")},
+			{Keys: bson.D{{Key: "spent_at", Value: 1}}, Options: options.Index().SetName("spent")},
+		},
+		collAttempts: {
+			{Keys: bson.D{{Key: "window", Value: 1}}, Options: options.Index().SetName("window")},
 		},
 		collErasures: {
 			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},

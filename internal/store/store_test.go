@@ -851,6 +851,10 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 		{name: "record form version", call: func(ctx context.Context) error {
 			return s.RecordFormVersion(ctx, "sct", "1", "aaa")
 		}},
+		{name: "prune expired sign-in records", call: func(ctx context.Context) error {
+			_, err := s.PruneExpired(ctx, fixedTime, 15*time.Minute)
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
