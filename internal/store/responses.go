@@ -559,27 +559,71 @@ func (s *Store) EachPracticeInput(ctx context.Context, f Filter, fn func(site st
 
 // EachResponse calls fn with every submitted response of a form the filter
 // selects, one at a time from a cursor, so that an export of any size holds
-// one response in memory.
+// a batch of responses in memory at most.
 func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// No sort: FerretDB sorts in memory, again for every batch of the
 	// cursor, which would hold the whole collection and cost a full read per
 	// batch. Rows come in the order they are stored.
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(500))
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(eachBatch))
 	if err != nil {
 		return classify(fmt.Errorf("read responses: %w", err))
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var d responseDoc
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("decode response: %w", err)
+	// The store reads the next batch while fn works through this one: on
+	// the embedded store the reading costs a core of its own.
+	batches := make(chan []bson.Raw, 1)
+	var readErr error
+	go func() {
+		defer close(batches)
+		defer cur.Close(context.WithoutCancel(ctx))
+		var batch []bson.Raw
+		for cur.Next(ctx) {
+			batch = append(batch, slices.Clone(cur.Current))
+			if cur.RemainingBatchLength() == 0 || len(batch) == eachBatch {
+				select {
+				case batches <- batch:
+				case <-ctx.Done():
+					return
+				}
+				batch = nil
+			}
 		}
-		if err := fn(d.response()); err != nil {
-			return err
+		if readErr = cur.Err(); readErr == nil && len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+			}
 		}
+	}()
+	err = func() error {
+		for batch := range batches {
+			for _, raw := range batch {
+				var d responseDoc
+				if err := bson.UnmarshalWithRegistry(s.reg, raw, &d); err != nil {
+					return fmt.Errorf("decode response: %w", err)
+				}
+				if err := fn(d.response()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}()
+	cancel()
+	for range batches { // the reader has stopped once batches is closed
 	}
-	return classify(cur.Err())
+	if err != nil {
+		return err
+	}
+	return classify(readErr)
 }
+
+// eachBatch is how many responses EachResponse asks the store for at a time.
+const eachBatch = 500
+
+// StoredForm is the document a response is stored as.
+func StoredForm(r Response) any { return toDoc(r) }
 
 // InsertRaw inserts a document into a collection through the same write
 // client the server uses, with nothing else: the baseline a load test

@@ -52,8 +52,9 @@ type Store struct {
 	embed  *embedded
 	log    *slog.Logger
 	now    func() time.Time
-	mirror *mirror    // embedded store only
-	sums   *summaries // summary inputs added up in memory
+	mirror *mirror             // embedded store only
+	sums   *summaries          // summary inputs added up in memory
+	reg    *bsoncodec.Registry // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
 	// Group commit of the inserts on hot paths, by collection.
 	inserts map[string]*committer
@@ -68,7 +69,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Store{log: o.Logger, now: o.Now}
+	s := &Store{log: o.Logger, now: o.Now, reg: plainRegistry()}
 	uri := o.URI
 	if uri == "" {
 		e, err := startEmbedded(o.DataDir, o.Logger)
@@ -83,7 +84,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// Acknowledged means journaled on a majority: a reply the client sees
 		// survives the loss of the primary.
 		SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: boolPtr(true)}).
-		SetRegistry(plainRegistry()).
+		SetRegistry(s.reg).
 		SetMonitor(o.Monitor)
 	if s.embed != nil {
 		base.SetWriteConcern(&writeconcern.WriteConcern{W: 1, Journal: boolPtr(true)})

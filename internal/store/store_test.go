@@ -941,3 +941,47 @@ func TestInsertResponse_ConcurrentSubmissionsForOneSlotOneWins(t *testing.T) {
 		}
 	}
 }
+
+// An export reads every selected response once, across many cursor batches,
+// and stops at the first error its writer returns.
+func TestEachResponse_ReadsEachOnceAndStopsAtWritersError(t *testing.T) {
+	s := newStore(t)
+	var rs []store.Response
+	for i := range 1234 {
+		r := sct(fmt.Sprintf("r%04d", i), fmt.Sprintf("C%04d", i), "baseline", 1, store.StatusSubmitted)
+		r.Inputs = input(2)
+		rs = append(rs, r)
+	}
+	draft := sct("draft", "C0000", "follow_up", 1, store.StatusDraft)
+	rs = append(rs, draft)
+	if _, err := s.ImportResponses(t.Context(), rs); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	err := s.EachResponse(t.Context(), store.Filter{Form: "sct"}, func(r store.Response) error {
+		seen[r.ID]++
+		if !reflect.DeepEqual(r.Answers, answers(4)) {
+			t.Fatalf("%s: answers %#v", r.ID, r.Answers)
+		}
+		return nil
+	})
+	if err != nil || len(seen) != 1234 || seen["draft"] != 0 {
+		t.Fatalf("read %d responses (draft %d times), %v; want the 1234 submitted", len(seen), seen["draft"], err)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s read %d times", id, n)
+		}
+	}
+	stop := errors.New("client went away")
+	calls := 0
+	err = s.EachResponse(t.Context(), store.Filter{Form: "sct"}, func(store.Response) error {
+		if calls++; calls == 700 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || calls != 700 {
+		t.Errorf("after the writer's error: %v, %d calls", err, calls)
+	}
+}
