@@ -20,6 +20,7 @@ import (
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // benchCommand is "sct bench": it starts a server of its own on loopback
@@ -103,7 +104,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	fmt.Fprintf(stderr, "inserting the same bodies directly from %d goroutines for %s…\n", clients, duration)
-	raw := bench.Raw(ctx, cfg, func(ctx context.Context, doc map[string]any) error {
+	raw := bench.Raw(ctx, cfg, storedBody, func(ctx context.Context, doc any) error {
 		return srv.st.InsertRaw(ctx, "bench_raw_inserts", doc)
 	})
 	cancel()
@@ -168,3 +169,29 @@ func randomPassword() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// storedBody is the document the store keeps for a submitted SCT body, with
+// its summary inputs: what the raw inserts write, so that they write what
+// the server writes.
+func storedBody(id string, body []byte) any {
+	var req struct {
+		Form        string          `json:"form"`
+		Version     string          `json:"version"`
+		ChildID     string          `json:"child_id"`
+		Timepoint   string          `json:"timepoint"`
+		Wave        int             `json:"wave"`
+		CompletedOn string          `json:"completed_on"`
+		Mode        string          `json:"mode"`
+		Answers     json.RawMessage `json:"answers"`
+	}
+	_ = json.Unmarshal(body, &req)
+	r := store.Response{ID: id, Form: req.Form, Version: req.Version, ChildID: req.ChildID, Site: "R", Group: "comparison",
+		Timepoint: req.Timepoint, Wave: max(req.Wave, 1), CompletedOn: req.CompletedOn, Mode: req.Mode, Status: store.StatusSubmitted,
+		Revision: 1, BodyHash: id, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	_ = json.Unmarshal(req.Answers, &r.Answers)
+	if in, err := summary.InputFromSCT(req.Answers); err == nil {
+		r.Inputs = &in
+	}
+	return store.StoredForm(r)
+}
+

@@ -9,7 +9,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -151,16 +150,15 @@ func send(ctx context.Context, client *http.Client, cfg Config, method, path str
 	return res.StatusCode, nil
 }
 
-// Raw inserts the same kind of bodies through insert from as many goroutines
-// for the duration: the store's own rate, without the server.
-func Raw(ctx context.Context, cfg Config, insert func(context.Context, map[string]any) error) Result {
+// Raw inserts the same kind of bodies from as many goroutines for the
+// duration: the store's own rate, without the server. doc turns a body into
+// the document to insert (untimed); insert writes it (timed).
+func Raw(ctx context.Context, cfg Config, doc func(id string, body []byte) any, insert func(context.Context, any) error) Result {
 	return run(ctx, cfg, cfg.Seed+1, func(ctx context.Context, r *rand.Rand, c int, rec *recorder) {
 		for n := 0; ctx.Err() == nil; n++ {
-			var doc map[string]any
-			_ = json.Unmarshal(Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"), &doc)
-			doc["_id"] = uuid4(r)
+			d := doc(uuid4(r), Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"))
 			t0 := time.Now()
-			err := insert(ctx, doc)
+			err := insert(ctx, d)
 			if ctx.Err() != nil {
 				return
 			}
