@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -179,6 +181,10 @@ func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error
 	return nil
 }
 
+// afterCallerLeft bounds what a request still writes once its caller has
+// gone: the record of a change made, a link spent.
+const afterCallerLeft = 10 * time.Second
+
 // peekBody decodes what the guard needs from a JSON body and leaves the body
 // in place for the handler. A body it cannot decode is left for the
 // handler's decoder to report.
@@ -193,10 +199,14 @@ func peekBody(c echo.Context, v any) error {
 }
 
 // audit records an action of the current caller. An action that must be
-// recorded does not happen when the record cannot be written.
+// recorded does not happen when the record cannot be written. The record is
+// written even if the caller has gone meanwhile: it is often written after
+// the change it records.
 func (h *handlers) audit(c echo.Context, action, target, site, detail string) error {
 	p := principal(c)
-	return h.store.AppendAudit(c.Request().Context(), store.AuditEntry{
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), afterCallerLeft)
+	defer cancel()
+	return h.store.AppendAudit(ctx, store.AuditEntry{
 		Actor: p.Subject, Role: string(p.Role), Action: action, Target: target, Site: site,
 		RequestID: requestID(c), Remote: c.RealIP(), Detail: detail,
 	})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		p := problemFor(err)
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			// The caller left before the answer: nobody to answer, nothing failed.
+			log.Info("request abandoned by the caller", "request_id", requestID(c), "method", c.Request().Method, "path", c.Path())
+			c.Response().WriteHeader(statusCallerLeft)
+			return
+		}
 		if p.Status >= 500 {
 			log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
 				"path", c.Path(), "status", p.Status, "err", err)
@@ -59,6 +66,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		_ = c.JSON(p.Status, p)
 	}
 }
+
+// statusCallerLeft is recorded (in metrics and logs) for a request whose
+// caller left before it was answered, as nginx does.
+const statusCallerLeft = 499
 
 func problemFor(err error) *Problem {
 	var pe problemError

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -68,7 +69,10 @@ func (h *handlers) putResponse(c echo.Context) error {
 	}
 	p := principal(c)
 	if p.Role == access.YoungPerson && r.Status == store.StatusSubmitted {
-		if err := h.store.SpendSession(c.Request().Context(), p.SessionID); err != nil {
+		// The response is in: the link is spent even if the phone has gone.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), afterCallerLeft)
+		defer cancel()
+		if err := h.store.SpendSession(ctx, p.SessionID); err != nil {
 			return err
 		}
 	}
