@@ -221,12 +221,36 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 	}
 	for coll, models := range specs {
-		// One index per call: FerretDB v1.24 panics on a createIndexes that
-		// lists several indexes of which some exist already (every restart).
 		for _, m := range models {
-			if _, err := s.wdb.Collection(coll).Indexes().CreateOne(ctx, m); err != nil {
+			if err := s.ensureIndex(ctx, coll, m); err != nil {
 				return classify(fmt.Errorf("%s: %w", coll, err))
 			}
+		}
+	}
+	return nil
+}
+
+// ensureIndex creates one index (FerretDB v1.24 panics on a createIndexes
+// that lists several indexes of which some exist already, as on every
+// restart). The embedded store keeps unique indexes only: FerretDB v1 reads
+// every query by scanning the collection and never uses an index to find
+// documents, so there an index other than a unique one costs each insert
+// a JSON extraction per key and gives nothing back. One made by an earlier
+// version is dropped.
+func (s *Store) ensureIndex(ctx context.Context, coll string, m mongo.IndexModel) error {
+	indexes := s.wdb.Collection(coll).Indexes()
+	if s.embed == nil || (m.Options.Unique != nil && *m.Options.Unique) {
+		_, err := indexes.CreateOne(ctx, m)
+		return err
+	}
+	specs, err := indexes.ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		if spec.Name == *m.Options.Name {
+			_, err := indexes.DropOne(ctx, spec.Name)
+			return err
 		}
 	}
 	return nil

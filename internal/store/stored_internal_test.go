@@ -5,9 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/summary"
@@ -105,5 +108,32 @@ func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
 	tally, err := s.SCTTally(ctx, Filter{Form: "sct", Timepoint: "baseline"})
 	if err != nil || tally.Respondents != 1 || tally.Relationships["grandparent"] != 1 {
 		t.Errorf("summary of the old document: %+v, %v", tally, err)
+	}
+}
+
+// The embedded store keeps the unique indexes, which hold the rules, and
+// drops the others an earlier version made, which FerretDB never reads.
+func TestEnsureIndexes_EmbeddedKeepsUniqueIndexesOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	if _, err := s.wdb.Collection(collResponses).Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "child_id", Value: 1}, {Key: "site", Value: 1}}, Options: options.Index().SetName("child_site")}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close(ctx)
+	s = openInternal(t, dir)
+	defer s.Close(ctx)
+	specs, err := s.db.Collection(collResponses).Indexes().ListSpecifications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, spec := range specs {
+		names = append(names, spec.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"_id_", "slot_unique"}) {
+		t.Errorf("indexes on responses: %v; want _id_ and slot_unique", names)
 	}
 }
