@@ -218,27 +218,28 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 	if len(faults) > 0 {
 		return store.Response{}, &InvalidError{Faults: faults}
 	}
+	text := mustJSON(r.Answers)
 	if submitted {
-		if err := derive(&r); err != nil {
+		if err := derive(&r, text); err != nil {
 			return store.Response{}, err
 		}
 	}
-	r.BodyHash = hashOf(r)
+	r.BodyHash = hashOf(r, text)
 	return r, nil
 }
 
 // derive works out, once, what a submitted response adds to the tables, so
 // that tables never re-read answers.
-func derive(r *store.Response) error {
+func derive(r *store.Response, answers []byte) error {
 	switch r.Form {
 	case "sct":
-		in, err := summary.InputFromSCT(mustJSON(r.Answers))
+		in, err := summary.InputFromSCT(answers)
 		if err != nil {
 			return fmt.Errorf("derive summary inputs: %w", err)
 		}
 		r.Inputs = &in
 	case "practice-summary":
-		in, err := practice.InputFromAnswers(r.Version, mustJSON(r.Answers))
+		in, err := practice.InputFromAnswers(r.Version, answers)
 		if err != nil {
 			return fmt.Errorf("derive practice inputs: %w", err)
 		}
@@ -275,11 +276,17 @@ func (s *Service) checkOrder(ctx context.Context, r store.Response, fault func(p
 	return nil
 }
 
-// hashOf identifies a request's content, so that a retry is recognised.
-func hashOf(r store.Response) string {
-	sum := sha256.Sum256(mustJSON([]any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave,
-		r.CompletedOn, r.Mode, r.Status, r.Answers}))
-	return hex.EncodeToString(sum[:])
+// hashOf identifies a request's content, so that a retry is recognised: the
+// hash of the JSON array of the envelope's fields and the answers, given as
+// their JSON.
+func hashOf(r store.Response, answers []byte) string {
+	head := mustJSON([]any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave, r.CompletedOn, r.Mode, r.Status})
+	h := sha256.New()
+	h.Write(head[:len(head)-1]) // without the closing bracket
+	h.Write([]byte(","))
+	h.Write(answers)
+	h.Write([]byte("]"))
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // mustJSON marshals values decoded from JSON, which cannot fail.
