@@ -194,4 +194,3 @@ func storedBody(id string, body []byte) any {
 	}
 	return store.StoredForm(r)
 }
-
