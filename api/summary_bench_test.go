@@ -20,13 +20,15 @@ import (
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
-// BenchmarkSummarySCT times GET /api/v1/summaries/sct over the HTTP API
-// with 1,000, 10,000 and 100,000 submitted SCTs in the embedded store, spread
-// over 3 years, 12 sites, both groups and both timepoints. The first request
-// after start builds the sums from the responses (reported as load-s); the
-// benchmark then times requests as they are served.
+// BenchmarkSummarySCT times GET /api/v1/summaries/sct and
+// /api/v1/summaries/sct/paired over the HTTP API with 1,000, 10,000 and
+// 100,000 submitted SCTs in the embedded store: half of them baselines, half
+// the follow-ups of the same children, over 3 years, 12 sites and both
+// groups. Building the sums from the responses (as at start) is reported as
+// load-s; then each request comes right after a write, so that none is
+// answered from the cache.
 //
-//	go test -run '^$' -bench SummarySCT -benchtime 200x ./api
+//	go test -run '^$' -bench SummarySCT -benchtime 60x ./api
 func BenchmarkSummarySCT(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
@@ -35,32 +37,39 @@ func BenchmarkSummarySCT(b *testing.B) {
 			r := rand.New(rand.NewPCG(7, uint64(n)))
 			rs := make([]store.Response, n)
 			sites := []string{"A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M"}
+			var site, group string
+			var day time.Time
 			for i := range rs {
-				tp := []string{"baseline", "follow_up"}[r.IntN(2)]
-				day := time.Date(2017, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(3*365)).Format(time.DateOnly)
+				tp := "baseline"
+				if i%2 == 0 { // a new child
+					site, group = sites[r.IntN(len(sites))], []string{"lifelong_links", "comparison"}[r.IntN(2)]
+					day = time.Date(2017, 4, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(3*365-200))
+				} else {
+					tp, day = "follow_up", day.AddDate(0, 0, 150+r.IntN(50))
+				}
+				completed := day.Format(time.DateOnly)
 				var body struct {
 					Answers json.RawMessage `json:"answers"`
 				}
-				_ = json.Unmarshal(bench.Body(r, "x", tp, 1, day), &body)
+				_ = json.Unmarshal(bench.Body(r, "x", tp, 1, completed), &body)
 				in, err := summary.InputFromSCT(body.Answers)
 				if err != nil {
 					b.Fatal(err)
 				}
-				rs[i] = store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i),
-					Site: sites[r.IntN(len(sites))], Group: []string{"lifelong_links", "comparison"}[r.IntN(2)], Timepoint: tp, Wave: 1,
-					CompletedOn: day, Mode: "paper", Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Inputs: &in,
-					Answers: map[string]any{}}
+				rs[i] = store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i/2),
+					Site: site, Group: group, Timepoint: tp, Wave: 1, CompletedOn: completed, Mode: "paper", Status: store.StatusSubmitted,
+					Revision: 1, BodyHash: "h", Inputs: &in, Answers: map[string]any{}}
 			}
 			if _, err := st.ImportResponses(ctx, rs); err != nil {
 				b.Fatal(err)
 			}
 			srv, tok := benchAPI(b, st)
-			get := func(q string) {
-				req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/summaries/sct?"+q, nil)
+			get := func(b *testing.B, q string) {
+				req, _ := http.NewRequest(http.MethodGet, srv.URL+q, nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
 				res, err := http.DefaultClient.Do(req)
 				if err != nil || res.StatusCode != http.StatusOK {
-					b.Fatalf("summary: %v %v", res, err)
+					b.Fatalf("%s: %v %v", q, res, err)
 				}
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
@@ -73,20 +82,33 @@ func BenchmarkSummarySCT(b *testing.B) {
 				b.Fatal(err)
 			}
 			load := time.Since(start)
-			queries := []string{"timepoint=baseline", "timepoint=follow_up&site=C", "timepoint=baseline&from=2018-02-10&to=2019-07-20"}
-			// Each request after a write: nothing answered from the cache.
-			extra := rs[0]
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			writes := 0
+			write := func(b *testing.B) {
 				b.StopTimer()
-				extra.ID, extra.ChildID = fmt.Sprintf("w%07d", i), fmt.Sprintf("W%07d", i)
+				extra := rs[0]
+				writes++
+				extra.ID, extra.ChildID = fmt.Sprintf("w%07d", writes), fmt.Sprintf("W%07d", writes)
 				if _, err := st.ImportResponses(ctx, []store.Response{extra}); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				get(queries[i%3])
 			}
-			b.ReportMetric(load.Seconds(), "load-s")
+			b.Run("tables", func(b *testing.B) {
+				queries := []string{"timepoint=baseline", "timepoint=follow_up&site=C", "timepoint=baseline&from=2018-02-10&to=2019-07-20"}
+				for i := 0; i < b.N; i++ {
+					write(b)
+					get(b, "/api/v1/summaries/sct?"+queries[i%3])
+				}
+				b.ReportMetric(load.Seconds(), "load-s")
+			})
+			b.Run("paired", func(b *testing.B) {
+				queries := []string{"", "site=C", "group=comparison&from=2018-01-01"}
+				for i := 0; i < b.N; i++ {
+					write(b)
+					get(b, "/api/v1/summaries/sct/paired?"+queries[i%3])
+				}
+				b.ReportMetric(float64(n/2), "pairs")
+			})
 		})
 	}
 }

@@ -509,8 +509,12 @@ func (f Filter) query() bson.D {
 
 // EachSCTInputOfChild calls fn with the summary inputs of every submitted
 // response the filter selects, with the child and group they belong to: what
-// paired comparisons join on.
+// paired comparisons join on. For SCTs it goes through the inputs the
+// summaries hold in memory, once loaded; otherwise it reads the responses.
 func (s *Store) EachSCTInputOfChild(ctx context.Context, f Filter, fn func(childID, group string, in summary.Input)) error {
+	if s.sums != nil && f.Form == "sct" {
+		return s.eachCountedInput(ctx, f, fn)
+	}
 	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
 		options.Find().SetProjection(bson.D{{Key: "inputs", Value: 1}, {Key: "child_id", Value: 1}, {Key: "group", Value: 1}}).SetBatchSize(1000))
 	if err != nil {

@@ -712,33 +712,43 @@ func TestEachSCTInputOfChild_SelectsBySummaryFilter(t *testing.T) {
 		{name: "other form", filter: store.Filter{Form: "practice-summary"}, want: []int{9}},
 		{name: "unknown form", filter: store.Filter{Form: "nope"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []int
-			err := s.EachSCTInputOfChild(t.Context(), tt.filter, func(_, _ string, in summary.Input) {
-				got = append(got, in.Nominees)
+	// First read from the responses, then (with a summary scheme) from the
+	// inputs the summaries hold: both must select the same.
+	for _, from := range []string{"responses", "summaries"} {
+		if from == "summaries" {
+			s.UseSummaryScheme(summary.Scheme{Relationships: []string{"grandparent"}, Supports: []string{"emotional"}})
+		}
+		for _, tt := range tests {
+			t.Run(from+"/"+tt.name, func(t *testing.T) {
+				var got []int
+				err := s.EachSCTInputOfChild(t.Context(), tt.filter, func(_, _ string, in summary.Input) {
+					got = append(got, in.Nominees)
+				})
+				if err != nil {
+					t.Fatalf("EachSCTInputOfChild: %v", err)
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, tt.want) {
+					t.Errorf("nominee counts = %v, want %v", got, tt.want)
+				}
+			})
+		}
+		t.Run(from+"/inputs arrive whole, with child and group", func(t *testing.T) {
+			var got []summary.Input
+			err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(child, group string, in summary.Input) {
+				if child != "C4" || group != "comparison" {
+					t.Errorf("child %q, group %q; want C4, comparison", child, group)
+				}
+				got = append(got, in)
 			})
 			if err != nil {
 				t.Fatalf("EachSCTInputOfChild: %v", err)
 			}
-			slices.Sort(got)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("nominee counts = %v, want %v", got, tt.want)
+			if want := []summary.Input{*input(4)}; !reflect.DeepEqual(got, want) {
+				t.Errorf("inputs = %#v, want %#v", got, want)
 			}
 		})
 	}
-	t.Run("inputs arrive whole", func(t *testing.T) {
-		var got []summary.Input
-		err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(_, _ string, in summary.Input) {
-			got = append(got, in)
-		})
-		if err != nil {
-			t.Fatalf("EachSCTInputOfChild: %v", err)
-		}
-		if want := []summary.Input{*input(4)}; !reflect.DeepEqual(got, want) {
-			t.Errorf("inputs = %#v, want %#v", got, want)
-		}
-	})
 }
 
 func TestRecordFormVersion_RefusesChangedPublishedVersion(t *testing.T) {

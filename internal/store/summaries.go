@@ -34,8 +34,9 @@ type summaries struct {
 }
 
 type counting struct {
-	key summary.Key
-	in  summary.Input
+	key   summary.Key
+	child string
+	in    summary.Input
 }
 
 // UseSummaryScheme sets the codes summaries keep (codes outside it appear in
@@ -81,7 +82,7 @@ func countingOf(r Response) *counting {
 	if r.Status != StatusSubmitted || r.Inputs == nil {
 		return nil
 	}
-	return &counting{key: bucketOf(r), in: *r.Inputs}
+	return &counting{key: bucketOf(r), child: r.ChildID, in: *r.Inputs}
 }
 
 // counted records a committed write (next nil: erased) in the sums, once
@@ -203,6 +204,29 @@ func (s *Store) SCTTally(ctx context.Context, f Filter) (summary.Tally, error) {
 	}
 	return s.sums.index.Tally(summary.Query{Form: f.Form, Site: f.Site, Group: f.Group, Timepoint: f.Timepoint,
 		Version: f.Version, Wave: f.Wave, From: f.From, To: f.To}), nil
+}
+
+// eachCountedInput calls fn with each input the sums hold that f selects:
+// one pass over them in memory.
+func (s *Store) eachCountedInput(ctx context.Context, f Filter, fn func(childID, group string, in summary.Input)) error {
+	if err := s.loadSums(ctx); err != nil {
+		return err
+	}
+	if err := s.catchUp(ctx); err != nil {
+		return err
+	}
+	m := s.sums
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.counted {
+		k := c.key
+		if k.Form == f.Form && (f.Site == "" || k.Site == f.Site) && (f.Group == "" || k.Group == f.Group) &&
+			(f.Timepoint == "" || k.Timepoint == f.Timepoint) && (f.Version == "" || k.Version == f.Version) &&
+			(f.Wave == 0 || k.Wave == f.Wave) && (f.From == "" || k.Day >= f.From) && (f.To == "" || k.Day <= f.To) {
+			fn(c.child, k.Group, c.in)
+		}
+	}
+	return nil
 }
 
 // CheckSummaries recounts the summary inputs from the responses and lists
