@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,9 +43,18 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d in %.1fs: %.0f/s, p50 %s, p95 %s, p99 %s, %d errors",
+	s := fmt.Sprintf("%d in %.1fs: %.0f/s, p50 %s, p95 %s, p99 %s, %d errors",
 		r.Operations, r.Elapsed.Seconds(), r.Rate, r.P50.Round(100*time.Microsecond), r.P95.Round(100*time.Microsecond),
 		r.P99.Round(100*time.Microsecond), r.Errors)
+	if r.Errors > 0 {
+		var outcomes []string
+		for status, n := range r.Statuses {
+			outcomes = append(outcomes, fmt.Sprintf("%s ×%d", status, n))
+		}
+		slices.Sort(outcomes)
+		s += " (" + strings.Join(outcomes, "; ") + ")"
+	}
+	return s
 }
 
 // recorder collects latencies from many goroutines.
@@ -162,7 +172,11 @@ func Raw(ctx context.Context, cfg Config, doc func(id string, body []byte) any, 
 			if ctx.Err() != nil {
 				return
 			}
-			rec.add(time.Since(t0), "insert", err == nil)
+			status := "inserted"
+			if err != nil {
+				status = err.Error()
+			}
+			rec.add(time.Since(t0), status, err == nil)
 		}
 	})
 }
