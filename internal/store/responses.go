@@ -563,14 +563,16 @@ func (s *Store) EachPracticeInput(ctx context.Context, f Filter, fn func(site st
 
 // EachResponse calls fn with every submitted response of a form the filter
 // selects, one at a time from a cursor, so that an export of any size holds
-// a batch of responses in memory at most.
+// a batch of responses in memory at most. The responses come without their
+// derived inputs and superseded revision: an export needs the answers.
 func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// No sort: FerretDB sorts in memory, again for every batch of the
 	// cursor, which would hold the whole collection and cost a full read per
 	// batch. Rows come in the order they are stored.
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(eachBatch))
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(eachBatch).
+		SetProjection(bson.D{{Key: "inputs", Value: 0}, {Key: "practice", Value: 0}, {Key: "superseded", Value: 0}}))
 	if err != nil {
 		return classify(fmt.Errorf("read responses: %w", err))
 	}
