@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,12 +11,14 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	_ "modernc.org/sqlite" // FerretDB's SQLite driver, for indexIDLookups
 )
 
 // embedded is an in-process FerretDB on a loopback port, keeping its data in
 // SQLite files under <data dir>/ferretdb.
 type embedded struct {
 	uri    string
+	dir    string // FerretDB's SQLite files: <dir>/<database>.sqlite
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -43,7 +46,7 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 		return nil, fmt.Errorf("embedded store in %s: %w", dir, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &embedded{cancel: cancel, done: make(chan struct{})}
+	e := &embedded{dir: dir, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
 		_ = f.Run(ctx)
@@ -61,6 +64,52 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 	log.Info("embedded store started", "dir", dir)
 	return e, nil
 }
+
+// indexIDLookups makes FerretDB's lookups by _id use an index, in every
+// collection of a database. FerretDB v1.24 finds a document by _id with the
+// SQL expression _ferretdb_sjson->'$._id' but indexes _id on
+// _ferretdb_sjson->"_id", and SQLite uses an index only for the expression
+// it was made on: every lookup by _id (a response read, a revision's
+// replace) read the whole table, 70 ms at 10,000 responses. An index on
+// FerretDB's own expression, made beside its own indexes, finds the row
+// directly. FerretDB does not list it; SQLite keeps it with every write and
+// drops it with its table.
+func (e *embedded) indexIDLookups(ctx context.Context, database string) error {
+	// The busy timeout FerretDB itself uses: it may be writing meanwhile.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	if err != nil {
+		return fmt.Errorf("embedded store: list tables: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("embedded store: list tables: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("embedded store: list tables: %w", err)
+	}
+	for _, t := range tables {
+		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_id_lookup", t, idExpression)
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("embedded store: index %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// idExpression is how FerretDB v1.24's SQLite backend finds a document by
+// _id (its metadata.IDColumn).
+const idExpression = `_ferretdb_sjson->'$._id'`
 
 func (e *embedded) stop() {
 	e.cancel()

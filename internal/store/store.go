@@ -122,6 +122,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
 	if s.embed != nil {
+		if err := s.embed.indexIDLookups(ctx, o.Database); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
 		if err := s.loadMirror(ctx); err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -220,6 +224,15 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
 		},
 	}
+	for _, coll := range collections() {
+		// Every collection exists from the start, so that the embedded
+		// store's lookups by _id can be indexed in each (indexIDLookups).
+		err := s.wdb.CreateCollection(ctx, coll)
+		var ce mongo.CommandError
+		if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
+			return classify(fmt.Errorf("%s: %w", coll, err))
+		}
+	}
 	for coll, models := range specs {
 		for _, m := range models {
 			if err := s.ensureIndex(ctx, coll, m); err != nil {
@@ -271,6 +284,16 @@ const (
 	collCalendars     = "calendar_tokens"
 	collErasures      = "erasures"
 )
+
+// collections lists every collection the store uses.
+func collections() []string {
+	return []string{collChildren, collResponses, collRevisions, collFormVersions, collUsers, collSites,
+		collRefreshTokens, collSessions, collAttempts, collAudit, collCalendars, collErasures}
+}
+
+// codeNamespaceExists is the server's error code for creating a collection
+// that exists.
+const codeNamespaceExists = 48
 
 // errClosed is what the mirror answers once the store is closed, as the
 // driver would.

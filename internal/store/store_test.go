@@ -995,3 +995,46 @@ func TestEachResponse_ReadsEachOnceAndStopsAtWritersError(t *testing.T) {
 		t.Errorf("after the writer's error: %v, %d calls", err, calls)
 	}
 }
+
+// Many writers revising the same state of a response at once: exactly one
+// wins, every other is refused as a conflict, and the stored response is
+// the winner's.
+func TestUpdateResponse_ConcurrentRevisionsOfOneStateOneWins(t *testing.T) {
+	for _, status := range []string{store.StatusDraft, store.StatusSubmitted} {
+		t.Run(status, func(t *testing.T) {
+			s := newStore(t)
+			mustInsert(t, s, sct("r", "C1", "baseline", 1, status))
+			prev := mustResponse(t, s, "r")
+			const writers = 12
+			errs := make([]error, writers)
+			var wg sync.WaitGroup
+			for i := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					next := revise(prev, int64(i%4+1))
+					next.BodyHash = fmt.Sprintf("hash-writer-%d", i)
+					errs[i] = s.UpdateResponse(t.Context(), next, prev)
+				}()
+			}
+			wg.Wait()
+			winner := -1
+			for i, err := range errs {
+				switch {
+				case err == nil && winner >= 0:
+					t.Errorf("writers %d and %d both won", winner, i)
+				case err == nil:
+					winner = i
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("writer %d: %v, want a conflict", i, err)
+				}
+			}
+			if winner < 0 {
+				t.Fatal("no writer won")
+			}
+			if got := mustResponse(t, s, "r"); got.BodyHash != fmt.Sprintf("hash-writer-%d", winner) {
+				t.Errorf("stored body hash %q; want the winner's (writer %d)", got.BodyHash, winner)
+			}
+		})
+	}
+}

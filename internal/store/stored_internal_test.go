@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -135,5 +139,46 @@ func TestEnsureIndexes_EmbeddedKeepsUniqueIndexesOnly(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(names, []string{"_id_", "slot_unique"}) {
 		t.Errorf("indexes on responses: %v; want _id_ and slot_unique", names)
+	}
+}
+
+// FerretDB finds a document by _id through an index in every collection:
+// SQLite's plan for FerretDB's own lookup expression names an index.
+func TestEmbedded_LookupsByIDUseAnIndex(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.embed.dir, "test.sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := map[string]string{}
+	rows, err := db.Query(`SELECT name, table_name FROM _ferretdb_collections`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, table string
+		if err := rows.Scan(&name, &table); err != nil {
+			t.Fatal(err)
+		}
+		tables[name] = table
+	}
+	rows.Close()
+	for _, coll := range collections() {
+		t.Run(coll, func(t *testing.T) {
+			table, ok := tables[coll]
+			if !ok {
+				t.Fatalf("no table for %s", coll)
+			}
+			var id, parent, unused int
+			var plan string
+			err := db.QueryRow(fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM %q WHERE %s = ?`, table, idExpression), `"x"`).
+				Scan(&id, &parent, &unused, &plan)
+			if err != nil || !strings.Contains(plan, "USING INDEX") {
+				t.Errorf("plan %q (%v); want a search using an index", plan, err)
+			}
+		})
 	}
 }
