@@ -24,7 +24,8 @@ type pairedResponse struct {
 
 // sctPaired compares the same children at baseline and at one follow-up
 // wave (1 unless asked). Both SCTs of a pair must pass the filters. Two
-// scans and a join by child: the cost grows with the number of SCTs read.
+// passes over the summary inputs (held in memory) and a join by child; the
+// rank tests then sort the pairs.
 func (h *handlers) sctPaired(c echo.Context) error {
 	q, err := bindSummaryQuery(c, "site", "group", "version", "wave", "from", "to")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -81,7 +82,16 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	return Serve(ctx, s, newLogger(s, stderr), nil)
+}
+
+// tuneGC sets the garbage collector's target to config.GCPercent unless
+// GOGC says otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(config.GCPercent)
+	}
 }
 
 func newLogger(s config.Settings, w io.Writer) *slog.Logger {

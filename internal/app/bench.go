@@ -53,6 +53,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	if clients < 1 || clients > 1024 || duration <= 0 || duration > 10*time.Minute {
 		return errors.New("--clients must be 1 to 1024 and --duration up to 10m")
 	}

@@ -601,8 +601,9 @@ func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) er
 	// No sort: FerretDB sorts in memory, again for every batch of the
 	// cursor, which would hold the whole collection and cost a full read per
 	// batch. Rows come in the order they are stored.
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(eachBatch).
-		SetProjection(bson.D{{Key: "inputs", Value: 0}, {Key: "practice", Value: 0}, {Key: "superseded", Value: 0}}))
+	// No projection either: FerretDB applies it after decoding each document,
+	// on the one goroutine that reads the cursor, which sets the pace.
+	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(), options.Find().SetBatchSize(eachBatch))
 	if err != nil {
 		return classify(fmt.Errorf("read responses: %w", err))
 	}
@@ -635,11 +636,15 @@ func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) er
 	err = func() error {
 		for batch := range batches {
 			for _, raw := range batch {
-				var d responseDoc
+				var d struct { // a responseDoc without what an export leaves out
+					Response `bson:",inline"`
+					Answers  answersText `bson:"answers"`
+				}
 				if err := bson.UnmarshalWithRegistry(s.reg, raw, &d); err != nil {
 					return fmt.Errorf("decode response: %w", err)
 				}
-				if err := fn(d.response()); err != nil {
+				d.Response.Answers = d.Answers
+				if err := fn(d.Response); err != nil {
 					return err
 				}
 			}
