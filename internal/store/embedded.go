@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -73,26 +74,29 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 // replace) read the whole table, 70 ms at 10,000 responses. An index on
 // FerretDB's own expression, made beside its own indexes, finds the row
 // directly. FerretDB does not list it; SQLite keeps it with every write and
-// drops it with its table.
-func (e *embedded) indexIDLookups(ctx context.Context, database string) error {
+// drops it with its table. It is made in the collections named, those read
+// by _id: every index costs each insert a JSON extraction.
+func (e *embedded) indexIDLookups(ctx context.Context, database string, collections []string) error {
 	// The busy timeout FerretDB itself uses: it may be writing meanwhile.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return fmt.Errorf("embedded store: %w", err)
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM _ferretdb_collections`)
+	rows, err := db.QueryContext(ctx, `SELECT name, table_name FROM _ferretdb_collections`)
 	if err != nil {
 		return fmt.Errorf("embedded store: list tables: %w", err)
 	}
 	var tables []string
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var name, t string
+		if err := rows.Scan(&name, &t); err != nil {
 			rows.Close()
 			return fmt.Errorf("embedded store: list tables: %w", err)
 		}
-		tables = append(tables, t)
+		if slices.Contains(collections, name) {
+			tables = append(tables, t)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

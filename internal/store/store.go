@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -122,7 +123,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("create indexes: %w", err)
 	}
 	if s.embed != nil {
-		if err := s.embed.indexIDLookups(ctx, o.Database); err != nil {
+		if err := s.embed.indexIDLookups(ctx, o.Database, readByID()); err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
@@ -289,6 +290,15 @@ const (
 func collections() []string {
 	return []string{collChildren, collResponses, collRevisions, collFormVersions, collUsers, collSites,
 		collRefreshTokens, collSessions, collAttempts, collAudit, collCalendars, collErasures}
+}
+
+// readByID lists the collections whose documents are looked up by _id; the
+// others (the audit trail, the revision history, the erasure notes) are
+// only appended to and listed.
+func readByID() []string {
+	return slices.DeleteFunc(collections(), func(c string) bool {
+		return c == collAudit || c == collRevisions || c == collErasures
+	})
 }
 
 // codeNamespaceExists is the server's error code for creating a collection
