@@ -21,6 +21,7 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
+	"github.com/lifelong-links/sct/static"
 )
 
 // Words that identify people in the site-A fixture. No caller outside site A
@@ -59,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	e := mustNew(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log})
+	e := mustNew(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log, Static: static.FS()})
 	f := &fixture{srv: httptest.NewServer(e), st: st, tokens: map[string]string{}}
 	t.Cleanup(f.srv.Close)
 	f.h = &handlers{forms: reg, store: st}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
 // A large answer is compressed for a client that accepts it; a small one,
-// such as a child's record, goes as it is.
+// such as a child's record, goes as it is; the pages' files are compressed
+// from 1 KiB.
 func TestCompression_LargeAnswersOnly(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {
@@ -20,6 +22,7 @@ func TestCompression_LargeAnswersOnly(t *testing.T) {
 	}{
 		{name: "form definition", path: "/api/v1/forms/sct/versions/1", wantGzip: true},
 		{name: "a child", caller: "coordinator A", path: "/api/v1/children/CA1"},
+		{name: "a script of the pages between 1 and 4 KiB", path: "/js/outbox.js", wantGzip: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,9 +43,16 @@ func TestCompression_LargeAnswersOnly(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			b, err := io.ReadAll(body)
+			if res.StatusCode != http.StatusOK || err != nil {
+				t.Fatalf("status %d (%v)", res.StatusCode, err)
+			}
 			var v map[string]any
-			if res.StatusCode != http.StatusOK || json.NewDecoder(body).Decode(&v) != nil {
-				t.Fatalf("status %d, or the body is not JSON", res.StatusCode)
+			if strings.HasPrefix(tt.path, "/api/") && json.Unmarshal(b, &v) != nil {
+				t.Fatalf("the body is not JSON: %.80s", b)
+			}
+			if strings.HasSuffix(tt.path, ".js") && (len(b) < 1024 || len(b) >= 4096) {
+				t.Fatalf("%s is %d bytes: pick a file between 1 and 4 KiB", tt.path, len(b))
 			}
 			if gzipped != tt.wantGzip {
 				t.Errorf("compressed: %v, want %v", gzipped, tt.wantGzip)
