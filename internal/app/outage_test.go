@@ -152,10 +152,15 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 	if err := settings.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	}
+	// The server's errors are shown when the test fails: they say which
+	// store error a wrong status came from.
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", strings.Join(logs.lines(), "\n"))
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() { done <- serve(ctx, settings, log, func(a string, _ *store.Store) { ready <- a }, forms.FS()) }()

@@ -22,8 +22,8 @@ var pruneNow = time.Date(2024, 3, 5, 10, 20, 0, 0, time.UTC)
 
 func pruneClock() time.Time { return pruneNow }
 
-// syncBuffer is a log the prune job writes from its goroutine while the
-// test reads it.
+// syncBuffer is a log a server or the prune job writes from its goroutines
+// while the test reads it.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -114,9 +114,9 @@ type objectiveDoc struct {
 // them as text at about 4,000. Documents written with them as documents
 // still read.
 type (
-	answersText map[string]any
-	inputsText  inputsDoc   // without inputsDoc's BSON methods
-	practiceTxt practiceDoc // without practiceDoc's BSON methods
+	answersText  map[string]any
+	inputsText   inputsDoc   // without inputsDoc's BSON methods
+	practiceText practiceDoc // without practiceDoc's BSON methods
 )
 
 func (a answersText) MarshalBSONValue() (bsontype.Type, []byte, error) {
@@ -145,11 +145,11 @@ func (d *inputsDoc) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
 }
 
 func (d practiceDoc) MarshalBSONValue() (bsontype.Type, []byte, error) {
-	return storedAsText(practiceTxt(d))
+	return storedAsText(practiceText(d))
 }
 
 func (d *practiceDoc) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
-	return readStored(t, data, (*practiceTxt)(d))
+	return readStored(t, data, (*practiceText)(d))
 }
 
 // storedAsText encodes v as a BSON string holding its JSON.

@@ -310,17 +310,33 @@ const codeNamespaceExists = 48
 var errClosed = fmt.Errorf("%w: the store is closed", ErrUnavailable)
 
 // classify marks errors that mean the store cannot be reached, so callers can
-// answer "try again later" rather than fail.
+// answer "try again later" rather than fail: no server to select, a broken
+// connection, a timeout, and a server that answers it is shutting down or
+// is no longer the primary (a replica set's election).
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
 	var sel topology.ServerSelectionError
+	var se mongo.ServerError
 	if errors.As(err, &sel) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) {
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) ||
+		(errors.As(err, &se) && (se.HasErrorLabel("RetryableWriteError") || notNow(se))) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// notNow reports whether a server's error says "not now, try again":
+// shutting down, interrupted by shutdown or by a change of primary, not the
+// primary, unreachable (the codes drivers retry on).
+func notNow(se mongo.ServerError) bool {
+	for _, code := range []int{6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436} {
+		if se.HasErrorCode(code) {
+			return true
+		}
+	}
+	return false
 }
 
 // insert writes one document through its collection's group commit.

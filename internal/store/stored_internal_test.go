@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -179,6 +180,30 @@ func TestEmbedded_LookupsByIDUseAnIndex(t *testing.T) {
 				Scan(&id, &parent, &unused, &plan)
 			if err != nil || !strings.Contains(plan, "USING INDEX") {
 				t.Errorf("plan %q (%v); want a search using an index", plan, err)
+			}
+		})
+	}
+}
+
+// What a server says when it cannot serve now (shutting down, an election)
+// is "unavailable", as a lost connection is; a refusal of the request is not.
+func TestClassify_ServerSaysNotNowIsUnavailable(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         error
+		unavailable bool
+	}{
+		{name: "interrupted at shutdown", err: mongo.CommandError{Code: 11600, Message: "interrupted at shutdown"}, unavailable: true},
+		{name: "not the primary", err: mongo.CommandError{Code: 10107, Message: "not primary"}, unavailable: true},
+		{name: "write concern: primary stepped down", err: mongo.WriteException{WriteConcernError: &mongo.WriteConcernError{Code: 189}}, unavailable: true},
+		{name: "retryable write label", err: mongo.CommandError{Code: 1, Labels: []string{"RetryableWriteError"}}, unavailable: true},
+		{name: "duplicate key", err: mongo.WriteException{WriteErrors: mongo.WriteErrors{{Code: 11000}}}},
+		{name: "bad request", err: mongo.CommandError{Code: 2, Message: "bad value"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errors.Is(classify(fmt.Errorf("read: %w", tt.err)), ErrUnavailable); got != tt.unavailable {
+				t.Errorf("unavailable = %v, want %v", got, tt.unavailable)
 			}
 		})
 	}
