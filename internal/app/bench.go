@@ -20,6 +20,7 @@ import (
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/submission"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -175,16 +176,7 @@ func randomPassword() string {
 // its summary inputs: what the raw inserts write, so that they write what
 // the server writes.
 func storedBody(id string, body []byte) any {
-	var req struct {
-		Form        string          `json:"form"`
-		Version     string          `json:"version"`
-		ChildID     string          `json:"child_id"`
-		Timepoint   string          `json:"timepoint"`
-		Wave        int             `json:"wave"`
-		CompletedOn string          `json:"completed_on"`
-		Mode        string          `json:"mode"`
-		Answers     json.RawMessage `json:"answers"`
-	}
+	var req submission.Request
 	_ = json.Unmarshal(body, &req)
 	r := store.Response{ID: id, Form: req.Form, Version: req.Version, ChildID: req.ChildID, Site: "R", Group: "comparison",
 		Timepoint: req.Timepoint, Wave: max(req.Wave, 1), CompletedOn: req.CompletedOn, Mode: req.Mode, Status: store.StatusSubmitted,
