@@ -246,11 +246,11 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 
 // ensureIndex creates one index (FerretDB v1.24 panics on a createIndexes
 // that lists several indexes of which some exist already, as on every
-// restart). The embedded store keeps unique indexes only: FerretDB v1 reads
-// every query by scanning the collection and never uses an index to find
-// documents, so there an index other than a unique one costs each insert
-// a JSON extraction per key and gives nothing back. One made by an earlier
-// version is dropped.
+// restart). The embedded store keeps unique indexes only: FerretDB v1
+// answers every query but one on _id alone by reading the whole collection,
+// so there an index other than a unique one costs each insert a JSON
+// extraction per key and gives nothing back. One made by an earlier version
+// is dropped.
 func (s *Store) ensureIndex(ctx context.Context, coll string, m mongo.IndexModel) error {
 	indexes := s.wdb.Collection(coll).Indexes()
 	if s.embed == nil || (m.Options.Unique != nil && *m.Options.Unique) {
