@@ -225,13 +225,15 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
 		},
 	}
-	for _, coll := range collections() {
-		// Every collection exists from the start, so that the embedded
-		// store's lookups by _id can be indexed in each (indexIDLookups).
-		err := s.wdb.CreateCollection(ctx, coll)
-		var ce mongo.CommandError
-		if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
-			return classify(fmt.Errorf("%s: %w", coll, err))
+	if s.embed != nil {
+		// Every collection exists from the start, so that its lookups by _id
+		// can be indexed (indexIDLookups).
+		for _, coll := range collections() {
+			err := s.wdb.CreateCollection(ctx, coll)
+			var ce mongo.CommandError
+			if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
+				return classify(fmt.Errorf("%s: %w", coll, err))
+			}
 		}
 	}
 	for coll, models := range specs {
