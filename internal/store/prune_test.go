@@ -66,6 +66,17 @@ func mustPrune(t *testing.T, s *store.Store) store.PruneResult {
 	return res
 }
 
+// prunesOnce prunes twice: the first run deletes want, the second nothing.
+func prunesOnce(t *testing.T, s *store.Store, want store.PruneResult) {
+	t.Helper()
+	if got := mustPrune(t, s); got != want {
+		t.Errorf("first prune deleted %+v, want %+v", got, want)
+	}
+	if got := mustPrune(t, s); got != (store.PruneResult{}) {
+		t.Errorf("second prune deleted %+v, want nothing", got)
+	}
+}
+
 // insertToken stores a refresh token of family expiring at expires; a spent
 // one is spent a minute before it expires, as late as it could be.
 func insertToken(t *testing.T, s *store.Store, c *clock, hash, family string, expires time.Time, spent bool) {
@@ -116,12 +127,7 @@ func TestPruneExpired_DeletesRefreshTokensOnlyOfEndedSignIns(t *testing.T) {
 	}
 	c.set(cutoff.Add(10 * time.Minute))
 
-	if got := mustPrune(t, s); got != (store.PruneResult{RefreshTokens: wantDeleted}) {
-		t.Errorf("first prune deleted %+v, want %d refresh tokens", got, wantDeleted)
-	}
-	if got := mustPrune(t, s); got != (store.PruneResult{}) {
-		t.Errorf("second prune deleted %+v, want nothing", got)
-	}
+	prunesOnce(t, s, store.PruneResult{RefreshTokens: wantDeleted})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			kept, err := s.RefreshTokenStored(t.Context(), fmt.Sprint("t", i))
@@ -224,12 +230,7 @@ func TestPruneExpired_DeletesLinksExpiredOrSpentBeforeCutoff(t *testing.T) {
 	}
 	c.set(cutoff.Add(10 * time.Minute))
 
-	if got := mustPrune(t, s); got != (store.PruneResult{Sessions: wantDeleted}) {
-		t.Errorf("first prune deleted %+v, want %d sessions", got, wantDeleted)
-	}
-	if got := mustPrune(t, s); got != (store.PruneResult{}) {
-		t.Errorf("second prune deleted %+v, want nothing", got)
-	}
+	prunesOnce(t, s, store.PruneResult{Sessions: wantDeleted})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := s.Session(t.Context(), fmt.Sprint("s", i))
@@ -268,12 +269,7 @@ func TestPruneExpired_DeletesFailureCountsOfClosedWindows(t *testing.T) {
 	}
 	c.set(cutoff.Add(10 * time.Minute))
 
-	if got := mustPrune(t, s); got != (store.PruneResult{Failures: wantDeleted}) {
-		t.Errorf("first prune deleted %+v, want %d failure counts", got, wantDeleted)
-	}
-	if got := mustPrune(t, s); got != (store.PruneResult{}) {
-		t.Errorf("second prune deleted %+v, want nothing", got)
-	}
+	prunesOnce(t, s, store.PruneResult{Failures: wantDeleted})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := s.Failures(t.Context(), fmt.Sprint("account:", i), cutoff.Add(tt.window))
