@@ -66,16 +66,16 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 	return e, nil
 }
 
-// indexIDLookups makes FerretDB's lookups by _id use an index, in every
-// collection of a database. FerretDB v1.24 finds a document by _id with the
+// indexIDLookups makes FerretDB's lookups by _id use an index, in the
+// collections of a database named. FerretDB v1.24 finds a document by _id with the
 // SQL expression _ferretdb_sjson->'$._id' but indexes _id on
 // _ferretdb_sjson->"_id", and SQLite uses an index only for the expression
 // it was made on: every lookup by _id (a response read, a revision's
 // replace) read the whole table, 70 ms at 10,000 responses. An index on
 // FerretDB's own expression, made beside its own indexes, finds the row
 // directly. FerretDB does not list it; SQLite keeps it with every write and
-// drops it with its table. It is made in the collections named, those read
-// by _id: every index costs each insert a JSON extraction.
+// drops it with its table. Name only the collections read by _id: every
+// index costs each insert a JSON extraction.
 func (e *embedded) indexIDLookups(ctx context.Context, database string, collections []string) error {
 	// The busy timeout FerretDB itself uses: it may be writing meanwhile.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")

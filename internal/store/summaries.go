@@ -202,8 +202,13 @@ func (s *Store) SCTTally(ctx context.Context, f Filter) (summary.Tally, error) {
 	if err := s.catchUp(ctx); err != nil {
 		return summary.Tally{}, err
 	}
-	return s.sums.index.Tally(summary.Query{Form: f.Form, Site: f.Site, Group: f.Group, Timepoint: f.Timepoint,
-		Version: f.Version, Wave: f.Wave, From: f.From, To: f.To}), nil
+	return s.sums.index.Tally(f.summaryQuery()), nil
+}
+
+// summaryQuery is the filter as the summary index reads it.
+func (f Filter) summaryQuery() summary.Query {
+	return summary.Query{Form: f.Form, Site: f.Site, Group: f.Group, Timepoint: f.Timepoint,
+		Version: f.Version, Wave: f.Wave, From: f.From, To: f.To}
 }
 
 // eachCountedInput calls fn with each input the sums hold that f selects:
@@ -218,12 +223,10 @@ func (s *Store) eachCountedInput(ctx context.Context, f Filter, fn func(childID,
 	m := s.sums
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	q := f.summaryQuery()
 	for _, c := range m.counted {
-		k := c.key
-		if k.Form == f.Form && (f.Site == "" || k.Site == f.Site) && (f.Group == "" || k.Group == f.Group) &&
-			(f.Timepoint == "" || k.Timepoint == f.Timepoint) && (f.Version == "" || k.Version == f.Version) &&
-			(f.Wave == 0 || k.Wave == f.Wave) && (f.From == "" || k.Day >= f.From) && (f.To == "" || k.Day <= f.To) {
-			fn(c.child, k.Group, c.in)
+		if q.Selects(c.key) {
+			fn(c.child, c.key.Group, c.in)
 		}
 	}
 	return nil

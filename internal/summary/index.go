@@ -360,6 +360,12 @@ func keyLess(a, b Key) bool {
 	return a.Wave < b.Wave
 }
 
+// Selects reports whether a bucket is one the query adds up.
+func (q Query) Selects(k Key) bool {
+	return matches(seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}, q) &&
+		(q.From == "" || k.Day >= q.From) && (q.To == "" || k.Day <= q.To)
+}
+
 func matches(sk seriesKey, q Query) bool {
 	return (q.Form == "" || sk.Form == q.Form) && (q.Site == "" || sk.Site == q.Site) &&
 		(q.Group == "" || sk.Group == q.Group) && (q.Timepoint == "" || sk.Timepoint == q.Timepoint) &&
