@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +16,9 @@ import (
 
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/submission"
 )
 
 // scope says how a route finds the site a request touches, so the guard can
@@ -38,7 +42,10 @@ type route struct {
 
 const (
 	principalKey = "principal"
-	responseKey  = "response" // the response the guard read for a responseParam route
+	linkKey      = "link"     // a young person's link (store.Session), read by the guard
+	responseKey  = "response" // the response the guard checked for a responseParam route
+	childKey     = "child"    // the child the guard checked for a childParam route
+	requestKey   = "request"  // the submission the guard decoded for a PUT of a response
 )
 
 // principal returns the caller the guard let through.
@@ -64,6 +71,11 @@ func (h *handlers) guard(r route) echo.HandlerFunc {
 		}
 		p, err := h.authenticate(c)
 		if err != nil {
+			return err
+		}
+		// Every identifier in the path gets its one spelling before
+		// anything is looked up by it.
+		if err := canonicalParams(c, r); err != nil {
 			return err
 		}
 		if !p.Can(r.perm) {
@@ -102,56 +114,36 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 		if err != nil {
 			return access.Principal{}, err
 		}
+		c.Set(linkKey, sess)
 	}
 	return p, nil
 }
 
+// youngPersonRoutes are all a young person's link may do: read and write
+// its one response, and ask who it is.
+var youngPersonRoutes = map[string]bool{
+	http.MethodGet + " /api/v1/responses/:id": true,
+	http.MethodPut + " /api/v1/responses/:id": true,
+	http.MethodGet + " /api/v1/auth/me":       true,
+}
+
 func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error {
 	ctx := c.Request().Context()
-	if p.Role == access.YoungPerson && r.scope != responseParam && r.perm != access.PermSignedIn {
+	if p.Role == access.YoungPerson && !youngPersonRoutes[r.method+" "+r.path] {
 		return errForbidden
 	}
 	switch r.scope {
 	case childParam:
 		child, err := h.store.Child(ctx, c.Param("id"))
-		if err == nil && !p.InSite(child.Site) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !p.InSite(child.Site)) {
 			return errNotFound
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
 			return err
 		}
+		c.Set(childKey, child) // the handler acts on this record only
 	case responseParam:
-		id := c.Param("id")
-		if p.Role == access.YoungPerson && id != p.ResponseID {
-			return errNotFound
-		}
-		resp, err := h.store.Response(ctx, id)
-		switch {
-		case err == nil:
-			if !p.InSite(resp.Site) || (p.Role == access.YoungPerson && resp.ChildID != p.ChildID) {
-				return errNotFound
-			}
-			c.Set(responseKey, resp) // the handler need not read it again
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		case c.Request().Method == http.MethodPut:
-			var body struct {
-				ChildID string `json:"child_id"`
-			}
-			if err := peekBody(c, &body); err != nil {
-				return err
-			}
-			if p.Role == access.YoungPerson && body.ChildID != p.ChildID {
-				return errForbidden
-			}
-			child, err := h.store.Child(ctx, body.ChildID)
-			if err == nil && !p.InSite(child.Site) {
-				return invalid(http.StatusForbidden, "you may not record responses for a child of another site")
-			}
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
+		return h.checkResponse(c, p)
 	case bodySite:
 		var body struct {
 			Site string `json:"site"`
@@ -163,10 +155,14 @@ func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error
 			return invalid(http.StatusForbidden, "you may not act for another site")
 		}
 	case querySite:
+		q := c.Request().URL.Query()
+		if len(q["site"]) > 1 {
+			return invalid(http.StatusBadRequest, "the query names more than one site",
+				form.FieldError{Path: "site", Reason: "give one site"})
+		}
 		if p.AllSites() {
 			return nil
 		}
-		q := c.Request().URL.Query()
 		site := q.Get("site")
 		switch {
 		case site == "" && len(p.Sites) == 1:
@@ -179,6 +175,79 @@ func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error
 		}
 	}
 	return nil
+}
+
+// checkResponse lets a caller at the response named in the path only if it
+// reaches it; one it does not reach is "not found", as one that does not
+// exist. A PUT's body is decoded here, once, so that what the guard checked
+// is what the handler stores; the submission service then checks the
+// body's child against the same reach (see reachOf).
+func (h *handlers) checkResponse(c echo.Context, p access.Principal) error {
+	id := c.Param("id")
+	link, _ := c.Get(linkKey).(store.Session)
+	if p.Role == access.YoungPerson && id != link.ResponseID {
+		return errNotFound
+	}
+	resp, err := h.store.Response(c.Request().Context(), id)
+	switch {
+	case err == nil:
+		if !p.InSite(resp.Site) || (p.Role == access.YoungPerson && (resp.ChildID != link.ChildID || resp.Status != store.StatusDraft)) {
+			return errNotFound
+		}
+		c.Set(responseKey, resp)
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	case c.Request().Method != http.MethodPut:
+		return errNotFound
+	}
+	if c.Request().Method != http.MethodPut {
+		return nil
+	}
+	var req submission.Request
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if p.Role == access.YoungPerson {
+		// What the link fixes need not be said again; what is said must match.
+		if req.Timepoint == "" {
+			req.Timepoint = link.Timepoint
+		}
+		if req.Wave == 0 {
+			req.Wave = link.Wave
+		}
+		if err := linkAllows(link, req); err != nil {
+			return err
+		}
+	}
+	c.Set(requestKey, req)
+	return nil
+}
+
+// linkAllows checks a young person's submission against their link: it may
+// write one SCT of one form version, child, timepoint and wave, online.
+func linkAllows(link store.Session, req submission.Request) error {
+	var faults []form.FieldError
+	check := func(path, got, want string) {
+		if got != want {
+			faults = append(faults, form.FieldError{Path: path, Reason: fmt.Sprintf("must be %q for this link", want)})
+		}
+	}
+	check("form", req.Form, link.Form)
+	check("version", req.Version, link.Version)
+	check("child_id", req.ChildID, link.ChildID)
+	check("timepoint", req.Timepoint, link.Timepoint)
+	check("wave", strconv.Itoa(max(req.Wave, 1)), strconv.Itoa(max(link.Wave, 1)))
+	check("mode", req.Mode, "online")
+	if len(faults) > 0 {
+		return invalid(http.StatusForbidden, "this link is for one SCT only; it cannot write this", faults...)
+	}
+	return nil
+}
+
+// reachOf is what the caller may touch, for the services that read records
+// the guard could not check beforehand (the child a new response names).
+func reachOf(p access.Principal) submission.Reach {
+	return submission.Reach{Site: p.InSite, DraftsOnly: p.Role == access.YoungPerson}
 }
 
 // afterCallerLeft bounds what a request still writes once its caller has

@@ -89,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	sess, err := st.CreateSession(ctx, store.Session{ID: uuid.NewString(), CodeHash: "h", ChildID: "CB1", Site: "B",
-		ResponseID: respYP, Form: "sct", Version: "1", ExpiresAt: time.Now().Add(time.Hour)})
+		ResponseID: respYP, Form: "sct", Version: "1", Timepoint: "baseline", Wave: 1, ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,12 @@ func (h *handlers) createChild(c echo.Context) error {
 	child, err := h.store.CreateChild(ctx, store.Child{
 		ID: req.ID, Site: req.Site, Group: req.Group, AgeBand: req.AgeBand, StartedOn: req.StartedOn,
 	})
+	if errors.Is(err, store.ErrConflict) {
+		// The same words whichever site holds the ID: a child of another
+		// site is not shown to exist.
+		return invalid(http.StatusConflict, "this child ID cannot be registered",
+			form.FieldError{Path: "id", Reason: "cannot be used; check it, and if it is right ask an administrator"})
+	}
 	if err != nil {
 		return err
 	}
@@ -89,21 +95,14 @@ func (h *handlers) listChildren(c echo.Context) error {
 }
 
 func (h *handlers) getChild(c echo.Context) error {
-	child, err := h.store.Child(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, child)
+	return c.JSON(http.StatusOK, checkedChild(c))
 }
 
 // eraseChild removes a child and all their responses on request. The audit
 // keeps that it happened.
 func (h *handlers) eraseChild(c echo.Context) error {
 	ctx := c.Request().Context()
-	child, err := h.store.Child(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
+	child := checkedChild(c)
 	// Recorded first: if the erasure is cut short the record says it was
 	// asked for, and running it again finishes it.
 	if err := h.audit(c, "child.erase", "child:"+child.ID, child.Site, ""); err != nil {
@@ -137,19 +136,32 @@ func (h *handlers) createSession(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	child, err := h.store.Child(ctx, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	if req.ResponseID == "" {
-		req.ResponseID = uuid.NewString()
-	}
+	child := checkedChild(c)
 	if req.Minutes == 0 {
 		req.Minutes = 120
 	}
 	versions := h.forms.Versions("sct")
 	def := versions[len(versions)-1]
+	formID, version := def.Form, def.Version
+	if req.ResponseID == "" {
+		req.ResponseID = uuid.NewString()
+	} else {
+		// A link may carry on this child's SCT draft, and takes what that
+		// draft is; any other existing response is out of its reach (a
+		// submitted SCT holds names the link must not show).
+		draft, err := h.store.Response(ctx, req.ResponseID)
+		switch {
+		case err == nil && draft.ChildID == child.ID && draft.Form == formID && draft.Status == store.StatusDraft:
+			version, req.Timepoint, req.Wave = draft.Version, draft.Timepoint, draft.Wave
+		case err == nil:
+			return invalid(http.StatusConflict, "a link opens a new SCT or carries on this child's SCT draft; this response is neither",
+				form.FieldError{Path: "response_id", Reason: "is not a draft SCT of this child; leave it out to start a new one"})
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
 	if req.Timepoint == "" {
+		var err error
 		if req.Timepoint, req.Wave, err = h.nextTimepoint(c, child.ID); err != nil {
 			return err
 		}
@@ -163,7 +175,7 @@ func (h *handlers) createSession(c echo.Context) error {
 	}
 	sess, err := h.store.CreateSession(ctx, store.Session{
 		ID: uuid.NewString(), CodeHash: auth.HashOpaque(auth.NormalizeShortCode(code)),
-		ChildID: child.ID, Site: child.Site, ResponseID: req.ResponseID, Form: def.Form, Version: def.Version,
+		ChildID: child.ID, Site: child.Site, ResponseID: req.ResponseID, Form: formID, Version: version,
 		Timepoint: req.Timepoint, Wave: req.Wave,
 		CreatedBy: principal(c).Subject, ExpiresAt: h.now().Add(time.Duration(req.Minutes) * time.Minute).UTC().Truncate(time.Millisecond),
 	})

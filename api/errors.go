@@ -175,8 +175,8 @@ func newValidator() *structValidator {
 	})
 	// Identifiers chosen outside this system (child IDs, site codes) are
 	// kept to characters that are safe in URLs, file names and exports.
-	_ = v.RegisterValidation("code", matching(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`))
-	_ = v.RegisterValidation("site", matching(`^[A-Z][A-Z0-9]{0,7}$`))
+	_ = v.RegisterValidation("code", matching(codePattern))
+	_ = v.RegisterValidation("site", matching(siteCodePattern))
 	return &structValidator{v: v}
 }
 
@@ -224,7 +224,6 @@ func reasonFor(fe validator.FieldError) string {
 	return "is not valid (" + fe.Tag() + ")"
 }
 
-func matching(pattern string) validator.Func {
-	re := regexp.MustCompile(pattern)
+func matching(re *regexp.Regexp) validator.Func {
 	return func(fl validator.FieldLevel) bool { return re.MatchString(fl.Field().String()) }
 }

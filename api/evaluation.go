@@ -99,7 +99,7 @@ func (h *handlers) putParticipation(c echo.Context) error {
 	if faults := participation.Check(p); len(faults) > 0 {
 		return invalid(http.StatusUnprocessableEntity, "the participation record has invalid fields", faults...)
 	}
-	child, err := h.store.SetParticipation(c.Request().Context(), c.Param("id"), p)
+	child, err := h.store.SetParticipation(c.Request().Context(), checkedChild(c).ID, p)
 	if err != nil {
 		return err
 	}

@@ -4,26 +4,12 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/lifelong-links/sct/internal/access"
-	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
 )
-
-// responseID reads the {id} of a response route: a version 4 UUID made by
-// the client, so that a retried submission is stored once.
-func responseID(c echo.Context) (string, error) {
-	raw := c.Param("id")
-	id, err := uuid.Parse(raw)
-	if err != nil || id.Version() != 4 || len(raw) != 36 {
-		return "", invalid(http.StatusBadRequest, "the response id in the URL is not valid",
-			form.FieldError{Path: "id", Reason: "must be a version 4 UUID like 3b241101-e2bb-4255-8caf-4136c566a962"})
-	}
-	return id.String(), nil
-}
 
 // view is a response as the caller may see it: without names and free text
 // for evaluators.
@@ -48,16 +34,12 @@ func (h *handlers) auditRead(c echo.Context, action string, r store.Response) er
 	return h.audit(c, action, "response:"+r.ID, r.Site, "child "+r.ChildID)
 }
 
+// putResponse stores the body the guard decoded and checked, within the
+// caller's reach.
 func (h *handlers) putResponse(c echo.Context) error {
-	id, err := responseID(c)
-	if err != nil {
-		return err
-	}
-	var req submission.Request
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	r, outcome, err := h.submit.Put(c.Request().Context(), id, req)
+	id := c.Param("id")
+	req, _ := c.Get(requestKey).(submission.Request)
+	r, outcome, err := h.submit.PutWithin(c.Request().Context(), id, req, reachOf(principal(c)))
 	if err != nil {
 		return err
 	}
@@ -85,14 +67,7 @@ func (h *handlers) putResponse(c echo.Context) error {
 }
 
 func (h *handlers) getResponse(c echo.Context) error {
-	id, err := responseID(c)
-	if err != nil {
-		return err
-	}
-	r, err := h.response(c, id)
-	if err != nil {
-		return err
-	}
+	r := checkedResponse(c)
 	if err := h.auditRead(c, "response.read", r); err != nil {
 		return err
 	}
@@ -100,14 +75,8 @@ func (h *handlers) getResponse(c echo.Context) error {
 }
 
 func (h *handlers) getRevisions(c echo.Context) error {
-	id, err := responseID(c)
-	if err != nil {
-		return err
-	}
-	current, err := h.response(c, id)
-	if err != nil {
-		return err
-	}
+	current := checkedResponse(c)
+	id := current.ID
 	revs, err := h.store.Revisions(c.Request().Context(), id)
 	if err != nil {
 		return err
@@ -122,11 +91,15 @@ func (h *handlers) getRevisions(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "revisions": out})
 }
 
-// response is the response the guard read already, or else a fresh read:
-// on the embedded store every read costs a pass over the collection.
-func (h *handlers) response(c echo.Context, id string) (store.Response, error) {
-	if r, ok := c.Get(responseKey).(store.Response); ok && r.ID == id {
-		return r, nil
-	}
-	return h.store.Response(c.Request().Context(), id)
+// checkedResponse is the response the guard read and let the caller at:
+// handlers of a responseParam route serve that record and no other.
+func checkedResponse(c echo.Context) store.Response {
+	r, _ := c.Get(responseKey).(store.Response)
+	return r
+}
+
+// checkedChild is the child the guard read and let the caller at.
+func checkedChild(c echo.Context) store.Child {
+	ch, _ := c.Get(childKey).(store.Child)
+	return ch
 }

@@ -84,26 +84,53 @@ const (
 	Revised                      // a changed draft or a new submitted revision
 )
 
-// Put creates or replaces response id. A retry of the same body stores
-// nothing and returns the stored record.
+// Reach is what the caller of a Put may touch. To a caller, a child or
+// response outside its reach does not exist: the answers are exactly those
+// for an unknown child or id, so that they reveal nothing.
+type Reach struct {
+	// Site reports whether the caller reaches a site; nil reaches every site.
+	Site func(site string) bool
+	// DraftsOnly keeps the caller off submitted responses (a young person's
+	// link writes its one draft until it is submitted, never after).
+	DraftsOnly bool
+}
+
+// Everywhere reaches every record: for callers the API has already limited
+// by other means, and for tools working on the store directly.
+var Everywhere = Reach{}
+
+func (r Reach) site(site string) bool { return r.Site == nil || r.Site(site) }
+
+// Put creates or replaces response id, reaching every site.
 func (s *Service) Put(ctx context.Context, id string, req Request) (store.Response, Outcome, error) {
-	r, err := s.prepare(ctx, id, req)
+	return s.PutWithin(ctx, id, req, Everywhere)
+}
+
+// PutWithin creates or replaces response id for a caller with the given
+// reach. A retry of the same body stores nothing and returns the stored
+// record. A response outside the reach is store.ErrNotFound; a child
+// outside it is reported as unregistered.
+func (s *Service) PutWithin(ctx context.Context, id string, req Request, reach Reach) (store.Response, Outcome, error) {
+	r, err := s.prepare(ctx, id, req, reach)
 	if err != nil {
 		return store.Response{}, 0, err
 	}
 	// Optimistic: read, decide, write on condition that nothing changed;
 	// a lost race is retried on fresh state.
 	for attempt := 0; ; attempt++ {
-		out, outcome, err := s.put(ctx, r)
+		out, outcome, err := s.put(ctx, r, reach)
 		if !errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrSlotTaken) || attempt == 2 {
 			return out, outcome, err
 		}
 	}
 }
 
-func (s *Service) put(ctx context.Context, r store.Response) (store.Response, Outcome, error) {
+func (s *Service) put(ctx context.Context, r store.Response, reach Reach) (store.Response, Outcome, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	prev, err := s.store.Response(ctx, r.ID)
+	if err == nil && (!reach.site(prev.Site) || (reach.DraftsOnly && prev.Status != store.StatusDraft)) {
+		return store.Response{}, 0, fmt.Errorf("response %s: %w", r.ID, store.ErrNotFound)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		r.CreatedAt, r.UpdatedAt = now, now
 		if r.Status == store.StatusSubmitted {
@@ -136,7 +163,7 @@ func (s *Service) put(ctx context.Context, r store.Response) (store.Response, Ou
 }
 
 // prepare checks the request and builds the record to store.
-func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Response, error) {
+func (s *Service) prepare(ctx context.Context, id string, req Request, reach Reach) (store.Response, error) {
 	var faults []form.FieldError
 	fault := func(path, format string, args ...any) {
 		faults = append(faults, form.FieldError{Path: path, Reason: fmt.Sprintf(format, args...)})
@@ -202,6 +229,9 @@ func (s *Service) prepare(ctx context.Context, id string, req Request) (store.Re
 		r.Answers = normal
 	}
 	child, err := s.store.Child(ctx, req.ChildID)
+	if err == nil && !reach.site(child.Site) {
+		err = store.ErrNotFound // another site's child is no child to this caller
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		fault("child_id", "no child %q is registered; register the child first", req.ChildID)
