@@ -135,7 +135,6 @@ func (h *handlers) issueTokens(c echo.Context, u store.User, family string) erro
 	}); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, tokenResponse{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(AccessTTL / time.Second),
 		RefreshToken: refresh, RefreshExpiresIn: int(h.refreshTTL.Seconds()), User: &u,
@@ -239,7 +238,6 @@ func (h *handlers) openSession(c echo.Context) error {
 	if err := h.audit(c, "session.open", "child:"+sess.ChildID, sess.Site, ""); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{
 		"access_token": token, "token_type": "Bearer", "expires_in": int(math.Ceil(exp.Sub(h.now()).Seconds())),
 		"session": sess,

@@ -192,7 +192,6 @@ func (h *handlers) createSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, sessionResponse{Session: sess, Code: code, Link: link, QRPNG: png})
 }
 

@@ -205,7 +205,6 @@ func (h *handlers) createCalendar(c echo.Context) error {
 	if err := h.audit(c, "calendar.create", "user:"+p.Subject, "", ""); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, map[string]string{
 		"url": c.Scheme() + "://" + c.Request().Host + "/api/v1/calendar/" + token + ".ics",
 	})
@@ -234,7 +233,6 @@ func (h *handlers) calendar(c echo.Context) error {
 		items = append(items, list...)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, "text/calendar; charset=utf-8")
-	c.Response().Header().Set("Cache-Control", "private, no-cache")
 	c.Response().WriteHeader(http.StatusOK)
 	return followup.Calendar(c.Response(), "SCT follow-ups", items, h.now())
 }

@@ -8,8 +8,10 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -130,10 +132,13 @@ func New(d Deps) (*echo.Echo, error) {
 		e.Use(measure(d.Metrics)) // first, so it times the whole request
 	}
 	e.Use(
+		dropUnsafeRequestID,
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{TargetHeader: echo.HeaderXRequestID}),
 		requestLogger(d.Logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, DisablePrintStack: true}),
 		securityHeaders,
+		apiHeaders,
+		requireJSONBody,
 		limitInFlight(d.MaxInFlight),
 		middleware.BodyLimit("1M"),
 		// The fastest level: most answers are small JSON, where setting up a
@@ -253,7 +258,10 @@ func requestID(c echo.Context) string {
 
 func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
+		// The error handler answers here, so the status logged is the one
+		// sent, not the 200 a response starts with.
+		HandleError: true,
+		LogStatus:   true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
 			if v.Status >= 500 {
@@ -279,6 +287,58 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+// apiHeaders keeps every API answer out of caches: most hold personal data,
+// and one that does not (a form definition) says so itself.
+func apiHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if isAPI(c) {
+			c.Response().Header().Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// requireJSONBody refuses an API request whose body is not declared JSON.
+// Another web page can send text, form or untyped bodies without asking
+// first (no CORS preflight); JSON it cannot, so this closes the API to
+// other sites' pages (failed sign-ins posted to lock accounts, say).
+func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		ct := req.Header.Get(echo.HeaderContentType)
+		hasBody := req.ContentLength != 0 || len(req.TransferEncoding) > 0
+		if !isAPI(c) || (ct == "" && !hasBody) {
+			return next(c)
+		}
+		mt, params, err := mime.ParseMediaType(ct)
+		charset, hasCharset := params["charset"]
+		if err != nil || mt != echo.MIMEApplicationJSON || (hasCharset && !strings.EqualFold(charset, "utf-8")) {
+			return invalid(http.StatusUnsupportedMediaType, "send the body as JSON, with Content-Type: application/json")
+		}
+		return next(c)
+	}
+}
+
+// safeRequestID is what a client's X-Request-ID must look like to be kept:
+// it goes into logs and the audit trail.
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+// dropUnsafeRequestID removes a client's request id that is not a short
+// safe token, so that one is made instead.
+func dropUnsafeRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if vs := h.Values(echo.HeaderXRequestID); len(vs) > 1 || (len(vs) == 1 && !safeRequestID.MatchString(vs[0])) {
+			h.Del(echo.HeaderXRequestID)
+		}
 		return next(c)
 	}
 }
