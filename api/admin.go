@@ -68,7 +68,7 @@ func (h *handlers) createUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := h.checkAccount(c, access.Role(req.Role), req.Sites, &req.Password); err != nil {
+	if err := h.checkAccount(c, access.Role(req.Role), req.Sites, req.Email, &req.Password); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(req.Password)
@@ -104,7 +104,7 @@ func (h *handlers) updateUser(c echo.Context) error {
 	if req.Sites != nil {
 		sites = req.Sites
 	}
-	if err := h.checkAccount(c, role, sites, req.Password); err != nil {
+	if err := h.checkAccount(c, role, sites, u.Email, req.Password); err != nil {
 		return err
 	}
 	ch := store.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled}
@@ -132,8 +132,8 @@ func (h *handlers) updateUser(c echo.Context) error {
 
 // checkAccount checks what validate tags cannot: a site-bound role needs
 // sites that exist, an all-sites role has none, and the password is strong
-// enough.
-func (h *handlers) checkAccount(c echo.Context, role access.Role, sites []string, password *string) error {
+// enough and not built from the account's email.
+func (h *handlers) checkAccount(c echo.Context, role access.Role, sites []string, email string, password *string) error {
 	var faults []form.FieldError
 	if err := access.CheckAccountSites(role, sites); err != nil {
 		faults = append(faults, form.FieldError{Path: "sites", Reason: err.Error()})
@@ -148,7 +148,7 @@ func (h *handlers) checkAccount(c echo.Context, role access.Role, sites []string
 		}
 	}
 	if password != nil {
-		if err := auth.ValidatePassword(*password); err != nil {
+		if err := auth.ValidatePassword(*password, email); err != nil {
 			faults = append(faults, form.FieldError{Path: "password", Reason: err.Error()})
 		}
 	}

@@ -71,7 +71,7 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, s config.Settings, log
 	if err != nil || n > 0 {
 		return err
 	}
-	if err := auth.ValidatePassword(s.BootstrapAdminPassword); err != nil {
+	if err := auth.ValidatePassword(s.BootstrapAdminPassword, s.BootstrapAdminEmail); err != nil {
 		return fmt.Errorf("SCT_BOOTSTRAP_ADMIN_PASSWORD: %w", err)
 	}
 	hash, err := auth.HashPassword(s.BootstrapAdminPassword)
@@ -122,7 +122,7 @@ func userAddCommand(ctx context.Context, args []string, getenv func(string) stri
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	if err := auth.ValidatePassword(password); err != nil {
+	if err := auth.ValidatePassword(password, email); err != nil {
 		return fmt.Errorf("password: %w", err)
 	}
 	st, err := openStore(ctx, s, stderr)

@@ -810,6 +810,14 @@ func TestUsers_AccountRules(t *testing.T) {
 			body: user("w1@example.org", "coordinator", `["A"]`, "short"), want: []string{`"path":"password"`}},
 		{name: "a password of one repeated character", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
 			body: user("w2@example.org", "coordinator", `["A"]`, strings.Repeat("a", 20)), want: []string{`"path":"password"`}},
+		{name: "a common password", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
+			body:   user("w10@example.org", "coordinator", `["A"]`, "password1234"),
+			want:   []string{`"path":"password"`, "too easy to guess", "common password"},
+			absent: []string{"password1234"}},
+		{name: "a password built from the user's email", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
+			body:   user("jordan.mills@example.org", "evaluator", `[]`, "jordan.mills2024"),
+			want:   []string{`"path":"password"`, "too easy to guess", "email"},
+			absent: []string{"jordan.mills2024"}},
 		{name: "a coordinator without sites", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
 			body: user("w3@example.org", "coordinator", `[]`, userPassword), want: []string{`"path":"sites"`}},
 		{name: "a site lead with no sites field", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
@@ -838,12 +846,16 @@ func TestUsers_AccountRules(t *testing.T) {
 			want: []string{`"email":"new.person@example.org"`, `"role":"coordinator"`, `"sites":["A","B"]`}, absent: noHash},
 		{name: "the list shows no hashes", as: "admin", method: "GET", path: "/api/v1/users", status: 200,
 			want:   []string{`"email":"coorda@example.org"`, `"email":"new.person@example.org"`},
-			absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@")},
+			absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@", "w10@", "jordan.mills@")},
 	})
 	id := s.userIDOf(t, "new.person@example.org")
 	runScenarios(t, s, []scenario{
 		{name: "a coordinator may not change users", as: "coordA", method: "PATCH", path: "/api/v1/users/" + id, status: 403,
 			body: `{"role":"admin","sites":[]}`},
+		{name: "a change to a common password", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 422,
+			body: `{"password":"Password123!"}`, want: []string{`"path":"password"`, "common password"}},
+		{name: "a change to a password built from the user's stored email", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 422,
+			body: `{"password":"new.person2024"}`, want: []string{`"path":"password"`, "email"}},
 		{name: "a change answers without the hash", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 200,
 			body: `{"password":"another long enough password"}`, want: []string{`"id":"` + id + `"`}, absent: noHash},
 	})
@@ -872,6 +884,8 @@ func TestCLI_AddSiteAndUserThenSignIn(t *testing.T) {
 		absence string
 	}{
 		{"add a site", []string{"site", "add", "--data", dir, "--code", "Z", "--name", "Zed"}, 0, "created", "", ""},
+		{"a common password is refused", []string{"user", "add", "--data", dir, "--email", "y@example.org", "--role", "coordinator", "--site", "Z", "--password", "password1234"},
+			1, "", "too easy to guess", "password1234"},
 		{"add a user, password from standard input", userAdd, 0, "created", "", userPassword},
 		{"the same user again", userAdd, 1, "", "exists already", userPassword},
 		{"the same email in other case", []string{"user", "add", "--data", dir, "--email", "X@Example.org", "--role", "coordinator", "--site", "Z"},

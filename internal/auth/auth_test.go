@@ -131,26 +131,51 @@ func TestCheckDummy_RunsWithoutPanic(t *testing.T) {
 }
 
 func TestValidatePassword(t *testing.T) {
+	const email = "Jordan.Mills@Example.org"
 	tests := []struct {
 		name     string
 		password string
-		wantErr  string // empty: acceptable
+		inputs   []string // what is known of the account, such as its email
+		wantErr  string   // empty: acceptable
 	}{
-		{"twelve characters accepted", "abcdefghijkl", ""},
-		{"eleven characters rejected", "abcdefghijk", "at least 12"},
-		{"empty rejected", "", "at least 12"},
-		{"twelve multibyte runes accepted", "ééééééééééé√", ""},
-		{"eleven multibyte runes rejected despite 22 bytes", "ééééééééééé", "at least 12"},
-		{"256 characters accepted", strings.Repeat("ab", 128), ""},
-		{"257 characters rejected", strings.Repeat("ab", 128) + "c", "at most 256"},
-		{"one repeated character rejected", strings.Repeat("a", 20), "repeated"},
-		{"one repeated multibyte character rejected", strings.Repeat("é", 20), "repeated"},
-		{"two alternating characters accepted", strings.Repeat("ab", 10), ""},
-		{"passphrase with spaces accepted", "correct horse battery staple", ""},
+		// Length.
+		{"twelve characters accepted", "plum kite ox", nil, ""},
+		{"eleven characters rejected", "abcdefghijk", nil, "at least 12"},
+		{"empty rejected", "", nil, "at least 12"},
+		{"twelve multibyte runes accepted", "ééééééééééé√", nil, ""},
+		{"eleven multibyte runes rejected despite 22 bytes", "ééééééééééé", nil, "at least 12"},
+		{"256 characters accepted", strings.Repeat("unrelated words ", 16), nil, ""},
+		{"257 characters rejected", strings.Repeat("unrelated words ", 16) + "x", nil, "at most 256"},
+		{"invalid UTF-8 rejected", "plum kite ox \xff", nil, "valid UTF-8"},
+		// Repeated characters.
+		{"one repeated character rejected", strings.Repeat("a", 20), nil, "repeated"},
+		{"one repeated multibyte character rejected", strings.Repeat("é", 20), nil, "repeated"},
+		{"two alternating characters rejected", strings.Repeat("ab", 10), nil, "repeats characters"},
+		{"a repeated group rejected", "abcabcabcabcabc", nil, "repeats characters"},
+		{"one character repeated then another rejected", "aaaaaaaaaaab", nil, "repeats characters"},
+		// Common passwords and patterns.
+		{"password1234 rejected", "password1234", nil, "common password"},
+		{"capital, digits and a symbol on a common word rejected", "Password123!", nil, "common password"},
+		{"l33t spelling of a common password rejected", "P@ssw0rd2024!", nil, "common password"},
+		{"a common keyboard row and digits rejected", "qwertyuiop123", nil, "common password"},
+		{"a keyboard walk rejected", "zxcvbnm,./asdf", nil, "keyboard pattern"},
+		{"another keyboard walk rejected", "hjkl;'yuiop[]", nil, "keyboard pattern"},
+		{"the alphabet in order rejected", "abcdefghijkl", nil, "run such as abc"},
+		// The account's email.
+		{"email's local part and digits rejected", "jordan.mills2024", []string{email}, "account's email"},
+		{"email's local part without its dot and a year rejected", "jordanmills1987", []string{email}, "account's email"},
+		{"email's local part and digits accepted for another account", "jordan.mills2024", []string{"someone@example.org"}, ""},
+		{"the service's name and digits rejected", "lifelonglinks123", nil, "service's name"},
+		// Strong passphrases.
+		{"passphrase with spaces accepted", "correct horse battery staple", nil, ""},
+		{"four unrelated words accepted", "violet anchor pebble mustard", []string{email}, ""},
+		{"four more unrelated words accepted", "tram ladder quietly orange", []string{email}, ""},
+		{"three short words and a digit accepted", "gravel oboe 7", nil, ""},
+		{"email's words reordered among others accepted", "mills jordan 88", []string{email}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := auth.ValidatePassword(tt.password)
+			err := auth.ValidatePassword(tt.password, tt.inputs...)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("ValidatePassword: %v, want nil", err)
@@ -158,6 +183,8 @@ func TestValidatePassword(t *testing.T) {
 				t.Errorf("ValidatePassword = nil, want error containing %q", tt.wantErr)
 			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 				t.Errorf("ValidatePassword: %v, want error containing %q", err, tt.wantErr)
+			case err != nil && tt.password != "" && strings.Contains(err.Error(), tt.password):
+				t.Errorf("ValidatePassword: %v, shows the password", err)
 			}
 		})
 	}

@@ -9,10 +9,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
+	"github.com/trustelem/zxcvbn"
+	"github.com/trustelem/zxcvbn/match"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -83,9 +87,33 @@ func CheckDummy(password string) {
 	subtle.ConstantTimeCompare(key, make([]byte, argonKeyLen))
 }
 
+// MinPasswordScore is the lowest zxcvbn score (0 to 4) a new password may
+// have. 3 is "safely unguessable": an estimated 10^8 guesses or more, out of
+// reach online and some protection even for a stolen argon2id hash; 2 falls
+// to an attacker guessing online without limit.
+const MinPasswordScore = 3
+
+// maxScoredRunes bounds how much of a password zxcvbn reads. Its matching
+// grows quickly with length (a 256-character password of l33t characters
+// takes seconds); a password whose first 100 characters are strong is
+// strong.
+const maxScoredRunes = 100
+
+// serviceWords are words a person may build a password for this service
+// from; they count as guessable, like the account's own email.
+var serviceWords = []string{"social connections tool", "lifelong links", "sct"}
+
 // ValidatePassword returns an error saying why password is unacceptable as a
-// new password, or nil.
-func ValidatePassword(password string) error {
+// new password, or nil. A password must have 12 to 256 characters and must
+// not be easy to guess: zxcvbn (with its frequency lists of common
+// passwords, words and names compiled in) must score it at least
+// MinPasswordScore. userInputs are things the attacker may know about the
+// account, such as its email; a password built from them is refused too.
+// The error never repeats the password.
+func ValidatePassword(password string, userInputs ...string) error {
+	if !utf8.ValidString(password) {
+		return errors.New("password must be valid UTF-8 text")
+	}
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLen:
@@ -97,7 +125,108 @@ func ValidatePassword(password string) error {
 	if strings.Trim(password, string(first)) == "" {
 		return errors.New("password must not be one character repeated")
 	}
+	scored := password
+	if n > maxScoredRunes {
+		scored = string([]rune(password)[:maxScoredRunes])
+	}
+	r := zxcvbn.PasswordStrength(scored, guessableWords(slices.Concat(userInputs, serviceWords)))
+	if r.Score < MinPasswordScore {
+		return fmt.Errorf("password is too easy to guess: %s; try a few unrelated words instead", weakness(r.Sequence))
+	}
 	return nil
+}
+
+// guessableWords turns each input into the words a password might be built
+// from: the whole input, and for an email each side of the @, each side
+// with its separators dropped, and each piece of three or more letters or
+// digits. "jo.smith@example.org" gives jo.smith@example.org, jo.smith,
+// josmith, smith, example.org, exampleorg, example and org.
+func guessableWords(inputs []string) []string {
+	var words []string
+	seen := make(map[string]bool)
+	add := func(w string) {
+		if w != "" && !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	for _, in := range inputs {
+		in = strings.ToLower(strings.TrimSpace(in))
+		add(in)
+		for _, part := range strings.Split(in, "@") {
+			add(part)
+			pieces := strings.FieldsFunc(part, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+			add(strings.Join(pieces, ""))
+			for _, p := range pieces {
+				if utf8.RuneCountInString(p) >= 3 {
+					add(p)
+				}
+			}
+		}
+	}
+	return words
+}
+
+// Kinds of guessable pattern, and how each is told. On a tie in length the
+// first listed is told: the user inputs first, as the easiest to act on.
+const (
+	fromInputs = iota
+	commonPassword
+	keyboard
+	repeated
+	run
+	dateOrYear
+	commonWords
+	numKinds
+)
+
+var kindHints = [numKinds]string{
+	fromInputs:     "it is built from the account's email or this service's name",
+	commonPassword: "it is close to a common password",
+	keyboard:       "it follows a keyboard pattern such as qwerty",
+	repeated:       "it repeats characters or a group of characters",
+	run:            "it has a run such as abc or 1234",
+	dateOrYear:     "it has a date or year",
+	commonWords:    "it is made of a few common words or names",
+}
+
+// weakness says in words what makes a password guessable: the kind of the
+// longest pattern zxcvbn found in it. It names the kind only, never the text
+// that matched.
+func weakness(seq []*match.Match) string {
+	var longest [numKinds]int // characters of the longest match of each kind
+	for _, m := range seq {
+		k := -1
+		switch {
+		case m.Pattern == "dictionary" && m.DictionaryName == "user_inputs":
+			k = fromInputs
+		case m.Pattern == "dictionary" && m.DictionaryName == "passwords":
+			k = commonPassword
+		case m.Pattern == "dictionary":
+			k = commonWords
+		case m.Pattern == "spatial":
+			k = keyboard
+		case m.Pattern == "repeat":
+			k = repeated
+		case m.Pattern == "sequence":
+			k = run
+		case m.Pattern == "date" || m.Pattern == "regex":
+			k = dateOrYear
+		}
+		if k >= 0 {
+			longest[k] = max(longest[k], utf8.RuneCountInString(m.Token))
+		}
+	}
+	best := -1
+	for k, n := range longest {
+		if n > 0 && (best < 0 || n > longest[best]) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return "it is close to a common password or pattern"
+	}
+	return kindHints[best]
 }
 
 // argonParams is a parsed PHC string.
