@@ -60,9 +60,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	e := mustNew(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log, Static: static.FS()})
-	f := &fixture{srv: httptest.NewServer(e), st: st, tokens: map[string]string{}}
-	t.Cleanup(f.srv.Close)
+	srv := serveAPI(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log, Static: static.FS()})
+	f := &fixture{srv: srv, st: st, tokens: map[string]string{}}
 	f.h = &handlers{forms: reg, store: st}
 
 	for _, s := range []string{"A", "B"} {
@@ -266,6 +265,19 @@ func TestEvaluator_NeverSeesNames(t *testing.T) {
 	if status, got := f.do(t, "coordinator A", "GET", "/api/v1/responses/"+respA, ""); status != http.StatusOK || !strings.Contains(got, secrets[0]) {
 		t.Errorf("coordinator A's view: %d %s; want the names", status, got)
 	}
+}
+
+// serveAPI builds the API and serves it on a free local port. The port's
+// address is added to d.AllowedHosts, as the server adds its listen address:
+// requests to it may make links.
+func serveAPI(tb testing.TB, d Deps) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	d.AllowedHosts = append(d.AllowedHosts, srv.Listener.Addr().String())
+	srv.Config.Handler = mustNew(tb, d)
+	srv.Start()
+	tb.Cleanup(srv.Close)
+	return srv
 }
 
 // mustNew builds the API or stops the test.

@@ -131,6 +131,10 @@ type sessionResponse struct {
 // createSession opens a link for a young person to complete one SCT for a
 // child: a one-time short code, its link and the link as a QR code.
 func (h *handlers) createSession(c echo.Context) error {
+	base, err := h.publicBase(c) // before anything is stored
+	if err != nil {
+		return err
+	}
 	var req sessionRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -187,7 +191,7 @@ func (h *handlers) createSession(c echo.Context) error {
 	}
 	// The code travels in the fragment, which browsers never send to a
 	// server or put in a Referer.
-	link := c.Scheme() + "://" + c.Request().Host + "/#join=" + auth.NormalizeShortCode(code)
+	link := base + "/#join=" + auth.NormalizeShortCode(code)
 	png, err := qrPNG(link)
 	if err != nil {
 		return err

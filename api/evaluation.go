@@ -194,6 +194,10 @@ func (h *handlers) returns(c echo.Context) error {
 // createCalendar gives the caller a private address for their follow-up
 // calendar; a new one replaces the old.
 func (h *handlers) createCalendar(c echo.Context) error {
+	base, err := h.publicBase(c) // before the new token replaces the old
+	if err != nil {
+		return err
+	}
 	p := principal(c)
 	token, hash, err := auth.NewOpaqueToken()
 	if err != nil {
@@ -206,7 +210,7 @@ func (h *handlers) createCalendar(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]string{
-		"url": c.Scheme() + "://" + c.Request().Host + "/api/v1/calendar/" + token + ".ics",
+		"url": base + "/api/v1/calendar/" + token + ".ics",
 	})
 }
 

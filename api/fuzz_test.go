@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -197,9 +196,8 @@ func newFuzzFixture(tb testing.TB, logs io.Writer) (*fixture, *form.Registry) {
 		tb.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	e := mustNew(tb, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	f := &fixture{srv: httptest.NewServer(e), st: st, tokens: map[string]string{}}
-	tb.Cleanup(f.srv.Close)
+	srv := serveAPI(tb, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	f := &fixture{srv: srv, st: st, tokens: map[string]string{}}
 	for _, s := range []string{"A", "B"} {
 		if _, err := st.CreateSite(ctx, store.Site{Code: s, Name: "Site " + s}); err != nil {
 			tb.Fatal(err)

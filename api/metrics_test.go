@@ -24,9 +24,8 @@ func newMeteredServer(t *testing.T) (f *fixture, srv *httptest.Server, token str
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	srv = httptest.NewServer(mustNew(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: tokens,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New()}))
-	t.Cleanup(srv.Close)
+	srv = serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: tokens,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New()})
 	c := auth.Claims{Role: "coordinator", Sites: []string{"A"}}
 	c.Subject = f.userA.ID
 	token, _, err = tokens.Issue(c, time.Hour)

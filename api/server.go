@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -97,6 +98,15 @@ type Deps struct {
 	MaxInFlight int
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
+	// PublicURL, if set, is the scheme and host (nothing more) that every
+	// link the server makes starts with; the request's Host and
+	// X-Forwarded-* headers are then ignored.
+	PublicURL *url.URL
+	// AllowedHosts are the Host header values (host or host:port, compared
+	// without regard to case) believed for links when PublicURL is nil: the
+	// listen address and any the administrator lists. Empty with no
+	// PublicURL: no links are made (421).
+	AllowedHosts []string
 }
 
 // AccessTTL is how long an access token lives.
@@ -150,6 +160,10 @@ func New(d Deps) (*echo.Echo, error) {
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 4096, Level: 1, Skipper: notAPI}),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: 1, Skipper: isAPI}),
 	)
+	lk, err := newLinks(d.PublicURL, d.AllowedHosts)
+	if err != nil {
+		return nil, err
+	}
 	d.Store.UseSummaryScheme(schemeOfAll(d.Forms))
 	exports, err := newExporter(d.Forms)
 	if err != nil {
@@ -165,6 +179,7 @@ func New(d Deps) (*echo.Echo, error) {
 		log:        d.Logger,
 		now:        d.Now,
 		meter:      d.Metrics,
+		links:      lk,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
@@ -183,6 +198,7 @@ type handlers struct {
 	log        *slog.Logger
 	now        func() time.Time
 	meter      *metrics.Metrics
+	links      links
 }
 
 // routes is the route table: every route, the permission it needs and how

@@ -142,7 +142,6 @@ func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string) {
 	keys, _ := auth.ParseKeys(spec)
 	tokens := auth.NewTokens(keys, "sct", time.Now)
 	tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
-	srv := httptest.NewServer(mustNew(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	b.Cleanup(srv.Close)
+	srv := serveAPI(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return srv, tok
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,9 +151,33 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 	if err != nil {
 		return err
 	}
+	publicURL, err := s.PublicBase()
+	if err != nil {
+		return err
+	}
+	allowed, err := s.HostAllowList()
+	if err != nil {
+		return err
+	}
+	// Bound before the API is built: the address it really listens on (a
+	// port of 0 is chosen now) is one Host the links may be made for.
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close() // when it is not served; serving closes it too
+	allowed = append(allowed, ownHosts(ln.Addr())...)
+	if publicURL == nil {
+		level := slog.LevelInfo
+		if len(allowed) == 0 {
+			level = slog.LevelWarn // every link would be refused
+		}
+		log.Log(ctx, level, "no public URL set (SCT_PUBLIC_URL): young-person links and calendar addresses are made only for requests to these hosts",
+			"hosts", allowed)
+	}
 	handler, err := api.New(api.Deps{
-		TrustedProxies: proxies,
-		Forms:          registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
+		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
+		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
 	if err != nil {
@@ -178,10 +203,6 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		return err
-	}
 	log.Info("listening", "addr", ln.Addr().String(), "forms", len(registry.All()), "embedded_store", st.Embedded())
 	if started != nil {
 		started(ln.Addr().String(), st)
@@ -200,4 +221,20 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// ownHosts are the Host header values that name the listen address itself:
+// its host:port, and localhost:<port> when it is a loopback address. A
+// wildcard address (0.0.0.0, ::) names no host a client could use: none.
+func ownHosts(addr net.Addr) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return nil
+	}
+	port := strconv.Itoa(tcp.Port)
+	out := []string{net.JoinHostPort(tcp.IP.String(), port)}
+	if tcp.IP.IsLoopback() {
+		out = append(out, net.JoinHostPort("localhost", port))
+	}
+	return out
 }

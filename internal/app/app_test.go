@@ -29,6 +29,7 @@ type testServer struct {
 	base   string
 	stop   func() error
 	tokens map[string]string // access tokens by user name (see addUsers)
+	st     *store.Store      // the server's open store, for what the API does not show
 }
 
 const (
@@ -48,22 +49,38 @@ func startServer(t *testing.T, dataDir string, definitions fs.FS) *testServer {
 
 func startServerErr(t *testing.T, dataDir string, definitions fs.FS) (*testServer, error) {
 	t.Helper()
+	return startServerWith(t, dataDir, definitions, nil)
+}
+
+// startServerWith starts the server with the test settings, changed by
+// change if it is set.
+func startServerWith(t *testing.T, dataDir string, definitions fs.FS, change func(*config.Settings)) (*testServer, error) {
+	t.Helper()
 	settings := config.Defaults()
 	settings.Addr = "127.0.0.1:0"
 	settings.DataDir = dataDir
 	settings.ShutdownTimeout = 5 * time.Second
 	settings.BootstrapAdminEmail, settings.BootstrapAdminPassword = adminEmail, adminPassword
+	if change != nil {
+		change(&settings)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	type started struct {
+		addr string
+		st   *store.Store
+	}
+	ready := make(chan started, 1)
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	go func() { done <- serve(ctx, settings, log, func(a string, _ *store.Store) { ready <- a }, definitions) }()
+	go func() {
+		done <- serve(ctx, settings, log, func(a string, st *store.Store) { ready <- started{a, st} }, definitions)
+	}()
 	select {
-	case addr := <-ready:
-		s := &testServer{base: "http://" + addr, tokens: map[string]string{}}
+	case up := <-ready:
+		s := &testServer{base: "http://" + up.addr, tokens: map[string]string{}, st: up.st}
 		var stopped bool
 		s.stop = func() error {
 			if stopped {

@@ -38,6 +38,16 @@ type Settings struct {
 	// TrustedProxies are the networks (CIDR) of proxies whose
 	// X-Forwarded-For names the client; empty: the peer is the client.
 	TrustedProxies string
+	// PublicURL is the address people reach the server at, e.g.
+	// https://sct.example.org: every link the server makes (young-person
+	// links, their QR codes, calendar addresses) starts with it, whatever
+	// the request's Host or X-Forwarded-* headers say. Empty: see
+	// AllowedHosts.
+	PublicURL string
+	// AllowedHosts are the Host header values (host or host:port,
+	// comma-separated) believed for links when PublicURL is empty, besides
+	// the listen address itself (and localhost:<port> when it is loopback).
+	AllowedHosts string
 	// The administrator created on the first start on an empty store.
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -89,6 +99,8 @@ func (s *Settings) table() []setting {
 		{flag: "refresh-ttl", env: "SCT_REFRESH_TTL", usage: "how long a sign-in lasts without use", dur: &s.RefreshTTL},
 		{flag: "prune-interval", env: "SCT_PRUNE_INTERVAL", usage: "how often ended sign-ins, links and failure counts are deleted; 0 never", dur: &s.PruneInterval},
 		{flag: "trusted-proxies", env: "SCT_TRUSTED_PROXIES", usage: "CIDR ranges of proxies whose X-Forwarded-For is believed, comma-separated", str: &s.TrustedProxies},
+		{flag: "public-url", env: "SCT_PUBLIC_URL", usage: "the address people use, e.g. https://sct.example.org; links the server makes start with it", str: &s.PublicURL},
+		{flag: "allowed-hosts", env: "SCT_ALLOWED_HOSTS", usage: "without a public URL: Host header values (host or host:port) believed for links besides the listen address, comma-separated", str: &s.AllowedHosts},
 		{flag: "max-inflight", env: "SCT_MAX_INFLIGHT", usage: "API requests served at once; more wait 200ms, then get 503", num: &s.MaxInFlight},
 		{env: "SCT_BOOTSTRAP_ADMIN_EMAIL", str: &s.BootstrapAdminEmail, envOnly: true},
 		{env: "SCT_BOOTSTRAP_ADMIN_PASSWORD", str: &s.BootstrapAdminPassword, secret: true, envOnly: true},
@@ -196,6 +208,12 @@ func (s Settings) Validate() error {
 	if _, err := s.ProxyNets(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := s.PublicBase(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := s.HostAllowList(); err != nil {
+		errs = append(errs, err)
+	}
 	if s.MaxInFlight < 1 || s.MaxInFlight > 100000 {
 		errs = append(errs, errors.New("max-inflight: must be 1 to 100000"))
 	}
@@ -240,6 +258,8 @@ func (s Settings) LogValue() slog.Value {
 		slog.Bool("jwt_keys_set", s.JWTKeys != ""),
 		slog.Duration("refresh_ttl", s.RefreshTTL),
 		slog.Duration("prune_interval", s.PruneInterval),
+		slog.String("public_url", s.PublicURL),
+		slog.String("allowed_hosts", s.AllowedHosts),
 		slog.String("bootstrap_admin", s.BootstrapAdminEmail),
 	)
 }
@@ -270,4 +290,68 @@ func (s Settings) ProxyNets() ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// PublicBase parses PublicURL: nil when it is empty, else the scheme and
+// host alone (a trailing "/" dropped). The server answers at the root of its
+// host, so a path is refused, as are a query, a fragment and a user name.
+func (s Settings) PublicBase() (*url.URL, error) {
+	if s.PublicURL == "" {
+		return nil, nil
+	}
+	fail := func(why string) (*url.URL, error) {
+		return nil, fmt.Errorf("public-url %q: %s (e.g. https://sct.example.org)", s.PublicURL, why)
+	}
+	u, err := url.Parse(s.PublicURL)
+	switch {
+	case err != nil:
+		return fail("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https", u.Opaque != "":
+		return fail("must start with https:// or http://")
+	case u.User != nil:
+		return fail("must not hold a user name or password")
+	case u.Hostname() == "":
+		return fail("must name a host")
+	case u.Path != "" && u.Path != "/":
+		return fail("must not have a path: the server answers at the root of its host")
+	case u.RawQuery != "" || u.ForceQuery:
+		return fail("must not have a query")
+	case u.Fragment != "" || strings.Contains(s.PublicURL, "#"):
+		return fail("must not have a fragment")
+	}
+	if !validPort(u) {
+		return fail("the port must be a number from 1 to 65535")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
+}
+
+// HostAllowList parses AllowedHosts: each a host or host:port (an IPv6
+// address in brackets), lower-cased.
+func (s Settings) HostAllowList() ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s.AllowedHosts, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse("http://" + part)
+		if err != nil || u.Host != part || u.Hostname() == "" || !validPort(u) {
+			return nil, fmt.Errorf("allowed-hosts: %q is not a host or host:port (e.g. sct.example.org or sct.example.org:8443)", part)
+		}
+		out = append(out, strings.ToLower(part))
+	}
+	return out, nil
+}
+
+// validPort reports whether u has no port or one from 1 to 65535.
+func validPort(u *url.URL) bool {
+	if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	p := u.Port()
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
