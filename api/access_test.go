@@ -62,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 	tokens := auth.NewTokens(keys, "sct", time.Now)
 	srv := serveAPI(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log, Static: static.FS()})
 	f := &fixture{srv: srv, st: st, tokens: map[string]string{}}
-	f.h = &handlers{forms: reg, store: st}
+	f.h = &handlers{forms: reg, store: st, tokens: tokens}
 
 	for _, s := range []string{"A", "B"} {
 		if _, err := st.CreateSite(ctx, store.Site{Code: s, Name: "Site " + s}); err != nil {

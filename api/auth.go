@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -17,14 +18,28 @@ import (
 	"github.com/lifelong-links/sct/internal/store"
 )
 
-// FailureWindow is the fixed window in which failed sign-ins are counted,
-// in the store so that every server instance sees them.
-const FailureWindow = 15 * time.Minute
-
-// Sign-in limits: failures per FailureWindow.
+// Sign-in limits. Failures are counted in the store, so every instance
+// sees them, in fixed windows; an attempt is counted before it is checked
+// (see reserve), so attempts sent at once cannot all slip under a limit.
+//
+// Failures from elsewhere cannot lock an owner out: the account-wide and
+// address-wide limits do not apply at an address the account has signed in
+// from lately. Guesses stay bounded: about maxAccountFailures an hour from
+// all other addresses together, and maxPairFailures per window from each
+// address the account is known at.
 const (
-	maxAccountFailures = 5
-	maxAddressFailures = 20
+	// FailureWindow is the window of the per-account-and-address and
+	// per-address limits (and of counts stored before windows said when
+	// they end).
+	FailureWindow = 15 * time.Minute
+
+	maxPairFailures    = 5   // one account from one address, per FailureWindow
+	maxAddressFailures = 20  // one address, accounts it is not known for, per FailureWindow
+	maxAccountFailures = 100 // one account, from addresses it is not known at, per accountWindow
+	accountWindow      = time.Hour
+
+	knownAddressFor   = 60 * 24 * time.Hour // an address stays known this long after a sign-in from it
+	maxKnownAddresses = 5                   // the most recent are kept
 )
 
 var errBadLogin = invalid(http.StatusUnauthorized, "wrong email or password")
@@ -50,20 +65,32 @@ func (h *handlers) login(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	email := strings.ToLower(strings.TrimSpace(req.Email))
-	limits := []limit{{"account:" + email, maxAccountFailures}, {"address:" + c.RealIP(), maxAddressFailures}}
-	if err := h.checkLimits(c, limits); err != nil {
-		return err
-	}
+	addr := c.RealIP()
 	u, err := h.store.UserByEmail(ctx, email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		auth.CheckDummy(req.Password)
-	case err != nil:
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if err != nil || u.Disabled || !auth.CheckPassword(u.PasswordHash, req.Password) {
-		return h.loginFailed(c, email, limits)
+	limits := []limit{{"pair:" + email + "|" + addr, maxPairFailures, FailureWindow}}
+	if !found || !knownAt(u, addr, h.now()) {
+		limits = append(limits, limit{"account:" + email, maxAccountFailures, accountWindow},
+			limit{"address:" + addr, maxAddressFailures, FailureWindow})
 	}
+	release, err := h.reserve(c, limits)
+	if err != nil {
+		return err
+	}
+	// One password check whatever the account: an unknown email, a
+	// disabled account and a wrong password cost the same work.
+	hash := auth.DummyHash
+	if found {
+		hash = u.PasswordHash
+	}
+	if ok := h.checkPassword(hash, req.Password); !ok || !found || u.Disabled {
+		return h.loginFailed(c, email)
+	}
+	release()
+	h.rememberAddress(ctx, u, addr)
 	c.Set(principalKey, access.Principal{Subject: u.ID, Role: access.Role(u.Role), Sites: u.Sites})
 	if err := h.audit(c, "login", "user:"+u.ID, "", ""); err != nil {
 		return err
@@ -71,10 +98,7 @@ func (h *handlers) login(c echo.Context) error {
 	return h.issueTokens(c, u, uuid.NewString())
 }
 
-func (h *handlers) loginFailed(c echo.Context, email string, limits []limit) error {
-	if err := h.countFailures(c, limits); err != nil {
-		return err
-	}
+func (h *handlers) loginFailed(c echo.Context, email string) error {
 	c.Set(principalKey, access.Principal{Subject: "email:" + email})
 	if err := h.audit(c, "login_failed", "", "", ""); err != nil {
 		return err
@@ -82,38 +106,72 @@ func (h *handlers) loginFailed(c echo.Context, email string, limits []limit) err
 	return errBadLogin
 }
 
-// limit caps the failures counted under a key in one window.
+// knownAt reports whether u signed in from addr lately.
+func knownAt(u store.User, addr string, now time.Time) bool {
+	for _, k := range u.KnownAddresses {
+		if k.Address == addr && now.Sub(k.At) < knownAddressFor {
+			return true
+		}
+	}
+	return false
+}
+
+// rememberAddress notes that u signed in from addr, keeping the most recent
+// few. Losing a note costs only a stricter limit next time, so a failure
+// to write it does not fail the sign-in.
+func (h *handlers) rememberAddress(ctx context.Context, u store.User, addr string) {
+	now := h.now().UTC().Truncate(time.Millisecond)
+	kept := []store.KnownAddress{}
+	for _, k := range u.KnownAddresses {
+		if k.Address != addr && now.Sub(k.At) < knownAddressFor {
+			kept = append(kept, k)
+		}
+	}
+	kept = append(kept, store.KnownAddress{Address: addr, At: now})
+	kept = kept[max(0, len(kept)-maxKnownAddresses):]
+	if err := h.store.SetKnownAddresses(ctx, u.ID, kept); err != nil {
+		h.log.Warn("noting a sign-in address", "err", err)
+	}
+}
+
+// limit caps the failures counted under a key in windows of a length.
 type limit struct {
-	key string
-	max int
+	key    string
+	max    int
+	window time.Duration
 }
 
-// checkLimits refuses an attempt while an account or address has failed too
-// often in the current window.
-func (h *handlers) checkLimits(c echo.Context, limits []limit) error {
+// reserve counts an attempt under every limit before it is made, and
+// refuses it with 429 when any count is then over its limit. The counts
+// stand: a refused attempt was an attempt. release takes them back once
+// the attempt turns out not to be a failure.
+func (h *handlers) reserve(c echo.Context, limits []limit) (release func(), err error) {
+	ctx := c.Request().Context()
 	now := h.now()
-	window := now.Truncate(FailureWindow)
+	over := time.Duration(0)
 	for _, l := range limits {
-		n, err := h.store.Failures(c.Request().Context(), l.key, window)
+		window := now.Truncate(l.window)
+		n, err := h.store.CountAttempt(ctx, l.key, window, l.window, 1)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if n >= l.max {
-			wait := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
-			c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
-			return invalid(http.StatusTooManyRequests, "too many failed attempts; try again later")
+		if n > l.max {
+			over = max(over, window.Add(l.window).Sub(now))
 		}
 	}
-	return nil
-}
-
-func (h *handlers) countFailures(c echo.Context, limits []limit) error {
-	for _, l := range limits {
-		if _, err := h.store.CountFailure(c.Request().Context(), l.key, h.now().Truncate(FailureWindow)); err != nil {
-			return err
-		}
+	if over > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(over.Seconds())+1))
+		return nil, invalid(http.StatusTooManyRequests, "too many failed attempts; try again later")
 	}
-	return nil
+	return func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCallerLeft)
+		defer cancel()
+		for _, l := range limits {
+			if _, err := h.store.CountAttempt(rctx, l.key, now.Truncate(l.window), l.window, -1); err != nil {
+				h.log.Warn("taking back a counted attempt", "err", err)
+			}
+		}
+	}, nil
 }
 
 func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: subject} }
@@ -210,21 +268,19 @@ func (h *handlers) openSession(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	limits := []limit{{"code-address:" + c.RealIP(), maxAddressFailures}}
-	if err := h.checkLimits(c, limits); err != nil {
+	release, err := h.reserve(c, []limit{{"code-address:" + c.RealIP(), maxAddressFailures, FailureWindow}})
+	if err != nil {
 		return err
 	}
 	code := auth.NormalizeShortCode(req.Code)
 	sess, err := h.store.OpenSession(c.Request().Context(), auth.HashOpaque(code))
 	if code == "" || errors.Is(err, store.ErrNotFound) {
-		if err := h.countFailures(c, limits); err != nil {
-			return err
-		}
 		return invalid(http.StatusUnauthorized, "this code does not work: it may be mistyped, used already or expired")
 	}
 	if err != nil {
 		return err
 	}
+	release()
 	subject := "session:" + sess.ID
 	token, exp, err := h.tokens.Issue(auth.Claims{
 		Role: string(access.YoungPerson), Sites: []string{sess.Site},

@@ -71,8 +71,8 @@ type Store interface {
 	OpenSession(ctx context.Context, codeHash string) (store.Session, error)
 	Session(ctx context.Context, id string) (store.Session, error)
 	SpendSession(ctx context.Context, id string) error
-	CountFailure(ctx context.Context, key string, window time.Time) (int, error)
-	Failures(ctx context.Context, key string, window time.Time) (int, error)
+	CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error)
+	SetKnownAddresses(ctx context.Context, id string, addrs []store.KnownAddress) error
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
@@ -90,10 +90,13 @@ type Deps struct {
 	Store      Store
 	Tokens     Tokens
 	RefreshTTL time.Duration // how long a sign-in lasts without use
-	Static     fs.FS         // the phone pages
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Metrics    *metrics.Metrics // nil: nothing is recorded and /metrics is 404
+	// CheckPassword checks a password against a stored hash (nil:
+	// auth.CheckPassword). Tests count its calls.
+	CheckPassword func(hash, password string) bool
+	Static        fs.FS // the phone pages
+	Logger        *slog.Logger
+	Now           func() time.Time
+	Metrics       *metrics.Metrics // nil: nothing is recorded and /metrics is 404
 	// MaxInFlight caps the API requests served at once (0: 256).
 	MaxInFlight int
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
@@ -119,6 +122,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if d.RefreshTTL == 0 {
 		d.RefreshTTL = 12 * time.Hour
+	}
+	if d.CheckPassword == nil {
+		d.CheckPassword = auth.CheckPassword
 	}
 	if d.MaxInFlight <= 0 {
 		d.MaxInFlight = 256
@@ -170,16 +176,17 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	h := &handlers{
-		exports:    exports,
-		forms:      d.Forms,
-		store:      d.Store,
-		tokens:     d.Tokens,
-		refreshTTL: d.RefreshTTL,
-		submit:     submission.New(d.Forms, d.Store, d.Now),
-		log:        d.Logger,
-		now:        d.Now,
-		meter:      d.Metrics,
-		links:      lk,
+		exports:       exports,
+		forms:         d.Forms,
+		store:         d.Store,
+		tokens:        d.Tokens,
+		refreshTTL:    d.RefreshTTL,
+		checkPassword: d.CheckPassword,
+		submit:        submission.New(d.Forms, d.Store, d.Now),
+		log:           d.Logger,
+		now:           d.Now,
+		meter:         d.Metrics,
+		links:         lk,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
@@ -189,16 +196,17 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
-	exports    *exporter
-	forms      *form.Registry
-	store      Store
-	tokens     Tokens
-	refreshTTL time.Duration
-	submit     *submission.Service
-	log        *slog.Logger
-	now        func() time.Time
-	meter      *metrics.Metrics
-	links      links
+	exports       *exporter
+	forms         *form.Registry
+	store         Store
+	tokens        Tokens
+	refreshTTL    time.Duration
+	checkPassword func(hash, password string) bool
+	submit        *submission.Service
+	log           *slog.Logger
+	now           func() time.Time
+	meter         *metrics.Metrics
+	links         links
 }
 
 // routes is the route table: every route, the permission it needs and how

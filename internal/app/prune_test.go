@@ -211,7 +211,7 @@ func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 	}
 	closed, open := pruneNow.Add(-time.Hour), pruneNow.Truncate(api.FailureWindow)
 	for _, window := range []time.Time{closed, open} {
-		if _, err := st.CountFailure(ctx, "account:a@example.org", window); err != nil {
+		if _, err := st.CountAttempt(ctx, "account:a@example.org", window, api.FailureWindow, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -240,7 +240,7 @@ func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 		}
 	}
 	for window, want := range map[time.Time]int{closed: 0, open: 1} {
-		if n, err := st.Failures(ctx, "account:a@example.org", window); err != nil || n != want {
+		if n, err := st.CountAttempt(ctx, "account:a@example.org", window, api.FailureWindow, 0); err != nil || n != want {
 			t.Errorf("failures in the window from %v: %d, %v; want %d", window, n, err, want)
 		}
 	}

@@ -126,8 +126,22 @@ func TestCheckPassword_MalformedHashIsFalseNotPanic(t *testing.T) {
 	}
 }
 
-func TestCheckDummy_RunsWithoutPanic(t *testing.T) {
-	auth.CheckDummy("not a real account")
+// The dummy hash is a real hash of the current parameters (so checking
+// against it costs a real check's work) that no ordinary password matches.
+func TestDummyHash_IsACurrentHashNoPasswordMatches(t *testing.T) {
+	fresh, err := auth.HashPassword("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[:4], "$") }
+	if params(auth.DummyHash) != params(fresh) {
+		t.Errorf("dummy hash parameters %q, new hashes %q", params(auth.DummyHash), params(fresh))
+	}
+	for _, pw := range []string{"", "x", "password", "not a real account"} {
+		if auth.CheckPassword(auth.DummyHash, pw) {
+			t.Errorf("%q matches the dummy hash", pw)
+		}
+	}
 }
 
 func TestValidatePassword(t *testing.T) {

@@ -47,10 +47,6 @@ const (
 	MaxPasswordLen = 256
 )
 
-// dummySalt is fixed because CheckDummy only has to cost the same as a real
-// check; its result is thrown away.
-const dummySalt = "sct-dummy-salt!!"
-
 var b64 = base64.RawStdEncoding.Strict()
 
 // HashPassword returns an argon2id hash of password in PHC string form:
@@ -79,13 +75,11 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(key, p.key) == 1
 }
 
-// CheckDummy spends as long as CheckPassword does on a current hash, and
-// always fails. Call it when the account is unknown, so response times do
-// not reveal which emails exist.
-func CheckDummy(password string) {
-	key := argon2.IDKey([]byte(password), []byte(dummySalt), argonTime, argonMemory, argonThreads, argonKeyLen)
-	subtle.ConstantTimeCompare(key, make([]byte, argonKeyLen))
-}
+// DummyHash is a hash of a random password nobody knows, made with the
+// current parameters. Checking a password against it costs what a real
+// check costs and fails: a sign-in for an unknown account spends the same
+// work as one for a real account, so time does not tell them apart.
+const DummyHash = "$argon2id$v=19$m=19456,t=2,p=1$Rlq8l4zRsp9kc6i0VU0J+w$i35/dwOfSWbm4iAhi+r+LlmfAUWAek6EiVPMsO6LpkM"
 
 // MinPasswordScore is the lowest zxcvbn score (0 to 4) a new password may
 // have. 3 is "safely unguessable": an estimated 10^8 guesses or more, out of

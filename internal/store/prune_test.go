@@ -250,17 +250,20 @@ func TestPruneExpired_DeletesFailureCountsOfClosedWindows(t *testing.T) {
 	tests := []struct {
 		name   string
 		window time.Duration // its start, from the cutoff
+		length time.Duration
 		kept   bool
 	}{
-		{"a window that ended a day before the cutoff is deleted", -24 * time.Hour, false},
-		{"a window that ended before the cutoff is deleted", -2 * failureWindow, false},
-		{"a window ending at the cutoff is kept", -failureWindow, true},
-		{"the open window is kept", -5 * time.Minute, true},
+		{"a window that ended a day before the cutoff is deleted", -24 * time.Hour, failureWindow, false},
+		{"a window that ended before the cutoff is deleted", -2 * failureWindow, failureWindow, false},
+		{"a window ending at the cutoff is kept", -failureWindow, failureWindow, true},
+		{"the open window is kept", -5 * time.Minute, failureWindow, true},
+		{"an hour's window begun before a short one that ended is kept", -2 * failureWindow, time.Hour, true},
+		{"an hour's window that ended is deleted", -2 * time.Hour, time.Hour, false},
 	}
 	wantDeleted := int64(0)
 	for i, tt := range tests {
 		c.set(cutoff.Add(tt.window))
-		if _, err := s.CountFailure(t.Context(), fmt.Sprint("account:", i), cutoff.Add(tt.window)); err != nil {
+		if _, err := s.CountAttempt(t.Context(), fmt.Sprint("account:", i), cutoff.Add(tt.window), tt.length, 1); err != nil {
 			t.Fatal(err)
 		}
 		if !tt.kept {
@@ -272,7 +275,7 @@ func TestPruneExpired_DeletesFailureCountsOfClosedWindows(t *testing.T) {
 	prunesOnce(t, s, store.PruneResult{Failures: wantDeleted})
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, err := s.Failures(t.Context(), fmt.Sprint("account:", i), cutoff.Add(tt.window))
+			n, err := s.CountAttempt(t.Context(), fmt.Sprint("account:", i), cutoff.Add(tt.window), tt.length, 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -143,35 +143,31 @@ func (s *Store) SpendSession(ctx context.Context, id string) error {
 	return classify(err)
 }
 
-// CountFailure adds one failed attempt for key in the window starting at
-// window and returns the failures counted in it so far.
-func (s *Store) CountFailure(ctx context.Context, key string, window time.Time) (int, error) {
+// CountAttempt adds delta to the attempts counted under key in the window
+// that starts at window and lasts length, and returns the count after the
+// change. It is one atomic update of one document, so attempts made at
+// once, on any number of instances, each see a count of their own: a limit
+// checked against it is reserved before the attempt is made, never raced.
+func (s *Store) CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error) {
 	var doc struct {
 		Count int `bson:"count"`
 	}
-	err := s.wdb.Collection(collAttempts).FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: key + "@" + window.UTC().Format(time.RFC3339)}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: 1}}},
-			{Key: "$setOnInsert", Value: bson.D{{Key: "window", Value: window.UTC()}}}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
-	if err != nil {
-		return 0, classify(fmt.Errorf("count failure: %w", err))
-	}
-	return doc.Count, nil
-}
-
-// Failures returns the failures counted for key in the window starting at window.
-func (s *Store) Failures(ctx context.Context, key string, window time.Time) (int, error) {
-	var doc struct {
-		Count int `bson:"count"`
-	}
-	err := s.db.Collection(collAttempts).FindOne(ctx,
-		bson.D{{Key: "_id", Value: key + "@" + window.UTC().Format(time.RFC3339)}}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
+	window = window.UTC()
+	filter := bson.D{{Key: "_id", Value: key + "@" + window.Format(time.RFC3339)}}
+	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "count", Value: delta}}},
+		{Key: "$setOnInsert", Value: bson.D{{Key: "window", Value: window}, {Key: "ends", Value: window.Add(length)}}}}
+	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
+	var err error
+	// Two first attempts in a window may both try to insert its document;
+	// the loser finds it there on its next try.
+	for range 3 {
+		err = s.wdb.Collection(collAttempts).FindOneAndUpdate(ctx, filter, update, opts).Decode(&doc)
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
 	}
 	if err != nil {
-		return 0, classify(fmt.Errorf("read failures: %w", err))
+		return 0, classify(fmt.Errorf("count attempt: %w", err))
 	}
 	return doc.Count, nil
 }
@@ -229,8 +225,13 @@ func (s *Store) PruneExpired(ctx context.Context, before time.Time, failureWindo
 	}
 	res.Sessions = del.DeletedCount
 
-	del, err = s.wdb.Collection(collAttempts).DeleteMany(ctx,
-		bson.D{{Key: "window", Value: bson.D{{Key: "$lt", Value: before.Add(-failureWindow)}}}})
+	// Counts say when their window ends; those written before they did
+	// had windows failureWindow long.
+	del, err = s.wdb.Collection(collAttempts).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "ends", Value: bson.D{{Key: "$lt", Value: before}}}},
+		bson.D{{Key: "ends", Value: bson.D{{Key: "$exists", Value: false}}},
+			{Key: "window", Value: bson.D{{Key: "$lt", Value: before.Add(-failureWindow)}}}},
+	}}})
 	if err != nil {
 		return res, classify(fmt.Errorf("prune sign-in failures: %w", err))
 	}

@@ -22,6 +22,21 @@ type User struct {
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	// KnownAddresses are where the account last signed in from.
+	KnownAddresses []KnownAddress `bson:"known_addresses,omitempty" json:"-"`
+}
+
+// KnownAddress is an address an account signed in from, and when last.
+type KnownAddress struct {
+	Address string    `bson:"address"`
+	At      time.Time `bson:"at"`
+}
+
+// SetKnownAddresses replaces the addresses an account is known to sign in from.
+func (s *Store) SetKnownAddresses(ctx context.Context, id string, addrs []KnownAddress) error {
+	_, err := s.wdb.Collection(collUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "known_addresses", Value: addrs}}}})
+	return classify(err)
 }
 
 // CreateUser stores a new account; ErrConflict when the email is taken.
