@@ -104,6 +104,16 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 		Subject: claims.Subject, Role: access.Role(claims.Role), Sites: claims.Sites, TokenID: claims.ID,
 		SessionID: claims.Session, ChildID: claims.Child, ResponseID: claims.Response,
 	}
+	if p.Role != access.YoungPerson {
+		ok, err := h.live.stands(c.Request().Context(), p.Subject, claims.Gen)
+		if err != nil {
+			return access.Principal{}, err
+		}
+		if !ok {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sct", error="invalid_token"`)
+			return access.Principal{}, invalid(http.StatusUnauthorized, "this sign-in has ended; sign in again")
+		}
+	}
 	if p.Role == access.YoungPerson {
 		// A session ends the moment its response is submitted, not when
 		// its token expires: ask the store every time.

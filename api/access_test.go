@@ -34,11 +34,12 @@ const (
 )
 
 type fixture struct {
-	srv    *httptest.Server
-	st     *store.Store
-	tokens map[string]string // by caller name
-	userA  store.User
-	h      *handlers
+	srv     *httptest.Server
+	st      *store.Store
+	tokens  map[string]string // by caller name
+	userIDs map[string]string // the staff callers' accounts, by caller name
+	userA   store.User
+	h       *handlers
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -61,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	tokens := auth.NewTokens(keys, "sct", time.Now)
 	srv := serveAPI(t, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: log, Static: static.FS()})
-	f := &fixture{srv: srv, st: st, tokens: map[string]string{}}
+	f := &fixture{srv: srv, st: st, tokens: map[string]string{}, userIDs: map[string]string{}}
 	f.h = &handlers{forms: reg, store: st, tokens: tokens}
 
 	for _, s := range []string{"A", "B"} {
@@ -108,10 +109,27 @@ func newFixture(t *testing.T) *fixture {
 		"admin":          {Role: "admin"},
 		"young person B": {Role: "young_person", Sites: []string{"B"}, Session: sess.ID, Child: "CB1", Response: respYP},
 	} {
-		c.RegisteredClaims = sub(name).RegisteredClaims
+		subject := name
+		if c.Role != "young_person" {
+			u := staffUser(t, st, c.Role, c.Sites...)
+			f.userIDs[name], subject = u.ID, u.ID
+		}
+		c.RegisteredClaims = sub(subject).RegisteredClaims
 		issue(name, c)
 	}
 	return f
+}
+
+// staffUser stores an account with the given role and sites, for a token
+// made in a test to stand for.
+func staffUser(tb testing.TB, st *store.Store, role string, sites ...string) store.User {
+	tb.Helper()
+	id := uuid.NewString()
+	u, err := st.CreateUser(context.Background(), store.User{ID: id, Email: id + "@example.org", PasswordHash: "x", Role: role, Sites: sites})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }
 
 func (f *fixture) do(t *testing.T, caller, method, path, body string) (int, string) {

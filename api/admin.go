@@ -107,7 +107,7 @@ func (h *handlers) updateUser(c echo.Context) error {
 	if err := h.checkAccount(c, role, sites, u.Email, req.Password); err != nil {
 		return err
 	}
-	ch := store.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled}
+	ch := store.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled, EndSignIns: true}
 	if req.Password != nil {
 		hash, err := auth.HashPassword(*req.Password)
 		if err != nil {
@@ -119,8 +119,10 @@ func (h *handlers) updateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A disabled account, a new password or a narrower role ends every
-	// sign-in the account has.
+	// A disabled account, a new password, another role or other sites end
+	// every sign-in the account has: its access tokens (on every instance
+	// within liveFor, here at once), refresh tokens and calendar address.
+	h.live.forget(u.ID)
 	if err := h.store.RevokeUserTokens(ctx, u.ID); err != nil {
 		return err
 	}

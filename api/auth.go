@@ -95,7 +95,7 @@ func (h *handlers) login(c echo.Context) error {
 	if err := h.audit(c, "login", "user:"+u.ID, "", ""); err != nil {
 		return err
 	}
-	return h.issueTokens(c, u, uuid.NewString())
+	return h.issueTokens(c, u, uuid.NewString(), h.now().Add(h.signInLifetime))
 }
 
 func (h *handlers) loginFailed(c echo.Context, email string) error {
@@ -177,9 +177,10 @@ func (h *handlers) reserve(c echo.Context, limits []limit) (release func(), err 
 func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: subject} }
 
 // issueTokens answers a sign-in or refresh with a new access token and a new
-// refresh token of the same family.
-func (h *handlers) issueTokens(c echo.Context, u store.User, family string) error {
-	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites,
+// refresh token of the same family. However often it is refreshed, a
+// sign-in ends at ends.
+func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends time.Time) error {
+	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites, Gen: u.TokenGen,
 		RegisteredClaims: jwtSubject(u.ID)}, AccessTTL)
 	if err != nil {
 		return err
@@ -188,14 +189,19 @@ func (h *handlers) issueTokens(c echo.Context, u store.User, family string) erro
 	if err != nil {
 		return err
 	}
+	now := h.now()
+	expires := now.Add(h.refreshTTL).UTC()
+	if ends.Before(expires) {
+		expires = ends.UTC()
+	}
 	if err := h.store.InsertRefreshToken(c.Request().Context(), store.RefreshToken{
-		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: h.now().Add(h.refreshTTL).UTC(),
+		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(),
 	}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, tokenResponse{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(AccessTTL / time.Second),
-		RefreshToken: refresh, RefreshExpiresIn: int(h.refreshTTL.Seconds()), User: &u,
+		RefreshToken: refresh, RefreshExpiresIn: int(expires.Sub(now).Seconds()), User: &u,
 	})
 }
 
@@ -229,7 +235,11 @@ func (h *handlers) refresh(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.issueTokens(c, u, t.Family)
+	ends := t.Ends
+	if ends.IsZero() { // a sign-in from before sign-ins had an end
+		ends = h.now().Add(h.signInLifetime)
+	}
+	return h.issueTokens(c, u, t.Family, ends)
 }
 
 // logout ends the sign-in the refresh token belongs to.
@@ -245,6 +255,11 @@ func (h *handlers) logout(c echo.Context) error {
 		if err := h.store.RevokeTokenFamily(ctx, t.Family); err != nil {
 			return err
 		}
+		// The access tokens go too (every device's: the others refresh).
+		if err := h.store.EndAccessTokens(ctx, t.UserID); err != nil {
+			return err
+		}
+		h.live.forget(t.UserID)
 		c.Set(principalKey, access.Principal{Subject: t.UserID})
 		if err := h.audit(c, "logout", "user:"+t.UserID, "", ""); err != nil {
 			return err

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
@@ -209,7 +207,7 @@ func newFuzzFixture(tb testing.TB, logs io.Writer) (*fixture, *form.Registry) {
 		}
 	}
 	claims := auth.Claims{Role: "coordinator", Sites: []string{"A"}}
-	claims.Subject = uuid.NewString()
+	claims.Subject = staffUser(tb, st, "coordinator", "A").ID
 	tok, _, err := tokens.Issue(claims, 24*time.Hour)
 	if err != nil {
 		tb.Fatal(err)

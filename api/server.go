@@ -73,6 +73,7 @@ type Store interface {
 	SpendSession(ctx context.Context, id string) error
 	CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error)
 	SetKnownAddresses(ctx context.Context, id string, addrs []store.KnownAddress) error
+	EndAccessTokens(ctx context.Context, id string) error
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
@@ -90,6 +91,9 @@ type Deps struct {
 	Store      Store
 	Tokens     Tokens
 	RefreshTTL time.Duration // how long a sign-in lasts without use
+	// SignInLifetime is how long a sign-in lasts however often it is
+	// refreshed (0: 7 days).
+	SignInLifetime time.Duration
 	// CheckPassword checks a password against a stored hash (nil:
 	// auth.CheckPassword). Tests count its calls.
 	CheckPassword func(hash, password string) bool
@@ -122,6 +126,9 @@ func New(d Deps) (*echo.Echo, error) {
 	}
 	if d.RefreshTTL == 0 {
 		d.RefreshTTL = 12 * time.Hour
+	}
+	if d.SignInLifetime == 0 {
+		d.SignInLifetime = 7 * 24 * time.Hour
 	}
 	if d.CheckPassword == nil {
 		d.CheckPassword = auth.CheckPassword
@@ -176,17 +183,19 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	h := &handlers{
-		exports:       exports,
-		forms:         d.Forms,
-		store:         d.Store,
-		tokens:        d.Tokens,
-		refreshTTL:    d.RefreshTTL,
-		checkPassword: d.CheckPassword,
-		submit:        submission.New(d.Forms, d.Store, d.Now),
-		log:           d.Logger,
-		now:           d.Now,
-		meter:         d.Metrics,
-		links:         lk,
+		exports:        exports,
+		forms:          d.Forms,
+		store:          d.Store,
+		tokens:         d.Tokens,
+		refreshTTL:     d.RefreshTTL,
+		checkPassword:  d.CheckPassword,
+		live:           newLiveAccounts(d.Store, d.Now),
+		signInLifetime: d.SignInLifetime,
+		submit:         submission.New(d.Forms, d.Store, d.Now),
+		log:            d.Logger,
+		now:            d.Now,
+		meter:          d.Metrics,
+		links:          lk,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
@@ -196,17 +205,19 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
-	exports       *exporter
-	forms         *form.Registry
-	store         Store
-	tokens        Tokens
-	refreshTTL    time.Duration
-	checkPassword func(hash, password string) bool
-	submit        *submission.Service
-	log           *slog.Logger
-	now           func() time.Time
-	meter         *metrics.Metrics
-	links         links
+	exports        *exporter
+	forms          *form.Registry
+	store          Store
+	tokens         Tokens
+	refreshTTL     time.Duration
+	checkPassword  func(hash, password string) bool
+	live           *liveAccounts
+	signInLifetime time.Duration
+	submit         *submission.Service
+	log            *slog.Logger
+	now            func() time.Time
+	meter          *metrics.Metrics
+	links          links
 }
 
 // routes is the route table: every route, the permission it needs and how

@@ -141,7 +141,9 @@ func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string) {
 	spec, _ := auth.GenerateKeySpec(time.Now())
 	keys, _ := auth.ParseKeys(spec)
 	tokens := auth.NewTokens(keys, "sct", time.Now)
-	tok, _, _ := tokens.Issue(auth.Claims{Role: "evaluator"}, time.Hour)
+	claims := auth.Claims{Role: "evaluator"}
+	claims.Subject = staffUser(b, st, "evaluator").ID
+	tok, _, _ := tokens.Issue(claims, time.Hour)
 	srv := serveAPI(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return srv, tok
 }

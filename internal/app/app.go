@@ -177,7 +177,7 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 	}
 	handler, err := api.New(api.Deps{
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
-		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, MaxInFlight: s.MaxInFlight,
+		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
 	if err != nil {

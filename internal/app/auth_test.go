@@ -192,10 +192,10 @@ func signToken(t *testing.T, method jwt.SigningMethod, kid string, key any) stri
 	return signed
 }
 
-func issueAt(t *testing.T, ring *auth.KeyRing, issuer string, clock func() time.Time) string {
+func issueAt(t *testing.T, ring *auth.KeyRing, issuer string, clock func() time.Time, subject string) string {
 	t.Helper()
 	tok, _, err := auth.NewTokens(ring, issuer, clock).Issue(auth.Claims{Role: "admin",
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "forged"}}, 15*time.Minute)
+		RegisteredClaims: jwt.RegisteredClaims{Subject: subject}}, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +211,7 @@ func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 	past := func() time.Time { return time.Now().Add(-time.Hour) }
 	future := func() time.Time { return time.Now().Add(time.Hour) }
 	hs384 := signToken(t, jwt.SigningMethodHS384, k.kid, k.secret)
+	admin := s.userIDOf(t, adminEmail)
 	// The same claims re-signed as HS256 must pass, or the HS384 case
 	// proves nothing.
 	if _, err := auth.NewTokens(k.ring, "sct", nil).Verify(signToken(t, jwt.SigningMethodHS256, k.kid, k.secret)); err != nil {
@@ -228,9 +229,9 @@ func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 		{name: "an empty bearer token", authorization: "Bearer ", status: 401},
 		{name: "a malformed token", authorization: "Bearer not-a-token", status: 401},
 		{name: "three segments of garbage", authorization: "Bearer a.b.c", status: 401},
-		{name: "an expired token", authorization: "Bearer " + issueAt(t, k.ring, "sct", past), status: 401},
-		{name: "a token issued in the future", authorization: "Bearer " + issueAt(t, k.ring, "sct", future), status: 401},
-		{name: "another issuer", authorization: "Bearer " + issueAt(t, k.ring, "elsewhere", nil), status: 401},
+		{name: "an expired token", authorization: "Bearer " + issueAt(t, k.ring, "sct", past, admin), status: 401},
+		{name: "a token issued in the future", authorization: "Bearer " + issueAt(t, k.ring, "sct", future, admin), status: 401},
+		{name: "another issuer", authorization: "Bearer " + issueAt(t, k.ring, "elsewhere", nil, admin), status: 401},
 		{name: "HS384 with the right secret and kid", authorization: "Bearer " + hs384, status: 401},
 		{name: "HS512 with the right secret and kid", authorization: "Bearer " + signToken(t, jwt.SigningMethodHS512, k.kid, k.secret), status: 401},
 		{name: "alg none", authorization: "Bearer " + signToken(t, jwt.SigningMethodNone, k.kid, jwt.UnsafeAllowNoneSignatureType), status: 401},
@@ -243,8 +244,9 @@ func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 			want: []string{`"role":"coordinator"`, `"sites":["A"]`}},
 		{name: "a valid token of an all-sites role", authorization: "Bearer " + s.tokens["evaluator"], status: 200,
 			want: []string{`"role":"evaluator"`}},
-		{name: "a token made with the server's key by its rules", authorization: "Bearer " + issueAt(t, k.ring, "sct", nil), status: 200,
+		{name: "a token made with the server's key by its rules", authorization: "Bearer " + issueAt(t, k.ring, "sct", nil, admin), status: 200,
 			want: []string{`"role":"admin"`}},
+		{name: "a token of the server's, for no account", authorization: "Bearer " + issueAt(t, k.ring, "sct", nil, "forged"), status: 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

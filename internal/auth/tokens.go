@@ -22,6 +22,7 @@ type Claims struct {
 	Session  string   `json:"sid,omitempty"`   // young-person session id
 	Child    string   `json:"child,omitempty"` // young-person session: the child
 	Response string   `json:"rsp,omitempty"`   // young-person session: the one response it may touch
+	Gen      int      `json:"gen,omitempty"`   // staff: the account's token generation when issued
 	jwt.RegisteredClaims
 }
 

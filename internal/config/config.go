@@ -29,6 +29,8 @@ type Settings struct {
 	// all verify. Empty with the embedded store: generated once under DataDir.
 	JWTKeys    string
 	RefreshTTL time.Duration // how long a sign-in lasts unused
+	// SignInLifetime is how long a sign-in lasts however often it is used.
+	SignInLifetime time.Duration
 	// PruneInterval is how often records of ended sign-ins, young-person
 	// links and sign-in failures are deleted; 0: never.
 	PruneInterval time.Duration
@@ -71,6 +73,7 @@ func Defaults() Settings {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		RefreshTTL:      12 * time.Hour,
+		SignInLifetime:  7 * 24 * time.Hour,
 		PruneInterval:   time.Hour,
 		MaxInFlight:     256,
 	}
@@ -97,6 +100,7 @@ func (s *Settings) table() []setting {
 		{flag: "shutdown-timeout", env: "SCT_SHUTDOWN_TIMEOUT", usage: "time in-flight requests get to finish on stop", dur: &s.ShutdownTimeout},
 		{flag: "jwt-keys", env: "SCT_JWT_KEYS", usage: "access-token keys kid=secret,... (first signs); generated under the data directory when empty", str: &s.JWTKeys, secret: true},
 		{flag: "refresh-ttl", env: "SCT_REFRESH_TTL", usage: "how long a sign-in lasts without use", dur: &s.RefreshTTL},
+		{flag: "sign-in-lifetime", env: "SCT_SIGN_IN_LIFETIME", usage: "how long a sign-in lasts however often it is used", dur: &s.SignInLifetime},
 		{flag: "prune-interval", env: "SCT_PRUNE_INTERVAL", usage: "how often ended sign-ins, links and failure counts are deleted; 0 never", dur: &s.PruneInterval},
 		{flag: "trusted-proxies", env: "SCT_TRUSTED_PROXIES", usage: "CIDR ranges of proxies whose X-Forwarded-For is believed, comma-separated", str: &s.TrustedProxies},
 		{flag: "public-url", env: "SCT_PUBLIC_URL", usage: "the address people use, e.g. https://sct.example.org; links the server makes start with it", str: &s.PublicURL},
@@ -220,6 +224,9 @@ func (s Settings) Validate() error {
 	if s.RefreshTTL < time.Minute {
 		errs = append(errs, errors.New("refresh-ttl: must be at least a minute"))
 	}
+	if s.SignInLifetime < s.RefreshTTL {
+		errs = append(errs, errors.New("sign-in-lifetime: must be at least refresh-ttl"))
+	}
 	if s.PruneInterval != 0 && s.PruneInterval < time.Minute {
 		errs = append(errs, errors.New("prune-interval: must be 0 (never) or at least a minute"))
 	}
@@ -257,6 +264,7 @@ func (s Settings) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", s.ShutdownTimeout),
 		slog.Bool("jwt_keys_set", s.JWTKeys != ""),
 		slog.Duration("refresh_ttl", s.RefreshTTL),
+		slog.Duration("sign_in_lifetime", s.SignInLifetime),
 		slog.Duration("prune_interval", s.PruneInterval),
 		slog.String("public_url", s.PublicURL),
 		slog.String("allowed_hosts", s.AllowedHosts),

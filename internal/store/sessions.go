@@ -23,6 +23,7 @@ type RefreshToken struct {
 	Family    string     `bson:"family"`
 	CreatedAt time.Time  `bson:"created_at"`
 	ExpiresAt time.Time  `bson:"expires_at"`
+	Ends      time.Time  `bson:"ends,omitempty"` // when the sign-in ends however often it is refreshed
 	UsedAt    *time.Time `bson:"used_at,omitempty"`
 	Revoked   bool       `bson:"revoked"`
 }

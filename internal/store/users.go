@@ -22,6 +22,9 @@ type User struct {
 	Disabled     bool      `bson:"disabled" json:"disabled"`
 	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
 	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	// TokenGen counts the changes that ended the account's sign-ins: an
+	// access token issued before the last of them no longer works.
+	TokenGen int `bson:"token_gen" json:"-"`
 	// KnownAddresses are where the account last signed in from.
 	KnownAddresses []KnownAddress `bson:"known_addresses,omitempty" json:"-"`
 }
@@ -104,6 +107,9 @@ type UserChange struct {
 	Sites        []string
 	Disabled     *bool
 	PasswordHash *string
+	// EndSignIns ends what the account's old standing gave: its access
+	// tokens (the token generation moves on) and its calendar address.
+	EndSignIns bool
 }
 
 // UpdateUser applies a change to an account and returns the result.
@@ -121,9 +127,18 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 	if ch.PasswordHash != nil {
 		set = append(set, bson.E{Key: "password_hash", Value: *ch.PasswordHash})
 	}
+	update := bson.D{{Key: "$set", Value: set}}
+	if ch.EndSignIns {
+		update = append(update, bson.E{Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}}})
+		// First: a feed that outlives the change would be worse than a
+		// change that has to be made again.
+		if _, err := s.wdb.Collection(collCalendars).DeleteMany(ctx, bson.D{{Key: "user_id", Value: id}}); err != nil {
+			return User{}, classify(fmt.Errorf("end calendar address: %w", err))
+		}
+	}
 	var u User
 	err := s.wdb.Collection(collUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: set}}, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+		update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return User{}, fmt.Errorf("user %s: %w", id, ErrNotFound)
 	}
@@ -131,6 +146,14 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 		return User{}, classify(fmt.Errorf("update user: %w", err))
 	}
 	return u, nil
+}
+
+// EndAccessTokens moves an account's token generation on, so that every
+// access token issued to it so far stops working.
+func (s *Store) EndAccessTokens(ctx context.Context, id string) error {
+	_, err := s.wdb.Collection(collUsers).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}}}})
+	return classify(err)
 }
 
 // Site is a local authority taking part.

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// call sends a JSON request to base with an optional bearer token and
+// decodes a JSON object answer.
+func call(t *testing.T, base, token, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	out := map[string]any{}
+	_ = json.Unmarshal(b, &out)
+	return res.StatusCode, out
+}
+
+// A change to an account ends its access tokens at once on the instance
+// that made it and within seconds on every other; and ends its calendar
+// address when it changes what the account is.
+func TestAccessTokens_EndWithTheAccountsStandingOnEveryInstance(t *testing.T) {
+	f := newFixture(t)
+	other := serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	hash, err := auth.HashPassword(limitPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		change      string // a PATCH body, or "" to sign out
+		endCalendar bool
+	}{
+		{"disabled", `{"disabled":true}`, true},
+		{"a new password", `{"password":"quince lantern meadow otter"}`, true},
+		{"other sites", `{"sites":["B"]}`, true},
+		{"another role", `{"role":"site_lead"}`, true},
+		{"signed out", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			email := strings.ReplaceAll(tc.name, " ", "-") + "@example.org"
+			u, err := f.st.CreateUser(context.Background(), store.User{ID: uuid.NewString(), Email: email, PasswordHash: hash, Role: "coordinator", Sites: []string{"A"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, signIn := call(t, f.srv.URL, "", "POST", "/api/v1/auth/login", `{"email":"`+email+`","password":"`+limitPassword+`"}`)
+			if status != http.StatusOK {
+				t.Fatalf("sign-in: %d %v", status, signIn)
+			}
+			token, refresh := signIn["access_token"].(string), signIn["refresh_token"].(string)
+			_, cal := call(t, f.srv.URL, token, "POST", "/api/v1/calendar", `{}`)
+			feed, _ := cal["url"].(string)
+			feed = feed[strings.Index(feed, "/api/"):]
+			for _, base := range []string{f.srv.URL, other.URL} {
+				if status, _ := call(t, base, token, "GET", "/api/v1/auth/me", ""); status != http.StatusOK {
+					t.Fatalf("before the change: %d", status)
+				}
+			}
+			if res, err := http.Get(f.srv.URL + feed); err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("calendar before the change: %v %v", res, err)
+			}
+
+			if tc.change == "" {
+				status, _ = call(t, f.srv.URL, "", "POST", "/api/v1/auth/logout", `{"refresh_token":"`+refresh+`"}`)
+			} else {
+				status, _ = call(t, f.srv.URL, f.tokens["admin"], "PATCH", "/api/v1/users/"+u.ID, tc.change)
+			}
+			if status >= 300 {
+				t.Fatalf("change: %d", status)
+			}
+			if status, _ := call(t, f.srv.URL, token, "GET", "/api/v1/auth/me", ""); status != http.StatusUnauthorized {
+				t.Errorf("on the instance that made the change: %d, want 401 at once", status)
+			}
+			deadline := time.Now().Add(2*liveFor + time.Second)
+			for {
+				status, _ := call(t, other.URL, token, "GET", "/api/v1/auth/me", "")
+				if status == http.StatusUnauthorized {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("on another instance the token still works (%d) %v after the change", status, 2*liveFor+time.Second)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			res, err := http.Get(f.srv.URL + feed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if ended := res.StatusCode == http.StatusNotFound; ended != tc.endCalendar {
+				t.Errorf("calendar after the change: %d; want it ended: %v", res.StatusCode, tc.endCalendar)
+			}
+		})
+	}
+}
+
+// fakeClock is a clock a test moves.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// A sign-in kept alive by refreshing still ends when its lifetime does.
+func TestRefresh_SignInEndsAfterItsLifetime(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(), Database: "test", Logger: log, Now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	reg, err := form.Load(forms.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := auth.GenerateKeySpec(clock.now())
+	keys, _ := auth.ParseKeys(spec)
+	srv := serveAPI(t, Deps{Forms: reg, Store: st, Tokens: auth.NewTokens(keys, "sct", clock.now), Logger: log, Now: clock.now,
+		RefreshTTL: 30 * time.Minute, SignInLifetime: time.Hour})
+	hash, _ := auth.HashPassword(limitPassword)
+	if _, err := st.CreateUser(context.Background(), store.User{ID: uuid.NewString(), Email: "jo@example.org", PasswordHash: hash, Role: "evaluator"}); err != nil {
+		t.Fatal(err)
+	}
+	status, out := call(t, srv.URL, "", "POST", "/api/v1/auth/login", `{"email":"jo@example.org","password":"`+limitPassword+`"}`)
+	if status != http.StatusOK {
+		t.Fatalf("sign-in: %d %v", status, out)
+	}
+	for i, want := range []struct {
+		status  int
+		expires float64 // refresh_expires_in
+	}{
+		{http.StatusOK, 30 * 60}, // at 0:25, until 0:55
+		{http.StatusOK, 10 * 60}, // at 0:50, until the end at 1:00
+		{http.StatusUnauthorized, 0},
+	} {
+		clock.add(25 * time.Minute)
+		if i == 2 {
+			clock.add(-14 * time.Minute) // 1:01: past the end, though the last token alone would last until 1:20
+		}
+		status, out = call(t, srv.URL, "", "POST", "/api/v1/auth/refresh", `{"refresh_token":"`+out["refresh_token"].(string)+`"}`)
+		if status != want.status || (status == http.StatusOK && out["refresh_expires_in"] != want.expires) {
+			t.Fatalf("refresh %d: %d %v; want %d with refresh_expires_in %v", i+1, status, out, want.status, want.expires)
+		}
+	}
+}
