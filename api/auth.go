@@ -287,8 +287,12 @@ func (h *handlers) openSession(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	grant, grantHash, err := auth.NewOpaqueToken()
+	if err != nil {
+		return err
+	}
 	code := auth.NormalizeShortCode(req.Code)
-	sess, err := h.store.OpenSession(c.Request().Context(), auth.HashOpaque(code))
+	sess, err := h.store.OpenSession(c.Request().Context(), auth.HashOpaque(code), grantHash, h.now().Add(DeviceGrantFor))
 	if code == "" || errors.Is(err, store.ErrNotFound) {
 		return invalid(http.StatusUnauthorized, "this code does not work: it may be mistyped, used already or expired")
 	}
@@ -296,23 +300,70 @@ func (h *handlers) openSession(c echo.Context) error {
 		return err
 	}
 	release()
+	// The token lasts the link's time; the grant renews it after that.
+	return h.sessionTokens(c, sess, sess.ExpiresAt.Sub(h.now()), "session.open", grant)
+}
+
+// DeviceGrantFor is how long the phone that redeemed a young person's code
+// may go on sending that one SCT after the link's own time is up: answers
+// kept on a phone without signal still reach the server when it is back.
+const DeviceGrantFor = 30 * 24 * time.Hour
+
+type grantRequest struct {
+	Grant string `json:"grant" validate:"required,max=128"`
+}
+
+// renewSession gives the phone holding a link's device grant a new access
+// token for its one response, while the session lives.
+func (h *handlers) renewSession(c echo.Context) error {
+	var req grantRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	release, err := h.reserve(c, []limit{{"grant-address:" + c.RealIP(), maxAddressFailures, FailureWindow}})
+	if err != nil {
+		return err
+	}
+	sess, err := h.store.SessionByGrant(c.Request().Context(), auth.HashOpaque(req.Grant))
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid(http.StatusUnauthorized, "this link has been used up or has ended; ask your worker for a new one")
+	}
+	if err != nil {
+		return err
+	}
+	release()
+	ends := sess.ExpiresAt
+	if sess.GrantUntil != nil && sess.GrantUntil.After(ends) {
+		ends = *sess.GrantUntil
+	}
+	return h.sessionTokens(c, sess, min(AccessTTL, ends.Sub(h.now())), "session.renew", "")
+}
+
+// sessionTokens answers a young person's access token for a live session,
+// lasting ttl, with the device grant when one was just made.
+func (h *handlers) sessionTokens(c echo.Context, sess store.Session, ttl time.Duration, action, grant string) error {
+	now := h.now()
 	subject := "session:" + sess.ID
 	token, exp, err := h.tokens.Issue(auth.Claims{
 		Role: string(access.YoungPerson), Sites: []string{sess.Site},
 		Session: sess.ID, Child: sess.ChildID, Response: sess.ResponseID,
 		RegisteredClaims: jwtSubject(subject),
-	}, sess.ExpiresAt.Sub(h.now()))
+	}, ttl)
 	if err != nil {
 		return err
 	}
 	c.Set(principalKey, access.Principal{Subject: subject, Role: access.YoungPerson})
-	if err := h.audit(c, "session.open", "child:"+sess.ChildID, sess.Site, ""); err != nil {
+	if err := h.audit(c, action, "child:"+sess.ChildID, sess.Site, ""); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"access_token": token, "token_type": "Bearer", "expires_in": int(math.Ceil(exp.Sub(h.now()).Seconds())),
+	out := map[string]any{
+		"access_token": token, "token_type": "Bearer", "expires_in": int(math.Ceil(exp.Sub(now).Seconds())),
 		"session": sess,
-	})
+	}
+	if grant != "" {
+		out["device_grant"] = grant
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (h *handlers) me(c echo.Context) error {

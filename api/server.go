@@ -68,7 +68,8 @@ type Store interface {
 	RevokeTokenFamily(ctx context.Context, family string) error
 	RevokeUserTokens(ctx context.Context, userID string) error
 	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
-	OpenSession(ctx context.Context, codeHash string) (store.Session, error)
+	OpenSession(ctx context.Context, codeHash, grantHash string, grantUntil time.Time) (store.Session, error)
+	SessionByGrant(ctx context.Context, grantHash string) (store.Session, error)
 	Session(ctx context.Context, id string) (store.Session, error)
 	SpendSession(ctx context.Context, id string) error
 	CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error)
@@ -234,6 +235,7 @@ func (h *handlers) routes() []route {
 		{http.MethodPost, "/api/v1/auth/refresh", h.refresh, public, noSite},
 		{http.MethodPost, "/api/v1/auth/logout", h.logout, public, noSite},
 		{http.MethodPost, "/api/v1/auth/session", h.openSession, public, noSite},
+		{http.MethodPost, "/api/v1/auth/session/renew", h.renewSession, public, noSite},
 		{http.MethodGet, "/api/v1/auth/me", h.me, signedIn, noSite},
 
 		{http.MethodGet, "/api/v1/forms", h.listForms, public, noSite},

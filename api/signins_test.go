@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -129,9 +130,10 @@ func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// A sign-in kept alive by refreshing still ends when its lifetime does.
-func TestRefresh_SignInEndsAfterItsLifetime(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+// serveOnClock serves the API, its store and its tokens on a clock the test
+// moves, with d's other settings.
+func serveOnClock(t *testing.T, clock *fakeClock, d Deps) (*httptest.Server, *store.Store) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(), Database: "test", Logger: log, Now: clock.now})
 	if err != nil {
@@ -144,8 +146,14 @@ func TestRefresh_SignInEndsAfterItsLifetime(t *testing.T) {
 	}
 	spec, _ := auth.GenerateKeySpec(clock.now())
 	keys, _ := auth.ParseKeys(spec)
-	srv := serveAPI(t, Deps{Forms: reg, Store: st, Tokens: auth.NewTokens(keys, "sct", clock.now), Logger: log, Now: clock.now,
-		RefreshTTL: 30 * time.Minute, SignInLifetime: time.Hour})
+	d.Forms, d.Store, d.Tokens, d.Logger, d.Now = reg, st, auth.NewTokens(keys, "sct", clock.now), log, clock.now
+	return serveAPI(t, d), st
+}
+
+// A sign-in kept alive by refreshing still ends when its lifetime does.
+func TestRefresh_SignInEndsAfterItsLifetime(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	srv, st := serveOnClock(t, clock, Deps{RefreshTTL: 30 * time.Minute, SignInLifetime: time.Hour})
 	hash, _ := auth.HashPassword(limitPassword)
 	if _, err := st.CreateUser(context.Background(), store.User{ID: uuid.NewString(), Email: "jo@example.org", PasswordHash: hash, Role: "evaluator"}); err != nil {
 		t.Fatal(err)

@@ -91,10 +91,19 @@ type Session struct {
 	ExpiresAt  time.Time  `bson:"expires_at" json:"expires_at"`
 	OpenedAt   *time.Time `bson:"opened_at,omitempty" json:"opened_at,omitempty"`
 	SpentAt    *time.Time `bson:"spent_at,omitempty" json:"spent_at,omitempty"`
+	// GrantHash is the hash of the device grant the phone that redeemed the
+	// code keeps: it renews the session's access after the link's own
+	// time, until GrantUntil, so answers kept on the phone can still be
+	// sent. It ends with the session (submission, erasure).
+	GrantHash  string     `bson:"grant_hash,omitempty" json:"-"`
+	GrantUntil *time.Time `bson:"grant_until,omitempty" json:"grant_until,omitempty"`
 }
 
-// Live reports whether the session may still be used at t.
-func (s Session) Live(t time.Time) bool { return s.SpentAt == nil && t.Before(s.ExpiresAt) }
+// Live reports whether the session may still be used at t: not spent, and
+// within the link's time or its device grant's.
+func (s Session) Live(t time.Time) bool {
+	return s.SpentAt == nil && (t.Before(s.ExpiresAt) || (s.GrantUntil != nil && t.Before(*s.GrantUntil)))
+}
 
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, sess Session) (Session, error) {
@@ -107,19 +116,36 @@ func (s *Store) CreateSession(ctx context.Context, sess Session) (Session, error
 }
 
 // OpenSession redeems a session's one-time code: once, while it is live.
-func (s *Store) OpenSession(ctx context.Context, codeHash string) (Session, error) {
+// The device that redeems it gets the grant whose hash is grantHash, until
+// grantUntil.
+func (s *Store) OpenSession(ctx context.Context, codeHash, grantHash string, grantUntil time.Time) (Session, error) {
 	now := s.now().UTC()
 	var sess Session
 	err := s.wdb.Collection(collSessions).FindOneAndUpdate(ctx,
 		bson.D{{Key: "code_hash", Value: codeHash}, {Key: "opened_at", Value: nil}, {Key: "spent_at", Value: nil},
 			{Key: "expires_at", Value: bson.D{{Key: "$gt", Value: now}}}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "opened_at", Value: now}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "opened_at", Value: now},
+			{Key: "grant_hash", Value: grantHash}, {Key: "grant_until", Value: grantUntil.UTC().Truncate(time.Millisecond)}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&sess)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Session{}, fmt.Errorf("session code: %w", ErrNotFound)
 	}
 	if err != nil {
 		return Session{}, classify(fmt.Errorf("open session: %w", err))
+	}
+	return sess, nil
+}
+
+// SessionByGrant reads the session a device grant belongs to, while it is
+// live.
+func (s *Store) SessionByGrant(ctx context.Context, grantHash string) (Session, error) {
+	var sess Session
+	err := s.db.Collection(collSessions).FindOne(ctx, bson.D{{Key: "grant_hash", Value: grantHash}}).Decode(&sess)
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && !sess.Live(s.now())) {
+		return Session{}, fmt.Errorf("device grant: %w", ErrNotFound)
+	}
+	if err != nil {
+		return Session{}, classify(fmt.Errorf("read session: %w", err))
 	}
 	return sess, nil
 }
@@ -217,8 +243,10 @@ func (s *Store) PruneExpired(ctx context.Context, before time.Time, failureWindo
 	}
 	res.RefreshTokens = del.DeletedCount
 
+	// A link whose time is up lives on while its device grant does.
 	del, err = s.wdb.Collection(collSessions).DeleteMany(ctx, bson.D{{Key: "$or", Value: bson.A{
-		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}},
+		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}, {Key: "grant_until", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "expires_at", Value: bson.D{{Key: "$lt", Value: before}}}, {Key: "grant_until", Value: bson.D{{Key: "$lt", Value: before}}}},
 		bson.D{{Key: "spent_at", Value: bson.D{{Key: "$lt", Value: before}}}},
 	}}})
 	if err != nil {

@@ -210,6 +210,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
 			{Keys: bson.D{{Key: "expires_at", Value: 1}}, Options: options.Index().SetName("expires")},
 			{Keys: bson.D{{Key: "spent_at", Value: 1}}, Options: options.Index().SetName("spent")},
+			{Keys: bson.D{{Key: "grant_hash", Value: 1}}, Options: options.Index().SetName("grant")},
 		},
 		collAttempts: {
 			{Keys: bson.D{{Key: "window", Value: 1}}, Options: options.Index().SetName("window")},
