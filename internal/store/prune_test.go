@@ -192,16 +192,18 @@ func TestPruneExpired_DeletesLinksExpiredOrSpentBeforeCutoff(t *testing.T) {
 		name    string
 		expires time.Duration // from the cutoff
 		opened  bool
+		grant   time.Duration // the device grant's end, from the cutoff, if opened
 		spent   time.Duration // from the cutoff; never: not spent
 		kept    bool
 	}{
-		{"a link that expired unopened is deleted", -time.Minute, false, never, false},
-		{"a link that expired after opening is deleted", -time.Hour, true, never, false},
-		{"a link spent before the cutoff is deleted though unexpired", time.Hour, true, -30 * time.Minute, false},
-		{"a link spent after the cutoff is kept", 2 * time.Hour, true, time.Minute, true},
-		{"a link expiring at the cutoff is kept", 0, false, never, true},
-		{"a live unopened link is kept", 2 * time.Hour, false, never, true},
-		{"a live opened link is kept", 2 * time.Hour, true, never, true},
+		{"a link that expired unopened is deleted", -time.Minute, false, 0, never, false},
+		{"a link that expired after opening, its device grant too, is deleted", -time.Hour, true, -time.Minute, never, false},
+		{"a link that expired after opening is kept while its device grant lasts", -time.Hour, true, time.Hour, never, true},
+		{"a link spent before the cutoff is deleted though unexpired", time.Hour, true, time.Hour, -30 * time.Minute, false},
+		{"a link spent after the cutoff is kept", 2 * time.Hour, true, time.Hour, time.Minute, true},
+		{"a link expiring at the cutoff is kept", 0, false, 0, never, true},
+		{"a live unopened link is kept", 2 * time.Hour, false, 0, never, true},
+		{"a live opened link is kept", 2 * time.Hour, true, time.Hour, never, true},
 	}
 	wantDeleted := int64(0)
 	for i, tt := range tests {
@@ -214,7 +216,7 @@ func TestPruneExpired_DeletesLinksExpiredOrSpentBeforeCutoff(t *testing.T) {
 			t.Fatal(err)
 		}
 		if tt.opened {
-			if _, err := s.OpenSession(t.Context(), code); err != nil {
+			if _, err := s.OpenSession(t.Context(), code, "grant-"+id, cutoff.Add(tt.grant)); err != nil {
 				t.Fatal(err)
 			}
 		}

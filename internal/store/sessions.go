@@ -212,7 +212,8 @@ type PruneResult struct {
 //     token that is unrevoked and unexpired at before. A spent token is kept
 //     while its sign-in lives: presenting it again is what reveals a copied
 //     token and ends the sign-in (see UseRefreshToken);
-//   - young-person links that expired or were spent before it;
+//   - young-person links spent before it, or that expired before it and
+//     whose device grant (if any) ended before it too;
 //   - sign-in failure counts whose window, failureWindow long, ended before it.
 //
 // before should trail the clock by more than a refresh takes and more than
