@@ -73,8 +73,8 @@ func (h *handlers) login(c echo.Context) error {
 	}
 	limits := []limit{{"pair:" + email + "|" + addr, maxPairFailures, FailureWindow}}
 	if !found || !knownAt(u, addr, h.now()) {
-		limits = append(limits, limit{"account:" + email, maxAccountFailures, accountWindow},
-			limit{"address:" + addr, maxAddressFailures, FailureWindow})
+		limits = append(limits, limit{"address:" + addr, maxAddressFailures, FailureWindow},
+			limit{"account:" + email, maxAccountFailures, accountWindow})
 	}
 	release, err := h.reserve(c, limits)
 	if err != nil {
@@ -148,30 +148,32 @@ type limit struct {
 func (h *handlers) reserve(c echo.Context, limits []limit) (release func(), err error) {
 	ctx := c.Request().Context()
 	now := h.now()
-	over := time.Duration(0)
-	for _, l := range limits {
+	takeBack := func(counted []limit) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCallerLeft)
+		defer cancel()
+		for _, l := range counted {
+			if _, err := h.store.CountAttempt(rctx, l.key, now.Truncate(l.window), l.window, -1); err != nil {
+				h.log.Warn("taking back a counted attempt", "err", err)
+			}
+		}
+	}
+	// Narrowest first: an attempt refused by one limit is not counted
+	// under the wider ones, so one address spending its own allowance does
+	// not spend an account's allowance everywhere else.
+	for i, l := range limits {
 		window := now.Truncate(l.window)
 		n, err := h.store.CountAttempt(ctx, l.key, window, l.window, 1)
 		if err != nil {
 			return nil, err
 		}
 		if n > l.max {
-			over = max(over, window.Add(l.window).Sub(now))
+			takeBack(limits[:i])
+			wait := window.Add(l.window).Sub(now)
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			return nil, invalid(http.StatusTooManyRequests, "too many failed attempts; try again later")
 		}
 	}
-	if over > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(over.Seconds())+1))
-		return nil, invalid(http.StatusTooManyRequests, "too many failed attempts; try again later")
-	}
-	return func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), afterCallerLeft)
-		defer cancel()
-		for _, l := range limits {
-			if _, err := h.store.CountAttempt(rctx, l.key, now.Truncate(l.window), l.window, -1); err != nil {
-				h.log.Warn("taking back a counted attempt", "err", err)
-			}
-		}
-	}, nil
+	return func() { takeBack(limits) }, nil
 }
 
 func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClaims{Subject: subject} }
@@ -180,11 +182,7 @@ func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClai
 // refresh token of the same family. However often it is refreshed, a
 // sign-in ends at ends.
 func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends time.Time) error {
-	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites, Gen: u.TokenGen,
-		RegisteredClaims: jwtSubject(u.ID)}, AccessTTL)
-	if err != nil {
-		return err
-	}
+	ctx := c.Request().Context()
 	refresh, hash, err := auth.NewOpaqueToken()
 	if err != nil {
 		return err
@@ -194,9 +192,25 @@ func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends
 	if ends.Before(expires) {
 		expires = ends.UTC()
 	}
-	if err := h.store.InsertRefreshToken(c.Request().Context(), store.RefreshToken{
-		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(),
+	if err := h.store.InsertRefreshToken(ctx, store.RefreshToken{
+		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(), Gen: u.TokenGen,
 	}); err != nil {
+		return err
+	}
+	// A revocation made while this was under way (a copied token caught)
+	// missed the token just stored: look again now that it is there.
+	if revoked, err := h.store.FamilyRevoked(ctx, family); err != nil || revoked {
+		if err != nil {
+			return err
+		}
+		if err := h.store.RevokeTokenFamily(ctx, family); err != nil {
+			return err
+		}
+		return errBadRefresh
+	}
+	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites, Gen: u.TokenGen,
+		RegisteredClaims: jwtSubject(u.ID)}, AccessTTL)
+	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, tokenResponse{
@@ -219,6 +233,9 @@ func (h *handlers) refresh(c echo.Context) error {
 	ctx := c.Request().Context()
 	t, err := h.store.UseRefreshToken(ctx, auth.HashOpaque(req.RefreshToken))
 	if errors.Is(err, store.ErrReused) {
+		// Two holders of one token: one is not the user. Their sign-in is
+		// revoked (a refresh of it under way finds that once it has stored
+		// its successor; see issueTokens).
 		h.log.Warn("refresh token reused: sign-in revoked", "request_id", requestID(c))
 		return errBadRefresh
 	}
@@ -234,6 +251,15 @@ func (h *handlers) refresh(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if u.TokenGen != t.Gen {
+		// The account changed (or signed out, or a copy was caught) after
+		// this token was issued, perhaps while the refresh that made it was
+		// under way: the sign-in is over.
+		if err := h.store.RevokeTokenFamily(ctx, t.Family); err != nil {
+			return err
+		}
+		return errBadRefresh
 	}
 	ends := t.Ends
 	if ends.IsZero() { // a sign-in from before sign-ins had an end

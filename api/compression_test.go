@@ -22,7 +22,7 @@ func TestCompression_LargeAnswersOnly(t *testing.T) {
 	}{
 		{name: "form definition", path: "/api/v1/forms/sct/versions/1", wantGzip: true},
 		{name: "a child", caller: "coordinator A", path: "/api/v1/children/CA1"},
-		{name: "a script of the pages between 1 and 4 KiB", path: "/js/outbox.js", wantGzip: true},
+		{name: "a script of the pages between 1 and 4 KiB", path: "/sw.js", wantGzip: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,6 +66,7 @@ type Store interface {
 	InsertRefreshToken(ctx context.Context, t store.RefreshToken) error
 	UseRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error)
 	RevokeTokenFamily(ctx context.Context, family string) error
+	FamilyRevoked(ctx context.Context, family string) (bool, error)
 	RevokeUserTokens(ctx context.Context, userID string) error
 	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
 	OpenSession(ctx context.Context, codeHash, grantHash string, grantUntil time.Time) (store.Session, error)
@@ -146,7 +147,10 @@ func New(d Deps) (*echo.Echo, error) {
 	// say-so and would let it dodge the sign-in limits.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(d.TrustedProxies) > 0 {
-		var opts []echo.TrustOption
+		// Only the networks named: not Echo's default of every loopback,
+		// link-local and private address, which would believe any client
+		// on the same network about where it is.
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 		for _, n := range d.TrustedProxies {
 			opts = append(opts, echo.TrustIPRange(n))
 		}
@@ -304,9 +308,13 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			if v.Status >= 500 {
 				level = slog.LevelError
 			}
+			path := v.URIPath
+			if strings.HasPrefix(path, calendarPrefix) {
+				path = calendarPrefix + "(secret)" // the address is the credential
+			}
 			log.LogAttrs(c.Request().Context(), level, "request",
 				slog.String("request_id", v.RequestID), slog.String("method", v.Method),
-				slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.String("path", path), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("remote", v.RemoteIP))
 			return nil
 		},
@@ -379,6 +387,9 @@ func dropUnsafeRequestID(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// calendarPrefix starts the path of a calendar feed, whose rest is secret.
+const calendarPrefix = "/api/v1/calendar/"
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 

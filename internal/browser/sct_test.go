@@ -168,7 +168,7 @@ func (w *wizard) throughRatings(suffix string) {
 	w.next("Do you have enough people in your life for each of these?")
 	w.adequacy(sctAdequacy)
 	w.check("adequacy" + suffix)
-	w.next("All done!")
+	w.next("Ready to send?")
 	w.check("finish" + suffix)
 }
 
@@ -212,7 +212,7 @@ func TestBrowser_YoungPersonCompletesSCT(t *testing.T) {
 	}
 
 	t.Run("the link is spent", func(t *testing.T) {
-		status := eval[int](w.phone, `fetch('/api/v1/auth/me', {headers: {Authorization: 'Bearer ' + JSON.parse(sessionStorage.getItem('sct.young')).access}}).then((r) => r.status)`)
+		status := eval[int](w.phone, `fetch('/api/v1/auth/me', {headers: {Authorization: 'Bearer ' + JSON.parse(localStorage.getItem('sct.young')).access}}).then((r) => r.status)`)
 		if status != 401 {
 			t.Errorf("the phone's token after sending: /api/v1/auth/me answered %d, want 401", status)
 		}

@@ -81,7 +81,21 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 // child record goes last, so a half-done erasure is still visible and
 // repeatable. Erased response ids are noted (ids only) so that other
 // instances drop them from their summaries.
+//
+// The child is marked first: a response written while the erasure runs
+// finds the mark when it checks its child after writing, and removes
+// itself (DropErasedResponse); one written before the mark is swept below.
 func (s *Store) EraseChild(ctx context.Context, id string) error {
+	if _, err := s.wdb.Collection(collChildren).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}}}}); err != nil {
+		return classify(fmt.Errorf("erase child: %w", err))
+	}
+	if s.mirror != nil {
+		if c, ok := s.mirror.child(id); ok {
+			c.Erasing = true
+			s.mirrorChild(c)
+		}
+	}
 	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}},
 		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}}))
 	if err != nil {
@@ -117,5 +131,29 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	for _, r := range responses {
 		s.counted(r.ID, nil)
 	}
+	return nil
+}
+
+// DropErasedResponse removes a response written for a child whose erasure
+// ran meanwhile, with its history and its part in the summaries, as the
+// erasure would have.
+func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
+	if _, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}},
+		bson.D{{Key: "_id", Value: r.ID}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true)); err != nil {
+		return classify(fmt.Errorf("note erasure: %w", err))
+	}
+	for _, st := range []struct {
+		coll string
+		q    bson.D
+	}{
+		{collRevisions, bson.D{{Key: "response_id", Value: r.ID}}},
+		{collResponses, bson.D{{Key: "_id", Value: r.ID}}},
+	} {
+		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
+			return classify(fmt.Errorf("drop erased response from %s: %w", st.coll, err))
+		}
+	}
+	s.mirrorErase(r.ChildID, []Response{r})
+	s.counted(r.ID, nil)
 	return nil
 }

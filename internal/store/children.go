@@ -22,6 +22,9 @@ type Child struct {
 	// Participation is the child's Lifelong Links participation record
 	// (Appendix 4, Table 15), when one has been kept.
 	Participation *Participation `bson:"participation,omitempty" json:"participation,omitempty"`
+	// Erasing is set when the child's erasure begins: from then on nothing
+	// more may be recorded for them (see EraseChild).
+	Erasing bool `bson:"erasing,omitempty" json:"-"`
 }
 
 // Participation is a child's participation status with the report's codes.

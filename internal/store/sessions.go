@@ -24,6 +24,7 @@ type RefreshToken struct {
 	CreatedAt time.Time  `bson:"created_at"`
 	ExpiresAt time.Time  `bson:"expires_at"`
 	Ends      time.Time  `bson:"ends,omitempty"` // when the sign-in ends however often it is refreshed
+	Gen       int        `bson:"gen"`            // the account's token generation when issued
 	UsedAt    *time.Time `bson:"used_at,omitempty"`
 	Revoked   bool       `bson:"revoked"`
 }
@@ -36,7 +37,8 @@ func (s *Store) InsertRefreshToken(ctx context.Context, t RefreshToken) error {
 }
 
 // UseRefreshToken spends a refresh token: it succeeds once for a live token.
-// A second use of a spent token revokes its family and returns ErrReused;
+// A second use of a spent token revokes its family and returns ErrReused
+// with the token (so that the caller can end the account's access tokens);
 // an unknown, expired or revoked token is ErrNotFound.
 func (s *Store) UseRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	now := s.now().UTC()
@@ -56,9 +58,20 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string) (RefreshToken,
 		if err := s.RevokeTokenFamily(ctx, t.Family); err != nil {
 			return RefreshToken{}, err
 		}
-		return RefreshToken{}, ErrReused
+		return t, ErrReused
 	}
 	return RefreshToken{}, fmt.Errorf("refresh token: %w", ErrNotFound)
+}
+
+// FamilyRevoked reports whether a sign-in has been revoked: whether any of
+// its tokens has.
+func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) {
+	n, err := s.wdb.Collection(collRefreshTokens).CountDocuments(ctx,
+		bson.D{{Key: "family", Value: family}, {Key: "revoked", Value: true}}, options.Count().SetLimit(1))
+	if err != nil {
+		return false, classify(fmt.Errorf("read sign-in: %w", err))
+	}
+	return n > 0, nil
 }
 
 // RevokeTokenFamily revokes every token descended from one sign-in.

@@ -41,6 +41,7 @@ type Store interface {
 	InsertResponse(ctx context.Context, r store.Response) error
 	UpdateResponse(ctx context.Context, r, prev store.Response) error
 	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
+	DropErasedResponse(ctx context.Context, r store.Response) error
 }
 
 // InvalidError lists every fault found in a request.
@@ -120,9 +121,28 @@ func (s *Service) PutWithin(ctx context.Context, id string, req Request, reach R
 	for attempt := 0; ; attempt++ {
 		out, outcome, err := s.put(ctx, r, reach)
 		if !errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrSlotTaken) || attempt == 2 {
+			if err == nil && outcome != Unchanged {
+				err = s.unlessErased(ctx, out)
+			}
 			return out, outcome, err
 		}
 	}
+}
+
+// unlessErased undoes a write whose child was erased while it was being
+// made: nothing recorded about an erased child may outlive the erasure.
+func (s *Service) unlessErased(ctx context.Context, r store.Response) error {
+	child, err := s.store.Child(ctx, r.ChildID)
+	switch {
+	case err == nil && !child.Erasing:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if err := s.store.DropErasedResponse(context.WithoutCancel(ctx), r); err != nil {
+		return err
+	}
+	return fmt.Errorf("child %s was erased: %w", r.ChildID, store.ErrNotFound)
 }
 
 func (s *Service) put(ctx context.Context, r store.Response, reach Reach) (store.Response, Outcome, error) {
@@ -229,8 +249,8 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 		r.Answers = normal
 	}
 	child, err := s.store.Child(ctx, req.ChildID)
-	if err == nil && !reach.site(child.Site) {
-		err = store.ErrNotFound // another site's child is no child to this caller
+	if err == nil && (!reach.site(child.Site) || child.Erasing) {
+		err = store.ErrNotFound // another site's child, or one being erased, is no child to this caller
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):

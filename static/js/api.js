@@ -1,6 +1,8 @@
 // The server's API. Staff stay signed in across reloads (the refresh token
-// lives in localStorage); a young person's link token lives only for the
-// tab (sessionStorage).
+// lives in localStorage). A young person's link lives on the phone too
+// (localStorage), with its device grant: closing the tab, a restart or a
+// day without signal does not strand answers; the grant renews the link's
+// access to its one response until that is sent or the child erased.
 
 const STAFF = 'sct.staff';
 const YOUNG = 'sct.young';
@@ -25,7 +27,7 @@ function read(storage, key) {
 
 export const session = {
   staff: () => read(localStorage, STAFF),
-  young: () => read(sessionStorage, YOUNG),
+  young: () => read(localStorage, YOUNG),
   current() { return this.young() || this.staff(); },
   role() { const c = this.current(); return c ? c.role : null; },
   saveStaff(t) {
@@ -35,9 +37,12 @@ export const session = {
     }));
   },
   saveYoung(t) {
-    sessionStorage.setItem(YOUNG, JSON.stringify({ access: t.access_token, role: 'young_person', session: t.session }));
+    const was = this.young();
+    const grant = t.device_grant || (was && was.session.id === t.session.id ? was.grant : undefined);
+    localStorage.setItem(YOUNG, JSON.stringify({ access: t.access_token, role: 'young_person', session: t.session, grant }));
   },
-  clear() { localStorage.removeItem(STAFF); sessionStorage.removeItem(YOUNG); },
+  clearYoung() { localStorage.removeItem(YOUNG); },
+  clear() { localStorage.removeItem(STAFF); localStorage.removeItem(YOUNG); },
 };
 
 async function send(method, path, body, token) {
@@ -65,19 +70,66 @@ async function refresh() {
   return refreshing;
 }
 
-/** call sends a request as the current user and returns the decoded answer. */
-export async function call(method, path, body) {
-  const who = session.current();
-  let res = await send(method, path, body, who && who.access);
-  if (res.status === 401 && who && who.refresh && await refresh()) {
-    res = await send(method, path, body, session.current().access);
+// Access tokens renewed with a device grant, by grant: a draft kept by a
+// young person is sent with its own link's access, whoever uses the phone.
+const granted = new Map();
+
+/**
+ * renewGrant gets a new access token for a device grant. It answers null
+ * when the grant has ended (its SCT sent, or the child erased): nothing
+ * more can be sent with it.
+ */
+export async function renewGrant(grant) {
+  const res = await send('POST', '/api/v1/auth/session/renew', { grant });
+  if (res.status === 401) {
+    granted.delete(grant);
+    return null;
   }
+  if (!res.ok) throw new APIError(res.status, await res.json().catch(() => null));
+  const t = await res.json();
+  granted.set(grant, t.access_token);
+  const y = session.young();
+  if (y && y.grant === grant) session.saveYoung(t);
+  return t.access_token;
+}
+
+/** GrantEnded means a device grant can send nothing more. */
+export class GrantEnded extends Error {
+  constructor() { super('This link has ended.'); }
+}
+
+async function answer(res) {
   if (!res.ok) {
     let payload = null;
     try { payload = await res.json(); } catch { /* not JSON */ }
     throw new APIError(res.status, payload);
   }
   return res.status === 204 ? null : res.json();
+}
+
+/** call sends a request as the current user and returns the decoded answer. */
+export async function call(method, path, body) {
+  const who = session.current();
+  let res = await send(method, path, body, who && who.access);
+  if (res.status === 401 && who && who.refresh && await refresh()) {
+    res = await send(method, path, body, session.current().access);
+  } else if (res.status === 401 && who && who.grant) {
+    const token = await renewGrant(who.grant);
+    if (token) res = await send(method, path, body, token);
+  }
+  return answer(res);
+}
+
+/** callWithGrant sends a request with the access a device grant gives. */
+export async function callWithGrant(grant, method, path, body) {
+  let token = granted.get(grant) || (session.young() && session.young().grant === grant ? session.young().access : null);
+  let res = token ? await send(method, path, body, token) : null;
+  if (!res || res.status === 401) {
+    token = await renewGrant(grant);
+    if (!token) throw new GrantEnded();
+    res = await send(method, path, body, token);
+  }
+  return answer(res);
 }
 
 export const get = (path) => call('GET', path);

@@ -4,7 +4,7 @@
 
 import { form, get, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, faults, today } from './ui.js';
+import { h, show, faults, today, keptWords } from './ui.js';
 
 export async function open({ id, meta, done }) {
   const kept = await outbox.load(id);
@@ -108,10 +108,9 @@ function render(id, def, body, done) {
   const save = async (st) => {
     errors.replaceChildren();
     await outbox.keep(id, collect(st), {});
-    await outbox.flush();
-    const kept = await outbox.load(id);
+    const kept = await outbox.settle(id);
     if (kept && kept.error) { errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return false; }
-    status.textContent = kept && kept.pending ? 'Kept on this device; it will be sent when there is a connection.' : 'Saved.';
+    status.textContent = kept && kept.pending ? keptWords() : 'Saved.';
     return !(kept && kept.pending);
   };
   show(def.title,

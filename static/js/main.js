@@ -112,6 +112,13 @@ async function joinPage(code) {
     history.replaceState(null, '', `#/sct/${s.response_id}`);
     return route();
   } catch (e) {
+    // The same link opened again on the phone that used it: carry on
+    // where the young person stopped.
+    const kept = session.young();
+    if (kept && e instanceof APIError && e.status === 401) {
+      history.replaceState(null, '', `#/sct/${kept.session.response_id}`);
+      return route();
+    }
     return show('This link does not work', h('h1', {}, 'This link does not work'),
       h('p', {}, 'It may have been used already or have expired. Please ask your worker for a new one.'), faults(e));
   }

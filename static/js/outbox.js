@@ -2,7 +2,7 @@
 // is lost to a weak signal or a closed tab; the outbox then sends the latest
 // body of each response to the server (same id, so it is stored once).
 
-import { call, APIError, Offline } from './api.js';
+import { call, callWithGrant, session, APIError, Offline, GrantEnded } from './api.js';
 
 const DB = 'sct';
 const DRAFTS = 'drafts';
@@ -37,7 +37,11 @@ export const all = () => tx('readonly', (s) => s.getAll());
  * and marks it for sending.
  */
 export async function keep(id, body, place) {
-  const record = { id, body, place, pending: true, changed: Date.now(), error: null };
+  // A young person's draft carries its link's device grant, so that it can
+  // be sent from any tab, after a restart, or once the link's time is up.
+  const who = session.current();
+  const grant = who && who.role === 'young_person' ? who.grant : undefined;
+  const record = { id, body, place, grant, pending: true, changed: Date.now(), error: null };
   await tx('readwrite', (s) => s.put(record));
   schedule();
   return record;
@@ -69,7 +73,9 @@ export async function flush() {
     const pending = (await all()).filter((d) => d.pending);
     for (const d of pending) {
       try {
-        const saved = await call('PUT', `/api/v1/responses/${d.id}`, d.body);
+        const saved = d.grant
+          ? await callWithGrant(d.grant, 'PUT', `/api/v1/responses/${d.id}`, d.body)
+          : await call('PUT', `/api/v1/responses/${d.id}`, d.body);
         await tx('readwrite', (s) => {
           const req = s.get(d.id);
           req.onsuccess = () => {
@@ -80,6 +86,13 @@ export async function flush() {
         tell({ id: d.id, state: 'saved', status: saved.status });
       } catch (e) {
         if (e instanceof Offline) { tell({ id: d.id, state: 'offline' }); return; }
+        if (e instanceof GrantEnded) {
+          // Sent from elsewhere, or the child's records were erased: what the
+          // phone kept of it goes too.
+          await forget(d.id);
+          tell({ id: d.id, state: 'ended' });
+          continue;
+        }
         if (e instanceof APIError && e.status < 500 && e.status !== 401 && e.status !== 429) {
           // The server refused this body: keep it, show why, stop resending it.
           await tx('readwrite', (s) => s.put({ ...d, pending: false, error: { message: e.message, fields: e.fields, status: e.status } }));
@@ -93,10 +106,27 @@ export async function flush() {
   return running;
 }
 
+/**
+ * settle sends response id now, after any send already under way (which
+ * may carry an older body), and answers what became of it: undefined or
+ * not pending once the server holds it, an error when refused, pending
+ * only when it could not be sent (no connection, server busy).
+ */
+export async function settle(id) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (running) await running.catch(() => {});
+    await flush();
+    const d = await load(id);
+    if (!d || !d.pending || navigator.onLine === false) return d;
+  }
+  return load(id);
+}
+
 /** pendingCount returns how many drafts wait to be sent. */
 export async function pendingCount() {
   return (await all()).filter((d) => d.pending).length;
 }
 
 addEventListener('online', () => schedule(0));
+schedule(0); // whatever waits on the device goes as soon as any page opens
 setInterval(() => { if (navigator.onLine !== false) flush(); }, 10000);

@@ -3,7 +3,7 @@
 
 import { form, get, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, faults, today, field, codes, scale } from './ui.js';
+import { h, show, faults, today, field, codes, scale, keptWords } from './ui.js';
 
 export async function open({ id, meta, done }) {
   const kept = await outbox.load(id);
@@ -137,6 +137,10 @@ function render(id, def, body, done) {
       status.textContent = 'Draft kept on this device.';
     }, 400);
   };
+  // A body kept on the device and refused once it is sent is shown here.
+  outbox.onChange((s) => {
+    if (s.id === id && s.state === 'refused') { sending = false; errors.replaceChildren(faults(s.error)); errors.scrollIntoView(); }
+  });
   const submit = async () => {
     errors.replaceChildren();
     const b = collect();
@@ -145,10 +149,11 @@ function render(id, def, body, done) {
     clearTimeout(timer);
     sending = true;
     await outbox.keep(id, b, {});
-    await outbox.flush();
-    const kept = await outbox.load(id);
+    // Waits for an autosave under way, then sends this body: its fate is
+    // known before the page says anything.
+    const kept = await outbox.settle(id);
     if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return; }
-    if (kept && kept.pending) { status.textContent = 'Kept on this device; it will be sent when there is a connection.'; return; }
+    if (kept && kept.pending) { status.textContent = keptWords(); return; }
     await outbox.forget(id);
     show('Submitted', h('h1', {}, 'Paper SCT submitted'), h('p', {}, `Child ${body.child_id}, ${body.timepoint}.`),
       done ? h('button', { type: 'button', onclick: done }, 'Back to the child') : null);

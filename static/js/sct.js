@@ -89,7 +89,7 @@ class Wizard {
       refused: `Not accepted by the server: ${s.error && s.error.message}`,
     };
     this.status.textContent = words[s.state] || '';
-    if (s.state === 'saved' && s.status === 'submitted') this.finished(true);
+    if (s.state === 'saved' && s.status === 'submitted' && !this.sent) this.finished(true);
   }
 
   change(fn) {
@@ -350,30 +350,35 @@ class Wizard {
 
   finish() {
     const date = h('input', { id: 'completed-on', type: 'date', value: this.body.completed_on || today(), max: today() });
-    const err = h('div');
+    const err = h('div', { tabindex: '-1' });
     const send = h('button', {
       type: 'button', id: 'send', onclick: async () => {
         this.body.completed_on = date.value || today();
         this.body.status = 'submitted';
         send.disabled = true;
+        send.textContent = 'Sending…';
         await this.save();
-        await outbox.flush();
-        const kept = await outbox.load(this.id);
+        // Waits for a save already under way, then sends these answers.
+        const kept = await outbox.settle(this.id);
         if (kept && kept.error) {
           this.body.status = 'draft';
           send.disabled = false;
+          send.textContent = this.young ? 'Send my answers' : 'Submit the SCT';
           err.replaceChildren(faults(kept.error));
+          err.focus();
         } else if (kept && kept.pending) {
           this.finished(false);
+        } else {
+          this.finished(true);
         }
       },
     }, this.young ? 'Send my answers' : 'Submit the SCT');
     const a = this.a;
     return {
-      title: 'All done',
+      title: 'Ready to send',
       nodes: [
-        h('h1', {}, 'All done!'),
-        h('p', {}, 'Thank you. Here is what you told us:'),
+        h('h1', {}, 'Ready to send?'),
+        h('p', {}, 'Here is what you told us:'),
         h('ul', {},
           h('li', {}, `${a.nominees.length} important ${a.nominees.length === 1 ? 'person' : 'people'}`),
           h('li', {}, `${a.key_people.length} key ${a.key_people.length === 1 ? 'person' : 'people'}`),
@@ -388,6 +393,7 @@ class Wizard {
   // outbox listener, so the page says so when they reach the server.
   finished(sent) {
     if (sent) {
+      this.sent = true;
       this.unlisten();
       outbox.forget(this.id);
     }

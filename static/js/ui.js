@@ -96,3 +96,10 @@ export function codes(def, list, child = false) {
 export function scale(def, name, child = false) {
   return (def.scales[name] || []).map((p) => ({ value: p.value, label: child && p.child ? p.child : p.label }));
 }
+
+/** keptWords says truthfully why a body is still on the device. */
+export function keptWords() {
+  return navigator.onLine === false
+    ? 'Kept on this device; it will be sent when there is a connection.'
+    : 'Kept on this device; the server could not take it just now. It will be sent again shortly.';
+}
