@@ -467,6 +467,20 @@ func (p *phone) open(url string) {
 	p.do("open "+url, chromedp.Navigate(url))
 }
 
+// newTab opens another tab of the same phone (the same browser profile, so
+// the same storage and service worker), as a person does after closing one.
+func (p *phone) newTab() *phone {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx)
+	p.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		p.t.Fatalf("open a new tab: %v", err)
+	}
+	q := &phone{t: p.t, ctx: ctx, shots: p.shots, n: p.n}
+	q.do("size the new tab", phoneViewport(phoneHeight))
+	return q
+}
+
 // shot saves a full-page screenshot named by the test and the step.
 func (p *phone) shot(step string) {
 	p.n++

@@ -269,3 +269,36 @@ func TestBrowser_OfflineMidwayLosesNothing(t *testing.T) {
 	w.waitFor("the offline notice to go", `document.getElementById('net').textContent === ''`)
 	w.check("sent-after-reconnecting")
 }
+
+// Answers kept on a young person's phone without signal reach the server
+// from a tab opened later at the site's address, once the tab that held
+// them has been closed: nothing waits on the phone for a page that is gone.
+func TestBrowser_StrandedAnswersAreSentFromANewTab(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP3")
+	w.setOffline(true)
+	w.waitFor("the page to say it is offline", `document.getElementById('net').textContent.includes('No connection')`)
+	w.throughPeople()
+	w.throughRatings("-stranded")
+	w.click("#send")
+	w.heading("Thank you!")
+	w.waitFor("the page to say the answers are kept on the phone", `document.querySelector('main').innerText.includes('saved on this phone')`)
+	w.check("stranded-kept")
+	if list := s.childResponses(t, "YP3"); len(list) != 0 {
+		t.Fatalf("while the phone is offline the server holds %+v; want nothing", list)
+	}
+
+	w.do("close the page", chromedp.Navigate("about:blank"))
+	w.setOffline(false)
+	tab := w.newTab()
+	tab.open(s.base + "/")
+	if err := eventually(ctx, 30*time.Second, func() error { return onlySubmitted(s, t, "YP3", l.ResponseID) }); err != nil {
+		tab.shot("stranded-never-sent")
+		t.Fatalf("30s after a new tab opened: %v", err)
+	}
+	tab.waitFor("the new tab to say the answers were sent",
+		`document.querySelector('main').innerText.includes('Your answers have been sent.') || document.querySelector('main').innerText.includes('These answers have been sent')`)
+	tab.check("stranded-sent-from-a-new-tab")
+}

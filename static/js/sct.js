@@ -31,7 +31,22 @@ export async function open({ id, meta, young = false, done }) {
     return;
   }
   const def = await form(body.form, body.version);
-  new Wizard({ id, def, body, step, young, done }).render();
+  const wizard = new Wizard({ id, def, body, step, young, done });
+  if (body.status === 'submitted') {
+    // Sent from this phone before, and still waiting on it: say what
+    // becomes of it rather than ask again.
+    show('Sending', h('h1', {}, 'Sending your answers…'), wizard.status);
+    const kept = await outbox.settle(id);
+    if (kept && kept.error) {
+      body.status = 'draft';
+      wizard.step = wizard.steps().length - 1;
+      wizard.render();
+    } else {
+      wizard.finished(!(kept && kept.pending));
+    }
+    return;
+  }
+  wizard.render();
 }
 
 function pick(r) {
