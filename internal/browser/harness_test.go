@@ -467,6 +467,25 @@ func (p *phone) open(url string) {
 	p.do("open "+url, chromedp.Navigate(url))
 }
 
+// setLatency makes every request of the tab wait ms milliseconds for its
+// answer, as on a slow phone connection (0: no delay).
+func (p *phone) setLatency(ms float64) {
+	p.t.Helper()
+	conditions := []*network.Conditions{}
+	if ms > 0 {
+		conditions = append(conditions, &network.Conditions{Latency: ms, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	p.do(fmt.Sprintf("set latency %vms", ms), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: new(false), MatchedNetworkConditions: conditions,
+		})
+		return err
+	}))
+}
+
 // newTab opens another tab of the same phone (the same browser profile, so
 // the same storage and service worker), as a person does after closing one.
 func (p *phone) newTab() *phone {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -301,4 +302,36 @@ func TestBrowser_StrandedAnswersAreSentFromANewTab(t *testing.T) {
 	tab.waitFor("the new tab to say the answers were sent",
 		`document.querySelector('main').innerText.includes('Your answers have been sent.') || document.querySelector('main').innerText.includes('These answers have been sent')`)
 	tab.check("stranded-sent-from-a-new-tab")
+}
+
+// On a slow connection, pressing Send while a draft is still being saved
+// sends the answers and says so: it waits for the save under way rather
+// than saying they are kept for a connection the phone has.
+func TestBrowser_SendDuringASlowSaveSaysItWasSent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP4")
+	w.throughPeople()
+	w.setLatency(1500)
+	w.throughRatings("-slow")
+	// The step change above started a save; it takes 1.5 s to answer.
+	w.do("let the save start", chromedp.Sleep(800*time.Millisecond))
+	// Everything the page says from now on.
+	eval[bool](w.phone, `(() => { window.said = []; new MutationObserver(() => window.said.push(document.querySelector('main').innerText))
+		.observe(document.body, { subtree: true, childList: true, characterData: true }); return true; })()`)
+	w.click("#send")
+	w.heading("Thank you!")
+	w.waitForWithin("the page to say the answers were sent",
+		`document.querySelector('main').innerText.includes('Your answers have been sent.')`, 20*time.Second)
+	for _, txt := range eval[[]string](w.phone, `window.said`) {
+		if strings.Contains(txt, "connection") {
+			t.Errorf("the page spoke of waiting for a connection the phone has: %q", txt)
+			break
+		}
+	}
+	w.check("sent-on-a-slow-connection")
+	if err := onlySubmitted(s, t, "YP4", l.ResponseID); err != nil {
+		t.Error(err)
+	}
 }
