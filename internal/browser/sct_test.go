@@ -335,3 +335,70 @@ func TestBrowser_SendDuringASlowSaveSaysItWasSent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A person half-added is never dropped: with who they are picked, Next adds
+// them; with a name alone, Next stays and asks who they are.
+func TestBrowser_HalfTypedPersonIsAddedOrAskedAbout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP5")
+	w.next("Who are the people who are important to you?")
+	w.addPeople(sctPeople[:1])
+
+	w.typeIn("#person-name", "Aunt Jo")
+	w.click("#next")
+	w.waitFor("the page to ask who Aunt Jo is", `document.querySelector('.error[role="alert"]')?.textContent.includes('Aunt Jo')`)
+	w.heading("Who are the people who are important to you?")
+	w.check("name-alone-asks")
+
+	w.tap(`input[name="relationship"][value="other_relative"]`)
+	w.click("#next")
+	w.waitFor("the next step", `document.querySelector('h1').textContent !== 'Who are the people who are important to you?'`)
+	w.check("added-by-next")
+	if err := eventually(ctx, 15*time.Second, func() error {
+		if len(s.childResponses(t, "YP5")) == 0 {
+			return fmt.Errorf("nothing on the server yet")
+		}
+		n := s.response(t, l.ResponseID).Answers.Nominees
+		if len(n) != 2 || n[1].Name != "Aunt Jo" || n[1].Relationship != "other_relative" {
+			return fmt.Errorf("people on the server %+v; want the first and Aunt Jo", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An SCT naming nobody is sent only once the young person says that is
+// their answer.
+func TestBrowser_EmptySCTNeedsConfirming(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP6")
+	for !strings.Contains(w.mainText(), "Ready to send?") {
+		w.click("#next")
+		w.waitFor("a step", `document.querySelector('h1') !== null`)
+	}
+	w.heading("Ready to send?")
+	w.check("nobody-named")
+	w.click("#send")
+	w.waitFor("the page to ask for the tick", `document.querySelector('.error[role="alert"]')?.textContent.includes("I don't want to name anyone")`)
+	if list := s.childResponses(t, "YP6"); len(list) == 1 && list[0].Status == "submitted" {
+		t.Fatalf("an empty SCT was sent without the tick: %+v", list)
+	}
+	w.tap("#name-nobody")
+	w.click("#send")
+	w.heading("Thank you!")
+	w.check("nobody-sent")
+	if err := eventually(ctx, 15*time.Second, func() error {
+		r := s.response(t, l.ResponseID)
+		if r.Status != "submitted" || len(r.Answers.Nominees) != 0 {
+			return fmt.Errorf("on the server: %s with %d people", r.Status, len(r.Answers.Nominees))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -113,6 +113,10 @@ class Wizard {
   }
 
   go(step) {
+    // A person half-added is never dropped: with who they are picked they
+    // are added; with a name alone, the page asks.
+    if (step > this.step && this.pendingPerson && !this.pendingPerson()) return;
+    this.pendingPerson = null;
     const last = this.steps().length - 1;
     this.step = Math.max(0, Math.min(step, last));
     this.editing = null;
@@ -205,6 +209,17 @@ class Wizard {
       const again = document.getElementById('person-name');
       if (again) again.focus();
     };
+    this.pendingPerson = () => {
+      const named = nameInput.value.trim() !== '';
+      if (!named && !draft.relationship) return true;
+      if (draft.relationship) { commit(); return true; }
+      err.textContent = `Please pick who ${nameInput.value.trim()} is to you, or clear the name to go on.`;
+      nameInput.scrollIntoView({ block: 'center' });
+      err.scrollIntoView({ block: 'nearest' });
+      const first = document.querySelector('input[name="relationship"]');
+      if (first) first.focus();
+      return false;
+    };
     return h('div', { class: 'card' },
       h('h2', {}, editing ? 'Change this person' : 'Add a person'),
       h('label', { for: 'person-name' }, this.f.name.prompt), nameInput,
@@ -214,9 +229,14 @@ class Wizard {
         editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, 'Cancel') : null));
   }
 
+  // ratingsOf counts the answers given about a key person.
+  ratingsOf(k) { return Object.keys(k.support || {}).length + (k.let_down !== undefined ? 1 : 0); }
+
   removeNominee(i) {
     const l = this.personLabel(this.a.nominees[i]);
-    if (!confirm(`Remove ${l.who} from your list?`)) return;
+    const key = this.a.key_people.find((k) => k.nominee === i);
+    const n = key ? this.ratingsOf(key) : 0;
+    if (!confirm(n ? `Remove ${l.who} from your list? Your ${n} answer${n === 1 ? '' : 's'} about ${l.who} will go too.` : `Remove ${l.who} from your list?`)) return;
     this.change(() => {
       this.a.nominees.splice(i, 1);
       this.a.key_people = this.a.key_people
@@ -258,7 +278,13 @@ class Wizard {
         this.change(() => {
           const now = this.keyOf('important');
           if (on && now.length < max) this.setKey('important', [...now, { nominee: i, reason: 'important' }]);
-          if (!on) this.setKey('important', now.filter((k) => k.nominee !== i));
+          if (!on) {
+            const k = now.find((x) => x.nominee === i);
+            const n = k ? this.ratingsOf(k) : 0;
+            const who = this.personLabel(this.a.nominees[i]).who;
+            if (n && !confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) return;
+            this.setKey('important', now.filter((x) => x.nominee !== i));
+          }
         });
         this.render();
       },
@@ -282,7 +308,13 @@ class Wizard {
         this.change(() => {
           const now = this.keyOf('support');
           if (on && now.length < max) this.setKey('support', [...now, { nominee: i, reason: 'support' }]);
-          if (!on) this.setKey('support', now.filter((k) => k.nominee !== i));
+          if (!on) {
+            const k = now.find((x) => x.nominee === i);
+            const n = k ? this.ratingsOf(k) : 0;
+            const who = this.personLabel(this.a.nominees[i]).who;
+            if (n && !confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) return;
+            this.setKey('support', now.filter((x) => x.nominee !== i));
+          }
         });
         this.render();
       },
@@ -366,8 +398,16 @@ class Wizard {
   finish() {
     const date = h('input', { id: 'completed-on', type: 'date', value: this.body.completed_on || today(), max: today() });
     const err = h('div', { tabindex: '-1' });
+    const a0 = this.a;
+    const nobody = a0.nominees.length === 0 && a0.key_people.length === 0;
+    const sure = nobody ? h('input', { id: 'name-nobody', type: 'checkbox' }) : null;
     const send = h('button', {
       type: 'button', id: 'send', onclick: async () => {
+        if (sure && !sure.checked) {
+          err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'Nobody is named yet. Tick "I don\'t want to name anyone", or go back and add people.'));
+          sure.focus();
+          return;
+        }
         this.body.completed_on = date.value || today();
         this.body.status = 'submitted';
         send.disabled = true;
@@ -398,10 +438,30 @@ class Wizard {
           h('li', {}, `${a.nominees.length} important ${a.nominees.length === 1 ? 'person' : 'people'}`),
           h('li', {}, `${a.key_people.length} key ${a.key_people.length === 1 ? 'person' : 'people'}`),
           h('li', {}, `${Object.keys(a.adequacy).length} of ${this.f.adequacy.fields.length} questions about having enough people`)),
+        this.unanswered(),
+        sure ? h('div', { class: 'card' }, h('p', {}, 'You have not named anyone. That is a real answer, if it is yours.'),
+          h('label', { class: 'check', for: 'name-nobody' }, sure, " I don't want to name anyone")) : null,
         this.young ? null : h('div', {}, h('label', { for: 'completed-on' }, 'Date completed'), date),
         err, send,
       ],
     };
+  }
+
+  // unanswered lists what is left to answer, so that sending with gaps is
+  // a choice: each can be skipped, none is skipped by accident.
+  unanswered() {
+    const perKey = this.f.support.fields.length + 1;
+    const gaps = this.a.key_people.map((k) => {
+      const missing = perKey - this.ratingsOf(k);
+      const who = k.nominee !== undefined ? this.personLabel(this.a.nominees[k.nominee] || {}).who : this.personLabel(k).who;
+      return missing > 0 ? `${missing} of ${perKey} questions about ${who}` : null;
+    }).filter(Boolean);
+    const adequacy = this.f.adequacy.fields.length - Object.keys(this.a.adequacy).length;
+    if (adequacy > 0) gaps.push(`${adequacy} of ${this.f.adequacy.fields.length} questions about having enough people`);
+    if (!gaps.length) return null;
+    return h('div', { class: 'card' }, h('h2', {}, 'Not answered yet'),
+      h('p', { class: 'hint' }, 'You can go back to answer these, or send your answers as they are.'),
+      h('ul', {}, gaps.map((g) => h('li', {}, g))));
   }
 
   // finished thanks the young person. Answers still on the phone keep the
