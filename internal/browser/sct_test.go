@@ -402,3 +402,27 @@ func TestBrowser_EmptySCTNeedsConfirming(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A young person without the QR code types theirs: the sign-in page leads
+// to a page for it, and the code works typed in any case, without its dash.
+func TestBrowser_TypingTheCodeStartsTheSCT(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "YP7", "lifelong_links")
+	l := s.openLink(t, "YP7")
+	p := newPhone(ctx, t)
+	p.open(s.base + "/")
+	p.heading("Sign in")
+	p.click("#type-code")
+	p.heading("Type your code")
+	p.check("type-code")
+	p.typeIn("#code", strings.ToLower(strings.ReplaceAll(l.Code, "-", "")))
+	p.clickButton("Start")
+	p.heading("The people in your life")
+	p.waitFor("the wizard's address", fmt.Sprintf(`location.hash === '#/sct/%s'`, l.ResponseID))
+	if txt := eval[string](p, `document.body.innerText`); strings.Contains(txt, "Sign out") || strings.Contains(txt, "Children") {
+		t.Errorf("the young person's screen shows the staff's menu: %q", txt)
+	}
+	p.check("started-from-a-typed-code")
+}

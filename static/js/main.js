@@ -9,6 +9,7 @@ import { h, show, faults } from './ui.js';
 const routes = [
   [/^#join=([A-Za-z0-9-]+)$/, (code) => joinPage(code)],
   [/^#\/login$/, () => loginPage()],
+  [/^#\/code$/, () => codePage()],
   [/^#\/children$/, () => childrenPage()],
   [/^#\/child\/([^/]+)$/, (id) => childPage(decodeURIComponent(id))],
   [/^#\/sct\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('sct', id, q)],
@@ -29,7 +30,7 @@ async function route() {
   nav();
   const hash = location.hash || '';
   const who = session.current();
-  if (!who && !hash.startsWith('#join=')) return loginPage();
+  if (!who && !hash.startsWith('#join=') && hash !== '#/code') return loginPage();
   // A link opened in a tab that already holds a young person's session is a
   // new link: it goes to the join page, not back to the old answers.
   if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=')) return youngHome();
@@ -102,7 +103,27 @@ function loginPage() {
       },
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
-    h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you.'));
+    h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you, or ',
+      h('a', { href: '#/code', id: 'type-code' }, 'type the code here'), '.'));
+}
+
+// codePage is where a young person types the code their worker gives them.
+function codePage() {
+  const code = h('input', { id: 'code', type: 'text', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false',
+    required: true, inputmode: 'text', 'aria-describedby': 'code-hint' });
+  const err = h('div');
+  show('Type your code',
+    h('h1', {}, 'Type your code'),
+    h('form', {
+      class: 'card', onsubmit: (e) => {
+        e.preventDefault();
+        const c = code.value.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+        if (c.length < 8) { err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'The code has 8 letters and numbers, like KQ7M-3HXP.')); code.focus(); return; }
+        go(`#join=${c}`);
+      },
+    }, h('label', { for: 'code' }, 'Your code'), code,
+    h('p', { class: 'hint', id: 'code-hint' }, 'Your worker has it: 8 letters and numbers, like KQ7M-3HXP. Capitals or not, with or without the dash.'),
+    err, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Start'))));
 }
 
 async function joinPage(code) {
@@ -184,7 +205,7 @@ async function childPage(id) {
       const s = await call('POST', `/api/v1/children/${encodeURIComponent(id)}/sessions`, { timepoint: next.timepoint, wave: next.wave });
       linkBox.replaceChildren(h('div', { class: 'card' },
         h('h2', {}, 'Link for the young person'),
-        h('p', {}, 'Scan this with their phone, or type the code at this site. It works once, for 2 hours.'),
+        h('p', {}, 'Scan this with their phone, or type the code at ', h('strong', {}, `${location.origin}/#/code`), '. It works once, for 2 hours.'),
         h('img', { class: 'qr', src: s.qr_png, alt: `QR code for the link ${s.link}` }),
         h('p', { class: 'code', id: 'session-code' }, s.code),
         h('p', { class: 'hint' }, s.link)));
