@@ -299,8 +299,9 @@ func TestBrowser_StrandedAnswersAreSentFromANewTab(t *testing.T) {
 		tab.shot("stranded-never-sent")
 		t.Fatalf("30s after a new tab opened: %v", err)
 	}
-	tab.waitFor("the new tab to say the answers were sent",
-		`document.querySelector('main').innerText.includes('Your answers have been sent.') || document.querySelector('main').innerText.includes('These answers have been sent')`)
+	tab.waitForWithin("the new tab to say the answers were sent",
+		`document.querySelector('main').innerText.includes('Your answers have been sent.') || document.querySelector('main').innerText.includes('These answers have been sent')`,
+		2*stepTimeout)
 	tab.check("stranded-sent-from-a-new-tab")
 }
 

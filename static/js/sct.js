@@ -49,6 +49,14 @@ export async function open({ id, meta, young = false, done }) {
   wizard.render();
 }
 
+// nameIn puts a person's name into a question about "them", so that the
+// question says who on screen and aloud: "Would you talk to Nan about how
+// you feel?", "Does Nan believe in you?".
+function nameIn(q, who) {
+  return q.replace(/\bDo they\b/, `Does ${who}`).replace(/\bAre they\b/, `Is ${who}`)
+    .replace(/\bthey\b/, who).replace(/\bthem\b/, who);
+}
+
 function pick(r) {
   const { form: f, version, child_id: child, timepoint, wave, mode, status, completed_on: completed } = r;
   const out = { form: f, version, child_id: child, timepoint, wave, mode, status };
@@ -90,15 +98,17 @@ class Wizard {
 
   async save() {
     const kept = await outbox.keep(this.id, this.body, { step: this.step });
+    // Only what a person needs to hear is announced: kept for want of a
+    // connection, or a failure; not every save.
     this.status.textContent = navigator.onLine === false
       ? 'Saved on this phone. It will be sent when there is a connection.'
-      : 'Saving…';
+      : '';
     return kept;
   }
 
   showSaveState(s) {
     const words = {
-      saved: 'Saved.',
+      saved: '',
       offline: 'Saved on this phone. It will be sent when there is a connection.',
       retry: 'Saved on this phone. Trying to send it again soon.',
       refused: `Not accepted by the server: ${s.error && s.error.message}`,
@@ -131,13 +141,29 @@ class Wizard {
     const name = steps[this.step];
     const [kind, arg] = name.split(':');
     const content = this[kind](Number(arg));
+    // Progress is by part, and the parts never change in number, so the bar
+    // only moves forward as people are added; within the ratings, the
+    // person being rated is named.
+    const parts = ['intro', 'people', 'important', 'support', 'rate', 'adequacy', 'finish'];
+    const part = parts.indexOf(kind);
+    const keyCount = this.a.key_people.length;
+    const within = kind === 'rate' && keyCount ? Number(arg) / keyCount : 0;
+    const where = kind === 'rate'
+      ? `Part ${part + 1} of ${parts.length} · Person ${Number(arg) + 1} of ${keyCount}: ${this.keyName(this.a.key_people[Number(arg)])}`
+      : `Part ${part + 1} of ${parts.length}`;
     const progress = h('div', { class: 'progress' },
-      h('progress', { max: String(steps.length - 1), value: String(this.step), 'aria-label': 'Progress' }),
-      h('p', { class: 'hint' }, `Step ${this.step + 1} of ${steps.length}`));
+      h('progress', { max: String(parts.length - 1), value: String(part + within), 'aria-label': 'Progress' }),
+      h('p', { class: 'hint', id: 'where' }, where));
     const nav = h('div', { class: 'actions' },
       this.step > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => this.go(this.step - 1) }, '← Back') : h('span'),
       kind !== 'finish' ? h('button', { type: 'button', id: 'next', onclick: () => this.go(this.step + 1) }, 'Next →') : null);
     show(content.title, progress, content.nodes, nav, this.status);
+  }
+
+  // refocus keeps focus on the control just used when the step is redrawn.
+  refocus(selector) {
+    const el = document.querySelector(selector);
+    if (el) el.focus();
   }
 
   // ---- steps --------------------------------------------------------------
@@ -287,12 +313,15 @@ class Wizard {
           }
         });
         this.render();
+        this.refocus(`input[name="important"][value="${i}"]`);
       },
     }) : h('p', { class: 'notice' }, 'There is nobody on the list yet. You can go back and add people, or carry on.');
     if (picked.size >= max) {
       for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
     }
-    return { title: 'Most important people', nodes: [h('h1', {}, this.f.key.prompt), group, note] };
+    // The reason the other tiles cannot be picked sits above them, where
+    // it is seen before they are tried.
+    return { title: 'Most important people', nodes: [h('h1', {}, this.f.key.prompt), note, group] };
   }
 
   support() {
@@ -317,6 +346,7 @@ class Wizard {
           }
         });
         this.render();
+        this.refocus(`input[name="support"][value="${i}"]`);
       },
     }) : null;
     if (group && full) for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
@@ -369,13 +399,14 @@ class Wizard {
   rate(i) {
     const k = this.a.key_people[i];
     const who = this.keyName(k);
+    const named = (k.nominee !== undefined ? (this.a.nominees[k.nominee] || {}).name : k.name) ? (q) => nameIn(q, who) : (q) => q;
     const opts = (f) => scale(this.def, f.scale, true);
     const questions = this.f.support.fields.map((f) => tiles({
-      name: `${f.name}-${i}`, legend: f.prompt, options: opts(f), value: (k.support || {})[f.name], cls: 'scale',
+      name: `${f.name}-${i}`, legend: named(f.prompt), options: opts(f), value: (k.support || {})[f.name], cls: 'scale',
       onpick: (v) => this.change(() => { k.support = { ...(k.support || {}), [f.name]: v }; }),
     }));
     const letDown = tiles({
-      name: `let_down-${i}`, legend: this.f.letDown.prompt, options: opts(this.f.letDown), value: k.let_down, cls: 'scale',
+      name: `let_down-${i}`, legend: named(this.f.letDown.prompt), options: opts(this.f.letDown), value: k.let_down, cls: 'scale',
       onpick: (v) => this.change(() => { k.let_down = v; }),
     });
     return { title: `About ${who}`, nodes: [h('h1', {}, `Think about ${who}`), questions, letDown] };

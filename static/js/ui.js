@@ -40,10 +40,14 @@ export function speak(text) {
   speechSynthesis.speak(u);
 }
 
-/** sayButton is a "Read aloud" button for a question and its choices. */
-export function sayButton(text) {
+/**
+ * sayButton is a "Read aloud" button for a question and its choices; its
+ * accessible name says which question (label, or the start of the text).
+ */
+export function sayButton(text, label) {
   if (!canSpeak) return null;
-  return h('button', { type: 'button', class: 'say', onclick: () => speak(text()), 'aria-label': 'Read this question aloud' }, '🔊 Read aloud');
+  const name = label || text().split('. ')[0];
+  return h('button', { type: 'button', class: 'say', onclick: () => speak(text()), 'aria-label': `Read aloud: ${name}` }, '🔊 Read aloud');
 }
 
 /** tiles is a group of big radio (or checkbox) tiles. */
@@ -56,10 +60,12 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
     return h('label', { class: 'tile' }, input, h('span', {}, o.label));
   });
   const spoken = () => `${legend}. ${options.map((o) => o.label).join('. ')}.`;
+  // The fieldset and its legend name the group once; the tiles' box adds
+  // no second name for a screen reader to announce.
   return h('fieldset', {},
     h('legend', {}, h('span', { class: 'q' }, h('span', {}, legend))),
-    say ? sayButton(spoken) : null,
-    h('div', { class: `tiles ${cls}`, role: multiple ? 'group' : 'radiogroup', 'aria-label': legend }, inputs));
+    say ? sayButton(spoken, legend) : null,
+    h('div', { class: `tiles ${cls}` }, inputs));
 }
 
 /** faults lists the server's field faults. */
