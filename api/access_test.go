@@ -46,15 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Database: "test", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	reg, err := form.Load(forms.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, reg := openStore(t, nil)
 	spec, _ := auth.GenerateKeySpec(time.Now())
 	keys, err := auth.ParseKeys(spec)
 	if err != nil {
@@ -118,6 +110,23 @@ func newFixture(t *testing.T) *fixture {
 		issue(name, c)
 	}
 	return f
+}
+
+// openStore opens a fresh embedded store for a test, stamping records
+// with now (nil: the clock), and loads the published forms.
+func openStore(t *testing.T, now func() time.Time) (*store.Store, *form.Registry) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(), Database: "test", Logger: log, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close(context.Background()) })
+	reg, err := form.Load(forms.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, reg
 }
 
 // staffUser stores an account with the given role and sites, for a token

@@ -14,9 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
-	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -135,15 +133,7 @@ func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 func serveOnClock(t *testing.T, clock *fakeClock, d Deps) (*httptest.Server, *store.Store) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(), Database: "test", Logger: log, Now: clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close(context.Background()) })
-	reg, err := form.Load(forms.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, reg := openStore(t, clock.now)
 	spec, _ := auth.GenerateKeySpec(clock.now())
 	keys, _ := auth.ParseKeys(spec)
 	d.Forms, d.Store, d.Tokens, d.Logger, d.Now = reg, st, auth.NewTokens(keys, "sct", clock.now), log, clock.now

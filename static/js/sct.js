@@ -255,6 +255,24 @@ class Wizard {
         editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, 'Cancel') : null));
   }
 
+  // pickKey ticks or unticks nominee i as a key person for reason, saying
+  // first how many answers about them go with an untick, and keeps focus
+  // on the tile.
+  pickKey(reason, max, i, on) {
+    const now = this.keyOf(reason);
+    const k = now.find((x) => x.nominee === i);
+    const n = !on && k ? this.ratingsOf(k) : 0;
+    const who = this.personLabel(this.a.nominees[i]).who;
+    if (!n || confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) {
+      this.change(() => {
+        if (on && now.length < max) this.setKey(reason, [...now, { nominee: i, reason }]);
+        if (!on) this.setKey(reason, now.filter((x) => x.nominee !== i));
+      });
+    }
+    this.render();
+    this.refocus(`input[name="${reason}"][value="${i}"]`);
+  }
+
   // ratingsOf counts the answers given about a key person.
   ratingsOf(k) { return Object.keys(k.support || {}).length + (k.let_down !== undefined ? 1 : 0); }
 
@@ -300,21 +318,7 @@ class Wizard {
     const options = nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !takenBySupport.has(o.value));
     const group = nominees.length ? tiles({
       name: 'important', multiple: true, legend: `${this.reasonLabel('important')} (up to ${max})`, value: [...picked], options,
-      onpick: (i, on) => {
-        this.change(() => {
-          const now = this.keyOf('important');
-          if (on && now.length < max) this.setKey('important', [...now, { nominee: i, reason: 'important' }]);
-          if (!on) {
-            const k = now.find((x) => x.nominee === i);
-            const n = k ? this.ratingsOf(k) : 0;
-            const who = this.personLabel(this.a.nominees[i]).who;
-            if (n && !confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) return;
-            this.setKey('important', now.filter((x) => x.nominee !== i));
-          }
-        });
-        this.render();
-        this.refocus(`input[name="important"][value="${i}"]`);
-      },
+      onpick: (i, on) => this.pickKey('important', max, i, on),
     }) : h('p', { class: 'notice' }, 'There is nobody on the list yet. You can go back and add people, or carry on.');
     if (picked.size >= max) {
       for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
@@ -333,21 +337,7 @@ class Wizard {
     const options = this.a.nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !important.has(o.value));
     const group = options.length ? tiles({
       name: 'support', multiple: true, legend: `${this.reasonLabel('support')}: someone from your list`, value: [...listed], options,
-      onpick: (i, on) => {
-        this.change(() => {
-          const now = this.keyOf('support');
-          if (on && now.length < max) this.setKey('support', [...now, { nominee: i, reason: 'support' }]);
-          if (!on) {
-            const k = now.find((x) => x.nominee === i);
-            const n = k ? this.ratingsOf(k) : 0;
-            const who = this.personLabel(this.a.nominees[i]).who;
-            if (n && !confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) return;
-            this.setKey('support', now.filter((x) => x.nominee !== i));
-          }
-        });
-        this.render();
-        this.refocus(`input[name="support"][value="${i}"]`);
-      },
+      onpick: (i, on) => this.pickKey('support', max, i, on),
     }) : null;
     if (group && full) for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
     const newcomers = chosen.map((k, idx) => ({ k, idx })).filter(({ k }) => k.nominee === undefined);
