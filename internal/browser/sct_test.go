@@ -427,3 +427,50 @@ func TestBrowser_TypingTheCodeStartsTheSCT(t *testing.T) {
 	}
 	p.check("started-from-a-typed-code")
 }
+
+// A worker who has only signed in online can start and finish an SCT on a
+// phone with no signal: the pages, the forms and their children were kept
+// at sign-in, and the answers go once the signal is back.
+func TestBrowser_WorkerStartsAnSCTOfflineAfterSigningIn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "OFF1", "lifelong_links")
+	p := newPhone(ctx, t)
+	p.signIn(s.base, coordEmail)
+	p.heading("Children in site A")
+	p.waitFor("the pages and forms to be kept on the phone", `navigator.serviceWorker.controller !== null &&
+		localStorage.getItem('sct.form.sct.1') !== null && Object.keys(localStorage).some((k) => k.startsWith('sct.kept.'))`)
+
+	p.setOffline(true)
+	p.do("reload with no signal", chromedp.Reload())
+	p.heading("Children in site A")
+	p.click(`a[href="#/child/OFF1"]`)
+	p.heading("Child OFF1")
+	p.check("child-offline")
+	p.click("#start-sct")
+	w := &wizard{phone: p}
+	w.heading("The people in your life")
+	w.throughPeople()
+	w.throughRatings("-worker-offline")
+	w.click("#send")
+	w.heading("Thank you!")
+	w.waitFor("the page to say the answers are kept", `document.querySelector('main').innerText.includes('saved on this phone')`)
+	if list := s.childResponses(t, "OFF1"); len(list) != 0 {
+		t.Fatalf("with no signal the server holds %+v", list)
+	}
+	p.setOffline(false)
+	if err := eventually(ctx, 30*time.Second, func() error {
+		list := s.childResponses(t, "OFF1")
+		if len(list) != 1 || list[0].Status != "submitted" {
+			return fmt.Errorf("responses %+v, want one submitted", list)
+		}
+		if n := len(s.response(t, list[0].ID).Answers.Nominees); n != len(sctPeople) {
+			return fmt.Errorf("%d people on the server, want %d", n, len(sctPeople))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.check("worker-offline-sent")
+}

@@ -134,6 +134,46 @@ export async function callWithGrant(grant, method, path, body) {
 
 export const get = (path) => call('GET', path);
 
+const KEPT = 'sct.kept.';
+
+/**
+ * kept reads path from the server and keeps the answer on the device; with
+ * no connection it answers what was kept, so a worker's pages open without
+ * signal. Only staff reads are kept, and signing out removes them.
+ */
+export async function kept(path) {
+  try {
+    const v = await get(path);
+    try { localStorage.setItem(KEPT + path, JSON.stringify(v)); } catch { /* storage full: not kept */ }
+    return v;
+  } catch (e) {
+    const k = e instanceof Offline ? read(localStorage, KEPT + path) : null;
+    if (k) return k;
+    throw e;
+  }
+}
+
+function forgetKept() {
+  for (let i = localStorage.length - 1; i >= 0; i--) {
+    const key = localStorage.key(i);
+    if (key && key.startsWith(KEPT)) localStorage.removeItem(key);
+  }
+}
+
+/**
+ * keepForOffline fetches, right after a sign-in, what a worker needs to
+ * start an SCT with no signal: every form definition and their site's
+ * children (the pages themselves the service worker keeps).
+ */
+export async function keepForOffline() {
+  const list = await get('/api/v1/forms');
+  const jobs = [];
+  for (const f of list.forms || []) for (const v of f.versions || []) jobs.push(form(f.form, v.version));
+  const s = session.staff();
+  for (const site of (s && s.sites) || []) jobs.push(kept(`/api/v1/children?site=${encodeURIComponent(site)}`));
+  await Promise.allSettled(jobs);
+}
+
 export async function login(email, password) {
   const t = await call('POST', '/api/v1/auth/login', { email, password });
   session.saveStaff(t);
@@ -146,6 +186,7 @@ export async function logout() {
     try { await call('POST', '/api/v1/auth/logout', { refresh_token: s.refresh }); } catch { /* ending anyway */ }
   }
   session.clear();
+  forgetKept();
 }
 
 /** join redeems a young person's one-time code. */

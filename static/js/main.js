@@ -2,7 +2,7 @@
 // SCT wizard, paper transcription, practice summaries and the dashboard.
 // Routes live in the URL fragment, so the server serves one page.
 
-import { session, login, logout, join, get, call, newID, APIError, Offline } from './api.js';
+import { session, login, logout, join, get, kept, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults } from './ui.js';
 
@@ -62,7 +62,7 @@ function failed(e) {
     }
     return loginPage();
   }
-  const msg = e instanceof Offline ? 'There is no connection, and this page is not kept on the device yet.' : e.message;
+  const msg = e instanceof Offline ? 'There is no connection, and this page was not kept on this device. It will open once there is a connection.' : e.message;
   return show('Something went wrong', h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, msg),
     h('button', { type: 'button', onclick: route }, 'Try again'));
 }
@@ -99,7 +99,12 @@ function loginPage() {
       class: 'card', onsubmit: async (e) => {
         e.preventDefault();
         err.replaceChildren();
-        try { await login(email.value, password.value); go('#/'); } catch (x) { err.replaceChildren(faults(x)); }
+        try {
+          await login(email.value, password.value);
+          // What a worker needs to start an SCT with no signal, kept now.
+          keepForOffline().catch(() => { /* kept next time */ });
+          go('#/');
+        } catch (x) { err.replaceChildren(faults(x)); }
       },
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
@@ -157,7 +162,7 @@ function siteOf() {
 
 async function childrenPage() {
   const site = siteOf();
-  const data = await get(`/api/v1/children?site=${encodeURIComponent(site)}`);
+  const data = await kept(`/api/v1/children?site=${encodeURIComponent(site)}`);
   const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*' });
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
   const err = h('div');
@@ -193,9 +198,14 @@ function nextSCT(responses) {
 }
 
 async function childPage(id) {
-  const child = await get(`/api/v1/children/${encodeURIComponent(id)}`);
-  const list = await get(`/api/v1/children?site=${encodeURIComponent(child.site)}`);
-  const responses = (list.children.find((c) => c.id === id) || { responses: [] }).responses;
+  // From the site's list, kept on the device: the page opens with no signal.
+  const listOf = (site) => kept(`/api/v1/children?site=${encodeURIComponent(site)}`);
+  let child = (await listOf(siteOf())).children.find((c) => c.id === id);
+  if (!child) { // a child of another of the worker's sites
+    const c = await get(`/api/v1/children/${encodeURIComponent(id)}`);
+    child = (await listOf(c.site)).children.find((x) => x.id === id) || { ...c, responses: [] };
+  }
+  const responses = child.responses;
   const next = nextSCT(responses);
   const q = (extra) => new URLSearchParams({ child: id, ...extra }).toString();
   const label = next.timepoint === 'baseline' ? 'baseline' : `follow-up ${next.wave}`;
