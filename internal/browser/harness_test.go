@@ -261,6 +261,32 @@ type phone struct {
 	ctx   context.Context
 	shots string
 	n     int
+	// What a person has done so far: taps, and how far they scrolled to
+	// bring what they tapped into view (CSS pixels).
+	taps     int
+	scrolled float64
+}
+
+// reach scrolls the element js names into view as a person would (the least
+// distance that shows it whole), counts the tap and the scrolling, and
+// returns nothing: the tap itself follows.
+func (p *phone) reach(js string) {
+	p.t.Helper()
+	p.taps++
+	p.scrolled += eval[float64](p, `(() => {
+		const el = `+js+`;
+		if (!el) return 0;
+		// What stays on screen (a bar stuck to the top or bottom) hides
+		// what lies under it, unless the element is in it.
+		const inset = (sel) => { const b = document.querySelector(sel); return b && !b.contains(el) && getComputedStyle(b).position === 'sticky' ? b.getBoundingClientRect().height : 0; };
+		const top = inset('.sticky-top'), bottom = innerHeight - inset('.sticky-nav');
+		const r = el.getBoundingClientRect(), margin = 16;
+		let d = 0;
+		if (r.bottom > bottom) d = Math.min(r.bottom - bottom + margin, r.top - top - margin);
+		else if (r.top < top) d = r.top - top - margin;
+		window.scrollBy(0, d);
+		return Math.abs(d);
+	})()`)
 }
 
 // newPhone starts a fresh Chromium (its own profile) for the test. Without
@@ -427,6 +453,7 @@ func (p *phone) heading(text string) {
 // click clicks the first element the CSS selector matches.
 func (p *phone) click(sel string) {
 	p.t.Helper()
+	p.reach(fmt.Sprintf("document.querySelector(%q)", sel))
 	p.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
@@ -439,19 +466,25 @@ func (p *phone) focus(sel string) {
 // tap taps (touch) the first element the CSS selector matches.
 func (p *phone) tap(sel string) {
 	p.t.Helper()
+	p.reach(fmt.Sprintf("document.querySelector(%q)", sel))
 	p.do("tap "+sel, chromedp.Tap(chromedp.CSS(sel)))
 }
 
 // clickButton clicks the button whose text is text.
 func (p *phone) clickButton(text string) {
 	p.t.Helper()
-	p.do("click the button "+text, chromedp.Click(chromedp.JSPath(fmt.Sprintf(
-		`[...document.querySelectorAll('main button, main .button, main summary')].find((b) => b.textContent.trim() === %q)`, text))))
+	js := fmt.Sprintf(`[...document.querySelectorAll('main button, main .button, main summary')].find((b) => b.textContent.trim() === %q)`, text)
+	p.reach(js)
+	p.do("click the button "+text, chromedp.Click(chromedp.JSPath(js)))
 }
 
-// typeIn types text into the element the CSS selector matches.
+// typeIn types text into the element the CSS selector matches; a person
+// taps the box first unless it has the focus already.
 func (p *phone) typeIn(sel, text string) {
 	p.t.Helper()
+	if !eval[bool](p, fmt.Sprintf("document.activeElement === document.querySelector(%q)", sel)) {
+		p.reach(fmt.Sprintf("document.querySelector(%q)", sel))
+	}
 	p.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 

@@ -80,11 +80,11 @@ func (w *wizard) addPeople(people []person) {
 	w.t.Helper()
 	for i, p := range people {
 		w.typeIn("#person-name", p.name)
-		w.tap(fmt.Sprintf(`input[name="relationship"][value=%q]`, p.relationship))
 		if i == 0 {
 			w.check("people-filled-in")
 		}
-		w.click("#add-person")
+		// With the name typed, picking who they are adds them.
+		w.tap(fmt.Sprintf(`input[name="relationship"][value=%q]`, p.relationship))
 		w.waitFor(p.name+" on the list", fmt.Sprintf(
 			`document.querySelectorAll('ul.people li').length === %d && document.querySelector('#person-name')?.value === ''`, i+1))
 	}
@@ -473,4 +473,115 @@ func TestBrowser_WorkerStartsAnSCTOfflineAfterSigningIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.check("worker-offline-sent")
+}
+
+// The SCT the evaluation calls full: 12 people, the 3 most important, 2
+// more supporters from the list, every rating of the 5 key people and every
+// adequacy answer. Ratings are mostly "definitely", as the evaluation's
+// young people gave them.
+var (
+	effortPeople = []person{{"Nan", "grandparent"}, {"Mum", "biological_mother"}, {"Dad", "biological_father"},
+		{"Sam", "sibling"}, {"Aunt Jo", "other_relative"}, {"Pat", "foster_carer_current"}, {"Lee", "foster_family_member"},
+		{"Kim", "friend"}, {"Ali", "friend"}, {"Mrs B", "school_staff"}, {"Rae", "social_care_professional"}, {"Tom", "lifelong_links_worker"}}
+	effortImportant = []int{0, 1, 5}
+	effortSupport   = []int{7, 10}
+	effortItems     = []string{"emotional", "practical", "advice", "advocacy", "socialising", "lifelong", "trust", "positive_feedback"}
+)
+
+// effortRating is key person k's answer to item i: "definitely" but for a
+// few, different for each person.
+func effortRating(k, i int) int {
+	switch (k + i) % 5 {
+	case 0:
+		return 3
+	case 3:
+		if k%2 == 1 {
+			return 2
+		}
+	}
+	return 4
+}
+
+// quickly answers a step's questions as a person would with the "same
+// answer for all" row: the commonest answer for all, then the others one by
+// one. name is the row's input name, prefix that of each question's.
+func (w *wizard) quickly(name string, question func(item string) string, rs []rating) {
+	w.t.Helper()
+	count := map[int]int{}
+	for _, r := range rs {
+		count[r.value]++
+	}
+	common := rs[0].value
+	for v, n := range count {
+		if n > count[common] {
+			common = v
+		}
+	}
+	w.tap(fmt.Sprintf(`input[name=%q][value="%d"]`, name, common))
+	for _, r := range rs {
+		sel := fmt.Sprintf(`input[name=%q][value="%d"]`, question(r.item), r.value)
+		if r.value != common {
+			w.tap(sel)
+		}
+		w.waitFor("answer ticked", fmt.Sprintf(`document.querySelector(%q).checked`, sel))
+	}
+}
+
+// TestBrowser_FullSCTEffort completes the full SCT above on a 390x844 phone
+// and prints what it cost a person: taps, and screen heights scrolled to
+// reach what they tapped. Targets: at most 60 taps and 12 screens.
+func TestBrowser_FullSCTEffort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "EFF1")
+	w.taps, w.scrolled = 0, 0
+	mark := func(step string) { t.Logf("after %s: taps=%d scroll_screens=%.1f", step, w.taps, w.scrolled/phoneHeight) }
+	w.next("Who are the people who are important to you?")
+	w.addPeople(effortPeople)
+	w.check("effort-people")
+	mark("people")
+	w.next("Now think about the people who matter most, and who you would go to for help.")
+	w.pickImportant(effortImportant)
+	w.next("Someone else I would go to for help?")
+	for n, i := range effortSupport {
+		w.tap(fmt.Sprintf(`input[name="support"][value="%d"]`, i))
+		w.waitFor("supporter ticked", fmt.Sprintf(`document.querySelectorAll('input[name="support"]:checked').length === %d`, n+1))
+	}
+	keys := append(append([]int{}, effortImportant...), effortSupport...)
+	for k, nominee := range keys {
+		w.next("Think about " + effortPeople[nominee].name)
+		var rs []rating
+		for i, item := range effortItems {
+			rs = append(rs, rating{item, effortRating(k, i)})
+		}
+		w.quickly(fmt.Sprintf("all-%d", k), func(item string) string { return fmt.Sprintf("%s-%d", item, k) }, rs)
+		w.rate(k, []rating{{"let_down", 1 + k%2}})
+		w.check(fmt.Sprintf("effort-rate-%d", k))
+		mark(fmt.Sprintf("key person %d", k+1))
+	}
+	w.next("Do you have enough people in your life for each of these?")
+	var adequacy []rating
+	for i, item := range effortItems {
+		adequacy = append(adequacy, rating{item, 3 - i%3/2})
+	}
+	w.quickly("adequacy-all", func(item string) string { return "adequacy-" + item }, adequacy)
+	w.check("effort-adequacy")
+	w.next("Ready to send?")
+	w.click("#send")
+	w.heading("Thank you!")
+	screens := w.scrolled / phoneHeight
+	fmt.Printf("taps=%d scroll_screens=%.1f\n", w.taps, screens)
+	if w.taps > 60 || screens > 12 {
+		t.Errorf("taps=%d scroll_screens=%.1f; the targets are at most 60 taps and 12 screens", w.taps, screens)
+	}
+	if err := eventually(ctx, 15*time.Second, func() error {
+		r := s.response(t, l.ResponseID)
+		if r.Status != "submitted" || len(r.Answers.Nominees) != len(effortPeople) || len(r.Answers.KeyPeople) != len(keys) {
+			return fmt.Errorf("on the server: %s, %d people, %d key people", r.Status, len(r.Answers.Nominees), len(r.Answers.KeyPeople))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

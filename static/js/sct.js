@@ -151,10 +151,10 @@ class Wizard {
     const where = kind === 'rate'
       ? `Part ${part + 1} of ${parts.length} · Person ${Number(arg) + 1} of ${keyCount}: ${this.keyName(this.a.key_people[Number(arg)])}`
       : `Part ${part + 1} of ${parts.length}`;
-    const progress = h('div', { class: 'progress' },
+    const progress = h('div', { class: 'progress sticky-top' },
       h('progress', { max: String(parts.length - 1), value: String(part + within), 'aria-label': 'Progress' }),
       h('p', { class: 'hint', id: 'where' }, where));
-    const nav = h('div', { class: 'actions' },
+    const nav = h('div', { class: 'actions sticky-nav' },
       this.step > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => this.go(this.step - 1) }, '← Back') : h('span'),
       kind !== 'finish' ? h('button', { type: 'button', id: 'next', onclick: () => this.go(this.step + 1) }, 'Next →') : null);
     show(content.title, progress, content.nodes, nav, this.status);
@@ -204,8 +204,10 @@ class Wizard {
         h('h1', {}, this.f.nominees.prompt),
         sayButton(() => this.f.nominees.prompt),
         h('p', { class: 'hint' }, `${list.length} of up to ${max} people.`),
-        list.length ? h('ul', { class: 'people', 'aria-label': 'People you have added' }, items) : null,
+        // The form stays at the top, where the keyboard is: the list grows
+        // below it, not above.
         full ? h('p', { class: 'notice', role: 'status' }, this.f.nominees.limit_message || `That is the most this list can hold (${max}).`) : this.personForm(),
+        list.length ? h('ul', { class: 'people', 'aria-label': 'People you have added' }, items) : null,
       ],
     };
   }
@@ -217,10 +219,16 @@ class Wizard {
     const otherInput = h('input', { id: 'person-other', type: 'text', maxlength: String(this.f.other.max_length), value: draft.other_text || '' });
     const otherBox = h('div', { hidden: draft.relationship !== 'other' }, h('label', { for: 'person-other' }, this.f.other.prompt), otherInput);
     const err = h('p', { class: 'error', role: 'alert' });
+    // With a name typed, picking who they are adds the person at once (one
+    // tap a person); "someone else" waits for its words, and a change waits
+    // for Save.
     const rel = tiles({
-      name: 'relationship', legend: this.f.relationship.prompt, value: draft.relationship,
+      name: 'relationship', legend: this.f.relationship.prompt, value: draft.relationship, cls: 'compact',
       options: codes(this.def, this.f.relationship.codes, true),
-      onpick: (v) => { draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = ''; },
+      onpick: (v) => {
+        draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = '';
+        if (!editing && v !== 'other' && nameInput.value.trim()) commit();
+      },
     });
     const commit = () => {
       if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
@@ -232,8 +240,11 @@ class Wizard {
       });
       this.editing = null;
       this.render();
+      this.status.textContent = `Added ${p.name || this.personLabel(p).who}.`;
+      // Back to the name box, scrolled to the top, so that who they are to
+      // the young person is in view below it for the next one.
       const again = document.getElementById('person-name');
-      if (again) again.focus();
+      if (again) { again.focus(); again.scrollIntoView({ block: 'start' }); }
     };
     this.pendingPerson = () => {
       const named = nameInput.value.trim() !== '';
@@ -271,6 +282,21 @@ class Wizard {
     }
     this.render();
     this.refocus(`input[name="${reason}"][value="${i}"]`);
+  }
+
+  // sameForAll answers every question of a step with one tap, each still
+  // there to change: most young people give most people the same answer.
+  // Its choices are the questions' own, in their order.
+  sameForAll({ name, about, options, values, set }) {
+    const same = values.every((v) => v !== undefined && v === values[0]) ? values[0] : undefined;
+    return h('div', { class: 'card same' }, tiles({
+      name, legend: `The same answer for ${about}`, options, value: same, cls: 'scale', say: false,
+      onpick: (v) => {
+        this.change(() => set(v));
+        this.render();
+        this.refocus(`input[name="${name}"][value="${v}"]`);
+      },
+    }), h('p', { class: 'hint' }, 'Then change any that are different.'));
   }
 
   // ratingsOf counts the answers given about a key person.
@@ -399,7 +425,13 @@ class Wizard {
       name: `let_down-${i}`, legend: named(this.f.letDown.prompt), options: opts(this.f.letDown), value: k.let_down, cls: 'scale',
       onpick: (v) => this.change(() => { k.let_down = v; }),
     });
-    return { title: `About ${who}`, nodes: [h('h1', {}, `Think about ${who}`), questions, letDown] };
+    const items = this.f.support.fields.map((f) => f.name);
+    const all = this.sameForAll({
+      name: `all-${i}`, about: `the ${items.length} questions about ${who} below`, options: opts(this.f.support.fields[0]),
+      values: items.map((n) => (k.support || {})[n]),
+      set: (v) => { k.support = Object.fromEntries(items.map((n) => [n, v])); },
+    });
+    return { title: `About ${who}`, nodes: [h('h1', {}, `Think about ${who}`), all, questions, letDown] };
   }
 
   adequacy() {
@@ -408,6 +440,11 @@ class Wizard {
       title: 'Enough people?',
       nodes: [
         h('h1', {}, f.prompt),
+        this.sameForAll({
+          name: 'adequacy-all', about: `all ${f.fields.length} questions below`, options: scale(this.def, f.fields[0].scale, true),
+          values: f.fields.map((q) => this.a.adequacy[q.name]),
+          set: (v) => { for (const q of f.fields) this.a.adequacy[q.name] = v; },
+        }),
         f.fields.map((q) => tiles({
           name: `adequacy-${q.name}`, legend: q.prompt, options: scale(this.def, q.scale, true), value: this.a.adequacy[q.name], cls: 'scale',
           onpick: (v) => this.change(() => { this.a.adequacy[q.name] = v; }),

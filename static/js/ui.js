@@ -44,10 +44,11 @@ export function speak(text) {
  * sayButton is a "Read aloud" button for a question and its choices; its
  * accessible name says which question (label, or the start of the text).
  */
-export function sayButton(text, label) {
+export function sayButton(text, label, small = false) {
   if (!canSpeak) return null;
   const name = label || text().split('. ')[0];
-  return h('button', { type: 'button', class: 'say', onclick: () => speak(text()), 'aria-label': `Read aloud: ${name}` }, '🔊 Read aloud');
+  return h('button', { type: 'button', class: small ? 'say small' : 'say', title: 'Read aloud', onclick: () => speak(text()), 'aria-label': `Read aloud: ${name}` },
+    small ? '🔊' : '🔊 Read aloud');
 }
 
 /** tiles is a group of big radio (or checkbox) tiles. */
@@ -62,10 +63,11 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
   const spoken = () => `${legend}. ${options.map((o) => o.label).join('. ')}.`;
   // The fieldset and its legend name the group once; the tiles' box adds
   // no second name for a screen reader to announce.
-  return h('fieldset', {},
+  // A question's Read aloud button sits beside it, on its first line.
+  const group = h('fieldset', {},
     h('legend', {}, h('span', { class: 'q' }, h('span', {}, legend))),
-    say ? sayButton(spoken, legend) : null,
     h('div', { class: `tiles ${cls}` }, inputs));
+  return say ? h('div', { class: 'q-said' }, group, sayButton(spoken, legend, true)) : group;
 }
 
 /** faults lists the server's field faults. */
