@@ -536,7 +536,9 @@ func TestBrowser_FullSCTEffort(t *testing.T) {
 	s := startServer(t)
 	w, l := startYoungPerson(ctx, t, s, "EFF1")
 	w.taps, w.scrolled = 0, 0
-	mark := func(step string) { t.Logf("after %s: taps=%d scroll_screens=%.1f", step, w.taps, w.scrolled/phoneHeight) }
+	mark := func(step string) {
+		t.Logf("after %s: taps=%d scroll_screens=%.1f", step, w.taps, w.scrolled/phoneHeight)
+	}
 	w.next("Who are the people who are important to you?")
 	w.addPeople(effortPeople)
 	w.check("effort-people")
