@@ -535,6 +535,14 @@ func TestBrowser_FullSCTEffort(t *testing.T) {
 	defer cancel()
 	s := startServer(t)
 	w, l := startYoungPerson(ctx, t, s, "EFF1")
+	// What the phone fetched to open the SCT: the page, its styles and
+	// scripts, the form definition and the link's answers, compressed.
+	loaded := eval[float64](w.phone, `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+		.reduce((n, e) => n + e.transferSize, 0)`)
+	t.Logf("first load: %.1f KB over the network", loaded/1024)
+	if loaded > 60*1024 || loaded < 5*1024 {
+		t.Errorf("the SCT's first load came to %.1f KB; the budget is 60 KB (and it cannot be under 5)", loaded/1024)
+	}
 	w.taps, w.scrolled = 0, 0
 	mark := func(step string) {
 		t.Logf("after %s: taps=%d scroll_screens=%.1f", step, w.taps, w.scrolled/phoneHeight)
