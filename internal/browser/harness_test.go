@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/lifelong-links/sct/internal/app"
@@ -265,6 +266,26 @@ type phone struct {
 	// bring what they tapped into view (CSS pixels).
 	taps     int
 	scrolled float64
+	width    int64 // the screen's width now: phoneWidth, or narrowWidth with large text
+}
+
+// narrowWidth is the narrowest phone the pages are made for; it is checked
+// with text at 200%, as a person who needs larger text sets it.
+const narrowWidth = 320
+
+// setLarge turns the phone into the narrowest one with text at 200% (the
+// browser's default text size doubled), or back.
+func (p *phone) setLarge(on bool) {
+	p.t.Helper()
+	width, size := int64(phoneWidth), int64(16)
+	if on {
+		width, size = narrowWidth, 32
+	}
+	p.width = width
+	p.do(fmt.Sprintf("screen %dpx, text %dpx", width, size), viewport(width, phoneHeight), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.SetFontSizes, page.SetFontSizesParams{FontSizes: &page.FontSizes{Standard: size}})
+		return err
+	}))
 }
 
 // reach scrolls the element js names into view as a person would (the least
@@ -332,7 +353,7 @@ func newPhone(ctx context.Context, t *testing.T) *phone {
 	if err := chromedp.Do(tabCtx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	p := &phone{t: t, ctx: tabCtx, shots: shotDir(t)}
+	p := &phone{t: t, ctx: tabCtx, shots: shotDir(t), width: phoneWidth}
 	p.do("start the phone", phoneViewport(phoneHeight))
 	// Keep the page's own complaints in the test log: an uncaught error in a
 	// module is otherwise silent. (Failed requests are left out: the tests
@@ -357,7 +378,12 @@ func newPhone(ctx context.Context, t *testing.T) *phone {
 // phoneViewport is the phone's screen, made taller for a whole-page
 // screenshot.
 func phoneViewport(height int64) chromedp.Action[chromedp.Void] {
-	return chromedp.EmulateViewport(phoneWidth, height,
+	return viewport(phoneWidth, height)
+}
+
+// viewport is a phone's screen of the given size.
+func viewport(width, height int64) chromedp.Action[chromedp.Void] {
+	return chromedp.EmulateViewport(width, height,
 		chromedp.EmulateScale(1), chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch)
 }
 
@@ -528,7 +554,7 @@ func (p *phone) newTab() *phone {
 	if err := chromedp.Do(ctx); err != nil {
 		p.t.Fatalf("open a new tab: %v", err)
 	}
-	q := &phone{t: p.t, ctx: ctx, shots: p.shots, n: p.n}
+	q := &phone{t: p.t, ctx: ctx, shots: p.shots, n: p.n, width: phoneWidth}
 	q.do("size the new tab", phoneViewport(phoneHeight))
 	return q
 }
@@ -547,10 +573,10 @@ func (p *phone) shot(step string) {
 			return nil, err
 		}
 		if height > phoneHeight {
-			if _, err := phoneViewport(int64(height))(ctx, t); err != nil {
+			if _, err := viewport(p.width, int64(height))(ctx, t); err != nil {
 				return nil, err
 			}
-			defer func() { _, _ = phoneViewport(phoneHeight)(ctx, t) }()
+			defer func() { _, _ = viewport(p.width, phoneHeight)(ctx, t) }()
 		}
 		return chromedp.CaptureScreenshot()(ctx, t)
 	})
@@ -593,11 +619,12 @@ func (p *phone) setOffline(offline bool) {
 func (p *phone) sideways() string {
 	p.t.Helper()
 	w := eval[int](p, `document.documentElement.scrollWidth`)
-	if w <= phoneWidth {
+	if int64(w) <= p.width {
 		return ""
 	}
-	wide := eval[string](p, `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')`)
-	return fmt.Sprintf("the page is %dpx wide on a %dpx phone (scrolls sideways); widest: %s", w, phoneWidth, wide)
+	wide := eval[string](p, `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && !e.parentElement.closest('.scroll')).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).join('; ')`)
+	spill := eval[string](p, `[...document.querySelectorAll('body *')].filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && !e.closest('.scroll') && e.clientWidth > 0).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + e.scrollWidth + '>' + e.clientWidth).join('; ')`)
+	return fmt.Sprintf("the page is %dpx wide on a %dpx phone (scrolls sideways); widest: %s; spilling: %s", w, p.width, wide, spill)
 }
 
 // unnamedControls lists the inputs, selects, textareas, buttons and links a
@@ -643,6 +670,13 @@ func (p *phone) check(step string) {
 	if problem := p.sideways(); problem != "" {
 		p.t.Errorf("%s: %s", step, problem)
 	}
+	// The same page on a 320px phone with text at 200%.
+	p.setLarge(true)
+	p.shot(step + "-320px-200pc")
+	if problem := p.sideways(); problem != "" {
+		p.t.Errorf("%s at 320px with text at 200%%: %s", step, problem)
+	}
+	p.setLarge(false)
 	if unnamed := p.unnamedControls(); len(unnamed) > 0 {
 		p.t.Errorf("%s: controls without an accessible name:\n  %s", step, strings.Join(unnamed, "\n  "))
 	}
