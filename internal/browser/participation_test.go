@@ -144,11 +144,11 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	}
 	p.clickButton("Save participation")
 	p.waitFor("the server's fault on the page",
-		`[...document.querySelectorAll('main details [role=alert]')].some((e) => e.textContent.includes('ceased_on'))`)
+		`[...document.querySelectorAll('main details [role=alert]')].some((e) => e.textContent.includes('Date participation ceased'))`)
 	p.check("participation-fault")
 	alert := eval[string](p, `document.querySelector('main details [role=alert]').innerText`)
-	if !strings.Contains(alert, "ceased_on: is before started_on") {
-		t.Errorf("the alert says %q; want the server's fault ceased_on: is before started_on", alert)
+	if !strings.Contains(alert, "Date participation ceased: is before") || strings.Contains(alert, "ceased_on:") {
+		t.Errorf("the alert says %q; want the server's fault in the form's words: Date participation ceased: is before …", alert)
 	}
 	if strings.Contains(p.mainText(), "Participation saved.") {
 		t.Error("the page still says Participation saved. beside the fault")
@@ -177,8 +177,8 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	p.waitFor("the page's answer to a pause without a start",
 		`(document.querySelector('main details [role=status]')?.textContent || '').includes('Participation saved.') || document.querySelector('main details [role=alert]') !== null`)
 	p.check("participation-pause-without-start")
-	if said := eval[string](p, `document.querySelector('main details [role=status]').innerText`); !strings.Contains(said, "pauses[1].from: is required") {
-		t.Errorf("a pause with only an end date: the page says %q; want the server's fault pauses[1].from: is required", said)
+	if said := eval[string](p, `document.querySelector('main details [role=status]').innerText`); !strings.Contains(said, "Child-led pause, number 2 › From: is required") {
+		t.Errorf("a pause with only an end date: the page says %q; want the server's fault in the form's words: Child-led pause, number 2 › From: is required", said)
 	}
 	if _, storedNow := s.participationOf(t, "L1"); storedNow != stored {
 		t.Errorf("the pause without a start changed what the server holds:\n  before %s\n  after  %s", stored, storedNow)

@@ -109,7 +109,7 @@ function render(id, def, body, done) {
     errors.replaceChildren();
     await outbox.keep(id, collect(st), {});
     const kept = await outbox.settle(id);
-    if (kept && kept.error) { errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return false; }
+    if (kept && kept.error) { errors.replaceChildren(faults(kept.error, def)); errors.firstChild.focus(); return false; }
     status.textContent = kept && kept.pending ? keptWords() : 'Saved.';
     return !(kept && kept.pending);
   };

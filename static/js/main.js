@@ -261,12 +261,12 @@ function participationForm(child) {
   const fields = [];
   const select = (name, label, options, value) => {
     const el = h('select', { id: `p-${name}` }, options.map(([v, l]) => h('option', { value: v, selected: String(value ?? '') === v }, l)));
-    fields.push({ name, el, kind: options === TABLE15.yesNo ? 'bool' : 'int' });
+    fields.push({ name, el, label, kind: options === TABLE15.yesNo ? 'bool' : 'int' });
     return h('div', {}, h('label', { for: `p-${name}` }, label), el);
   };
   const date = (name, label) => {
     const el = h('input', { id: `p-${name}`, type: 'date', value: p[name] || '' });
-    fields.push({ name, el, kind: 'date' });
+    fields.push({ name, el, label, kind: 'date' });
     return h('div', {}, h('label', { for: `p-${name}` }, label), el);
   };
   const pauses = h('div');
@@ -293,7 +293,13 @@ function participationForm(child) {
     try {
       await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
       status.replaceChildren(h('p', {}, 'Participation saved.'));
-    } catch (x) { status.replaceChildren(faults(x)); }
+    } catch (x) {
+      // The server's faults in the form's own words.
+      const labels = { fields: [...fields.map((f) => ({ name: f.name, label: f.label })),
+        { name: 'pauses', label: 'Child-led pause', item: { fields: [{ name: 'from', label: 'From' }, { name: 'to', label: 'To' }] } }] };
+      status.replaceChildren(faults(x, labels));
+      status.firstChild.focus();
+    }
   };
   return h('details', { class: 'card' },
     h('summary', {}, 'Participation in Lifelong Links'),

@@ -139,7 +139,7 @@ function render(id, def, body, done) {
   };
   // A body kept on the device and refused once it is sent is shown here.
   outbox.onChange((s) => {
-    if (s.id === id && s.state === 'refused') { sending = false; errors.replaceChildren(faults(s.error)); errors.scrollIntoView(); }
+    if (s.id === id && s.state === 'refused') { sending = false; errors.replaceChildren(faults(s.error, def)); errors.firstChild.focus(); }
   });
   const submit = async () => {
     errors.replaceChildren();
@@ -152,7 +152,7 @@ function render(id, def, body, done) {
     // Waits for an autosave under way, then sends this body: its fate is
     // known before the page says anything.
     const kept = await outbox.settle(id);
-    if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error)); errors.scrollIntoView(); return; }
+    if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error, def)); errors.firstChild.focus(); return; }
     if (kept && kept.pending) { status.textContent = keptWords(); return; }
     await outbox.forget(id);
     show('Submitted', h('h1', {}, 'Paper SCT submitted'), h('p', {}, `Child ${body.child_id}, ${body.timepoint}.`),

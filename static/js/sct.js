@@ -477,7 +477,7 @@ class Wizard {
           this.body.status = 'draft';
           send.disabled = false;
           send.textContent = this.young ? 'Send my answers' : 'Submit the SCT';
-          err.replaceChildren(faults(kept.error));
+          err.replaceChildren(faults(kept.error, this.def));
           err.focus();
         } else if (kept && kept.pending) {
           this.finished(false);

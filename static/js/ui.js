@@ -71,11 +71,45 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
 }
 
 /** faults lists the server's field faults. */
-export function faults(err) {
+export function faults(err, def) {
   if (!err) return null;
-  return h('div', { class: 'errors', role: 'alert' },
+  return h('div', { class: 'errors', role: 'alert', tabindex: '-1' },
     h('p', {}, err.message),
-    err.fields && err.fields.length ? h('ul', {}, err.fields.map((f) => h('li', {}, `${f.path}: ${f.reason}`))) : null);
+    err.fields && err.fields.length ? h('ul', {}, err.fields.map((f) => h('li', {}, `${describePath(f.path, def)}: ${f.reason}`))) : null);
+}
+
+// Words for the parts of a path the server names that are not the
+// definition's own fields.
+const PATH_WORDS = { answers: '', child_id: 'Child ID', completed_on: 'Date completed', timepoint: 'Timepoint', wave: 'Follow-up number', mode: 'Online or paper' };
+
+/**
+ * describePath turns a field path the server gives ("answers.key_people[0]
+ * .support.trust") into the words the page uses ("Key people, number 1 ›
+ * Support › Trust"), from the form definition's labels; lists are numbered
+ * from 1, as the pages number them.
+ */
+export function describePath(path, def) {
+  const parts = String(path).match(/[^.[\]]+|\[\d+\]/g) || [String(path)];
+  const words = [];
+  let node = def && def.answers ? { fields: [{ ...def.answers, name: 'answers' }] } : def;
+  for (const part of parts) {
+    const index = part.match(/^\[(\d+)\]$/);
+    if (index) {
+      if (words.length) words[words.length - 1] += `, number ${Number(index[1]) + 1}`;
+      node = node && node.item ? node.item : null;
+      continue;
+    }
+    const field = node && node.fields ? node.fields.find((f) => f.name === part) : null;
+    const word = part in PATH_WORDS && !field ? PATH_WORDS[part] : part === 'answers' ? '' : (field && field.label) || humanise(part);
+    if (word) words.push(word);
+    node = field;
+  }
+  return words.join(' › ') || String(path);
+}
+
+function humanise(name) {
+  const s = name.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** today is the local date as YYYY-MM-DD. */
