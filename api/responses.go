@@ -17,6 +17,7 @@ func (h *handlers) view(c echo.Context, r store.Response) store.Response {
 	if principal(c).SeesNames() {
 		return r
 	}
+	r.RevisionReason = "" // free text, as the answers' are
 	if def, ok := h.forms.Get(r.Form, r.Version); ok {
 		r.Answers = def.Redact(r.Answers)
 	} else {

@@ -46,11 +46,13 @@ type Response struct {
 	Status      string         `bson:"status" json:"status"`
 	Answers     map[string]any `bson:"-" json:"answers"` // stored as responseDoc.Answers
 	// Revision counts submitted revisions; 0 while it has only been a draft.
-	Revision    int        `bson:"revision" json:"revision"`
-	BodyHash    string     `bson:"body_hash" json:"-"`
-	CreatedAt   time.Time  `bson:"created_at" json:"created_at"`
-	UpdatedAt   time.Time  `bson:"updated_at" json:"updated_at"`
-	SubmittedAt *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
+	Revision int `bson:"revision" json:"revision"`
+	// RevisionReason is why staff changed a submitted response (free text).
+	RevisionReason string     `bson:"revision_reason,omitempty" json:"revision_reason,omitempty"`
+	BodyHash       string     `bson:"body_hash" json:"-"`
+	CreatedAt      time.Time  `bson:"created_at" json:"created_at"`
+	UpdatedAt      time.Time  `bson:"updated_at" json:"updated_at"`
+	SubmittedAt    *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
 	// Inputs is what the response adds to the SCT summaries (submitted SCTs only).
 	Inputs *summary.Input `bson:"-" json:"-"`
 	// Practice is what a submitted practice summary adds to the practice tables.

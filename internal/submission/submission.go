@@ -32,6 +32,8 @@ type Request struct {
 	Mode        string          `json:"mode" validate:"required,oneof=online paper"`
 	Status      string          `json:"status" validate:"required,oneof=draft submitted"`
 	Answers     json.RawMessage `json:"answers"`
+	// RevisionReason says why a submitted response is being changed.
+	RevisionReason string `json:"revision_reason" validate:"omitempty,max=500"`
 }
 
 // Store is what submissions need of the store.
@@ -216,6 +218,7 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 	r := store.Response{
 		ID: id, Form: req.Form, Version: req.Version, ChildID: req.ChildID, Timepoint: req.Timepoint,
 		Wave: req.Wave, CompletedOn: req.CompletedOn, Mode: req.Mode, Status: req.Status,
+		RevisionReason: strings.TrimSpace(req.RevisionReason),
 	}
 	if r.Wave == 0 {
 		r.Wave = 1
