@@ -2,8 +2,8 @@
 // an SCT that is open keeps working with no signal. Answers themselves are
 // kept by the page (IndexedDB) and sent when the connection returns.
 
-const CACHE = 'sct-pages-v1';
-const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/dashboard.js'];
+const CACHE = 'sct-pages-v2';
+const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES)).then(() => self.skipWaiting()));

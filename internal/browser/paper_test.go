@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +98,53 @@ func TestBrowser_PaperTranscription(t *testing.T) {
 		got, _ := json.Marshal(r.Answers)
 		wanted, _ := json.Marshal(want)
 		t.Errorf("answers on the server:\n  %s\nwant\n  %s", got, wanted)
+	}
+}
+
+// Staff open a submitted SCT from the child's page, read it in the form's
+// words, and revise it with a reason; the server keeps both revisions.
+func TestBrowser_StaffReadAndReviseASubmittedSCT(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "R1", "lifelong_links")
+	id := "4c5d6e7f-8091-4a2b-9c3d-4e5f60718293"
+	s.mustDo(t, "PUT", "/api/v1/responses/"+id, `{"form":"sct","version":"1","child_id":"R1","timepoint":"baseline","completed_on":"2019-06-14","mode":"online","status":"submitted",
+		"answers":{"nominees":[{"name":"Nan","relationship":"grandparent"},{"name":"Jo","relationship":"friend"}],
+		"key_people":[{"nominee":0,"reason":"important","support":{"emotional":4,"trust":3},"let_down":1}],"adequacy":{"emotional":3}}}`, "coord", 201)
+	p := newPhone(ctx, t)
+	p.signIn(s.base, coordEmail)
+	p.open(s.base + "/#/child/R1")
+	p.heading("Child R1")
+	p.click(`a[href^="#/response/` + id + `"]`)
+	p.heading("SCT: child R1, baseline")
+	p.check("read")
+	if txt := p.mainText(); !strings.Contains(txt, "Nan") || !strings.Contains(txt, "Jo") || !strings.Contains(txt, "revision 1") {
+		t.Fatalf("the SCT as staff read it: %q", txt)
+	}
+	p.click("#revise")
+	p.heading("Revise the SCT: child R1, baseline")
+	p.focus("#k0-trust")
+	p.keys("trust: 4", "4")
+	p.clickButton("Save the revision")
+	p.waitFor("the page to ask why", `document.querySelector('.errors[role=alert]')?.textContent.includes('Say why')`)
+	p.typeIn("#revision-reason", "Trust was typed as 3; the form says 4")
+	p.check("revise")
+	p.clickButton("Save the revision")
+	p.heading("SCT revised")
+	p.check("revised")
+	var r struct {
+		Mode           string `json:"mode"`
+		Revision       int    `json:"revision"`
+		RevisionReason string `json:"revision_reason"`
+		Answers        struct {
+			KeyPeople []struct {
+				Support map[string]int `json:"support"`
+			} `json:"key_people"`
+		} `json:"answers"`
+	}
+	s.getJSON(t, "/api/v1/responses/"+id, "coord", &r)
+	if r.Revision != 2 || r.Mode != "online" || r.RevisionReason != "Trust was typed as 3; the form says 4" || r.Answers.KeyPeople[0].Support["trust"] != 4 {
+		t.Errorf("after the revision the server holds %+v", r)
 	}
 }

@@ -15,6 +15,7 @@ const routes = [
   [/^#\/sct\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('sct', id, q)],
   [/^#\/paper\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('paper', id, q)],
   [/^#\/practice\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('practice', id, q)],
+  [/^#\/response\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => import('./review.js').then((m) => m.open({ id, done: backToChild(q) }))],
   [/^#\/dashboard$/, () => import('./dashboard.js').then((m) => m.open())],
 ];
 
@@ -242,7 +243,8 @@ async function childPage(id) {
         h('td', {}, r.form === 'sct' ? 'SCT' : 'Practice summary', ` v${r.version}`),
         h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
         h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
-        h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on') : ''))))) : h('p', {}, 'None yet.'));
+        h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on')
+          : r.form === 'sct' ? h('a', { href: `#/response/${r.id}?${q({})}`, 'aria-label': `Open the ${r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`} SCT` }, 'Open') : ''))))) : h('p', {}, 'None yet.'));
 }
 
 // The codes of the evaluation's Table 15.
@@ -320,6 +322,12 @@ function participationForm(child) {
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save participation'))));
 }
 
+// backToChild is the way back from a page opened from a child's page.
+function backToChild(query) {
+  const child = new URLSearchParams(query || '').get('child');
+  return child ? () => { location.hash = `#/child/${encodeURIComponent(child)}`; } : null;
+}
+
 async function formPage(kind, id, query) {
   const q = new URLSearchParams(query || '');
   const young = session.role() === 'young_person';
@@ -334,7 +342,7 @@ async function formPage(kind, id, query) {
     ? { form: ys.form, version: ys.version, child_id: ys.child_id, timepoint: ys.timepoint, wave: ys.wave }
     : { form: 'sct', version: '1', child_id: child, timepoint: q.get('timepoint') || 'baseline', wave: Number(q.get('wave') || 1) };
   const m = await import(kind === 'paper' ? './paper.js' : './sct.js');
-  return m.open({ id, meta, young, done: young ? null : back });
+  return m.open({ id, meta, young, done: young ? null : back, revise: q.get('revise') === '1' });
 }
 
 addEventListener('hashchange', route);

@@ -5,20 +5,23 @@ import { form, get, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults, today, field, codes, scale, keptWords } from './ui.js';
 
-export async function open({ id, meta, done }) {
-  const kept = await outbox.load(id);
+export async function open({ id, meta, done, revise = false }) {
+  const kept = revise ? null : await outbox.load(id);
   let body = kept ? kept.body : null;
+  let revision = 0;
   if (!body) {
     try {
       const r = await get(`/api/v1/responses/${id}`);
-      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: 'paper', status: r.status, completed_on: r.completed_on, answers: r.answers };
+      // A revision keeps how the SCT was taken (online or on paper).
+      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: revise ? r.mode : 'paper', status: r.status, completed_on: r.completed_on, answers: r.answers };
+      revision = r.revision;
     } catch (e) {
       if (!(e instanceof APIError && e.status === 404) && !(e instanceof Offline)) throw e;
     }
   }
   body = body || { ...meta, mode: 'paper', status: 'draft', answers: {} };
   const def = await form(body.form, body.version);
-  render(id, def, body, done);
+  render(id, def, body, done, revise && body.status === 'submitted' ? revision : 0);
 }
 
 function select(id, options, value, label) {
@@ -27,7 +30,9 @@ function select(id, options, value, label) {
     options.map((o) => h('option', { value: String(o.value), selected: String(value ?? '') === String(o.value) }, o.label)));
 }
 
-function render(id, def, body, done) {
+// render draws the form; revise is the revision being changed (0: a new
+// transcription or a draft).
+function render(id, def, body, done, revise) {
   const a = body.answers;
   const fNom = field(def, 'nominees');
   const fRel = field(def, 'nominees.relationship');
@@ -85,6 +90,7 @@ function render(id, def, body, done) {
   const date = h('input', { id: 'completed-on', type: 'date', value: body.completed_on || '', max: today(), required: true });
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const errors = h('div');
+  const reason = h('textarea', { id: 'revision-reason', rows: '2', maxlength: '500', 'aria-required': revise ? 'true' : undefined });
 
   const collect = () => {
     const val = (id) => document.getElementById(id).value;
@@ -119,12 +125,15 @@ function render(id, def, body, done) {
     }
     const adequacyAnswers = {};
     for (const q of adequacy) { const v = num(`a-${q.name}`); if (v !== undefined) adequacyAnswers[q.name] = v; }
-    return { ...body, mode: 'paper', completed_on: date.value || undefined, answers: { nominees, key_people: key, adequacy: adequacyAnswers } };
+    return { ...body, mode: body.mode || 'paper', completed_on: date.value || undefined, answers: { nominees, key_people: key, adequacy: adequacyAnswers } };
   };
 
   let timer = null;
   let sending = false;
   const autosave = () => {
+    // A revision is sent whole, with its reason: a submitted SCT cannot go
+    // back to being a draft.
+    if (revise) return;
     clearTimeout(timer);
     timer = setTimeout(async () => {
       // Once the form is being sent (or has gone), a late draft must not
@@ -145,6 +154,10 @@ function render(id, def, body, done) {
     errors.replaceChildren();
     const b = collect();
     if (!b.completed_on) { errors.replaceChildren(faults({ message: 'Enter the date the paper form was completed.', fields: [] })); date.focus(); return; }
+    if (revise) {
+      b.revision_reason = reason.value.trim();
+      if (!b.revision_reason) { errors.replaceChildren(faults({ message: 'Say why the SCT is being changed.', fields: [] })); reason.focus(); return; }
+    }
     b.status = 'submitted';
     clearTimeout(timer);
     sending = true;
@@ -155,13 +168,16 @@ function render(id, def, body, done) {
     if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error, def)); errors.firstChild.focus(); return; }
     if (kept && kept.pending) { status.textContent = keptWords(); return; }
     await outbox.forget(id);
-    show('Submitted', h('h1', {}, 'Paper SCT submitted'), h('p', {}, `Child ${body.child_id}, ${body.timepoint}.`),
+    show(revise ? 'Revised' : 'Submitted', h('h1', {}, revise ? 'SCT revised' : 'Paper SCT submitted'),
+      h('p', {}, `Child ${body.child_id}, ${body.timepoint}.${revise ? ' The earlier answers are kept in its history.' : ''}`),
       done ? h('button', { type: 'button', onclick: done }, 'Back to the child') : null);
   };
 
   const page = h('form', { class: 'paper', onsubmit: (e) => { e.preventDefault(); submit(); }, oninput: autosave, onchange: (e) => { if (e.target.id.startsWith('n')) refreshNomineeSelects(); autosave(); } },
-    h('h1', {}, `Type in a paper SCT: child ${body.child_id}, ${body.timepoint === 'follow_up' ? `follow-up ${body.wave || 1}` : 'baseline'}`),
-    h('p', { class: 'hint' }, 'Tab moves between boxes. Leave a box empty where the paper form has no answer.'),
+    h('h1', {}, `${revise ? 'Revise the SCT' : 'Type in a paper SCT'}: child ${body.child_id}, ${body.timepoint === 'follow_up' ? `follow-up ${body.wave || 1}` : 'baseline'}`),
+    h('p', { class: 'hint' }, revise ? `Revision ${revise}, ${body.mode === 'paper' ? 'typed in from paper' : 'completed online'}. Change what needs changing and say why; the answers as they are now stay in its history.`
+      : 'Tab moves between boxes. Leave a box empty where the paper form has no answer.'),
+    revise ? h('div', {}, h('label', { for: 'revision-reason' }, 'Why is it being changed?'), reason) : null,
     h('label', { for: 'completed-on' }, 'Date the paper form was completed'), date,
     // Each table's title sits above its scrolling box, so it stays in view
     // while a narrow screen scrolls the table sideways.
@@ -177,7 +193,7 @@ function render(id, def, body, done) {
     h('h2', { id: 'paper-adequacy' }, field(def, 'adequacy').label),
     h('div', { class: 'scroll' }, h('table', { 'aria-labelledby': 'paper-adequacy' }, h('tbody', {}, adequacyRows))),
     errors, status,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'submit-paper' }, 'Submit the SCT')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'submit-paper' }, revise ? 'Save the revision' : 'Submit the SCT')));
   const main = show('Paper SCT', page);
   main.className = 'wide';
   refreshNomineeSelects();
