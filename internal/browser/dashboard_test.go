@@ -166,6 +166,13 @@ func TestBrowser_DashboardMatchesAPI(t *testing.T) {
 	p.heading("Social Connections Tool: baseline and follow-up")
 	p.waitFor("the tables", `document.querySelector('#table3 tbody tr') !== null && document.querySelector('#table4 tbody tr') !== null`)
 	p.check("dashboard")
+	p.checkLaptop("dashboard")
+	// A table scrolled sideways on the phone keeps its first column in view.
+	if moved := eval[float64](p, `(() => { const box = document.querySelector('#table3').closest('.scroll');
+		box.scrollLeft = box.scrollWidth; const th = document.querySelector('#table3 tbody th');
+		const d = th.getBoundingClientRect().left - box.getBoundingClientRect().left; box.scrollLeft = 0; return d; })()`); moved < -1 || moved > 1 {
+		t.Errorf("scrolled sideways, Table 3's first column moved %.0f px; want it to stay", moved)
+	}
 	got := eval[shown](p, readDashboard)
 
 	if want := fmt.Sprint(base.Nominees.Base); got.BaseB != want {

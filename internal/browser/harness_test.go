@@ -545,6 +545,20 @@ func (p *phone) setLatency(ms float64) {
 	}))
 }
 
+// checkLaptop checks the page as it is now on a 1366x768 laptop screen
+// (screenshot, no sideways scrolling), then goes back to the phone.
+func (p *phone) checkLaptop(step string) {
+	p.t.Helper()
+	p.width = 1366
+	p.do("a laptop's screen", viewport(1366, 768))
+	p.shot(step + "-1366px")
+	if problem := p.sideways(); problem != "" {
+		p.t.Errorf("%s on a laptop: %s", step, problem)
+	}
+	p.width = phoneWidth
+	p.do("the phone's screen again", phoneViewport(phoneHeight))
+}
+
 // newTab opens another tab of the same phone (the same browser profile, so
 // the same storage and service worker), as a person does after closing one.
 func (p *phone) newTab() *phone {

@@ -160,6 +160,22 @@ func TestBrowser_DashboardShowsPairedAndPractice(t *testing.T) {
 	p.waitFor("the paired and practice tables", `document.querySelector('#paired-size tbody tr') !== null && document.querySelector('#table2 tfoot tr') !== null`)
 	p.check("dashboard")
 
+	// Worked by hand from practiceSeed: 10 and 5 connections found, 9 and
+	// 5 kept; 12 at Q1's conference; Q1 took 214 days (7.0 months).
+	t.Run("connections, conferences and time", func(t *testing.T) {
+		rows := eval[map[string]string](p, `Object.fromEntries([...document.querySelectorAll('#connections tbody tr')].map((r) => [r.cells[0].textContent, [...r.cells].slice(1).map((c) => c.textContent).join(' | ')]))`)
+		for label, want := range map[string]string{
+			"Connections found":                     "2 | 15 (mean 7.5) | 5 to 10",
+			"Connections kept, of those found":      "2 | 14 of 15 (93%) | ",
+			"People at the family group conference": "1 | mean 12.0 (SD –) | 12 to 12",
+			"Months to completion":                  "1 | mean 7.0 | 7.0 to 7.0",
+		} {
+			if got := rows[label]; got != want {
+				t.Errorf("%s: the dashboard shows %q, want %q", label, got, want)
+			}
+		}
+	})
+
 	t.Run("paired", func(t *testing.T) {
 		title := eval[string](p, `document.getElementById('paired-title').textContent`)
 		if want := fmt.Sprintf("The same children at baseline and follow-up %d: %d pairs", paired.Wave, paired.Pairs); title != want {
@@ -279,6 +295,11 @@ func TestBrowser_DashboardShowsPairedAndPractice(t *testing.T) {
 		if llPaired.Pairs != 1 {
 			t.Fatalf("the API counts %d Lifelong Links pairs; the seed has 1", llPaired.Pairs)
 		}
+		// The filters folded away once applied; they open again to change.
+		if open := eval[bool](p, `document.querySelector('details.filters').open`); open {
+			t.Error("the filters stay open after the tables are shown")
+		}
+		p.click("details.filters > summary")
 		p.focus("#f-group")
 		p.keys("group: Lifelong Links", "l")
 		if g := eval[string](p, `document.getElementById('f-group').value`); g != "lifelong_links" {
@@ -287,6 +308,9 @@ func TestBrowser_DashboardShowsPairedAndPractice(t *testing.T) {
 		p.clickButton("Show the tables")
 		p.waitFor("the filtered tables", `document.querySelector('#tables [role=alert]') !== null || (document.getElementById('paired-title')?.textContent || '').endsWith(': 1 pair')`)
 		p.check("filtered-by-group")
+		if said := eval[string](p, `document.querySelector('details.filters > summary').textContent`); !strings.Contains(said, "Lifelong Links") {
+			t.Errorf("the folded filters say %q; want the group chosen", said)
+		}
 		if alert := eval[string](p, `document.querySelector('#tables [role=alert]')?.textContent || ''`); alert != "" {
 			t.Fatalf("with the group filter the dashboard says %q instead of the tables", alert)
 		}

@@ -59,23 +59,34 @@ function supportLabel(def) {
 export async function open() {
   const def = await form('sct', '1');
   const me = session.staff();
-  const filters = h('form', { class: 'card', id: 'filters' });
+  const filters = h('form', { id: 'filters' });
   const out = h('div', { id: 'tables' });
   const input = (name, label, type = 'text', extra = {}) => h('div', {}, h('label', { for: `f-${name}` }, label), h('input', { id: `f-${name}`, name, type, ...extra }));
-  const sites = me && me.sites && me.sites.length ? me.sites : [];
+  const choice = (name, label, options) => h('div', {}, h('label', { for: `f-${name}` }, label),
+    h('select', { id: `f-${name}`, name }, options.map(([v, l]) => h('option', { value: v }, l))));
+  // Sites and versions are choices, from the server: nothing to mistype.
+  const mine = me && me.sites && me.sites.length ? me.sites : [];
+  const [siteList, formList] = await Promise.all([get('/api/v1/sites').catch(() => ({ sites: [] })), get('/api/v1/forms').catch(() => ({ forms: [] }))]);
+  const sites = (siteList.sites || []).filter((x) => !mine.length || mine.includes(x.code));
+  const versions = ((formList.forms || []).find((f) => f.form === 'sct') || { versions: [] }).versions;
   filters.append(
     h('div', { class: 'grid2' },
-      sites.length > 1 || !sites.length ? input('site', 'Site (code, e.g. A; empty for all)') : null,
-      h('div', {}, h('label', { for: 'f-group' }, 'Group'), h('select', { id: 'f-group', name: 'group' },
-        h('option', { value: '' }, 'Both groups'), h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'))),
-      input('version', 'SCT version (empty for all)'),
+      mine.length === 1 ? null : choice('site', 'Site', [['', mine.length ? 'All my sites' : 'All sites'], ...sites.map((x) => [x.code, `${x.code} · ${x.name}`])]),
+      choice('group', 'Group', [['', 'Both groups'], ['lifelong_links', 'Lifelong Links'], ['comparison', 'Comparison']]),
+      choice('version', 'SCT version', [['', 'All versions'], ...versions.map((v) => [v.version, `Version ${v.version}${v.title ? ` · ${v.title}` : ''}`])]),
       input('from', 'Completed from', 'date'), input('to', 'Completed to', 'date')),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show the tables')));
+  // Once applied, the filters fold away under a line that says what they are.
+  const applied = h('span', {}, 'Filters');
+  const fold = h('details', { class: 'card filters', open: true }, h('summary', {}, applied), filters);
   filters.addEventListener('submit', (e) => { e.preventDefault(); load(); });
 
   async function load() {
     const q = new URLSearchParams();
     for (const el of filters.elements) if (el.name && el.value) q.set(el.name, el.value);
+    const said = [...filters.elements].filter((el) => el.name && el.value).map((el) => (el.tagName === 'SELECT' ? el.selectedOptions[0].textContent : `${el.previousSibling ? el.previousSibling.textContent : el.name} ${el.value}`));
+    applied.textContent = `Filters: ${said.length ? said.join(', ') : 'everything'} (change)`;
+    fold.open = false;
     out.replaceChildren(h('p', { role: 'status' }, 'Loading…'));
     try {
       const [base, fu] = await Promise.all(['baseline', 'follow_up'].map((tp) => get(`/api/v1/summaries/sct?timepoint=${tp}&${q}`)));
@@ -98,7 +109,7 @@ export async function open() {
 
   const main = show('Dashboard', h('h1', {}, 'Social Connections Tool: baseline and follow-up'),
     h('p', { class: 'hint' }, 'Percentages are rounded here; hover or focus a cell for the exact figure. Each table says what its percentages are of.'),
-    filters, out);
+    fold, out);
   main.className = 'wide';
   await load();
 }
@@ -223,12 +234,26 @@ function practiceTables(ps, r, grouped) {
     h('thead', {}, h('tr', {}, h('th', {}, `Outcome (of ${r.outcomes.base} cases)`), h('th', { class: 'n' }, 'Cases'), h('th', {}, 'Chart'))),
     h('tbody', {}, r.outcomes.rows.map((row) => h('tr', {}, h('th', { scope: 'row' }, outcome(row.outcome)),
       h('td', { class: 'n' }, `${row.count} (${pct(row.percent)})`), h('td', {}, bars([{ name: 'Cases', short: '', percent: row.percent, color: '#0b6e4f' }]))))));
+  const c = r.connections; const pr = r.process;
+  const range = (x, d = 0) => (x.min === null || x.min === undefined ? '–' : `${num(x.min, d)} to ${num(x.max, d)}`);
+  const connections = h('table', { id: 'connections' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Measure'), h('th', { class: 'n' }, 'Base'), h('th', { class: 'n' }, 'Figure'), h('th', { class: 'n' }, 'Range'))),
+    h('tbody', {},
+      h('tr', {}, h('th', { scope: 'row' }, 'Connections found'), h('td', { class: 'n' }, String(c.base)),
+        h('td', { class: 'n' }, `${c.identified.total} (mean ${num(c.identified.mean, 1)})`), h('td', { class: 'n' }, range(c.identified))),
+      h('tr', {}, h('th', { scope: 'row' }, 'Connections kept, of those found'), h('td', { class: 'n' }, String(c.retained.base)),
+        h('td', { class: 'n' }, `${c.retained.total} of ${c.retained.identified_total} (${pct(c.retained.percent)})`), h('td', { class: 'n' }, '')),
+      h('tr', {}, h('th', { scope: 'row' }, 'People at the family group conference'), h('td', { class: 'n' }, String(pr.fgc_attendance.base)),
+        h('td', { class: 'n' }, `mean ${num(pr.fgc_attendance.mean, 1)} (SD ${num(pr.fgc_attendance.sd, 1)})`), h('td', { class: 'n' }, range(pr.fgc_attendance))),
+      h('tr', {}, h('th', { scope: 'row' }, 'Months to completion'), h('td', { class: 'n' }, String(pr.months_to_completion.base)),
+        h('td', { class: 'n' }, `mean ${num(pr.months_to_completion.mean, 1)}`), h('td', { class: 'n' }, range(pr.months_to_completion, 1)))));
   return [section('practice', `Practice summaries: ${r.cases} cases`,
     grouped ? h('p', { class: 'hint' }, 'Both groups: practice summaries are not filtered by group.') : null,
     h('h3', {}, 'Table 2: tools used'), h('div', { class: 'scroll' }, table2),
     h('h3', {}, 'Table 5: objectives'), h('p', { class: 'hint' }, `On average ${pct(o.mean_share_met)} of a child's objectives were met; all were met for ${o.all_met.count} (${pct(o.all_met.percent)}).`),
     h('div', { class: 'scroll' }, table5),
-    h('h3', {}, 'Table 6: outcomes'), h('div', { class: 'scroll' }, table6))];
+    h('h3', {}, 'Table 6: outcomes'), h('div', { class: 'scroll' }, table6),
+    h('h3', {}, 'Connections, conferences and time'), h('div', { class: 'scroll' }, connections))];
 }
 
 /** downloads fetches an export with the sign-in token and saves it. */
