@@ -3,6 +3,7 @@ package browser
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -182,5 +183,50 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	}
 	if _, storedNow := s.participationOf(t, "L1"); storedNow != stored {
 		t.Errorf("the pause without a start changed what the server holds:\n  before %s\n  after  %s", stored, storedNow)
+	}
+}
+
+// A practice summary is checked on the page before it is sent, by what its
+// definition says (a date required, kept not more than found), each fault
+// beside its field with focus on the first; a field that does not apply
+// (conference attendees without a conference) is hidden and not sent.
+func TestBrowser_PracticeSummaryChecksBeforeSending(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "PS1", "lifelong_links")
+	p := newPhone(ctx, t)
+	p.signIn(s.base, coordEmail)
+	p.open(s.base + "/#/child/PS1")
+	p.heading("Child PS1")
+	p.click("#start-practice")
+	p.waitFor("the practice summary", `[...document.querySelectorAll('main label')].some((l) => l.textContent.startsWith('Date Lifelong Links started'))`)
+	label := func(text string) string {
+		return fmt.Sprintf(`[...document.querySelectorAll('main label')].find((l) => l.textContent.startsWith(%q))`, text)
+	}
+	control := func(text string) string { return fmt.Sprintf(`document.getElementById((%s).htmlFor)`, label(text)) }
+	visible := func(text string) bool { return eval[bool](p, fmt.Sprintf(`!(%s).closest('[hidden]')`, label(text))) }
+	if visible("Number of people attending") {
+		t.Error("conference attendees are asked before any conference is chosen")
+	}
+	eval[bool](p, fmt.Sprintf(`(() => { const el = %s; el.value = 'fgc'; el.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, control("How the work concluded")))
+	if !visible("Number of people attending") {
+		t.Error("conference attendees are not asked once a conference is chosen")
+	}
+	for text, value := range map[string]string{"People identified at discovery": "4", "Of those, still connections": "6"} {
+		eval[bool](p, fmt.Sprintf(`(() => { const el = %s; el.value = %q; el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`, control(text), value))
+	}
+	p.clickButton("Submit")
+	p.waitFor("the faults beside their fields", `[...document.querySelectorAll('.field-error')].filter((e) => !e.hidden).length === 2`)
+	p.check("practice-faults")
+	beside := eval[[]string](p, `[...document.querySelectorAll('.field-error')].filter((e) => !e.hidden).map((e) => e.previousElementSibling.id + ': ' + e.textContent)`)
+	if len(beside) != 2 || !strings.Contains(strings.Join(beside, "\n"), "is required") || !strings.Contains(strings.Join(beside, "\n"), "must not be more than") {
+		t.Errorf("faults beside the fields: %q; want the start date required and kept more than found", beside)
+	}
+	if focused := eval[string](p, `document.activeElement.getAttribute('aria-describedby') || ''`); focused == "" {
+		t.Error("focus is not on a field at fault")
+	}
+	if list := s.childResponses(t, "PS1"); len(list) != 0 {
+		t.Errorf("a practice summary the page found faults in was sent: %+v", list)
 	}
 }

@@ -25,10 +25,20 @@ export async function open({ id, meta, done }) {
 let seq = 0;
 const uid = (p) => `${p}-${++seq}`;
 
-/** input returns an element for field f holding value v, and a way to read it back. */
-function input(def, f, v) {
+/**
+ * input returns an element for field f holding value v, a way to read it
+ * back, and a place beside it for what is wrong with it. path is the
+ * field's path as the server names it; every field with a place is noted
+ * in marks, by path.
+ */
+function input(def, f, v, path, marks) {
   const id = uid(f.name || 'item');
-  const label = (el) => h('div', {}, h('label', { for: id }, f.label || f.name, f.required ? ' (required)' : ''), f.help ? h('p', { class: 'hint' }, f.help) : null, el);
+  const err = h('p', { class: 'error field-error', id: `${id}-error`, hidden: true });
+  if (path && marks) marks.set(path, { id, err, field: f });
+  const label = (el) => {
+    el.setAttribute('aria-describedby', `${id}-error`);
+    return h('div', {}, h('label', { for: id }, f.label || f.name, f.required ? ' (required)' : ''), f.help ? h('p', { class: 'hint' }, f.help) : null, el, err);
+  };
   switch (f.type) {
     case 'date': {
       const el = h('input', { id, type: 'date', value: v || '' });
@@ -60,17 +70,27 @@ function input(def, f, v) {
         return { el, node: h('label', { class: 'row' }, el, c.label) };
       });
       return {
-        node: h('fieldset', {}, h('legend', {}, f.label || f.name), f.help ? h('p', { class: 'hint' }, f.help) : null, boxes.map((b) => b.node)),
+        node: h('fieldset', {}, h('legend', {}, f.label || f.name), f.help ? h('p', { class: 'hint' }, f.help) : null, boxes.map((b) => b.node), err),
         read: () => { const out = boxes.filter((b) => b.el.checked).map((b) => b.el.value); return out.length ? out : undefined; },
       };
     }
     case 'object': {
-      const parts = f.fields.map((c) => ({ name: c.name, ...input(def, c, (v || {})[c.name]) }));
+      const parts = f.fields.map((c) => ({ name: c.name, field: c, ...input(def, c, (v || {})[c.name], path ? `${path}.${c.name}` : c.name, marks) }));
+      // A field that applies only when another has a value is hidden, and
+      // not sent, otherwise (FGC attendees without an FGC).
+      const applies = (p) => !p.field.only_if || Object.entries(p.field.only_if).every(([k, want]) => {
+        const other = parts.find((q) => q.name === k);
+        return other && other.read() === want;
+      });
+      const node = h('div', {}, parts.map((p) => p.node));
+      const refresh = () => { for (const p of parts) p.node.hidden = !applies(p); };
+      node.addEventListener('change', refresh);
+      refresh();
       return {
-        node: h('div', {}, parts.map((p) => p.node)),
+        node,
         read: () => {
           const out = {};
-          for (const p of parts) { const x = p.read(); if (x !== undefined) out[p.name] = x; }
+          for (const p of parts) { const x = applies(p) ? p.read() : undefined; if (x !== undefined) out[p.name] = x; }
           return Object.keys(out).length ? out : undefined;
         },
       };
@@ -80,7 +100,7 @@ function input(def, f, v) {
       const holder = h('div');
       const add = (val) => {
         if (items.length >= f.max_items) return;
-        const part = input(def, f.item, val);
+        const part = input(def, f.item, val, `${path}[${items.length}]`, marks);
         const box = h('div', { class: 'card' }, part.node,
           h('button', { type: 'button', class: 'danger', onclick: () => { items.splice(items.indexOf(entry), 1); box.remove(); } }, 'Remove'));
         const entry = { ...part, box };
@@ -99,17 +119,61 @@ function input(def, f, v) {
   }
 }
 
+/**
+ * check makes, before sending, the checks the definition states of its
+ * top-level fields: required answers, limits, one date not before another,
+ * one number not more than another.
+ */
+function check(def, answers) {
+  const out = [];
+  const label = (name) => (def.answers.fields.find((x) => x.name === name) || { label: name }).label;
+  for (const f of def.answers.fields) {
+    const v = answers[f.name];
+    const at = `answers.${f.name}`;
+    if (f.required && (v === undefined || v === '')) out.push({ path: at, reason: 'is required' });
+    if (v === undefined) continue;
+    if (f.type === 'integer' && f.min !== undefined && v < f.min) out.push({ path: at, reason: `must be at least ${f.min}` });
+    if (f.type === 'integer' && f.max !== undefined && v > f.max) out.push({ path: at, reason: `must be at most ${f.max}` });
+    if (f.not_more_than && answers[f.not_more_than] !== undefined && v > answers[f.not_more_than]) {
+      out.push({ path: at, reason: `must not be more than "${label(f.not_more_than)}" (${answers[f.not_more_than]})` });
+    }
+    if (f.not_before && answers[f.not_before] && v < answers[f.not_before]) {
+      out.push({ path: at, reason: `must not be before "${label(f.not_before)}" (${answers[f.not_before]})` });
+    }
+  }
+  return out;
+}
+
 function render(id, def, body, done) {
-  const root = input(def, def.answers, body.answers);
+  const marks = new Map();
+  const root = input(def, def.answers, body.answers, 'answers', marks);
+  // showFaults puts each fault beside its field and the whole list above
+  // the buttons, and moves focus to the first field at fault.
+  const showFaults = (problem) => {
+    for (const m of marks.values()) { m.err.hidden = true; m.err.textContent = ''; }
+    errors.replaceChildren(faults(problem, def));
+    let first = null;
+    for (const f of problem.fields || []) {
+      const m = marks.get(f.path);
+      if (!m) continue;
+      m.err.textContent = f.reason;
+      m.err.hidden = false;
+      first = first || document.getElementById(m.id);
+    }
+    (first || errors.firstChild).focus();
+  };
   const date = h('input', { id: 'completed-on', type: 'date', value: body.completed_on || today(), max: today() });
   const errors = h('div');
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const collect = (status) => ({ ...body, status, completed_on: date.value || undefined, answers: root.read() || {} });
   const save = async (st) => {
     errors.replaceChildren();
-    await outbox.keep(id, collect(st), {});
+    const b = collect(st);
+    const found = st === 'submitted' ? check(def, b.answers) : [];
+    if (found.length) { showFaults({ message: 'Some answers need changing before this can be submitted.', fields: found }); return false; }
+    await outbox.keep(id, b, {});
     const kept = await outbox.settle(id);
-    if (kept && kept.error) { errors.replaceChildren(faults(kept.error, def)); errors.firstChild.focus(); return false; }
+    if (kept && kept.error) { showFaults(kept.error); return false; }
     status.textContent = kept && kept.pending ? keptWords() : 'Saved.';
     return !(kept && kept.pending);
   };
