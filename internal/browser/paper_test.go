@@ -3,9 +3,13 @@ package browser
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // signIn signs a member of staff in on the sign-in page.
@@ -146,5 +150,49 @@ func TestBrowser_StaffReadAndReviseASubmittedSCT(t *testing.T) {
 	s.getJSON(t, "/api/v1/responses/"+id, "coord", &r)
 	if r.Revision != 2 || r.Mode != "online" || r.RevisionReason != "Trust was typed as 3; the form says 4" || r.Answers.KeyPeople[0].Support["trust"] != 4 {
 		t.Errorf("after the revision the server holds %+v", r)
+	}
+}
+
+// On a slow connection, a paper SCT the server refuses while a draft of it
+// is still being saved is refused with its reasons on the page, in the
+// form's words, and focus on them.
+func TestBrowser_PaperRefusalOnASlowConnectionIsShown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	s.createChild(t, "P9", "comparison")
+	p := newPhone(ctx, t)
+	p.signIn(s.base, coordEmail)
+	p.open(s.base + "/#/child/P9")
+	p.heading("Child P9")
+	p.click("#start-paper")
+	p.heading("Type in a paper SCT")
+	p.setLatency(1500)
+	// A most important person who is not from the list: the form allows
+	// only people from the list there.
+	set := func(id, value string) {
+		eval[bool](p, fmt.Sprintf(`(() => { const el = document.getElementById(%q); el.value = %q; el.dispatchEvent(new Event('input', { bubbles: true })); el.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`, id, value))
+	}
+	set("completed-on", "2019-06-14")
+	set("n0-name", "Nan")
+	set("n0-rel", "grandparent")
+	set("k0-reason", "important")
+	set("k0-name", "Mr K")
+	set("k0-rel", "school_staff")
+	p.do("let the draft start saving", chromedp.Sleep(700*time.Millisecond))
+	p.click("#submit-paper")
+	p.waitForWithin("the refusal on the page", `document.querySelector('main .errors[role=alert]') !== null`, 20*time.Second)
+	p.check("refused-on-a-slow-connection")
+	said := eval[string](p, `document.querySelector('main .errors[role=alert]').innerText`)
+	if !strings.Contains(said, "Key people, number 1") || strings.Contains(said, "answers.") {
+		t.Errorf("the refusal says %q; want it in the form's words", said)
+	}
+	if eval[bool](p, `!document.activeElement.closest('.errors')`) {
+		t.Error("focus is not on the refusal")
+	}
+	for _, r := range s.childResponses(t, "P9") {
+		if r.Status == "submitted" {
+			t.Errorf("the refused SCT is held as submitted: %+v", r)
+		}
 	}
 }

@@ -595,3 +595,23 @@ func TestBrowser_FullSCTEffort(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Opening the same link again on the phone that used it carries on at the
+// step where the young person stopped.
+func TestBrowser_OpeningTheLinkAgainCarriesOn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP8")
+	w.throughPeople()
+	w.next("Now think about the people who matter most, and who you would go to for help.")
+	w.pickImportant([]int{0})
+	w.do("leave the page", chromedp.Navigate("about:blank"))
+	tab := &wizard{phone: w.newTab()}
+	tab.open(l.Link)
+	tab.heading("Now think about the people who matter most, and who you would go to for help.")
+	if n := eval[int](tab.phone, `document.querySelectorAll('input[name="important"]:checked').length`); n != 1 {
+		t.Errorf("%d most important people ticked after opening the link again; want the 1 ticked before", n)
+	}
+	tab.check("carried-on")
+}

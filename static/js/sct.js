@@ -373,6 +373,8 @@ class Wizard {
         h('h1', {}, `${this.reasonLabel('support')}?`),
         h('p', {}, `Is there anyone else you would be very likely to go to for help? Up to ${max}.`),
         sayButton(() => `Is there anyone else you would be very likely to go to for help? You can pick up to ${max}.`),
+        // Why the other tiles cannot be picked, above them.
+        full && group ? h('p', { class: 'notice' }, `You have picked ${max}. To pick someone else, untick one first.`) : null,
         group,
         newcomers.length ? h('ul', { class: 'people', 'aria-label': 'People not on your list' }, newcomers.map(({ k }) => {
           const l = this.personLabel(k);
