@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/submission"
 	"github.com/lifelong-links/sct/static"
 )
@@ -112,12 +114,15 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// openStore opens a fresh embedded store for a test, stamping records
+// The API's tests run on the embedded store, then in MongoDB mode.
+func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
+
+// openStore opens a fresh store for a test, stamping records
 // with now (nil: the clock), and loads the published forms.
 func openStore(t *testing.T, now func() time.Time) (*store.Store, *form.Registry) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(context.Background(), store.Options{DataDir: t.TempDir(), Database: "test", Logger: log, Now: now})
+	st, err := store.Open(context.Background(), storetest.Fresh(t, store.Options{Database: "test", Logger: log, Now: now}))
 	if err != nil {
 		t.Fatal(err)
 	}

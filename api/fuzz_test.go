@@ -18,6 +18,7 @@ import (
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/submission"
 )
 
@@ -176,7 +177,7 @@ func newFuzzFixture(tb testing.TB, logs io.Writer) (*fixture, *form.Registry) {
 	tb.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, store.Options{DataDir: tb.TempDir(), Database: "fuzz", Logger: quiet})
+	st, err := store.Open(ctx, storetest.Fresh(tb, store.Options{Database: "fuzz", Logger: quiet}))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -22,7 +22,12 @@ import (
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
+
+// The server's scenario tests run on the embedded store, then in MongoDB
+// mode.
+func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
 
 // testServer is the fully wired server on the embedded store, on a free port.
 type testServer struct {
@@ -61,6 +66,13 @@ func startServerWith(t *testing.T, dataDir string, definitions fs.FS, change fun
 	settings.DataDir = dataDir
 	settings.ShutdownTimeout = 5 * time.Second
 	settings.BootstrapAdminEmail, settings.BootstrapAdminPassword = adminEmail, adminPassword
+	if storetest.MongoDB() {
+		// The URI path, with a database of the data directory's own, so
+		// that a restart on the same directory finds the same data. (The
+		// signing keys are still kept in the directory.)
+		o := storetest.At(dataDir, store.Options{Database: settings.Database})
+		settings.MongoDBURI, settings.Database = o.URI, o.Database
+	}
 	if change != nil {
 		change(&settings)
 	}

@@ -21,6 +21,9 @@ import (
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // sendWith sends a request with the given headers and returns the response
@@ -872,6 +875,15 @@ func TestCLI_AddSiteAndUserThenSignIn(t *testing.T) {
 	ctx := context.Background()
 	run := func(t *testing.T, stdin string, args ...string) (int, string, string) {
 		t.Helper()
+		if storetest.MongoDB() {
+			// The same store the server below is given: its database.
+			o := storetest.At(dir, store.Options{Database: config.Defaults().Database})
+			spec, err := auth.GenerateKeySpec(time.Now()) // the settings require keys with MongoDB
+			if err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--mongodb-uri", o.URI, "--database", o.Database, "--jwt-keys", spec)
+		}
 		var out, errOut bytes.Buffer
 		code := Run(ctx, args, env, strings.NewReader(stdin), &out, &errOut)
 		return code, out.String(), errOut.String()

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // The crash test runs the real binary, as an operator would, so that a kill
@@ -52,6 +53,7 @@ type crashProc struct {
 }
 
 func TestCrash_AcknowledgedSubmissionsSurviveKill9(t *testing.T) {
+	storetest.Once(t)
 	if testing.Short() {
 		t.Skip("builds the server and kills it ten times")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // standInMongo is a FerretDB on a fixed loopback port playing the part of
@@ -131,6 +132,7 @@ func outageCall(t *testing.T, base, method, path, token, body string) outageRepl
 }
 
 func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
+	storetest.Once(t)
 	mongo := &standInMongo{addr: freeLoopbackAddr(t), dir: filepath.Join(t.TempDir(), "mongo")}
 	if err := os.MkdirAll(mongo.dir, 0o700); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lifelong-links/sct/api"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // pruneNow is the prune job's clock in these tests.
@@ -185,8 +186,8 @@ func TestPruning_StopWaitsForTheRunUnderWayWithoutAWarning(t *testing.T) {
 // ago goes, the rest stays.
 func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir(), Database: "test",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: pruneClock})
+	st, err := store.Open(ctx, storetest.Fresh(t, store.Options{Database: "test",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: pruneClock}))
 	if err != nil {
 		t.Fatal(err)
 	}

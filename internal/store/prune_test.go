@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // cutoff is the before of every prune in these tests.
@@ -40,12 +41,11 @@ func (c *clock) set(t time.Time) {
 // times by c; it is closed when the test ends.
 func newStoreWithClock(t *testing.T, c *clock) *store.Store {
 	t.Helper()
-	s, err := store.Open(t.Context(), store.Options{
-		DataDir:  t.TempDir(),
+	s, err := store.Open(t.Context(), storetest.Fresh(t, store.Options{
 		Database: "test",
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:      c.now,
-	})
+	}))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/submission"
 )
 
@@ -55,16 +56,18 @@ type harness struct {
 	svc   *submission.Service
 }
 
+// The submission tests run on the embedded store, then in MongoDB mode.
+func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
+
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := t.Context()
 	c := &clock{now: start}
-	st, err := store.Open(ctx, store.Options{
-		DataDir:  t.TempDir(),
+	st, err := store.Open(ctx, storetest.Fresh(t, store.Options{
 		Database: "test",
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:      c.Now,
-	})
+	}))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
