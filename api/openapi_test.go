@@ -3,6 +3,8 @@ package api
 import (
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // The parts of an OpenAPI 3 document these tests read.
@@ -315,5 +318,24 @@ func TestOpenAPI_Served(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/yaml" || string(body) != openAPIDocument {
 		t.Errorf("GET /api/openapi.yaml: %d %q, %d bytes; want 200 application/yaml and the document",
 			res.StatusCode, res.Header.Get("Content-Type"), len(body))
+	}
+}
+
+// The document passes Redocly's lint with its recommended rules, as the
+// tools that read it would. Redocly's CLI comes from the npm registry
+// (.ci/run installs the pinned version); without it the test is skipped on
+// a workstation and fails in CI.
+func TestOpenAPI_PassesRedoclyLint(t *testing.T) {
+	storetest.Once(t)
+	bin, err := exec.LookPath("redocly")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but redocly is not on the PATH (%v): .ci/run installs @redocly/cli", err)
+		}
+		t.Skipf("redocly is not on the PATH (%v): npm install @redocly/cli to run this check", err)
+	}
+	out, err := exec.Command(bin, "lint", "--format=stylish", "openapi.yaml").CombinedOutput()
+	if err != nil {
+		t.Errorf("redocly lint openapi.yaml: %v\n%s", err, out)
 	}
 }
