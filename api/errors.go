@@ -108,19 +108,29 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return decodeProblem(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	switch _, err := dec.Token(); {
+	case errors.Is(err, io.EOF):
+	case tooLarge(err):
+		// The object ended within the limit and the rest went past it.
+		return decodeProblem(err)
+	default:
 		return invalid(http.StatusBadRequest, "the body has data after the JSON object")
 	}
 	return c.Validate(v)
 }
 
+// tooLarge reports whether err is the body limit's.
+func tooLarge(err error) bool {
+	var tooBig *http.MaxBytesError
+	var he *echo.HTTPError
+	return errors.As(err, &tooBig) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge)
+}
+
 func decodeProblem(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
-	var he *echo.HTTPError
 	switch {
-	case errors.As(err, &tooBig) || (errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge):
+	case tooLarge(err):
 		return invalid(http.StatusRequestEntityTooLarge, "the body is too large (at most 1 MiB)")
 	case errors.As(err, &syntax):
 		return invalid(http.StatusBadRequest, fmt.Sprintf("the body is not valid JSON (at byte %d)", syntax.Offset))

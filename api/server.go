@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/practice"
@@ -94,7 +96,7 @@ type Deps struct {
 	Tokens     Tokens
 	RefreshTTL time.Duration // how long a sign-in lasts without use
 	// SignInLifetime is how long a sign-in lasts however often it is
-	// refreshed (0: 7 days).
+	// refreshed (0: the settings' default).
 	SignInLifetime time.Duration
 	// CheckPassword checks a password against a stored hash (nil:
 	// auth.CheckPassword). Tests count its calls.
@@ -103,7 +105,7 @@ type Deps struct {
 	Logger        *slog.Logger
 	Now           func() time.Time
 	Metrics       *metrics.Metrics // nil: nothing is recorded and /metrics is 404
-	// MaxInFlight caps the API requests served at once (0: 256).
+	// MaxInFlight caps the API requests served at once (0: the settings' default).
 	MaxInFlight int
 	// TrustedProxies are the networks whose X-Forwarded-For is believed.
 	TrustedProxies []*net.IPNet
@@ -127,16 +129,16 @@ func New(d Deps) (*echo.Echo, error) {
 		d.Now = time.Now
 	}
 	if d.RefreshTTL == 0 {
-		d.RefreshTTL = 12 * time.Hour
+		d.RefreshTTL = config.Defaults().RefreshTTL
 	}
 	if d.SignInLifetime == 0 {
-		d.SignInLifetime = 7 * 24 * time.Hour
+		d.SignInLifetime = config.Defaults().SignInLifetime
 	}
 	if d.CheckPassword == nil {
 		d.CheckPassword = auth.CheckPassword
 	}
 	if d.MaxInFlight <= 0 {
-		d.MaxInFlight = 256
+		d.MaxInFlight = config.Defaults().MaxInFlight
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -168,7 +170,7 @@ func New(d Deps) (*echo.Echo, error) {
 		apiHeaders,
 		requireJSONBody,
 		limitInFlight(d.MaxInFlight),
-		middleware.BodyLimit("1M"),
+		middleware.BodyLimit(strconv.Itoa(MaxBody)+"B"),
 		// The fastest level: most answers are small JSON, where setting up a
 		// stronger compressor costs more than it saves. API answers under 4
 		// KiB (a submission's echo, a child) go as they are: compressing one

@@ -122,7 +122,7 @@ func serve(ctx context.Context, s config.Settings, log *slog.Logger, started fun
 	}
 	meter := metrics.New() // before the store, whose commands it will time
 	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log,
-		Monitor: meter.CommandMonitor()})
+		ObserveCommand: meter.ObserveCommand})
 	if err != nil {
 		return err
 	}

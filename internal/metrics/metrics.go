@@ -5,7 +5,6 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -15,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.mongodb.org/mongo-driver/event"
 )
 
 // Metrics is one registry and the server's collectors in it. Its methods are
@@ -107,15 +105,7 @@ func (m *Metrics) CountSubmission(form, version, status string) {
 	m.submissions.WithLabelValues(form, version, status).Inc()
 }
 
-// CommandMonitor is a MongoDB driver command monitor that records the
-// duration of every command, successful or failed, by its name (insert,
-// find, update, aggregate, ...). It never looks at a command's contents.
-func (m *Metrics) CommandMonitor() *event.CommandMonitor {
-	observe := func(e event.CommandFinishedEvent) {
-		m.storeDuration.WithLabelValues(e.CommandName).Observe(e.Duration.Seconds())
-	}
-	return &event.CommandMonitor{
-		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) { observe(e.CommandFinishedEvent) },
-		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { observe(e.CommandFinishedEvent) },
-	}
+// ObserveCommand records how long one store command took, by its name.
+func (m *Metrics) ObserveCommand(name string, d time.Duration) {
+	m.storeDuration.WithLabelValues(name).Observe(d.Seconds())
 }

@@ -1,15 +1,12 @@
 package metrics
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"go.mongodb.org/mongo-driver/event"
 )
 
 func scrape(t *testing.T, m *Metrics) string {
@@ -28,11 +25,8 @@ func TestMetrics_RecordsWhatItIsTold(t *testing.T) {
 	m.ObserveRequest("/api/v1/responses/:id", http.MethodPut, http.StatusCreated, 30*time.Millisecond)
 	m.ObserveRequest("/api/v1/responses/:id", http.MethodPut, http.StatusCreated, 40*time.Millisecond)
 	m.CountSubmission("sct", "1", "submitted")
-	mon := m.CommandMonitor()
-	mon.Succeeded(context.Background(), &event.CommandSucceededEvent{
-		CommandFinishedEvent: event.CommandFinishedEvent{CommandName: "insert", Duration: 2 * time.Millisecond}})
-	mon.Failed(context.Background(), &event.CommandFailedEvent{
-		CommandFinishedEvent: event.CommandFinishedEvent{CommandName: "find", Duration: 7 * time.Second}})
+	m.ObserveCommand("insert", 2*time.Millisecond)
+	m.ObserveCommand("find", 7*time.Second)
 
 	got := scrape(t, m)
 	for _, want := range []string{

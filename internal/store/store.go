@@ -40,8 +40,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now stamps records; time.Now when nil.
 	Now func() time.Time
-	// Monitor, if set, is told of every command (for metrics).
-	Monitor *event.CommandMonitor
+	// ObserveCommand, if set, is told how long each command took, by its
+	// name (for metrics).
+	ObserveCommand func(name string, took time.Duration)
 }
 
 // Store is an open store.
@@ -59,6 +60,18 @@ type Store struct {
 	closed atomic.Bool
 	// Group commit of the inserts on hot paths, by collection.
 	inserts map[string]*committer
+}
+
+// commandMonitor tells observe of every command finished; nil observes
+// nothing.
+func commandMonitor(observe func(string, time.Duration)) *event.CommandMonitor {
+	if observe == nil {
+		return nil
+	}
+	return &event.CommandMonitor{
+		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) { observe(e.CommandName, e.Duration) },
+		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { observe(e.CommandName, e.Duration) },
+	}
 }
 
 // Open connects to the store (starting the embedded one if no URI is given),
@@ -86,7 +99,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// survives the loss of the primary.
 		SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: boolPtr(true)}).
 		SetRegistry(s.reg).
-		SetMonitor(o.Monitor)
+		SetMonitor(commandMonitor(o.ObserveCommand))
 	if s.embed != nil {
 		base.SetWriteConcern(&writeconcern.WriteConcern{W: 1, Journal: boolPtr(true)})
 	}

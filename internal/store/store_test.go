@@ -1040,3 +1040,33 @@ func TestUpdateResponse_ConcurrentRevisionsOfOneStateOneWins(t *testing.T) {
 		})
 	}
 }
+
+// The store tells its observer of every command it sends, by name: what the
+// metrics time.
+func TestOpen_ObservesEveryCommand(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	s, err := store.Open(t.Context(), storetest.Fresh(t, store.Options{Database: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ObserveCommand: func(name string, took time.Duration) {
+			mu.Lock()
+			defer mu.Unlock()
+			if took >= 0 {
+				seen[name]++
+			}
+		}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if _, err := s.CreateSite(t.Context(), store.Site{Code: "A", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Sites(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["insert"] == 0 || seen["find"] == 0 {
+		t.Errorf("commands observed: %v; want the insert and the find at least", seen)
+	}
+}
