@@ -202,12 +202,12 @@ func New(d Deps) (*echo.Echo, error) {
 		log:            d.Logger,
 		now:            d.Now,
 		meter:          d.Metrics,
+		pages:          pages(d.Static),
 		links:          lk,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
 	}
-	registerStatic(e, d.Static)
 	return e, nil
 }
 
@@ -225,13 +225,14 @@ type handlers struct {
 	now            func() time.Time
 	meter          *metrics.Metrics
 	links          links
+	pages          echo.HandlerFunc // the phone pages; nil: none
 }
 
 // routes is the route table: every route, the permission it needs and how
 // the site it touches is found. Nothing is routed any other way.
 func (h *handlers) routes() []route {
 	const public, signedIn = access.PermPublic, access.PermSignedIn
-	return []route{
+	table := []route{
 		{http.MethodGet, "/healthz", h.healthz, public, noSite},
 		{http.MethodGet, "/readyz", h.readyz, public, noSite},
 		{http.MethodGet, "/metrics", h.metrics, public, noSite},
@@ -278,6 +279,11 @@ func (h *handlers) routes() []route {
 		{http.MethodGet, "/api/v1/summaries/returns", h.returns, access.PermSummaryRead, querySite},
 		{http.MethodGet, "/api/v1/exports/:file", h.exportFile, access.PermExport, querySite},
 	}
+	if h.pages != nil {
+		// Last: every other path is the phone pages'.
+		table = append(table, route{http.MethodGet, "/*", h.pages, public, noSite})
+	}
+	return table
 }
 
 func (h *handlers) healthz(c echo.Context) error {

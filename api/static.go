@@ -10,13 +10,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// registerStatic serves the phone pages. Every file is revalidated on each
-// load (no-cache) against an ETag of its content, so a new release reaches
-// phones at once while an unchanged file costs a 304; the service worker
-// keeps them for offline use.
-func registerStatic(e *echo.Echo, fsys fs.FS) {
+// pages serves the phone pages (nil when there are none). Every file is
+// revalidated on each load (no-cache) against an ETag of its content, so a
+// new release reaches phones at once while an unchanged file costs a 304;
+// the service worker keeps them for offline use.
+func pages(fsys fs.FS) echo.HandlerFunc {
 	if fsys == nil {
-		return
+		return nil
 	}
 	etags := map[string]string{}
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -32,7 +32,7 @@ func registerStatic(e *echo.Echo, fsys fs.FS) {
 		return nil
 	})
 	files := http.FileServerFS(fsys)
-	e.GET("/*", func(c echo.Context) error {
+	return func(c echo.Context) error {
 		p := c.Request().URL.Path
 		if strings.HasPrefix(p, "/api/") {
 			return echo.ErrNotFound
@@ -53,5 +53,5 @@ func registerStatic(e *echo.Echo, fsys fs.FS) {
 		}
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
-	})
+	}
 }
