@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/lifelong-links/sct/internal/app"
 	"github.com/lifelong-links/sct/internal/config"
+	sctserver "github.com/lifelong-links/sct/internal/server"
 )
 
 const (
@@ -66,7 +66,7 @@ func startServer(t *testing.T) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, settings, log, func(addr string) { ready <- addr }) }()
+	go func() { done <- sctserver.Serve(ctx, settings, log, func(addr string) { ready <- addr }) }()
 	var s *server
 	select {
 	case addr := <-ready:

@@ -1,8 +1,7 @@
-package app
+package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -21,9 +20,6 @@ import (
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
-	"github.com/lifelong-links/sct/internal/config"
-	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
 // sendWith sends a request with the given headers and returns the response
@@ -866,73 +862,5 @@ func TestUsers_AccountRules(t *testing.T) {
 	})
 	if st, out, b := s.signIn(t, "new.person@example.org", "another long enough password"); st != 200 || bytes.Contains(b, []byte("password_hash")) {
 		t.Errorf("sign-in with the changed password: %d %v", st, out)
-	}
-}
-
-func TestCLI_AddSiteAndUserThenSignIn(t *testing.T) {
-	dir := t.TempDir()
-	env := func(string) string { return "" }
-	ctx := context.Background()
-	run := func(t *testing.T, stdin string, args ...string) (int, string, string) {
-		t.Helper()
-		if storetest.MongoDB() {
-			// The same store the server below is given: its database.
-			o := storetest.At(dir, store.Options{Database: config.Defaults().Database})
-			spec, err := auth.GenerateKeySpec(time.Now()) // the settings require keys with MongoDB
-			if err != nil {
-				t.Fatal(err)
-			}
-			args = append(args, "--mongodb-uri", o.URI, "--database", o.Database, "--jwt-keys", spec)
-		}
-		var out, errOut bytes.Buffer
-		code := Run(ctx, args, env, strings.NewReader(stdin), &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
-	userAdd := []string{"user", "add", "--data", dir, "--email", "x@example.org", "--role", "coordinator", "--site", "Z"}
-	steps := []struct {
-		name    string
-		args    []string
-		code    int
-		stdout  string
-		stderr  string
-		absence string
-	}{
-		{"add a site", []string{"site", "add", "--data", dir, "--code", "Z", "--name", "Zed"}, 0, "created", "", ""},
-		{"a common password is refused", []string{"user", "add", "--data", dir, "--email", "y@example.org", "--role", "coordinator", "--site", "Z", "--password", "password1234"},
-			1, "", "too easy to guess", "password1234"},
-		{"add a user, password from standard input", userAdd, 0, "created", "", userPassword},
-		{"the same user again", userAdd, 1, "", "exists already", userPassword},
-		{"the same email in other case", []string{"user", "add", "--data", dir, "--email", "X@Example.org", "--role", "coordinator", "--site", "Z"},
-			1, "", "exists already", ""},
-		{"a user of an unknown site", []string{"user", "add", "--data", dir, "--email", "y@example.org", "--role", "coordinator", "--site", "Q"},
-			1, "", "no site Q", ""},
-	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			code, out, errOut := run(t, userPassword+"\n", st.args...)
-			if code != st.code || !strings.Contains(out, st.stdout) || !strings.Contains(errOut, st.stderr) {
-				t.Fatalf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, out, errOut, st.code, st.stdout, st.stderr)
-			}
-			if st.absence != "" && strings.Contains(out+errOut, st.absence) {
-				t.Errorf("output shows the password: %q %q", out, errOut)
-			}
-		})
-	}
-
-	s := startServer(t, dir, forms.FS())
-	status, out, body := s.signIn(t, "x@example.org", userPassword)
-	if status != 200 {
-		t.Fatalf("sign in as the CLI's user: %d %s", status, body)
-	}
-	u, _ := out["user"].(map[string]any)
-	if u["role"] != "coordinator" || fmt.Sprint(u["sites"]) != "[Z]" {
-		t.Errorf("user %v, want a coordinator of site Z", u)
-	}
-	if st, _, b := s.signIn(t, "y@example.org", userPassword); st != 401 {
-		t.Errorf("the refused user exists: %d %s", st, b)
-	}
-	// The store had users already, so the bootstrap administrator is not made.
-	if st, _, b := s.signIn(t, adminEmail, adminPassword); st != 401 {
-		t.Errorf("bootstrap admin made on a store with users: %d %s", st, b)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package cli
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
 	"github.com/lifelong-links/sct/internal/summary"
@@ -73,7 +73,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	go func() {
-		done <- serve(ctx, s, log, func(addr string, st *store.Store) { ready <- started{addr, st} }, forms.FS())
+		done <- server.Run(ctx, s, log, server.Options{Started: func(addr string, st *store.Store) { ready <- started{addr, st} }})
 	}()
 	var srv started
 	select {

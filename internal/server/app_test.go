@@ -1,4 +1,4 @@
-package app
+package server
 
 import (
 	"bufio"
@@ -88,7 +88,7 @@ func startServerWith(t *testing.T, dataDir string, definitions fs.FS, change fun
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	go func() {
-		done <- serve(ctx, settings, log, func(a string, st *store.Store) { ready <- started{a, st} }, definitions)
+		done <- Run(ctx, settings, log, Options{Started: func(a string, st *store.Store) { ready <- started{a, st} }, Definitions: definitions})
 	}()
 	select {
 	case up := <-ready:
@@ -599,40 +599,5 @@ func TestShutdown_FinishesInFlightRequest(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("stop: %v", err)
-	}
-}
-
-func TestRun_CommandLine(t *testing.T) {
-	env := func(string) string { return "" }
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"help lists the settings", []string{"serve", "-h"}, 0, "-mongodb-uri"},
-		{"a bad address stops before starting", []string{"--addr", "nowhere"}, 1, `addr "nowhere"`},
-		{"an unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{"a stray argument", []string{"serve", "extra"}, 1, `unexpected argument "extra"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			code := Run(context.Background(), tt.args, env, strings.NewReader(""), &out, &errOut)
-			if code != tt.code || !strings.Contains(out.String()+errOut.String(), tt.want) {
-				t.Errorf("code %d, output %q; want %d and %q", code, out.String()+errOut.String(), tt.code, tt.want)
-			}
-		})
-	}
-}
-
-func TestSettings_FlagBeatsEnvironment(t *testing.T) {
-	env := map[string]string{"SCT_ADDR": "127.0.0.1:9000", "SCT_DATABASE": "fromenv", "SCT_DATA_DIR": "/env/data"}
-	s, err := config.Load("sct", []string{"--addr", "127.0.0.1:9100"}, func(k string) string { return env[k] }, io.Discard, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Addr != "127.0.0.1:9100" || s.Database != "fromenv" || s.DataDir != "/env/data" {
-		t.Errorf("settings %+v", s)
 	}
 }

@@ -1,20 +1,17 @@
-// Package app wires the server together: settings, then the store, then the
-// HTTP API; and takes them down in reverse order on stop.
-package app
+// Package server wires the server together: settings, then the store, then
+// the HTTP API; and takes them down in reverse order on stop. It also keeps
+// what the running server needs beside them: the signing keys, the first
+// administrator, the pruning of ended sign-ins.
+package server
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lifelong-links/sct/api"
@@ -27,94 +24,35 @@ import (
 	"github.com/lifelong-links/sct/static"
 )
 
-const usage = `Usage: sct [command] [flags]
-
-Commands:
-  serve      run the server (the default)
-  user add   create a user account: --email E --role R [--site S]... [--password P]
-  site add   create a site: --code C --name N
-  bench      measure submissions under load (see "sct bench -h")
-
-The account commands work on the store the settings name (data directory or
-MongoDB URI); run them while the server is stopped when the store is embedded.
-Run "sct serve -h" for the settings.
-`
-
-// Run runs the command line and returns the process exit code.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	sub := ""
-	if (cmd == "user" || cmd == "site") && len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch cmd + " " + sub {
-	case "serve ":
-		err = serveCommand(ctx, args, getenv, stderr)
-	case "user add":
-		err = userAddCommand(ctx, args, getenv, stdin, stdout, stderr)
-	case "site add":
-		err = siteAddCommand(ctx, args, getenv, stdout, stderr)
-	case "bench ":
-		err = benchCommand(ctx, args, getenv, stdout, stderr)
-	case "help ":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "sct: unknown command %q\n\n%s", strings.TrimSpace(cmd+" "+sub), usage)
-		return 2
-	}
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	default:
-		fmt.Fprintf(stderr, "sct: %v\n", err)
-		return 1
-	}
-}
-
-func serveCommand(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	s, err := config.Load("sct serve", args, getenv, stderr, nil)
-	if err != nil {
-		return err
-	}
-	tuneGC(getenv)
-	return Serve(ctx, s, newLogger(s, stderr), nil)
-}
-
-// tuneGC sets the garbage collector's target to config.GCPercent unless
-// GOGC says otherwise.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(config.GCPercent)
-	}
-}
-
-func newLogger(s config.Settings, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: s.Level()}
-	if s.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 // Serve runs the server until ctx ends. ready, if set, is told the address
 // it listens on once it accepts connections.
 func Serve(ctx context.Context, s config.Settings, log *slog.Logger, ready func(addr string)) error {
-	return serve(ctx, s, log, func(addr string, _ *store.Store) {
+	return Run(ctx, s, log, Options{Started: func(addr string, _ *store.Store) {
 		if ready != nil {
 			ready(addr)
 		}
-	}, forms.FS())
+	}})
 }
 
-// serve runs the server; started is told the address and the open store.
-func serve(ctx context.Context, s config.Settings, log *slog.Logger, started func(addr string, st *store.Store), definitions fs.FS) error {
+// Options are what a caller of Run may add to the settings.
+type Options struct {
+	// Started, if set, is told the address the server listens on and the
+	// open store, once it accepts connections (the load command writes to
+	// the store directly).
+	Started func(addr string, st *store.Store)
+	// Definitions are the form definitions (nil: the published ones).
+	Definitions fs.FS
+}
+
+// Run runs the server until ctx ends.
+func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) error {
+	started, definitions := o.Started, o.Definitions
+	if started == nil {
+		started = func(string, *store.Store) {}
+	}
+	if definitions == nil {
+		definitions = forms.FS()
+	}
 	log.Info("starting", "settings", s)
 	registry, err := form.Load(definitions)
 	if err != nil {

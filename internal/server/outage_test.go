@@ -1,4 +1,4 @@
-package app
+package server
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 
-	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
@@ -165,7 +164,9 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serve(ctx, settings, log, func(a string, _ *store.Store) { ready <- a }, forms.FS()) }()
+	go func() {
+		done <- Run(ctx, settings, log, Options{Started: func(a string, _ *store.Store) { ready <- a }})
+	}()
 	var s *testServer
 	select {
 	case addr := <-ready:
