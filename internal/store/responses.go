@@ -492,16 +492,6 @@ func (s *Store) SlotHolder(ctx context.Context, childID, form, timepoint string,
 	return d.ID, d.CompletedOn, nil
 }
 
-// SubmittedResponse returns the submitted response holding a child's place
-// for a form, timepoint and wave.
-func (s *Store) SubmittedResponse(ctx context.Context, childID, form, timepoint string, wave int) (Response, error) {
-	id, _, err := s.SlotHolder(ctx, childID, form, timepoint, wave)
-	if err != nil {
-		return Response{}, err
-	}
-	return s.Response(ctx, id)
-}
-
 // Filter selects submitted responses of one form for a summary. Other empty
 // fields match all.
 type Filter struct {

@@ -42,6 +42,17 @@ func openAt(t *testing.T, dir string) *store.Store {
 	return s
 }
 
+// submittedResponse reads the submitted response holding a child's place
+// for a form, timepoint and wave.
+func submittedResponse(t *testing.T, s *store.Store, childID, form, timepoint string, wave int) (store.Response, error) {
+	t.Helper()
+	id, _, err := s.SlotHolder(t.Context(), childID, form, timepoint, wave)
+	if err != nil {
+		return store.Response{}, err
+	}
+	return s.Response(t.Context(), id)
+}
+
 // newStore opens a fresh store that is closed when the test ends.
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -513,17 +524,18 @@ func TestUpdateResponse_SubmittingDraftTakesSlot(t *testing.T) {
 	s := newStore(t)
 	draft := sct("d", "C1", "baseline", 1, store.StatusDraft)
 	mustInsert(t, s, draft)
-	if _, err := s.SubmittedResponse(t.Context(), "C1", "sct", "baseline", 1); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := s.SlotHolder(t.Context(), "C1", "sct", "baseline", 1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("slot before submitting: err = %v, want ErrNotFound", err)
 	}
 	submitted := revise(draft, 4)
 	if err := s.UpdateResponse(t.Context(), submitted, draft); err != nil {
 		t.Fatalf("submit draft: %v", err)
 	}
-	got, err := s.SubmittedResponse(t.Context(), "C1", "sct", "baseline", 1)
+	id, _, err := s.SlotHolder(t.Context(), "C1", "sct", "baseline", 1)
 	if err != nil {
 		t.Fatalf("slot after submitting: %v", err)
 	}
+	got := mustResponse(t, s, id)
 	assertResponse(t, "slot holder", got, submitted)
 	err = s.InsertResponse(t.Context(), sct("other", "C1", "baseline", 1, store.StatusSubmitted))
 	if !errors.Is(err, store.ErrSlotTaken) {
@@ -639,7 +651,7 @@ func TestSubmittedResponse_FindsSlotHolder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.SubmittedResponse(t.Context(), tt.child, tt.form, tt.timepoint, tt.wave)
+			got, err := submittedResponse(t, s, tt.child, tt.form, tt.timepoint, tt.wave)
 			if tt.wantID == "" {
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("err = %v (response %q), want ErrNotFound", err, got.ID)
@@ -815,7 +827,7 @@ func TestOpen_KeepsDataAcrossRestart(t *testing.T) {
 		t.Errorf("child after reopen = %#v, want %#v", got, child)
 	}
 	assertResponse(t, "response after reopen", mustResponse(t, s, "r"), resp)
-	holder, err := s.SubmittedResponse(t.Context(), "C1", "sct", "baseline", 1)
+	holder, err := submittedResponse(t, s, "C1", "sct", "baseline", 1)
 	if err != nil || holder.ID != "r" {
 		t.Errorf("slot after reopen: %s, %v; want r", holder.ID, err)
 	}
@@ -933,7 +945,7 @@ func TestInsertResponse_ConcurrentSubmissionsForOneSlotOneWins(t *testing.T) {
 	if winner == "" {
 		t.Fatal("no insert took the slot")
 	}
-	holder, err := s.SubmittedResponse(t.Context(), "C1", "sct", "baseline", 1)
+	holder, err := submittedResponse(t, s, "C1", "sct", "baseline", 1)
 	if err != nil || holder.ID != winner {
 		t.Errorf("slot holder = %q, %v; want %s", holder.ID, err, winner)
 	}
