@@ -615,3 +615,29 @@ func TestBrowser_OpeningTheLinkAgainCarriesOn(t *testing.T) {
 	}
 	tab.check("carried-on")
 }
+
+// A worker can sign in on a phone a young person's link is kept on, and
+// the young person's answers still waiting are sent all the same.
+func TestBrowser_WorkerSignsInOnAPhoneALinkIsKeptOn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP9")
+	w.setOffline(true)
+	w.throughPeople()
+	w.setOffline(false)
+	w.signIn(s.base, coordEmail)
+	w.heading("Children in site A")
+	w.check("worker-back")
+	if err := eventually(ctx, 30*time.Second, func() error {
+		if len(s.childResponses(t, "YP9")) == 0 {
+			return fmt.Errorf("the young person's draft has not arrived")
+		}
+		if n := len(s.response(t, l.ResponseID).Answers.Nominees); n != len(sctPeople) {
+			return fmt.Errorf("the draft has %d people, want %d", n, len(sctPeople))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -177,6 +177,9 @@ export async function keepForOffline() {
 export async function login(email, password) {
   const t = await call('POST', '/api/v1/auth/login', { email, password });
   session.saveStaff(t);
+  // A member of staff signing in takes the phone back from a young
+  // person's link; answers of theirs still waiting go with their own grant.
+  session.clearYoung();
   return t;
 }
 

@@ -34,7 +34,9 @@ async function route() {
   if (!who && !hash.startsWith('#join=') && hash !== '#/code') return loginPage();
   // A link opened in a tab that already holds a young person's session is a
   // new link: it goes to the join page, not back to the old answers.
-  if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=')) return youngHome();
+  // The sign-in and code pages stay open to staff on a phone a young person
+  // used: a link kept on it must not lock the worker out.
+  if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=') && hash !== '#/login' && hash !== '#/code') return youngHome();
   for (const [re, fn] of routes) {
     const m = hash.match(re);
     if (m) {
