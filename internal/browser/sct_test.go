@@ -641,3 +641,19 @@ func TestBrowser_WorkerSignsInOnAPhoneALinkIsKeptOn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// On a phone a young person's link is kept on, another code that does not
+// work shows that it does not work: never the first young person's SCT.
+func TestBrowser_AWrongCodeNeverOpensAnotherChildsSCT(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, _ := startYoungPerson(ctx, t, s, "YP10")
+	w.throughPeople()
+	w.open(s.base + "/#join=ZZZZ2222")
+	w.heading("This link does not work")
+	w.check("wrong-code")
+	if txt := w.mainText(); strings.Contains(txt, sctPeople[0].name) {
+		t.Errorf("a wrong code shows the first young person's answers: %q", txt)
+	}
+}

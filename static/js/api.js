@@ -36,10 +36,13 @@ export const session = {
       sites: t.user.sites || [], email: t.user.email,
     }));
   },
-  saveYoung(t) {
+  // saveYoung keeps a young person's link; code is the one-time code that
+  // opened it (spent), so that the same link opened again is recognised.
+  saveYoung(t, code) {
     const was = this.young();
-    const grant = t.device_grant || (was && was.session.id === t.session.id ? was.grant : undefined);
-    localStorage.setItem(YOUNG, JSON.stringify({ access: t.access_token, role: 'young_person', session: t.session, grant }));
+    const same = was && was.session.id === t.session.id;
+    const grant = t.device_grant || (same ? was.grant : undefined);
+    localStorage.setItem(YOUNG, JSON.stringify({ access: t.access_token, role: 'young_person', session: t.session, grant, code: code || (same ? was.code : undefined) }));
   },
   clearYoung() { localStorage.removeItem(YOUNG); },
   clear() { localStorage.removeItem(STAFF); localStorage.removeItem(YOUNG); },
@@ -174,8 +177,14 @@ export async function keepForOffline() {
   await Promise.allSettled(jobs);
 }
 
+// once sends a request with no token and no retry: sign-in, sign-out and
+// codes (a retry would count as a second attempt).
+async function once(method, path, body) {
+  return answer(await send(method, path, body));
+}
+
 export async function login(email, password) {
-  const t = await call('POST', '/api/v1/auth/login', { email, password });
+  const t = await once('POST', '/api/v1/auth/login', { email, password });
   session.saveStaff(t);
   // A member of staff signing in takes the phone back from a young
   // person's link; answers of theirs still waiting go with their own grant.
@@ -186,16 +195,19 @@ export async function login(email, password) {
 export async function logout() {
   const s = session.staff();
   if (s && s.refresh) {
-    try { await call('POST', '/api/v1/auth/logout', { refresh_token: s.refresh }); } catch { /* ending anyway */ }
+    try { await once('POST', '/api/v1/auth/logout', { refresh_token: s.refresh }); } catch { /* ending anyway */ }
   }
   session.clear();
   forgetKept();
 }
 
 /** join redeems a young person's one-time code. */
+/** codeKey is a code as the server compares it: letters and digits, upper case. */
+export const codeKey = (code) => String(code).replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+
 export async function join(code) {
-  const t = await call('POST', '/api/v1/auth/session', { code });
-  session.saveYoung(t);
+  const t = await once('POST', '/api/v1/auth/session', { code });
+  session.saveYoung(t, codeKey(code));
   return t.session;
 }
 

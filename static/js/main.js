@@ -2,7 +2,7 @@
 // SCT wizard, paper transcription, practice summaries and the dashboard.
 // Routes live in the URL fragment, so the server serves one page.
 
-import { session, login, logout, join, get, kept, keepForOffline, call, newID, APIError, Offline } from './api.js';
+import { session, login, logout, join, codeKey, get, kept, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults } from './ui.js';
 
@@ -36,6 +36,8 @@ async function route() {
   // new link: it goes to the join page, not back to the old answers.
   // The sign-in and code pages stay open to staff on a phone a young person
   // used: a link kept on it must not lock the worker out.
+  // A young person reaches their own SCT only.
+  if (who && who.role === 'young_person' && hash.startsWith('#/sct/') && !hash.startsWith(`#/sct/${who.session.response_id}`)) return youngHome();
   if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=') && hash !== '#/login' && hash !== '#/code') return youngHome();
   for (const [re, fn] of routes) {
     const m = hash.match(re);
@@ -58,7 +60,7 @@ function failed(e) {
     // A young person's link ends when the answers are sent or its time is
     // up; the staff sign-in page would only puzzle them.
     const young = session.role() === 'young_person';
-    session.clear();
+    if (young) session.clearYoung(); else session.clear();
     if (young) {
       return show('This link has ended', h('h1', {}, 'This link has ended'),
         h('p', {}, 'Your answers have been sent, or the link ran out of time. If you need to carry on, please ask your worker for a new link.'));
@@ -144,7 +146,7 @@ async function joinPage(code) {
     // The same link opened again on the phone that used it: carry on
     // where the young person stopped.
     const kept = session.young();
-    if (kept && e instanceof APIError && e.status === 401) {
+    if (kept && kept.code === codeKey(code) && e instanceof APIError && e.status === 401) {
       history.replaceState(null, '', `#/sct/${kept.session.response_id}`);
       return route();
     }

@@ -2,7 +2,7 @@
 // is lost to a weak signal or a closed tab; the outbox then sends the latest
 // body of each response to the server (same id, so it is stored once).
 
-import { call, callWithGrant, session, APIError, Offline, GrantEnded } from './api.js';
+import { call, callWithGrant, APIError, Offline, GrantEnded } from './api.js';
 
 const DB = 'sct';
 const DRAFTS = 'drafts';
@@ -36,12 +36,12 @@ export const all = () => tx('readonly', (s) => s.getAll());
  * keep stores a response body (and where the person was in it) on the device
  * and marks it for sending.
  */
-export async function keep(id, body, place) {
-  // A young person's draft carries its link's device grant, so that it can
-  // be sent from any tab, after a restart, or once the link's time is up.
-  const who = session.current();
-  const grant = who && who.role === 'young_person' ? who.grant : undefined;
-  const record = { id, body, place, grant, pending: true, changed: Date.now(), error: null };
+export async function keep(id, body, place, grant) {
+  // A young person's draft carries its link's device grant (the page that
+  // opened it says which), so that it can be sent from any tab, after a
+  // restart, or once the link's time is up. changed marks this version.
+  const changed = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  const record = { id, body, place, grant, pending: true, changed, error: null };
   await tx('readwrite', (s) => s.put(record));
   schedule();
   return record;
@@ -69,7 +69,10 @@ function schedule(delay = 600) {
  */
 export async function flush() {
   if (running) { schedule(); return running; }
-  running = (async () => {
+  // One tab sends at a time, so that an older body sent from one tab cannot
+  // land after a newer one from another.
+  const locked = (fn) => (navigator.locks ? navigator.locks.request('sct-outbox', fn) : fn());
+  running = locked(async () => {
     const pending = (await all()).filter((d) => d.pending);
     for (const d of pending) {
       try {
@@ -94,15 +97,22 @@ export async function flush() {
           continue;
         }
         if (e instanceof APIError && e.status < 500 && e.status !== 401 && e.status !== 429) {
-          // The server refused this body: keep it, show why, stop resending it.
-          await tx('readwrite', (s) => s.put({ ...d, pending: false, error: { message: e.message, fields: e.fields, status: e.status } }));
+          // The server refused this body: keep it, show why, stop resending
+          // it; unless a newer body was kept meanwhile, which goes next.
+          await tx('readwrite', (s) => {
+            const req = s.get(d.id);
+            req.onsuccess = () => {
+              const now = req.result;
+              if (now && now.changed === d.changed) s.put({ ...now, pending: false, error: { message: e.message, fields: e.fields, status: e.status } });
+            };
+          });
           tell({ id: d.id, state: 'refused', error: e });
         } else {
           tell({ id: d.id, state: 'retry', error: e });
         }
       }
     }
-  })().finally(() => { running = null; });
+  }).finally(() => { running = null; });
   return running;
 }
 

@@ -3,7 +3,7 @@
 // Questions, codes, scales, limits and wording all come from the form
 // definition; this file only knows the order of the steps.
 
-import { form, get, APIError, Offline } from './api.js';
+import { form, get, session, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, tiles, sayButton, faults, today, field, codes, scale } from './ui.js';
 
@@ -13,7 +13,11 @@ import { h, show, tiles, sayButton, faults, today, field, codes, scale } from '.
  * it stopped.
  */
 export async function open({ id, meta, young = false, done }) {
-  const kept = await outbox.load(id);
+  // A young person's answers go with their own link's grant; what this
+  // phone kept under another link is not theirs to see.
+  const grant = young ? (session.young() || {}).grant : undefined;
+  let kept = await outbox.load(id);
+  if (kept && (kept.grant || undefined) !== grant) kept = undefined;
   let body = kept ? kept.body : null;
   let step = kept && kept.place ? kept.place.step || 0 : 0;
   if (!body) {
@@ -25,13 +29,15 @@ export async function open({ id, meta, young = false, done }) {
     }
   }
   body = body || { ...meta, mode: 'online', status: 'draft', answers: {} };
+  // Sent and refused: the answers go back to being a draft, to be changed.
+  if (kept && kept.error && body.status === 'submitted') body.status = 'draft';
   if (body.status === 'submitted' && !(kept && kept.pending)) {
     show('Already sent', h('h1', {}, 'These answers have been sent'),
       h('p', {}, 'Thank you. Nothing more is needed here.'));
     return;
   }
   const def = await form(body.form, body.version);
-  const wizard = new Wizard({ id, def, body, step, young, done });
+  const wizard = new Wizard({ id, def, body, step, young, done, grant });
   if (body.status === 'submitted') {
     // Sent from this phone before, and still waiting on it: say what
     // becomes of it rather than ask again.
@@ -65,8 +71,8 @@ function pick(r) {
 }
 
 class Wizard {
-  constructor({ id, def, body, step, young, done }) {
-    Object.assign(this, { id, def, body, step, young, done });
+  constructor({ id, def, body, step, young, done, grant }) {
+    Object.assign(this, { id, def, body, step, young, done, grant });
     const a = body.answers;
     a.nominees = a.nominees || [];
     a.key_people = a.key_people || [];
@@ -97,7 +103,7 @@ class Wizard {
   // ---- saving -------------------------------------------------------------
 
   async save() {
-    const kept = await outbox.keep(this.id, this.body, { step: this.step });
+    const kept = await outbox.keep(this.id, this.body, { step: this.step }, this.grant);
     // Only what a person needs to hear is announced: kept for want of a
     // connection, or a failure; not every save.
     this.status.textContent = navigator.onLine === false
@@ -107,6 +113,8 @@ class Wizard {
   }
 
   showSaveState(s) {
+    // A wizard whose page has been left says nothing more.
+    if (!this.status.isConnected) { this.unlisten(); return; }
     const words = {
       saved: '',
       offline: 'Saved on this phone. It will be sent when there is a connection.',
@@ -137,6 +145,7 @@ class Wizard {
   // ---- frame --------------------------------------------------------------
 
   render() {
+    this.pendingPerson = null; // the people step's form sets it again
     const steps = this.steps();
     const name = steps[this.step];
     const [kind, arg] = name.split(':');
@@ -476,7 +485,9 @@ class Wizard {
         // Waits for a save already under way, then sends these answers.
         const kept = await outbox.settle(this.id);
         if (kept && kept.error) {
+          // Refused: back to a draft, here and on the device, to be changed.
           this.body.status = 'draft';
+          await this.save();
           send.disabled = false;
           send.textContent = this.young ? 'Send my answers' : 'Submit the SCT';
           err.replaceChildren(faults(kept.error, this.def));
@@ -532,8 +543,11 @@ class Wizard {
       this.unlisten();
       outbox.forget(this.id);
     }
+    // While they wait, the page keeps the wizard's status line: it is how
+    // the wizard hears that they were sent.
     show('Thank you', h('h1', {}, 'Thank you!'),
       h('p', {}, sent ? 'Your answers have been sent.' : 'Your answers are saved on this phone and will be sent as soon as there is a connection. Please keep this page open or come back to it later.'),
+      sent ? null : this.status,
       this.done ? h('button', { type: 'button', onclick: this.done }, 'Done') : null);
   }
 }
