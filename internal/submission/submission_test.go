@@ -59,6 +59,16 @@ type harness struct {
 // The submission tests run on the embedded store, then in MongoDB mode.
 func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
 
+// submitted reads the submitted response holding a child's place for a
+// form, timepoint and wave.
+func (h *harness) submitted(childID, form, timepoint string, wave int) (store.Response, error) {
+	id, _, err := h.st.SlotHolder(h.ctx, childID, form, timepoint, wave)
+	if err != nil {
+		return store.Response{}, err
+	}
+	return h.st.Response(h.ctx, id)
+}
+
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := t.Context()
@@ -448,7 +458,7 @@ func TestPut_SubmittingDraftMakesRevisionOne(t *testing.T) {
 	if revs := h.revisions(t, id); len(revs) != 1 || revs[0].Revision != 1 || revs[0].Status != store.StatusSubmitted {
 		t.Errorf("history %+v, want the submitted revision 1 only", revs)
 	}
-	if sub, err := h.st.SubmittedResponse(h.ctx, "C1", "sct", "baseline", 1); err != nil || sub.ID != id {
+	if sub, err := h.submitted("C1", "sct", "baseline", 1); err != nil || sub.ID != id {
 		t.Errorf("baseline slot holds %q, %v; want %s", sub.ID, err, id)
 	}
 }
@@ -734,7 +744,7 @@ func TestPut_AcceptsFollowUpAfterBaseline(t *testing.T) {
 				t.Errorf("got %s wave %d revision %d inputs %+v; want follow_up wave %d revision 1 with inputs",
 					got.Timepoint, got.Wave, got.Revision, got.Inputs, tt.wantWave)
 			}
-			if sub, err := h.st.SubmittedResponse(h.ctx, child, "sct", "follow_up", tt.wantWave); err != nil || sub.ID != id {
+			if sub, err := h.submitted(child, "sct", "follow_up", tt.wantWave); err != nil || sub.ID != id {
 				t.Errorf("follow-up slot holds %q, %v; want %s", sub.ID, err, id)
 			}
 		})
@@ -762,7 +772,7 @@ func TestPut_FollowUpWavesTakeTheirOwnSlots(t *testing.T) {
 		wave      int
 		want      string
 	}{{"baseline", 1, baseline}, {"follow_up", 1, wave1}, {"follow_up", 2, wave2}} {
-		if sub, err := h.st.SubmittedResponse(h.ctx, "C1", "sct", slot.timepoint, slot.wave); err != nil || sub.ID != slot.want {
+		if sub, err := h.submitted("C1", "sct", slot.timepoint, slot.wave); err != nil || sub.ID != slot.want {
 			t.Errorf("slot %s wave %d holds %q, %v; want %s", slot.timepoint, slot.wave, sub.ID, err, slot.want)
 		}
 	}
@@ -876,12 +886,12 @@ func TestPut_SubmittedBaselineCannotBecomeFollowUp(t *testing.T) {
 	got, outcome, err := h.svc.Put(h.ctx, id, sct("C1", "follow_up", "2019-12-01", sctAnswers(t)))
 
 	if err == nil {
-		_, baselineErr := h.st.SubmittedResponse(h.ctx, "C1", "sct", "baseline", 1)
+		_, baselineErr := h.submitted("C1", "sct", "baseline", 1)
 		t.Errorf("moving the submitted baseline to follow_up succeeded, want it refused: "+
 			"Put returned %s revision %d %s, and the child's baseline is now: %v",
 			outcomeName(outcome), got.Revision, got.Timepoint, baselineErr)
 	}
-	if sub, err := h.st.SubmittedResponse(h.ctx, "C1", "sct", "baseline", 1); err != nil || sub.ID != id {
+	if sub, err := h.submitted("C1", "sct", "baseline", 1); err != nil || sub.ID != id {
 		t.Errorf("baseline slot holds %q, %v; want %s", sub.ID, err, id)
 	}
 }
