@@ -657,3 +657,70 @@ func TestBrowser_AWrongCodeNeverOpensAnotherChildsSCT(t *testing.T) {
 		t.Errorf("a wrong code shows the first young person's answers: %q", txt)
 	}
 }
+
+// The wizard says where the young person is and about whom, steadily: the
+// progress bar never falls as people are added; each rating question and its
+// Read aloud button name the person; tiles that cannot be picked are
+// disabled with the reason above them; a ticked tile keeps the focus; a
+// question is named once, and saves are not announced.
+func TestBrowser_WizardSaysWhereAndWhoAndKeepsFocus(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, _ := startYoungPerson(ctx, t, s, "YP11")
+	progress := func() float64 {
+		return eval[float64](w.phone, `(() => { const p = document.querySelector('progress'); return p ? p.value / p.max : 0; })()`)
+	}
+	last := progress()
+	moved := func(step string) {
+		t.Helper()
+		if now := progress(); now < last {
+			t.Errorf("%s: the progress bar fell from %.2f to %.2f", step, last, now)
+		} else {
+			last = now
+		}
+	}
+	w.next("Who are the people who are important to you?")
+	moved("people")
+	four := append(append([]person{}, sctPeople...), person{"Sam", "sibling"})
+	w.addPeople(four)
+	if said := eval[string](w.phone, `document.querySelector('[role=status]')?.textContent || ''`); strings.Contains(said, "Saving") {
+		t.Errorf("the status line announces saving: %q", said)
+	}
+	w.next("Now think about the people who matter most, and who you would go to for help.")
+	moved("most important")
+	for n, i := range []int{0, 1, 3} {
+		sel := fmt.Sprintf(`input[name="important"][value="%d"]`, i)
+		w.tap(sel)
+		w.waitFor("important person ticked", fmt.Sprintf(`document.querySelectorAll('input[name="important"]:checked').length === %d`, n+1))
+		if !eval[bool](w.phone, fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel)) {
+			t.Errorf("after ticking tile %d the focus is on %s, not the tile", i, eval[string](w.phone, `document.activeElement.outerHTML.slice(0, 80)`))
+		}
+	}
+	if !eval[bool](w.phone, `document.querySelector('input[name="important"][value="2"]').disabled`) {
+		t.Error("a fourth most important person can still be picked")
+	}
+	if note := eval[string](w.phone, `document.querySelector('main .notice')?.textContent || ''`); !strings.Contains(note, "untick one first") {
+		t.Errorf("no reason beside the tiles that cannot be picked: %q", note)
+	}
+	if n := eval[int](w.phone, `document.querySelectorAll('fieldset [aria-label], fieldset [role=radiogroup], fieldset [role=group]').length`); n != 0 {
+		t.Errorf("%d boxes name a question a second time", n)
+	}
+	w.check("limit-reached")
+	w.next("Someone else I would go to for help?")
+	moved("support")
+	w.next("Think about " + four[0].name)
+	moved("first key person")
+	where := eval[string](w.phone, `document.getElementById('where').textContent`)
+	legend := eval[string](w.phone, `document.querySelector('fieldset legend').textContent`)
+	aloud := eval[string](w.phone, `document.querySelector('.q-said .say').getAttribute('aria-label')`)
+	if !strings.Contains(where, "Person 1 of 3: "+four[0].name) || !strings.Contains(legend, four[0].name) || !strings.Contains(aloud, four[0].name) {
+		t.Errorf("where %q, question %q, read aloud %q; want each to name %s", where, legend, aloud, four[0].name)
+	}
+	w.next("Think about " + four[1].name)
+	moved("second key person")
+	w.next("Think about " + four[3].name)
+	moved("third key person")
+	w.next("Do you have enough people in your life for each of these?")
+	moved("adequacy")
+}
