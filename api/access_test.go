@@ -173,6 +173,8 @@ func (f *fixture) aimAtSiteA(r route) (path, body string) {
 		path = strings.Replace(path, ":id", respA, 1)
 	case strings.HasPrefix(path, "/api/v1/users/:id"):
 		path = strings.Replace(path, ":id", f.userA.ID, 1)
+	case strings.HasPrefix(path, "/api/v1/sites/:code"):
+		path = strings.Replace(path, ":code", "A", 1)
 	}
 	if r.scope == querySite {
 		path += "?timepoint=baseline&site=A"

@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -17,7 +19,7 @@ func spellings(id string) map[string]string {
 		"mixed case":        mixCase(id),
 		"surrounding space": "%20" + id + "%20",
 		"trailing space":    id + "%20",
-		"percent-encoded":   "%" + strings.ToUpper(strings.TrimPrefix(hexOf(id[0]), "0x")) + id[1:],
+		"percent-encoded":   fmt.Sprintf("%%%02X", id[0]) + id[1:],
 		"braces":            "%7B" + id + "%7D",
 	}
 	if len(id) == 36 { // a UUID
@@ -40,26 +42,22 @@ func mixCase(s string) string {
 	return string(b)
 }
 
-func hexOf(b byte) string {
-	return "0x" + strings.ToUpper(string("0123456789abcdef"[b>>4])+string("0123456789abcdef"[b&15]))
-}
-
 // Every route that names a record by id in its path, called by every
 // caller of another site with every spelling of a site A id, answers with
 // nothing of site A's and changes nothing.
 func TestRoutes_IDSpellingsOfAnotherSiteGetNothing(t *testing.T) {
 	f := newFixture(t)
-	ids := map[string]string{"CA1": "CA1", respA: respA, f.userA.ID: f.userA.ID}
+	ids := map[string]string{"CA1": "CA1", respA: respA, f.userA.ID: f.userA.ID, "/sites/A": "A"}
 	for _, r := range f.h.routes() {
-		if r.perm == "public" || !strings.Contains(r.path, ":id") {
+		if r.perm == "public" || (!strings.Contains(r.path, ":id") && !strings.Contains(r.path, ":code")) {
 			continue
 		}
 		for _, caller := range []string{"coordinator B", "site lead B", "young person B"} {
 			path, body := f.aimAtSiteA(r)
 			var id string
-			for k := range ids {
+			for k, v := range ids {
 				if strings.Contains(path, k) {
-					id = k
+					id = v
 				}
 			}
 			for spelling, variant := range spellings(id) {
@@ -135,4 +133,76 @@ func TestPutResponse_AnotherSitesChildIsAnUnknownChild(t *testing.T) {
 	if _, err := f.st.Response(context.Background(), "7d2c9e4b-1a3f-4b5c-8d6e-9f0a1b2c3d4e"); err == nil {
 		t.Error("a response was stored for another site's child")
 	}
+}
+
+// The same callers, sending every spelling of every route at once, with
+// bodies naming site A's child and their own: nothing of site A's comes
+// back and nothing of it changes, however the requests interleave.
+func TestRoutes_AnotherSitesCallersAtOnceGetNothing(t *testing.T) {
+	f := newFixture(t)
+	type call struct{ caller, method, path, body string }
+	var calls []call
+	for _, r := range f.h.routes() {
+		if r.perm == "public" {
+			continue
+		}
+		path, body := f.aimAtSiteA(r)
+		variants := []string{path}
+		for _, id := range []string{"CA1", respA, f.userA.ID} {
+			if strings.Contains(path, id) {
+				for _, v := range spellings(id) {
+					variants = append(variants, strings.Replace(path, id, v, 1))
+				}
+			}
+		}
+		bodies := []string{body}
+		if strings.Contains(body, `"CA1"`) {
+			for _, v := range []string{"ca1", " CA1", "CA1 ", "CB1"} {
+				bodies = append(bodies, strings.Replace(body, `"CA1"`, `"`+v+`"`, 1))
+			}
+		}
+		for _, caller := range []string{"coordinator B", "site lead B", "young person B"} {
+			for _, p := range variants {
+				for _, b := range bodies {
+					calls = append(calls, call{caller, r.method, p, b})
+				}
+			}
+		}
+	}
+	type answer struct {
+		call
+		status int
+		body   string
+	}
+	answers := make(chan answer, len(calls))
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, got := f.do(t, c.caller, c.method, c.path, c.body)
+			answers <- answer{c, status, got}
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		if a.status >= 200 && a.status < 300 && !strings.HasPrefix(a.path, "/api/v1/auth/me") && !strings.HasPrefix(a.path, "/api/v1/sites") &&
+			!strings.HasPrefix(a.path, "/api/v1/calendar") {
+			t.Errorf("%s %s as %s: %d %s", a.method, a.path, a.caller, a.status, a.body)
+		}
+		for _, leak := range append([]string{respA, f.userA.ID}, secrets...) {
+			if strings.Contains(a.body, leak) {
+				t.Errorf("%s %s as %s shows %q: %s", a.method, a.path, a.caller, leak, a.body)
+			}
+		}
+	}
+	ctx := context.Background()
+	if r, err := f.st.Response(ctx, respA); err != nil || r.Revision != 1 || r.CompletedOn != "2019-06-14" {
+		t.Errorf("site A's response changed: %+v %v", r, err)
+	}
+	if c, err := f.st.Child(ctx, "CA1"); err != nil || c.Site != "A" || c.Participation != nil {
+		t.Errorf("site A's child changed: %+v %v", c, err)
+	}
+	t.Logf("%d requests sent at once", len(calls))
 }
