@@ -95,7 +95,7 @@ func (h *handlers) login(c echo.Context) error {
 	if err := h.audit(c, "login", "user:"+u.ID, "", ""); err != nil {
 		return err
 	}
-	return h.issueTokens(c, u, uuid.NewString(), h.now().Add(h.signInLifetime))
+	return h.issueTokens(c, u, uuid.NewString(), h.now().Add(h.signInLifetime), false)
 }
 
 func (h *handlers) loginFailed(c echo.Context, email string) error {
@@ -181,7 +181,7 @@ func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClai
 // issueTokens answers a sign-in or refresh with a new access token and a new
 // refresh token of the same family. However often it is refreshed, a
 // sign-in ends at ends.
-func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends time.Time) error {
+func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends time.Time, renewal bool) error {
 	ctx := c.Request().Context()
 	refresh, hash, err := auth.NewOpaqueToken()
 	if err != nil {
@@ -193,20 +193,24 @@ func (h *handlers) issueTokens(c echo.Context, u store.User, family string, ends
 		expires = ends.UTC()
 	}
 	if err := h.store.InsertRefreshToken(ctx, store.RefreshToken{
-		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(), Gen: u.TokenGen,
+		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(),
 	}); err != nil {
 		return err
 	}
-	// A revocation made while this was under way (a copied token caught)
-	// missed the token just stored: look again now that it is there.
-	if revoked, err := h.store.FamilyRevoked(ctx, family); err != nil || revoked {
+	// A renewal: a revocation made while it was under way (a copied token
+	// caught, the account changed) missed the token just stored, so look
+	// again now that it is there. A new sign-in's family has nothing to find.
+	if renewal {
+		revoked, err := h.store.FamilyRevoked(ctx, family)
 		if err != nil {
 			return err
 		}
-		if err := h.store.RevokeTokenFamily(ctx, family); err != nil {
-			return err
+		if revoked {
+			if err := h.store.RevokeTokenFamily(ctx, family); err != nil {
+				return err
+			}
+			return errBadRefresh
 		}
-		return errBadRefresh
 	}
 	access, _, err := h.tokens.Issue(auth.Claims{Role: u.Role, Sites: u.Sites, Gen: u.TokenGen,
 		RegisteredClaims: jwtSubject(u.ID)}, AccessTTL)
@@ -252,20 +256,11 @@ func (h *handlers) refresh(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.TokenGen != t.Gen {
-		// The account changed (or signed out, or a copy was caught) after
-		// this token was issued, perhaps while the refresh that made it was
-		// under way: the sign-in is over.
-		if err := h.store.RevokeTokenFamily(ctx, t.Family); err != nil {
-			return err
-		}
-		return errBadRefresh
-	}
 	ends := t.Ends
 	if ends.IsZero() { // a sign-in from before sign-ins had an end
 		ends = h.now().Add(h.signInLifetime)
 	}
-	return h.issueTokens(c, u, t.Family, ends)
+	return h.issueTokens(c, u, t.Family, ends, true)
 }
 
 // logout ends the sign-in the refresh token belongs to.

@@ -170,3 +170,37 @@ func TestRefresh_SignInEndsAfterItsLifetime(t *testing.T) {
 		}
 	}
 }
+
+// Signing out on one device ends that sign-in and every access token the
+// account holds, but the account's other sign-ins carry on by refreshing.
+func TestLogout_OtherDevicesCarryOnByRefreshing(t *testing.T) {
+	f := newFixture(t)
+	hash, _ := auth.HashPassword(limitPassword)
+	if _, err := f.st.CreateUser(context.Background(), store.User{ID: uuid.NewString(), Email: "two@example.org", PasswordHash: hash, Role: "evaluator"}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func() map[string]any {
+		status, out := call(t, f.srv.URL, "", "POST", "/api/v1/auth/login", `{"email":"two@example.org","password":"`+limitPassword+`"}`)
+		if status != http.StatusOK {
+			t.Fatalf("sign-in: %d %v", status, out)
+		}
+		return out
+	}
+	phone, laptop := signIn(), signIn()
+	if status, _ := call(t, f.srv.URL, "", "POST", "/api/v1/auth/logout", `{"refresh_token":"`+phone["refresh_token"].(string)+`"}`); status != http.StatusNoContent {
+		t.Fatalf("sign-out: %d", status)
+	}
+	if status, _ := call(t, f.srv.URL, laptop["access_token"].(string), "GET", "/api/v1/auth/me", ""); status != http.StatusUnauthorized {
+		t.Errorf("the laptop's access token after signing out on the phone: %d, want 401", status)
+	}
+	status, out := call(t, f.srv.URL, "", "POST", "/api/v1/auth/refresh", `{"refresh_token":"`+laptop["refresh_token"].(string)+`"}`)
+	if status != http.StatusOK {
+		t.Fatalf("the laptop refreshing: %d %v, want new tokens", status, out)
+	}
+	if status, _ := call(t, f.srv.URL, out["access_token"].(string), "GET", "/api/v1/auth/me", ""); status != http.StatusOK {
+		t.Errorf("the laptop's new access token: %d, want 200", status)
+	}
+	if status, _ := call(t, f.srv.URL, "", "POST", "/api/v1/auth/refresh", `{"refresh_token":"`+phone["refresh_token"].(string)+`"}`); status != http.StatusUnauthorized {
+		t.Errorf("the phone refreshing after signing out: %d, want 401", status)
+	}
+}

@@ -24,7 +24,6 @@ type RefreshToken struct {
 	CreatedAt time.Time  `bson:"created_at"`
 	ExpiresAt time.Time  `bson:"expires_at"`
 	Ends      time.Time  `bson:"ends,omitempty"` // when the sign-in ends however often it is refreshed
-	Gen       int        `bson:"gen"`            // the account's token generation when issued
 	UsedAt    *time.Time `bson:"used_at,omitempty"`
 	Revoked   bool       `bson:"revoked"`
 }
@@ -37,8 +36,7 @@ func (s *Store) InsertRefreshToken(ctx context.Context, t RefreshToken) error {
 }
 
 // UseRefreshToken spends a refresh token: it succeeds once for a live token.
-// A second use of a spent token revokes its family and returns ErrReused
-// with the token (so that the caller can end the account's access tokens);
+// A second use of a spent token revokes its family and returns ErrReused;
 // an unknown, expired or revoked token is ErrNotFound.
 func (s *Store) UseRefreshToken(ctx context.Context, hash string) (RefreshToken, error) {
 	now := s.now().UTC()
@@ -58,7 +56,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string) (RefreshToken,
 		if err := s.RevokeTokenFamily(ctx, t.Family); err != nil {
 			return RefreshToken{}, err
 		}
-		return t, ErrReused
+		return RefreshToken{}, ErrReused
 	}
 	return RefreshToken{}, fmt.Errorf("refresh token: %w", ErrNotFound)
 }
