@@ -108,9 +108,8 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	responses := make([]Response, len(docs))
 	for i, d := range docs {
 		responses[i] = d.response()
-		if _, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
-			bson.D{{Key: "_id", Value: d.ID}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true)); err != nil {
-			return classify(fmt.Errorf("note erasure: %w", err))
+		if err := s.noteErased(ctx, d.ID); err != nil {
+			return err
 		}
 	}
 	steps := []struct {
@@ -138,9 +137,8 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 // ran meanwhile, with its history and its part in the summaries, as the
 // erasure would have.
 func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
-	if _, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: r.ID}},
-		bson.D{{Key: "_id", Value: r.ID}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true)); err != nil {
-		return classify(fmt.Errorf("note erasure: %w", err))
+	if err := s.noteErased(ctx, r.ID); err != nil {
+		return err
 	}
 	for _, st := range []struct {
 		coll string
@@ -153,7 +151,20 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 			return classify(fmt.Errorf("drop erased response from %s: %w", st.coll, err))
 		}
 	}
-	s.mirrorErase(r.ChildID, []Response{r})
+	// The response only: the child's own record goes with its erasure,
+	// which may still be under way and must stay repeatable.
+	s.mirrorErase("", []Response{r})
 	s.counted(r.ID, nil)
+	return nil
+}
+
+// noteErased notes an erased response id (the id only), so that other
+// instances drop it from their summaries.
+func (s *Store) noteErased(ctx context.Context, id string) error {
+	_, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "_id", Value: id}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true))
+	if err != nil {
+		return classify(fmt.Errorf("note erasure: %w", err))
+	}
 	return nil
 }

@@ -131,7 +131,9 @@ func (s *Store) mirrorErase(childID string, responses []Response) {
 	m := s.mirror
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.children, childID)
+	if childID != "" {
+		delete(m.children, childID)
+	}
 	for _, r := range responses {
 		delete(m.responses, r.ID)
 		if slot := toDoc(r).Slot; m.slots[slot].ResponseID == r.ID {

@@ -1082,3 +1082,24 @@ func TestOpen_ObservesEveryCommand(t *testing.T) {
 		t.Errorf("commands observed: %v; want the insert and the find at least", seen)
 	}
 }
+
+// Removing a response written while its child's erasure ran leaves the
+// child's own record to the erasure, so that an erasure cut short can be
+// run again.
+func TestDropErasedResponse_LeavesTheChildToItsErasure(t *testing.T) {
+	s := newStore(t)
+	if _, err := s.CreateChild(t.Context(), store.Child{ID: "C1", Site: "A", Group: "comparison"}); err != nil {
+		t.Fatal(err)
+	}
+	r := sct("r", "C1", "baseline", 1, store.StatusDraft)
+	mustInsert(t, s, r)
+	if err := s.DropErasedResponse(t.Context(), mustResponse(t, s, "r")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Response(t.Context(), "r"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the response after it was dropped: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Child(t.Context(), "C1"); err != nil {
+		t.Errorf("the child after its response was dropped: %v; want it there for its erasure", err)
+	}
+}
