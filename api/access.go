@@ -65,6 +65,7 @@ var (
 // site the request touches against the caller's sites. A record in a site
 // the caller does not reach is "not found", so its existence does not leak.
 func (h *handlers) guard(r route) echo.HandlerFunc {
+	spell := spellingsOf(r)
 	return func(c echo.Context) error {
 		if r.perm == access.PermPublic {
 			return r.handler(c)
@@ -75,7 +76,7 @@ func (h *handlers) guard(r route) echo.HandlerFunc {
 		}
 		// Every identifier in the path gets its one spelling before
 		// anything is looked up by it.
-		if err := canonicalParams(c, r); err != nil {
+		if err := canonicalParams(c, spell); err != nil {
 			return err
 		}
 		if !p.Can(r.perm) {
@@ -113,8 +114,7 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="sct", error="invalid_token"`)
 			return access.Principal{}, invalid(http.StatusUnauthorized, "this sign-in has ended; sign in again")
 		}
-	}
-	if p.Role == access.YoungPerson {
+	} else {
 		// A session ends the moment its response is submitted, not when
 		// its token expires: ask the store every time.
 		sess, err := h.store.Session(c.Request().Context(), p.SessionID)

@@ -121,6 +121,9 @@ func knownAt(u store.User, addr string, now time.Time) bool {
 // to write it does not fail the sign-in.
 func (h *handlers) rememberAddress(ctx context.Context, u store.User, addr string) {
 	now := h.now().UTC().Truncate(time.Millisecond)
+	if n := len(u.KnownAddresses); n > 0 && u.KnownAddresses[n-1].Address == addr && now.Sub(u.KnownAddresses[n-1].At) < 24*time.Hour {
+		return // noted today already: no write on every sign-in
+	}
 	kept := []store.KnownAddress{}
 	for _, k := range u.KnownAddresses {
 		if k.Address != addr && now.Sub(k.At) < knownAddressFor {

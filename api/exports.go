@@ -92,7 +92,6 @@ func (h *handlers) exportFile(c echo.Context) error {
 	send := func(contentType, filename string) {
 		res.Header().Set(echo.HeaderContentType, contentType)
 		res.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", filename))
-		res.Header().Set("Cache-Control", "no-store")
 		res.WriteHeader(http.StatusOK)
 	}
 	audit := func() error {

@@ -39,33 +39,59 @@ func canonicalUUID(raw string, version4 bool) (string, bool) {
 var errBadResponseID = invalid(http.StatusBadRequest, "the response id in the URL is not valid",
 	form.FieldError{Path: "id", Reason: "must be a version 4 UUID like 3b241101-e2bb-4255-8caf-4136c566a962"})
 
-// canonicalParams rewrites the path parameters of route r in place, or
-// refuses the request. An identifier of a shape no record can have is "not
-// found" (a response id keeps its own 400: its shape is the client's to
-// get right when it makes one).
-func canonicalParams(c echo.Context, r route) error {
-	names, values := c.ParamNames(), c.ParamValues()
-	for i, name := range names {
-		if i >= len(values) {
-			break
-		}
-		v, ok := values[i], true
-		switch {
-		case name == "id" && strings.HasPrefix(r.path, "/api/v1/responses/"):
-			if v, ok = canonicalUUID(v, true); !ok {
-				return errBadResponseID
+// spelling puts one path parameter into its one spelling, or refuses it.
+type spelling func(v string) (string, error)
+
+// spellingsOf decides, once for a route, how each of its path parameters
+// is spelt. An identifier of a shape no record can have is "not found" (a
+// response id keeps its own 400: its shape is the client's to get right
+// when it makes one).
+func spellingsOf(r route) map[string]spelling {
+	matching := func(re *regexp.Regexp) spelling {
+		return func(v string) (string, error) {
+			if !re.MatchString(v) {
+				return "", errNotFound
 			}
-		case name == "id" && strings.HasPrefix(r.path, "/api/v1/users/"):
-			v, ok = canonicalUUID(v, false)
-		case name == "id" && strings.HasPrefix(r.path, "/api/v1/children/"):
-			ok = codePattern.MatchString(v)
-		case name == "code":
-			ok = siteCodePattern.MatchString(v)
+			return v, nil
 		}
-		if !ok {
-			return errNotFound
+	}
+	out := map[string]spelling{}
+	switch {
+	case strings.HasPrefix(r.path, "/api/v1/responses/:id"):
+		out["id"] = func(v string) (string, error) {
+			if id, ok := canonicalUUID(v, true); ok {
+				return id, nil
+			}
+			return "", errBadResponseID
 		}
-		values[i] = v
+	case strings.HasPrefix(r.path, "/api/v1/users/:id"):
+		out["id"] = func(v string) (string, error) {
+			if id, ok := canonicalUUID(v, false); ok {
+				return id, nil
+			}
+			return "", errNotFound
+		}
+	case strings.HasPrefix(r.path, "/api/v1/children/:id"):
+		out["id"] = matching(codePattern)
+	}
+	if strings.Contains(r.path, ":code") {
+		out["code"] = matching(siteCodePattern)
+	}
+	return out
+}
+
+// canonicalParams puts the request's path parameters into their one
+// spelling, or refuses the request.
+func canonicalParams(c echo.Context, spell map[string]spelling) error {
+	values := c.ParamValues()
+	for i, name := range c.ParamNames() {
+		if f := spell[name]; f != nil {
+			v, err := f(values[i])
+			if err != nil {
+				return err
+			}
+			values[i] = v
+		}
 	}
 	c.SetParamValues(values...)
 	return nil
