@@ -75,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 		"adequacy":{"emotional":3}}`
 	svc := submission.New(reg, st, time.Now)
 	if _, _, err := svc.Put(ctx, respA, submission.Request{Form: "sct", Version: "1", ChildID: "CA1", Timepoint: "baseline",
-		CompletedOn: "2019-06-14", Mode: "paper", Status: "submitted", Answers: json.RawMessage(answers)}); err != nil {
+		CompletedOn: "2019-06-14", Mode: "paper", Status: "submitted", Answers: json.RawMessage(answers)}, submission.Reach{}); err != nil {
 		t.Fatal(err)
 	}
 	f.userA, err = st.CreateUser(ctx, store.User{ID: uuid.NewString(), Email: "a@example.org", PasswordHash: "x", Role: "coordinator", Sites: []string{"A"}})

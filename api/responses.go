@@ -40,7 +40,7 @@ func (h *handlers) auditRead(c echo.Context, action string, r store.Response) er
 func (h *handlers) putResponse(c echo.Context) error {
 	id := c.Param("id")
 	req, _ := c.Get(requestKey).(submission.Request)
-	r, outcome, err := h.submit.PutWithin(c.Request().Context(), id, req, reachOf(principal(c)))
+	r, outcome, err := h.submit.Put(c.Request().Context(), id, req, reachOf(principal(c)))
 	if err != nil {
 		return err
 	}

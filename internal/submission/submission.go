@@ -98,22 +98,13 @@ type Reach struct {
 	DraftsOnly bool
 }
 
-// Everywhere reaches every record: for callers the API has already limited
-// by other means, and for tools working on the store directly.
-var Everywhere = Reach{}
-
 func (r Reach) site(site string) bool { return r.Site == nil || r.Site(site) }
 
-// Put creates or replaces response id, reaching every site.
-func (s *Service) Put(ctx context.Context, id string, req Request) (store.Response, Outcome, error) {
-	return s.PutWithin(ctx, id, req, Everywhere)
-}
-
-// PutWithin creates or replaces response id for a caller with the given
-// reach. A retry of the same body stores nothing and returns the stored
-// record. A response outside the reach is store.ErrNotFound; a child
-// outside it is reported as unregistered.
-func (s *Service) PutWithin(ctx context.Context, id string, req Request, reach Reach) (store.Response, Outcome, error) {
+// Put creates or replaces response id for a caller with the given reach
+// (Reach{}: every site). A retry of the same body stores nothing and
+// returns the stored record. A response outside the reach is
+// store.ErrNotFound; a child outside it is reported as unregistered.
+func (s *Service) Put(ctx context.Context, id string, req Request, reach Reach) (store.Response, Outcome, error) {
 	r, err := s.prepare(ctx, id, req, reach)
 	if err != nil {
 		return store.Response{}, 0, err

@@ -104,7 +104,7 @@ func (h *harness) child(t *testing.T, id string) {
 // put stores a request that must succeed with the wanted outcome.
 func (h *harness) put(t *testing.T, id string, req submission.Request, want submission.Outcome) store.Response {
 	t.Helper()
-	got, outcome, err := h.svc.Put(h.ctx, id, req)
+	got, outcome, err := h.svc.Put(h.ctx, id, req, submission.Reach{})
 	if err != nil {
 		t.Fatalf("put %s: %v", id, err)
 	}
@@ -471,7 +471,7 @@ func TestPut_SubmittedCannotGoBackToDraft(t *testing.T) {
 	first := h.put(t, id, req, submission.Created)
 
 	h.clock.Advance(time.Hour)
-	_, _, err := h.svc.Put(h.ctx, id, draft(req))
+	_, _, err := h.svc.Put(h.ctx, id, draft(req), submission.Reach{})
 
 	if !errors.Is(err, submission.ErrUnsubmit) {
 		t.Fatalf("err = %v, want ErrUnsubmit", err)
@@ -516,7 +516,7 @@ func TestPut_RejectsChangeOfFormVersionOrChild(t *testing.T) {
 			id := uuid.NewString()
 			first := h.put(t, id, tt.first, submission.Created)
 
-			_, _, err := h.svc.Put(h.ctx, id, tt.then)
+			_, _, err := h.svc.Put(h.ctx, id, tt.then, submission.Reach{})
 
 			if !errors.Is(err, submission.ErrImmutable) {
 				t.Fatalf("err = %v, want ErrImmutable", err)
@@ -675,7 +675,7 @@ func TestPut_ReportsEveryFaultWithItsPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			id := uuid.NewString()
 
-			_, _, err := h.svc.Put(h.ctx, id, tt.req)
+			_, _, err := h.svc.Put(h.ctx, id, tt.req, submission.Reach{})
 
 			var invalid *submission.InvalidError
 			if !errors.As(err, &invalid) {
@@ -806,7 +806,7 @@ func TestPut_SecondResponseForTakenSlotIsRefused(t *testing.T) {
 			secondReq.Wave = tt.wave
 			second := uuid.NewString()
 
-			_, _, err := h.svc.Put(h.ctx, second, secondReq)
+			_, _, err := h.svc.Put(h.ctx, second, secondReq, submission.Reach{})
 
 			if !errors.Is(err, store.ErrSlotTaken) {
 				t.Fatalf("err = %v, want store.ErrSlotTaken", err)
@@ -828,7 +828,7 @@ func TestPut_DraftForTakenSlotCannotBeSubmitted(t *testing.T) {
 	id := uuid.NewString()
 	h.put(t, id, draft(sct("C1", "baseline", "", json.RawMessage(oneNominee))), submission.Created)
 
-	_, _, err := h.svc.Put(h.ctx, id, sct("C1", "baseline", "2019-06-20", json.RawMessage(oneNominee)))
+	_, _, err := h.svc.Put(h.ctx, id, sct("C1", "baseline", "2019-06-20", json.RawMessage(oneNominee)), submission.Reach{})
 
 	if err == nil {
 		t.Fatal("submitting a draft into a taken slot succeeded")
@@ -862,7 +862,7 @@ func TestPut_RefusedSubmissionLeavesNoHistory(t *testing.T) {
 				h.put(t, id, draft(sct(child, "baseline", "", json.RawMessage(oneNominee))), submission.Created)
 			}
 
-			if _, _, err := h.svc.Put(h.ctx, id, sct(child, "baseline", "2019-06-20", json.RawMessage(oneNominee))); err == nil {
+			if _, _, err := h.svc.Put(h.ctx, id, sct(child, "baseline", "2019-06-20", json.RawMessage(oneNominee)), submission.Reach{}); err == nil {
 				t.Fatal("second submission for a taken slot succeeded")
 			}
 
@@ -883,7 +883,7 @@ func TestPut_SubmittedBaselineCannotBecomeFollowUp(t *testing.T) {
 	id := uuid.NewString()
 	h.put(t, id, sct("C1", "baseline", "2019-06-14", sctAnswers(t)), submission.Created)
 
-	got, outcome, err := h.svc.Put(h.ctx, id, sct("C1", "follow_up", "2019-12-01", sctAnswers(t)))
+	got, outcome, err := h.svc.Put(h.ctx, id, sct("C1", "follow_up", "2019-12-01", sctAnswers(t)), submission.Reach{})
 
 	if err == nil {
 		_, baselineErr := h.submitted("C1", "sct", "baseline", 1)
@@ -959,7 +959,7 @@ func TestPut_ConcurrentRetriesStoreOnce(t *testing.T) {
 		for i := range callers {
 			wg.Go(func() {
 				<-begin
-				r, outcome, err := h.svc.Put(h.ctx, id, req)
+				r, outcome, err := h.svc.Put(h.ctx, id, req, submission.Reach{})
 				results[i] = result{r, outcome, err}
 			})
 		}
@@ -1064,12 +1064,12 @@ func TestPut_LostRaceIsRetriedOnFreshState(t *testing.T) {
 			slow := submission.New(h.forms, slowStore, h.clock.Now)
 			slowStore.before = func() {
 				h.clock.Advance(time.Minute)
-				if _, _, err := h.svc.Put(h.ctx, id, baseline(child, tt.winner)); err != nil {
+				if _, _, err := h.svc.Put(h.ctx, id, baseline(child, tt.winner), submission.Reach{}); err != nil {
 					t.Errorf("winner: %v", err)
 				}
 			}
 
-			got, outcome, err := slow.Put(h.ctx, id, baseline(child, tt.loser))
+			got, outcome, err := slow.Put(h.ctx, id, baseline(child, tt.loser), submission.Reach{})
 
 			if err != nil {
 				t.Fatalf("slow caller: %v", err)
