@@ -88,8 +88,7 @@ export async function renewGrant(grant) {
     granted.delete(grant);
     return null;
   }
-  if (!res.ok) throw new APIError(res.status, await res.json().catch(() => null));
-  const t = await res.json();
+  const t = await answer(res);
   granted.set(grant, t.access_token);
   const y = session.young();
   if (y && y.grant === grant) session.saveYoung(t);

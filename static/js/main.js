@@ -127,7 +127,7 @@ function codePage() {
     h('form', {
       class: 'card', onsubmit: (e) => {
         e.preventDefault();
-        const c = code.value.replace(/[^A-Za-z0-9]/g, '').toUpperCase();
+        const c = codeKey(code.value);
         if (c.length < 8) { err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'The code has 8 letters and numbers, like KQ7M-3HXP.')); code.focus(); return; }
         go(`#join=${c}`);
       },

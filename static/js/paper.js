@@ -146,9 +146,13 @@ function render(id, def, body, done, revise) {
       status.textContent = 'Draft kept on this device.';
     }, 400);
   };
-  // A body kept on the device and refused once it is sent is shown here.
-  outbox.onChange((s) => {
-    if (s.id === id && s.state === 'refused') { sending = false; errors.replaceChildren(faults(s.error, def)); errors.firstChild.focus(); }
+  // A body kept on the device and refused later, once it is sent, is shown
+  // here (a refusal while Submit waits is Submit's to show); the page, once
+  // left, stops listening.
+  let settling = false;
+  const unlisten = outbox.onChange((s) => {
+    if (!page.isConnected) { unlisten(); return; }
+    if (s.id === id && s.state === 'refused' && !settling) { sending = false; errors.replaceChildren(faults(s.error, def)); errors.firstChild.focus(); }
   });
   const submit = async () => {
     errors.replaceChildren();
@@ -164,7 +168,8 @@ function render(id, def, body, done, revise) {
     await outbox.keep(id, b, {});
     // Waits for an autosave under way, then sends this body: its fate is
     // known before the page says anything.
-    const kept = await outbox.settle(id);
+    settling = true;
+    const kept = await outbox.settle(id).finally(() => { settling = false; });
     if (kept && kept.error) { sending = false; errors.replaceChildren(faults(kept.error, def)); errors.firstChild.focus(); return; }
     if (kept && kept.pending) { status.textContent = keptWords(); return; }
     await outbox.forget(id);

@@ -249,7 +249,7 @@ class Wizard {
       });
       this.editing = null;
       this.render();
-      this.status.textContent = `Added ${p.name || this.personLabel(p).who}.`;
+      this.status.textContent = `Added ${this.personLabel(p).who}.`;
       // Back to the name box, scrolled to the top, so that who they are to
       // the young person is in view below it for the next one.
       const again = document.getElementById('person-name');
@@ -524,7 +524,7 @@ class Wizard {
     const perKey = this.f.support.fields.length + 1;
     const gaps = this.a.key_people.map((k) => {
       const missing = perKey - this.ratingsOf(k);
-      const who = k.nominee !== undefined ? this.personLabel(this.a.nominees[k.nominee] || {}).who : this.personLabel(k).who;
+      const who = this.keyName(k);
       return missing > 0 ? `${missing} of ${perKey} questions about ${who}` : null;
     }).filter(Boolean);
     const adequacy = this.f.adequacy.fields.length - Object.keys(this.a.adequacy).length;
