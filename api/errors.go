@@ -74,12 +74,15 @@ const statusCallerLeft = 499
 func problemFor(err error) *Problem {
 	var pe problemError
 	var inv *submission.InvalidError
+	var req *form.RequestError
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &pe):
 		return pe.p
 	case errors.As(err, &inv):
 		return &Problem{Status: http.StatusUnprocessableEntity, Error: "the response does not fit its form", Fields: inv.Faults}
+	case errors.As(err, &req):
+		return &Problem{Status: http.StatusUnprocessableEntity, Error: "the request has invalid fields", Fields: req.Faults}
 	case errors.Is(err, store.ErrSlotTaken):
 		return &Problem{Status: http.StatusConflict, Error: "another submitted response already exists for this child, form, timepoint and wave; revise that response instead"}
 	case errors.Is(err, submission.ErrImmutable):

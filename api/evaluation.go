@@ -1,8 +1,8 @@
 package api
 
 import (
+	"bytes"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,47 +23,18 @@ type pairedResponse struct {
 }
 
 // sctPaired compares the same children at baseline and at one follow-up
-// wave (1 unless asked). Both SCTs of a pair must pass the filters. Two
-// passes over the summary inputs (held in memory) and a join by child; the
-// rank tests then sort the pairs.
+// wave (1 unless asked).
 func (h *handlers) sctPaired(c echo.Context) error {
 	q, err := bindSummaryQuery(c, "site", "group", "version", "wave", "from", "to")
 	if err != nil {
 		return err
 	}
-	scheme, err := h.sctScheme(q.Version)
+	report, wave, err := h.eval.Paired(c.Request().Context(), q.query())
 	if err != nil {
 		return err
 	}
-	wave := q.Wave
-	if wave == 0 {
-		wave = 1
-	}
-	ctx := c.Request().Context()
-	type half struct {
-		group string
-		in    summary.Input
-	}
-	baseline := map[string]half{}
-	f := q.filter("sct")
-	f.Timepoint, f.Wave = "baseline", 0
-	if err := h.store.EachSCTInputOfChild(ctx, f, func(child, group string, in summary.Input) {
-		baseline[child] = half{group, in}
-	}); err != nil {
-		return err
-	}
-	var pairs []summary.Pair
-	f.Timepoint, f.Wave = "follow_up", wave
-	if err := h.store.EachSCTInputOfChild(ctx, f, func(child, group string, in summary.Input) {
-		if b, ok := baseline[child]; ok {
-			pairs = append(pairs, summary.Pair{ChildID: child, Group: b.group, Baseline: b.in, FollowUp: in})
-		}
-	}); err != nil {
-		return err
-	}
-	slices.SortFunc(pairs, func(a, b summary.Pair) int { return strings.Compare(a.ChildID, b.ChildID) })
 	q.Wave = wave
-	return h.table(c, q, pairedResponse{PairedReport: summary.Paired(scheme, pairs), Wave: wave, Filters: q})
+	return h.table(c, q, pairedResponse{PairedReport: report, Wave: wave, Filters: q})
 }
 
 type practiceResponse struct {
@@ -78,16 +49,11 @@ func (h *handlers) practiceSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	versions := h.forms.Versions("practice-summary")
-	latest := versions[len(versions)-1]
-	scheme := practice.Scheme{Tools: latest.CodeList("tool"), Outcomes: latest.CodeList("outcome"), ObjectiveCategories: latest.CodeList("objective")}
-	var cases []practice.Case
-	if err := h.store.EachPracticeInput(c.Request().Context(), q.filter("practice-summary"), func(site string, in practice.Input) {
-		cases = append(cases, practice.Case{Site: site, Input: in})
-	}); err != nil {
+	report, err := h.eval.Practice(c.Request().Context(), q.query())
+	if err != nil {
 		return err
 	}
-	return h.table(c, q, practiceResponse{Report: practice.Tables(scheme, cases), Filters: q})
+	return h.table(c, q, practiceResponse{Report: report, Filters: q})
 }
 
 // putParticipation replaces a child's participation record.
@@ -115,49 +81,11 @@ func (h *handlers) participationTable(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	children, err := h.store.ChildrenOfSite(c.Request().Context(), q.Site)
+	t, err := h.eval.Participation(c.Request().Context(), q.Site)
 	if err != nil {
 		return err
 	}
-	return h.table(c, q, map[string]any{"table7": participation.Count(children), "filters": q})
-}
-
-// dueList gathers the follow-up due list of one site, or of all.
-func (h *handlers) dueList(c echo.Context, site string) ([]followup.Item, []store.ResponseInfo, map[string]int, error) {
-	ctx := c.Request().Context()
-	children, err := h.store.ChildrenOfSite(ctx, site)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	responses, err := h.store.ResponsesOfSite(ctx, site)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	sites, err := h.store.Sites(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	months := map[string]int{}
-	for _, s := range sites {
-		months[s.Code] = s.FollowUpMonths
-		if months[s.Code] == 0 {
-			months[s.Code] = store.DefaultFollowUpMonths
-		}
-	}
-	scts := map[string][]followup.SCT{}
-	for _, r := range responses {
-		if r.Form == "sct" && r.Status == store.StatusSubmitted {
-			scts[r.ChildID] = append(scts[r.ChildID], followup.SCT{Timepoint: r.Timepoint, Wave: r.Wave, CompletedOn: r.CompletedOn})
-		}
-	}
-	perSite := map[string]int{}
-	list := make([]followup.Child, len(children))
-	for i, ch := range children {
-		ceased := ch.Participation != nil && ch.Participation.CeasedOn != ""
-		list[i] = followup.Child{ID: ch.ID, Site: ch.Site, Group: ch.Group, Ceased: ceased, SCTs: scts[ch.ID]}
-		perSite[ch.Site]++
-	}
-	return followup.List(list, months, h.now()), responses, perSite, nil
+	return h.table(c, q, map[string]any{"table7": t, "filters": q})
 }
 
 // followups lists who is due an SCT, overdue, or has no baseline.
@@ -166,7 +94,7 @@ func (h *handlers) followups(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, _, _, err := h.dueList(c, q.Site)
+	items, err := h.eval.FollowUps(c.Request().Context(), q.Site)
 	if err != nil {
 		return err
 	}
@@ -180,15 +108,11 @@ func (h *handlers) returns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, responses, children, err := h.dueList(c, q.Site)
+	returns, err := h.eval.Returns(c.Request().Context(), q.Site)
 	if err != nil {
 		return err
 	}
-	records := make([]followup.Record, len(responses))
-	for i, r := range responses {
-		records[i] = followup.Record{Site: r.Site, Form: r.Form, Version: r.Version, Timepoint: r.Timepoint, Status: r.Status, Wave: r.Wave}
-	}
-	return h.table(c, q, map[string]any{"returns": followup.Returns(children, records, items), "filters": q})
+	return h.table(c, q, map[string]any{"returns": returns, "filters": q})
 }
 
 // createCalendar gives the caller a private address for their follow-up
@@ -224,21 +148,15 @@ func (h *handlers) calendar(c echo.Context) error {
 		return errNotFound
 	}
 	p := access.Principal{Subject: u.ID, Role: access.Role(u.Role), Sites: u.Sites}
-	var items []followup.Item
 	sites := u.Sites
 	if p.AllSites() {
 		sites = []string{""}
 	}
-	for _, site := range sites {
-		list, _, _, err := h.dueList(c, site)
-		if err != nil {
-			return err
-		}
-		items = append(items, list...)
+	var feed bytes.Buffer
+	if err := h.eval.Calendar(ctx, &feed, sites); err != nil {
+		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentType, "text/calendar; charset=utf-8")
-	c.Response().WriteHeader(http.StatusOK)
-	return followup.Calendar(c.Response(), "SCT follow-ups", items, h.now())
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", feed.Bytes())
 }
 
 type siteChangeRequest struct {

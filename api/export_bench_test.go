@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // BenchmarkExportSCT streams sct_wide.csv and sct_long.csv over the HTTP
@@ -31,6 +31,7 @@ func BenchmarkExportSCT(b *testing.B) {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			ctx := context.Background()
 			st := benchStore(b)
+			sct, _ := catalog.Lookup(catalog.SCT)
 			r := rand.New(rand.NewPCG(9, uint64(n)))
 			for start := 0; start < n; start += 5000 {
 				var rs []store.Response
@@ -40,19 +41,19 @@ func BenchmarkExportSCT(b *testing.B) {
 					}
 					raw := bench.Body(r, "x", "baseline", 1, "2019-06-14")
 					_ = json.Unmarshal(raw, &body)
-					var in summary.Input
+					var in json.RawMessage
 					if a, err := json.Marshal(body.Answers); err == nil {
-						in, _ = summary.InputFromSCT(a)
+						in, _ = sct.Derive("1", a)
 					}
 					rs = append(rs, store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i),
 						Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14", Mode: "paper",
-						Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Inputs: &in, Answers: body.Answers})
+						Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Derived: in, Answers: body.Answers})
 				}
 				if _, err := st.ImportResponses(ctx, rs); err != nil {
 					b.Fatal(err)
 				}
 			}
-			srv, tok := benchAPI(b, st)
+			srv, tok, _ := benchAPI(b, st)
 			for _, layout := range []string{"wide", "long"} {
 				b.Run(layout, func(b *testing.B) {
 					runtime.GC()

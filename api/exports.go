@@ -12,63 +12,6 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 )
 
-// exporter holds the export layouts, derived once from the form definitions.
-type exporter struct {
-	parts []exportPart
-}
-
-type exportPart struct {
-	layout *export.Layout
-	form   string // "" for participation
-}
-
-func newExporter(forms *form.Registry) (*exporter, error) {
-	x := &exporter{}
-	for _, f := range []string{"sct", "practice-summary"} {
-		defs := forms.Versions(f)
-		wide, err := export.Wide(defs)
-		if err != nil {
-			return nil, fmt.Errorf("export layout of %s: %w", f, err)
-		}
-		long, err := export.Long(defs)
-		if err != nil {
-			return nil, fmt.Errorf("export layout of %s: %w", f, err)
-		}
-		x.parts = append(x.parts, exportPart{wide, f}, exportPart{long, f})
-	}
-	x.parts = append(x.parts, exportPart{layout: export.ParticipationLayout()})
-	return x, nil
-}
-
-// part builds the rows of one layout for the filters: streamed from a cursor.
-func (h *handlers) part(c echo.Context, p exportPart, q summaryQuery) export.Part {
-	return export.Part{Layout: p.layout, Rows: func(w *export.Writer) error {
-		ctx := c.Request().Context()
-		if p.form == "" {
-			children, err := h.store.ChildrenOfSite(ctx, q.Site)
-			if err != nil {
-				return err
-			}
-			for _, ch := range children {
-				if ch.Participation == nil {
-					continue
-				}
-				pp := ch.Participation
-				if err := w.Participation(export.Participation{
-					ChildID: ch.ID, Site: ch.Site, Group: ch.Group, Eligible: pp.Eligible, Participating: pp.Participating,
-					StartedOn: pp.StartedOn, ReasonNotParticipating: pp.ReasonNotParticipating, CeasedOn: pp.CeasedOn,
-					ReasonCeased: pp.ReasonCeased, PlanCompleted: pp.PlanCompleted, FGCCompleted: pp.FGCCompleted,
-					ReviewFGCCompleted: pp.ReviewFGCCompleted, Pauses: len(pp.Pauses),
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		return h.store.EachResponse(ctx, q.filter(p.form), w.Response)
-	}}
-}
-
 // exportFile streams one export file, or a site's whole data return as a
 // zip. Files are pseudonymised: no names, no free text. Every export is
 // recorded in the audit trail before it is sent.
@@ -82,11 +25,7 @@ func (h *handlers) exportFile(c echo.Context) error {
 			form.FieldError{Path: "suppress", Reason: "is not an option of exports"})
 	}
 	name := c.Param("file")
-	x := h.exports
-	var parts []export.Part
-	for _, p := range x.parts {
-		parts = append(parts, h.part(c, p, q))
-	}
+	parts := h.eval.Export(c.Request().Context(), q.query())
 	about := export.About{Site: q.Site, From: q.From, To: q.To, Made: h.now()}
 	res := c.Response()
 	send := func(contentType, filename string) {
@@ -108,16 +47,12 @@ func (h *handlers) exportFile(c echo.Context) error {
 		if err := audit(); err != nil {
 			return err
 		}
-		layouts := make([]*export.Layout, len(x.parts))
-		for i, p := range x.parts {
-			layouts[i] = p.layout
-		}
 		send("text/markdown; charset=utf-8", name)
-		return h.streamErr(c, export.Codebook(res, layouts...))
+		return h.streamErr(c, export.Codebook(res, h.eval.ExportLayouts()...))
 	}
-	for i, p := range x.parts {
+	for _, p := range parts {
 		stem, ext, _ := strings.Cut(name, ".")
-		if stem != p.layout.Name {
+		if stem != p.Layout.Name {
 			continue
 		}
 		switch ext {
@@ -126,17 +61,17 @@ func (h *handlers) exportFile(c echo.Context) error {
 				return err
 			}
 			send("text/csv; charset=utf-8", name)
-			w, err := export.NewWriter(res, p.layout)
+			w, err := export.NewWriter(res, p.Layout)
 			if err != nil {
 				return h.streamErr(c, err)
 			}
-			if err := parts[i].Rows(w); err != nil {
+			if err := p.Rows(w); err != nil {
 				return h.streamErr(c, err)
 			}
 			return h.streamErr(c, w.Flush())
 		case "sps":
 			send("text/plain; charset=utf-8", name)
-			return h.streamErr(c, export.SPSS(res, p.layout, stem+".csv"))
+			return h.streamErr(c, export.SPSS(res, p.Layout, stem+".csv"))
 		}
 	}
 	return invalid(http.StatusNotFound, "no such export; see the codebook for the files")

@@ -23,12 +23,11 @@ import (
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/metrics"
-	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // MaxBody is the largest request body accepted.
@@ -37,24 +36,17 @@ const MaxBody = 1 << 20
 // Store is what the API needs of the store.
 type Store interface {
 	submission.Store
+	evaluation.Store
 	Ping(ctx context.Context) error
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
 	Revisions(ctx context.Context, id string) ([]store.Response, error)
-	SCTTally(ctx context.Context, f store.Filter) (summary.Tally, error)
-	CheckSummaries(ctx context.Context) ([]string, error)
-	RebuildSummaries(ctx context.Context) (int, error)
 	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
-	UseSummaryScheme(scheme summary.Scheme)
-	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
-	EachSCTInputOfChild(ctx context.Context, f store.Filter, fn func(childID, group string, in summary.Input)) error
-	EachPracticeInput(ctx context.Context, f store.Filter, fn func(site string, in practice.Input)) error
 	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
 	SetFollowUpMonths(ctx context.Context, code string, months int) (store.Site, error)
 	SetCalendarToken(ctx context.Context, userID, hash string) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
-	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
 
 	CreateUser(ctx context.Context, u store.User) (store.User, error)
 	User(ctx context.Context, id string) (store.User, error)
@@ -62,7 +54,6 @@ type Store interface {
 	Users(ctx context.Context) ([]store.User, error)
 	UpdateUser(ctx context.Context, id string, ch store.UserChange) (store.User, error)
 	CreateSite(ctx context.Context, site store.Site) (store.Site, error)
-	Sites(ctx context.Context) ([]store.Site, error)
 	SiteExists(ctx context.Context, code string) (bool, error)
 
 	InsertRefreshToken(ctx context.Context, t store.RefreshToken) error
@@ -91,8 +82,10 @@ type Tokens interface {
 
 // Deps are what the API is built from.
 type Deps struct {
-	Forms      *form.Registry
-	Store      Store
+	Forms *form.Registry
+	Store Store
+	// Evaluation builds the tables (nil: one over Store, made here).
+	Evaluation *evaluation.Service
 	Tokens     Tokens
 	RefreshTTL time.Duration // how long a sign-in lasts without use
 	// SignInLifetime is how long a sign-in lasts however often it is
@@ -184,14 +177,14 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Store.UseSummaryScheme(schemeOfAll(d.Forms))
-	exports, err := newExporter(d.Forms)
-	if err != nil {
-		return nil, err
+	if d.Evaluation == nil {
+		if d.Evaluation, err = evaluation.New(d.Store, d.Forms, d.Now); err != nil {
+			return nil, err
+		}
 	}
 	h := &handlers{
-		exports:        exports,
 		forms:          d.Forms,
+		eval:           d.Evaluation,
 		store:          d.Store,
 		tokens:         d.Tokens,
 		refreshTTL:     d.RefreshTTL,
@@ -212,8 +205,8 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
-	exports        *exporter
 	forms          *form.Registry
+	eval           *evaluation.Service
 	store          Store
 	tokens         Tokens
 	refreshTTL     time.Duration

@@ -9,8 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lifelong-links/sct/internal/disclosure"
+	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
-	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -66,57 +66,8 @@ func bindSummaryQuery(c echo.Context, allowed ...string) (summaryQuery, error) {
 	return q, nil
 }
 
-func (q summaryQuery) filter(formID string) store.Filter {
-	return store.Filter{Form: formID, Timepoint: q.Timepoint, Site: q.Site, Group: q.Group,
-		Version: q.Version, Wave: q.Wave, From: q.From, To: q.To}
-}
-
-// sctScheme takes the rows of the SCT tables from a form version: the one
-// asked for, or else the latest.
-func (h *handlers) sctScheme(version string) (summary.Scheme, error) {
-	var def *form.Definition
-	if version != "" {
-		d, ok := h.forms.Get("sct", version)
-		if !ok {
-			return summary.Scheme{}, invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
-				form.FieldError{Path: "version", Reason: "is not a published version of the SCT"})
-		}
-		def = d
-	} else {
-		versions := h.forms.Versions("sct")
-		def = versions[len(versions)-1]
-	}
-	scheme := summary.Scheme{Relationships: def.CodeList("relationship")}
-	if f := def.Field("key_people.support"); f != nil {
-		for _, s := range f.Fields {
-			scheme.Supports = append(scheme.Supports, s.Name)
-		}
-	}
-	return scheme, nil
-}
-
-// schemeOfAll is the union of every SCT version's codes: what the summary
-// cache keeps.
-func schemeOfAll(forms *form.Registry) summary.Scheme {
-	var out summary.Scheme
-	seen := map[string]bool{}
-	for _, d := range forms.Versions("sct") {
-		for _, r := range d.CodeList("relationship") {
-			if !seen["r:"+r] {
-				seen["r:"+r] = true
-				out.Relationships = append(out.Relationships, r)
-			}
-		}
-		if f := d.Field("key_people.support"); f != nil {
-			for _, s := range f.Fields {
-				if !seen["s:"+s.Name] {
-					seen["s:"+s.Name] = true
-					out.Supports = append(out.Supports, s.Name)
-				}
-			}
-		}
-	}
-	return out
+func (q summaryQuery) query() evaluation.Query {
+	return evaluation.Query{Timepoint: q.Timepoint, Site: q.Site, Group: q.Group, Version: q.Version, Wave: q.Wave, From: q.From, To: q.To}
 }
 
 type sctSummaryResponse struct {
@@ -132,15 +83,11 @@ func (h *handlers) sctSummary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	scheme, err := h.sctScheme(q.Version)
+	report, err := h.eval.SCT(c.Request().Context(), q.query())
 	if err != nil {
 		return err
 	}
-	t, err := h.store.SCTTally(c.Request().Context(), q.filter("sct"))
-	if err != nil {
-		return err
-	}
-	return h.table(c, q, sctSummaryResponse{Report: summary.SCT(q.Timepoint, scheme, t), Filters: q})
+	return h.table(c, q, sctSummaryResponse{Report: report, Filters: q})
 }
 
 // table writes a summary, with small counts suppressed when asked.
@@ -158,7 +105,7 @@ func (h *handlers) table(c echo.Context, q summaryQuery, report any) error {
 // checkSummaries recounts the summary inputs from the responses and says
 // whether the sums the server keeps agree.
 func (h *handlers) checkSummaries(c echo.Context) error {
-	diffs, err := h.store.CheckSummaries(c.Request().Context())
+	diffs, err := h.eval.CheckSums(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -170,7 +117,7 @@ func (h *handlers) checkSummaries(c echo.Context) error {
 
 // rebuildSummaries drops the sums and builds them again from the responses.
 func (h *handlers) rebuildSummaries(c echo.Context) error {
-	n, err := h.store.RebuildSummaries(c.Request().Context())
+	n, err := h.eval.RebuildSums(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,11 @@ import (
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // BenchmarkSummarySCT times GET /api/v1/summaries/sct and
@@ -36,6 +37,7 @@ func BenchmarkSummarySCT(b *testing.B) {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			ctx := context.Background()
 			st := benchStore(b)
+			sct, _ := catalog.Lookup(catalog.SCT)
 			r := rand.New(rand.NewPCG(7, uint64(n)))
 			rs := make([]store.Response, n)
 			sites := []string{"A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M"}
@@ -54,18 +56,18 @@ func BenchmarkSummarySCT(b *testing.B) {
 					Answers json.RawMessage `json:"answers"`
 				}
 				_ = json.Unmarshal(bench.Body(r, "x", tp, 1, completed), &body)
-				in, err := summary.InputFromSCT(body.Answers)
+				in, err := sct.Derive("1", body.Answers)
 				if err != nil {
 					b.Fatal(err)
 				}
 				rs[i] = store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i/2),
 					Site: site, Group: group, Timepoint: tp, Wave: 1, CompletedOn: completed, Mode: "paper", Status: store.StatusSubmitted,
-					Revision: 1, BodyHash: "h", Inputs: &in, Answers: map[string]any{}}
+					Revision: 1, BodyHash: "h", Derived: in, Answers: map[string]any{}}
 			}
 			if _, err := st.ImportResponses(ctx, rs); err != nil {
 				b.Fatal(err)
 			}
-			srv, tok := benchAPI(b, st)
+			srv, tok, ev := benchAPI(b, st)
 			get := func(b *testing.B, q string) {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+q, nil)
 				req.Header.Set("Authorization", "Bearer "+tok)
@@ -76,11 +78,11 @@ func BenchmarkSummarySCT(b *testing.B) {
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 			}
-			if _, err := st.RebuildSummaries(ctx); err != nil { // time the build from the responses
+			if _, err := ev.RebuildSums(ctx); err != nil { // time the build from the responses
 				b.Fatal(err)
 			}
 			start := time.Now()
-			if _, err := st.RebuildSummaries(ctx); err != nil {
+			if _, err := ev.RebuildSums(ctx); err != nil {
 				b.Fatal(err)
 			}
 			load := time.Since(start)
@@ -132,9 +134,15 @@ func benchStore(b *testing.B) *store.Store {
 
 // benchAPI serves the API over st and returns its address and an
 // evaluator's token.
-func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string) {
+// benchAPI serves the API over st, with the evaluation service it builds
+// its tables with.
+func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string, *evaluation.Service) {
 	b.Helper()
 	reg, err := form.Load(forms.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev, err := evaluation.New(st, reg, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -144,6 +152,6 @@ func benchAPI(b *testing.B, st *store.Store) (*httptest.Server, string) {
 	claims := auth.Claims{Role: "evaluator"}
 	claims.Subject = staffUser(b, st, "evaluator").ID
 	tok, _, _ := tokens.Issue(claims, time.Hour)
-	srv := serveAPI(b, Deps{Forms: reg, Store: st, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return srv, tok
+	srv := serveAPI(b, Deps{Forms: reg, Store: st, Evaluation: ev, Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return srv, tok, ev
 }

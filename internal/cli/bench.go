@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // benchCommand is "sct bench": it starts a server of its own on loopback
@@ -182,8 +182,8 @@ func storedBody(id string, body []byte) any {
 		Timepoint: req.Timepoint, Wave: max(req.Wave, 1), CompletedOn: req.CompletedOn, Mode: req.Mode, Status: store.StatusSubmitted,
 		Revision: 1, BodyHash: id, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	_ = json.Unmarshal(req.Answers, &r.Answers)
-	if in, err := summary.InputFromSCT(req.Answers); err == nil {
-		r.Inputs = &in
+	if f, ok := catalog.Lookup(req.Form); ok && f.Derive != nil {
+		r.Derived, _ = f.Derive(req.Version, req.Answers)
 	}
 	return store.StoredForm(r)
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lifelong-links/sct/internal/catalog"
 )
 
 // Statuses of a child's next SCT.
@@ -155,11 +157,11 @@ func Returns(children map[string]int, records []Record, items []Item) []Return {
 		switch {
 		case r.Status != "submitted":
 			ret.Drafts++
-		case r.Form == "sct" && r.Timepoint == "baseline":
+		case r.Form == catalog.SCT && r.Timepoint == "baseline":
 			ret.Baseline++
-		case r.Form == "sct" && r.Timepoint == "follow_up":
+		case r.Form == catalog.SCT && r.Timepoint == "follow_up":
 			ret.FollowUp[fmt.Sprint(r.Wave)]++
-		case r.Form == "practice-summary":
+		case r.Form == catalog.PracticeSummary:
 			ret.PracticeSummary[r.Version]++
 		}
 	}

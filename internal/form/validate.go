@@ -18,6 +18,19 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// RequestError is a request a service refuses for its fields' values.
+type RequestError struct {
+	Faults []FieldError
+}
+
+func (e *RequestError) Error() string {
+	parts := make([]string, len(e.Faults))
+	for i, f := range e.Faults {
+		parts[i] = f.Path + " " + f.Reason
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
 // maxErrors bounds the faults reported for one body, so that a huge bad body
 // costs no more than a small one.
 const maxErrors = 100

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/stats"
 )
 
@@ -462,3 +463,9 @@ var (
 	percent = stats.Percent
 	mean    = stats.Mean
 )
+
+// SchemeOf takes the rows of the practice tables from a form version (the
+// latest: its code lists include every earlier version's codes).
+func SchemeOf(def *form.Definition) Scheme {
+	return Scheme{Tools: def.CodeList("tool"), Outcomes: def.CodeList("outcome"), ObjectiveCategories: def.CodeList("objective")}
+}

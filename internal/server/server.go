@@ -18,6 +18,7 @@ import (
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/store"
@@ -113,9 +114,13 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 		log.Log(ctx, level, "no public URL set (SCT_PUBLIC_URL): young-person links and calendar addresses are made only for requests to these hosts",
 			"hosts", allowed)
 	}
+	eval, err := evaluation.New(st, registry, time.Now)
+	if err != nil {
+		return err
+	}
 	handler, err := api.New(api.Deps{
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
-		Forms: registry, Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
+		Forms: registry, Store: st, Evaluation: eval, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
 	})
 	if err != nil {
@@ -127,7 +132,7 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	defer stopPruning()
 	go func() {
 		start := time.Now()
-		if err := st.WarmSummaries(ctx); err != nil && ctx.Err() == nil {
+		if err := eval.Warm(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("building the summary sums", "err", err)
 			return
 		}

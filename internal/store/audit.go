@@ -128,7 +128,7 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	}
 	s.mirrorErase(id, responses)
 	for _, r := range responses {
-		s.counted(r.ID, nil)
+		s.committed(r.ID, nil)
 	}
 	return nil
 }
@@ -154,8 +154,28 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 	// The response only: the child's own record goes with its erasure,
 	// which may still be under way and must stay repeatable.
 	s.mirrorErase("", []Response{r})
-	s.counted(r.ID, nil)
+	s.committed(r.ID, nil)
 	return nil
+}
+
+// ErasedSince lists the responses erased at or after since: what other
+// instances' derived state must drop.
+func (s *Store) ErasedSince(ctx context.Context, since time.Time) ([]string, error) {
+	cur, err := s.db.Collection(collErasures).Find(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}})
+	if err != nil {
+		return nil, classify(fmt.Errorf("read erasures: %w", err))
+	}
+	var gone []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &gone); err != nil {
+		return nil, classify(fmt.Errorf("read erasures: %w", err))
+	}
+	ids := make([]string, len(gone))
+	for i, g := range gone {
+		ids[i] = g.ID
+	}
+	return ids, nil
 }
 
 // noteErased notes an erased response id (the id only), so that other

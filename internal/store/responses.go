@@ -15,9 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
-
-	"github.com/lifelong-links/sct/internal/practice"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // ErrSlotTaken means another submitted response already holds the child's
@@ -53,10 +50,10 @@ type Response struct {
 	CreatedAt      time.Time  `bson:"created_at" json:"created_at"`
 	UpdatedAt      time.Time  `bson:"updated_at" json:"updated_at"`
 	SubmittedAt    *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
-	// Inputs is what the response adds to the SCT summaries (submitted SCTs only).
-	Inputs *summary.Input `bson:"-" json:"-"`
-	// Practice is what a submitted practice summary adds to the practice tables.
-	Practice *practice.Input `bson:"-" json:"-"`
+	// Derived is what a submitted response adds to its form's tables, as
+	// JSON, worked out once at submission by the form's deriver (nil when
+	// the form has none, and for drafts). The store keeps it as it is given.
+	Derived json.RawMessage `bson:"-" json:"-"`
 }
 
 // responseDoc is a response as stored: with the slot that makes "one
@@ -66,47 +63,15 @@ type responseDoc struct {
 	Response `bson:",inline"`
 	Slot     string       `bson:"slot"`
 	Answers  answersText  `bson:"answers"`
-	Inputs   *inputsDoc   `bson:"inputs,omitempty"`
-	Practice *practiceDoc `bson:"practice,omitempty"`
+	Derived  *derivedText `bson:"derived,omitempty"`
+	// Inputs and Practice are where earlier versions kept Derived, for
+	// SCTs and practice summaries; they are read, never written.
+	Inputs   *derivedText `bson:"inputs,omitempty"`
+	Practice *derivedText `bson:"practice,omitempty"`
 	// Superseded is the submitted revision this one replaced: written in
 	// the same document, so a revision is never lost between the replace
 	// and the write to the history.
 	Superseded *responseDoc `bson:"superseded,omitempty"`
-}
-
-// inputsDoc has summary.Input's fields in order, with stored names: a Go
-// rename must never orphan stored data. It is stored as JSON text (see
-// storedAsText).
-type inputsDoc struct {
-	Nominees         int               `bson:"nominees" json:"nominees"`
-	Relationships    []string          `bson:"relationships,omitempty" json:"relationships,omitempty"`
-	KeyPeople        int               `bson:"key_people" json:"key_people"`
-	KeyRelationships []string          `bson:"key_relationships,omitempty" json:"key_relationships,omitempty"`
-	Support          map[string][4]int `bson:"support,omitempty" json:"support,omitempty"`
-	LetDown          [4]int            `bson:"let_down" json:"let_down"`
-	Adequacy         map[string]int    `bson:"adequacy,omitempty" json:"adequacy,omitempty"`
-}
-
-// practiceDoc is practice.Input as stored, under stable names, as JSON text
-// (see storedAsText).
-type practiceDoc struct {
-	Version          string         `bson:"version" json:"version"`
-	Tools            []string       `bson:"tools" json:"tools"`
-	ToolsAnswered    bool           `bson:"tools_answered" json:"tools_answered"`
-	Identified       *int           `bson:"identified,omitempty" json:"identified,omitempty"`
-	Retained         *int           `bson:"retained,omitempty" json:"retained,omitempty"`
-	Route            string         `bson:"route,omitempty" json:"route,omitempty"`
-	Attendees        *int           `bson:"attendees,omitempty" json:"attendees,omitempty"`
-	Outcomes         []string       `bson:"outcomes" json:"outcomes"`
-	OutcomesAnswered bool           `bson:"outcomes_answered" json:"outcomes_answered"`
-	Objectives       []objectiveDoc `bson:"objectives,omitempty" json:"objectives,omitempty"`
-	StartedOn        string         `bson:"started_on,omitempty" json:"started_on,omitempty"`
-	EndedOn          string         `bson:"ended_on,omitempty" json:"ended_on,omitempty"`
-}
-
-type objectiveDoc struct {
-	Category string `bson:"category" json:"category"`
-	Met      *bool  `bson:"met,omitempty" json:"met,omitempty"`
 }
 
 // Answers and the inputs derived from them are stored as JSON text, one
@@ -116,9 +81,8 @@ type objectiveDoc struct {
 // them as text at about 4,000. Documents written with them as documents
 // still read.
 type (
-	answersText  map[string]any
-	inputsText   inputsDoc   // without inputsDoc's BSON methods
-	practiceText practiceDoc // without practiceDoc's BSON methods
+	answersText map[string]any
+	derivedText json.RawMessage
 )
 
 func (a answersText) MarshalBSONValue() (bsontype.Type, []byte, error) {
@@ -138,20 +102,28 @@ func (a *answersText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
 	return err
 }
 
-func (d inputsDoc) MarshalBSONValue() (bsontype.Type, []byte, error) {
-	return storedAsText(inputsText(d))
+func (d derivedText) MarshalBSONValue() (bsontype.Type, []byte, error) {
+	return bson.TypeString, bsoncore.AppendString(nil, string(d)), nil
 }
 
-func (d *inputsDoc) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
-	return readStored(t, data, (*inputsText)(d))
-}
-
-func (d practiceDoc) MarshalBSONValue() (bsontype.Type, []byte, error) {
-	return storedAsText(practiceText(d))
-}
-
-func (d *practiceDoc) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
-	return readStored(t, data, (*practiceText)(d))
+// UnmarshalBSONValue reads derived inputs stored as text, or as a document
+// by earlier versions (turned into the same JSON).
+func (d *derivedText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
+	if t == bson.TypeString {
+		text, _, ok := bsoncore.ReadString(data)
+		if !ok {
+			return errors.New("derived inputs: malformed string")
+		}
+		*d = derivedText(text)
+		return nil
+	}
+	var v map[string]any
+	if err := readStored(t, data, &v); err != nil || v == nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	*d = b
+	return err
 }
 
 // storedAsText encodes v as a BSON string holding its JSON.
@@ -216,37 +188,14 @@ func plainNumbers(v any) any {
 	return v
 }
 
-func toPracticeDoc(in practice.Input) *practiceDoc {
-	d := &practiceDoc{Version: in.Version, Tools: in.Tools, ToolsAnswered: in.ToolsAnswered, Identified: in.Identified,
-		Retained: in.Retained, Route: in.Route, Attendees: in.Attendees, Outcomes: in.Outcomes,
-		OutcomesAnswered: in.OutcomesAnswered, StartedOn: in.StartedOn, EndedOn: in.EndedOn}
-	for _, o := range in.Objectives {
-		d.Objectives = append(d.Objectives, objectiveDoc(o))
-	}
-	return d
-}
-
-func (d *practiceDoc) input() practice.Input {
-	in := practice.Input{Version: d.Version, Tools: d.Tools, ToolsAnswered: d.ToolsAnswered, Identified: d.Identified,
-		Retained: d.Retained, Route: d.Route, Attendees: d.Attendees, Outcomes: d.Outcomes,
-		OutcomesAnswered: d.OutcomesAnswered, StartedOn: d.StartedOn, EndedOn: d.EndedOn}
-	for _, o := range d.Objectives {
-		in.Objectives = append(in.Objectives, practice.Objective(o))
-	}
-	return in
-}
-
 func toDoc(r Response) responseDoc {
 	d := responseDoc{Response: r, Slot: "draft:" + r.ID, Answers: r.Answers}
 	if r.Status == StatusSubmitted {
 		d.Slot = r.Form + "|" + r.ChildID + "|" + r.Timepoint + "|" + strconv.Itoa(r.Wave)
 	}
-	if r.Inputs != nil {
-		in := inputsDoc(*r.Inputs)
-		d.Inputs = &in
-	}
-	if r.Practice != nil {
-		d.Practice = toPracticeDoc(*r.Practice)
+	if r.Derived != nil {
+		t := derivedText(r.Derived)
+		d.Derived = &t
 	}
 	d.Superseded = nil // set by UpdateResponse only
 	return d
@@ -255,15 +204,18 @@ func toDoc(r Response) responseDoc {
 func (d responseDoc) response() Response {
 	r := d.Response
 	r.Answers = d.Answers
-	if d.Inputs != nil {
-		in := summary.Input(*d.Inputs)
-		r.Inputs = &in
-	}
-	if d.Practice != nil {
-		in := d.Practice.input()
-		r.Practice = &in
-	}
+	r.Derived = d.derived()
 	return r
+}
+
+// derived is the stored Derived, wherever this document's version kept it.
+func (d responseDoc) derived() json.RawMessage {
+	for _, t := range []*derivedText{d.Derived, d.Inputs, d.Practice} {
+		if t != nil {
+			return json.RawMessage(*t)
+		}
+	}
+	return nil
 }
 
 // revisionDoc is one submitted revision in the history.
@@ -352,7 +304,7 @@ func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
 	s.wrote(nil, r)
-	s.counted(r.ID, &r)
+	s.committed(r.ID, &r)
 	return nil
 }
 
@@ -389,7 +341,7 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
 	s.wrote(&prev, r)
-	s.counted(r.ID, &r)
+	s.committed(r.ID, &r)
 	if d.Superseded != nil {
 		return s.keepRevision(ctx, *d.Superseded)
 	}
@@ -502,6 +454,8 @@ type Filter struct {
 	Version   string
 	Wave      int
 	From, To  string // completed_on, inclusive, YYYY-MM-DD
+	// ChangedSince selects responses written at or after it (zero: any).
+	ChangedSince time.Time
 }
 
 func (f Filter) query() bson.D {
@@ -526,58 +480,44 @@ func (f Filter) query() bson.D {
 	if len(dates) > 0 {
 		q = append(q, bson.E{Key: "completed_on", Value: dates})
 	}
+	if !f.ChangedSince.IsZero() {
+		q = append(q, bson.E{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: f.ChangedSince}}})
+	}
 	return q
 }
 
-// EachSCTInputOfChild calls fn with the summary inputs of every submitted
-// response the filter selects, with the child and group they belong to: what
-// paired comparisons join on. For SCTs it goes through the inputs the
-// summaries hold in memory, once loaded; otherwise it reads the responses.
-func (s *Store) EachSCTInputOfChild(ctx context.Context, f Filter, fn func(childID, group string, in summary.Input)) error {
-	if s.sums != nil && f.Form == "sct" {
-		return s.eachCountedInput(ctx, f, fn)
-	}
-	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
-		options.Find().SetProjection(bson.D{{Key: "inputs", Value: 1}, {Key: "child_id", Value: 1}, {Key: "group", Value: 1}}).SetBatchSize(1000))
-	if err != nil {
-		return classify(fmt.Errorf("read summary inputs: %w", err))
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var d struct {
-			ChildID string     `bson:"child_id"`
-			Group   string     `bson:"group"`
-			Inputs  *inputsDoc `bson:"inputs"`
-		}
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("decode summary inputs: %w", err)
-		}
-		if d.Inputs != nil {
-			fn(d.ChildID, d.Group, summary.Input(*d.Inputs))
-		}
-	}
-	return classify(cur.Err())
+// Derived is what one submitted response derived at submission, with the
+// facts tables select and group by.
+type Derived struct {
+	ID, ChildID, Form, Version, Site, Group, Timepoint, CompletedOn string
+	Wave                                                            int
+	Inputs                                                          json.RawMessage
 }
 
-// EachPracticeInput calls fn with the practice-table inputs of every
-// submitted practice summary the filter selects, with its site.
-func (s *Store) EachPracticeInput(ctx context.Context, f Filter, fn func(site string, in practice.Input)) error {
+// EachDerived calls fn with the derived inputs of every submitted response
+// the filter selects (those with none are passed over), read from a cursor
+// without the answers.
+func (s *Store) EachDerived(ctx context.Context, f Filter, fn func(Derived) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),
-		options.Find().SetProjection(bson.D{{Key: "practice", Value: 1}, {Key: "site", Value: 1}}).SetBatchSize(1000))
+		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "superseded", Value: 0}}).SetBatchSize(1000))
 	if err != nil {
-		return classify(fmt.Errorf("read practice inputs: %w", err))
+		return classify(fmt.Errorf("read derived inputs: %w", err))
 	}
 	defer cur.Close(ctx)
 	for cur.Next(ctx) {
-		var d struct {
-			Site     string       `bson:"site"`
-			Practice *practiceDoc `bson:"practice"`
-		}
+		var d responseDoc
 		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("decode practice inputs: %w", err)
+			return fmt.Errorf("decode derived inputs: %w", err)
 		}
-		if d.Practice != nil {
-			fn(d.Site, d.Practice.input())
+		in := d.derived()
+		if in == nil {
+			continue
+		}
+		if err := fn(Derived{ID: d.ID, ChildID: d.ChildID, Form: d.Form, Version: d.Version, Site: d.Site, Group: d.Group,
+			Timepoint: d.Timepoint, CompletedOn: d.CompletedOn, Wave: d.Wave, Inputs: in}); err != nil {
+			return err
 		}
 	}
 	return classify(cur.Err())
@@ -684,7 +624,7 @@ func (s *Store) ImportResponses(ctx context.Context, rs []Response) (int, error)
 		}
 		for _, r := range part {
 			s.wrote(nil, r)
-			s.counted(r.ID, &r)
+			s.committed(r.ID, &r)
 		}
 		written += len(part)
 	}

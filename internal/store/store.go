@@ -54,12 +54,27 @@ type Store struct {
 	embed  *embedded
 	log    *slog.Logger
 	now    func() time.Time
-	mirror *mirror             // embedded store only
-	sums   *summaries          // summary inputs added up in memory
-	reg    *bsoncodec.Registry // plainRegistry, for documents decoded by hand
+	mirror *mirror                                         // embedded store only
+	hook   atomic.Pointer[func(id string, next *Response)] // OnCommit's
+	reg    *bsoncodec.Registry                             // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
 	// Group commit of the inserts on hot paths, by collection.
 	inserts map[string]*committer
+}
+
+// OnCommit has fn told of every committed change to a response, in the
+// order they commit: its state now, or nil when it was erased. Components
+// that keep state derived from responses (the summary sums) follow the
+// store through it; fn runs on the writer's goroutine and must be quick.
+// Writes made by other instances are not told (see ErasedSince and
+// Filter.ChangedSince).
+func (s *Store) OnCommit(fn func(id string, next *Response)) { s.hook.Store(&fn) }
+
+// committed tells the OnCommit hook of a change.
+func (s *Store) committed(id string, next *Response) {
+	if fn := s.hook.Load(); fn != nil {
+		(*fn)(id, next)
+	}
 }
 
 // commandMonitor tells observe of every command finished; nil observes

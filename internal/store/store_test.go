@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // fixedTime is deliberately not UTC and has nanoseconds, so tests see the
@@ -112,16 +112,22 @@ func sct(id, child, timepoint string, wave int, status string) store.Response {
 	return r
 }
 
-func input(nominees int) *summary.Input {
-	return &summary.Input{
-		Nominees:         nominees,
-		Relationships:    []string{"grandparent", "school_staff"},
-		KeyPeople:        1,
-		KeyRelationships: []string{"grandparent"},
-		Support:          map[string][4]int{"emotional": {0, 0, 0, 1}, "practical": {0, 0, 1, 0}},
-		LetDown:          [4]int{1, 0, 0, 0},
-		Adequacy:         map[string]int{"emotional": 3, "trust": 2},
+// input is derived inputs as a deriver writes them; the store keeps them
+// as they are.
+func input(nominees int) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"nominees":%d,"relationships":["grandparent","school_staff"],"key_people":1,`+
+		`"key_relationships":["grandparent"],"support":{"emotional":[0,0,0,1],"practical":[0,0,1,0]},"let_down":[1,0,0,0],`+
+		`"adequacy":{"emotional":3,"trust":2}}`, nominees))
+}
+
+// nomineesIn reads the nominee count of derived inputs made by input.
+func nomineesIn(t *testing.T, in json.RawMessage) int {
+	t.Helper()
+	var v struct{ Nominees int }
+	if err := json.Unmarshal(in, &v); err != nil {
+		t.Fatalf("derived inputs %s: %v", in, err)
 	}
+	return v.Nominees
 }
 
 func mustInsert(t *testing.T, s *store.Store, rs ...store.Response) {
@@ -253,7 +259,7 @@ func TestChild_UnknownIDIsNotFound(t *testing.T) {
 
 func TestInsertResponse_RoundTripsRecord(t *testing.T) {
 	withInputs := sct("r-sub", "C2", "baseline", 1, store.StatusSubmitted)
-	withInputs.Inputs = input(2)
+	withInputs.Derived = input(2)
 	tests := []struct {
 		name string
 		r    store.Response
@@ -573,10 +579,10 @@ func TestUpdateResponse_SubmittingDraftIntoTakenSlotIsRefused(t *testing.T) {
 func TestUpdateResponse_KeepsEverySubmittedRevisionOldestFirst(t *testing.T) {
 	s := newStore(t)
 	first := sct("r", "C1", "baseline", 1, store.StatusSubmitted)
-	first.Inputs = input(2)
+	first.Derived = input(2)
 	mustInsert(t, s, first)
 	second := revise(first, 2)
-	second.Inputs = input(5)
+	second.Derived = input(5)
 	if err := s.UpdateResponse(t.Context(), second, first); err != nil {
 		t.Fatalf("revise to 2: %v", err)
 	}
@@ -668,12 +674,12 @@ func TestSubmittedResponse_FindsSlotHolder(t *testing.T) {
 	}
 }
 
-func TestEachSCTInputOfChild_SelectsBySummaryFilter(t *testing.T) {
+func TestEachDerived_SelectsByFilter(t *testing.T) {
 	s := newStore(t)
-	// Each response's Inputs has a distinct Nominees count, so the set of
+	// Each response's derived inputs have a distinct Nominees count, so the set of
 	// counts a filter yields says which responses it selected.
 	seed := []struct {
-		nominees                 int // 0: no Inputs
+		nominees                 int // 0: none derived
 		form, site, group, ver   string
 		timepoint                string
 		wave                     int
@@ -694,7 +700,7 @@ func TestEachSCTInputOfChild_SelectsBySummaryFilter(t *testing.T) {
 		resp := sct(fmt.Sprintf("r%d", i), r.cid, r.timepoint, r.wave, r.status)
 		resp.Form, resp.Site, resp.Group, resp.Version, resp.CompletedOn = r.form, r.site, r.group, r.ver, r.completedOn
 		if r.nominees > 0 {
-			resp.Inputs = input(r.nominees)
+			resp.Derived = input(r.nominees)
 		}
 		mustInsert(t, s, resp)
 	}
@@ -725,43 +731,54 @@ func TestEachSCTInputOfChild_SelectsBySummaryFilter(t *testing.T) {
 		{name: "other form", filter: store.Filter{Form: "practice-summary"}, want: []int{9}},
 		{name: "unknown form", filter: store.Filter{Form: "nope"}},
 	}
-	// First read from the responses, then (with a summary scheme) from the
-	// inputs the summaries hold: both must select the same.
-	for _, from := range []string{"responses", "summaries"} {
-		if from == "summaries" {
-			s.UseSummaryScheme(summary.Scheme{Relationships: []string{"grandparent"}, Supports: []string{"emotional"}})
-		}
-		for _, tt := range tests {
-			t.Run(from+"/"+tt.name, func(t *testing.T) {
-				var got []int
-				err := s.EachSCTInputOfChild(t.Context(), tt.filter, func(_, _ string, in summary.Input) {
-					got = append(got, in.Nominees)
-				})
-				if err != nil {
-					t.Fatalf("EachSCTInputOfChild: %v", err)
-				}
-				slices.Sort(got)
-				if !slices.Equal(got, tt.want) {
-					t.Errorf("nominee counts = %v, want %v", got, tt.want)
-				}
-			})
-		}
-		t.Run(from+"/inputs arrive whole, with child and group", func(t *testing.T) {
-			var got []summary.Input
-			err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(child, group string, in summary.Input) {
-				if child != "C4" || group != "comparison" {
-					t.Errorf("child %q, group %q; want C4, comparison", child, group)
-				}
-				got = append(got, in)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []int
+			err := s.EachDerived(t.Context(), tt.filter, func(d store.Derived) error {
+				got = append(got, nomineesIn(t, d.Inputs))
+				return nil
 			})
 			if err != nil {
-				t.Fatalf("EachSCTInputOfChild: %v", err)
+				t.Fatalf("EachDerived: %v", err)
 			}
-			if want := []summary.Input{*input(4)}; !reflect.DeepEqual(got, want) {
-				t.Errorf("inputs = %#v, want %#v", got, want)
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("nominee counts = %v, want %v", got, tt.want)
 			}
 		})
 	}
+	t.Run("inputs arrive whole, with what they are of", func(t *testing.T) {
+		var got []store.Derived
+		err := s.EachDerived(t.Context(), store.Filter{Form: "sct", Version: "2"}, func(d store.Derived) error {
+			got = append(got, d)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("EachDerived: %v", err)
+		}
+		want := []store.Derived{{ID: "r3", ChildID: "C4", Form: "sct", Version: "2", Site: "B", Group: "comparison",
+			Timepoint: "baseline", CompletedOn: "2024-03-15", Wave: 1, Inputs: input(4)}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("derived = %+v, want %+v", got, want)
+		}
+	})
+	t.Run("changed since", func(t *testing.T) {
+		var got []int
+		// The seed's responses are all stamped by sct().
+		for _, since := range []time.Time{stamp(), stamp().Add(time.Millisecond)} {
+			got = got[:0]
+			err := s.EachDerived(t.Context(), store.Filter{Form: "sct", ChangedSince: since}, func(d store.Derived) error {
+				got = append(got, nomineesIn(t, d.Inputs))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int{true: 7, false: 0}[since.Equal(stamp())]; len(got) != want {
+				t.Errorf("changed since %v: %d responses, want %d", since, len(got), want)
+			}
+		}
+	})
 }
 
 func TestRecordFormVersion_RefusesChangedPublishedVersion(t *testing.T) {
@@ -808,7 +825,7 @@ func TestOpen_KeepsDataAcrossRestart(t *testing.T) {
 		t.Fatalf("create child: %v", err)
 	}
 	resp := sct("r", "C1", "baseline", 1, store.StatusSubmitted)
-	resp.Site, resp.Group, resp.Inputs = "D", "comparison", input(2)
+	resp.Site, resp.Group, resp.Derived = "D", "comparison", input(2)
 	mustInsert(t, s, resp)
 	if err := s.RecordFormVersion(t.Context(), "sct", "1", "aaa"); err != nil {
 		t.Fatalf("record form version: %v", err)
@@ -868,9 +885,10 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 		{name: "insert response", call: func(ctx context.Context) error {
 			return s.InsertResponse(ctx, sct("r", "C1", "baseline", 1, store.StatusSubmitted))
 		}},
-		{name: "summary inputs", call: func(ctx context.Context) error {
-			return s.EachSCTInputOfChild(ctx, store.Filter{Form: "sct"}, func(string, string, summary.Input) {})
+		{name: "derived inputs", call: func(ctx context.Context) error {
+			return s.EachDerived(ctx, store.Filter{Form: "sct"}, func(store.Derived) error { return nil })
 		}},
+		{name: "erasures", call: func(ctx context.Context) error { _, err := s.ErasedSince(ctx, fixedTime); return err }},
 		{name: "record form version", call: func(ctx context.Context) error {
 			return s.RecordFormVersion(ctx, "sct", "1", "aaa")
 		}},
@@ -894,7 +912,7 @@ func TestInsertResponse_ConcurrentDistinctSubmissionsAllStored(t *testing.T) {
 	want := make([]store.Response, n)
 	for i := range want {
 		want[i] = sct(fmt.Sprintf("r%02d", i), fmt.Sprintf("C%02d", i), "baseline", 1, store.StatusSubmitted)
-		want[i].Inputs = input(i + 1)
+		want[i].Derived = input(i + 1)
 	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -911,8 +929,8 @@ func TestInsertResponse_ConcurrentDistinctSubmissionsAllStored(t *testing.T) {
 		assertResponse(t, w.ID, mustResponse(t, s, w.ID), w)
 	}
 	count := 0
-	if err := s.EachSCTInputOfChild(t.Context(), store.Filter{Form: "sct"}, func(string, string, summary.Input) { count++ }); err != nil {
-		t.Fatalf("EachSCTInputOfChild: %v", err)
+	if err := s.EachDerived(t.Context(), store.Filter{Form: "sct"}, func(store.Derived) error { count++; return nil }); err != nil {
+		t.Fatalf("EachDerived: %v", err)
 	}
 	if count != n {
 		t.Errorf("summary inputs = %d, want %d", count, n)
@@ -972,7 +990,7 @@ func TestEachResponse_ReadsEachOnceAndStopsAtWritersError(t *testing.T) {
 	var rs []store.Response
 	for i := range 1234 {
 		r := sct(fmt.Sprintf("r%04d", i), fmt.Sprintf("C%04d", i), "baseline", 1, store.StatusSubmitted)
-		r.Inputs = input(2)
+		r.Derived = input(2)
 		rs = append(rs, r)
 	}
 	draft := sct("draft", "C0000", "follow_up", 1, store.StatusDraft)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +17,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
-
-	"github.com/lifelong-links/sct/internal/practice"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 func openInternal(t *testing.T, dir string) *Store {
@@ -46,15 +44,10 @@ func TestStoredResponse_AnswersAndInputsAreTextAndReadBackTheSame(t *testing.T) 
 	ctx := context.Background()
 	s := openInternal(t, t.TempDir())
 	defer s.Close(ctx)
-	met := true
-	seven := 7
-	in := summary.Input{Nominees: 1, Relationships: []string{"grandparent"}, KeyPeople: 1, Support: map[string][4]int{"trust": {0, 0, 0, 1}},
-		Adequacy: map[string]int{"trust": 3}}
-	pin := practice.Input{Version: "2", Tools: []string{"sct"}, ToolsAnswered: true, Identified: &seven,
-		Objectives: []practice.Objective{{Category: "siblings", Met: &met}}}
+	in := json.RawMessage(`{"nominees":1,"relationships":["grandparent"],"support":{"trust":[0,0,0,1]},"adequacy":{"trust":3}}`)
 	r := Response{ID: "r1", Form: "sct", Version: "1", ChildID: "C1", Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1,
 		CompletedOn: "2019-06-14", Mode: "paper", Status: StatusSubmitted, Revision: 1, BodyHash: "h", Answers: storedAnswers(),
-		Inputs: &in, Practice: &pin}
+		Derived: in}
 	if err := s.InsertResponse(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +55,7 @@ func TestStoredResponse_AnswersAndInputsAreTextAndReadBackTheSame(t *testing.T) 
 	if err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: "r1"}}).Decode(&raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{"answers", "inputs", "practice"} {
+	for _, field := range []string{"answers", "derived"} {
 		if got := raw.Lookup(field).Type; got != bson.TypeString {
 			t.Errorf("%s is stored as %s, want a string", field, got)
 		}
@@ -74,13 +67,13 @@ func TestStoredResponse_AnswersAndInputsAreTextAndReadBackTheSame(t *testing.T) 
 	if !reflect.DeepEqual(got.Answers, r.Answers) {
 		t.Errorf("answers read back as %#v, want %#v", got.Answers, r.Answers)
 	}
-	if !reflect.DeepEqual(*got.Inputs, in) || !reflect.DeepEqual(*got.Practice, pin) {
-		t.Errorf("inputs read back as %+v / %+v", *got.Inputs, *got.Practice)
+	if string(got.Derived) != string(in) {
+		t.Errorf("derived inputs read back as %s, want %s", got.Derived, in)
 	}
 }
 
 // A response written with answers and inputs as documents, as stored before
-// they were text, still reads and still counts in the summaries.
+// they were text, still reads, its inputs as the same JSON.
 func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -98,7 +91,6 @@ func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
 	_ = s.Close(ctx)
 	s = openInternal(t, dir) // learns of the document as any start does
 	defer s.Close(ctx)
-	s.UseSummaryScheme(summary.Scheme{Relationships: []string{"grandparent"}, Supports: []string{"trust"}})
 	got, err := s.Response(ctx, "old")
 	if err != nil {
 		t.Fatal(err)
@@ -106,13 +98,26 @@ func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
 	if !reflect.DeepEqual(got.Answers, storedAnswers()) {
 		t.Errorf("answers read back as %#v", got.Answers)
 	}
-	want := summary.Input{Nominees: 1, Relationships: []string{"grandparent"}, KeyPeople: 1, Support: map[string][4]int{"trust": {0, 0, 0, 1}}}
-	if got.Inputs == nil || !reflect.DeepEqual(*got.Inputs, want) {
-		t.Errorf("inputs read back as %+v", got.Inputs)
+	// The inputs, stored as a document, read as the same JSON a deriver
+	// writes, and a reader of derived inputs finds them.
+	var in map[string]any
+	if err := json.Unmarshal(got.Derived, &in); err != nil {
+		t.Fatalf("derived inputs %s: %v", got.Derived, err)
 	}
-	tally, err := s.SCTTally(ctx, Filter{Form: "sct", Timepoint: "baseline"})
-	if err != nil || tally.Respondents != 1 || tally.Relationships["grandparent"] != 1 {
-		t.Errorf("summary of the old document: %+v, %v", tally, err)
+	want := map[string]any{"nominees": 1.0, "relationships": []any{"grandparent"}, "key_people": 1.0,
+		"support": map[string]any{"trust": []any{0.0, 0.0, 0.0, 1.0}}, "let_down": []any{0.0, 0.0, 0.0, 0.0}}
+	if !reflect.DeepEqual(in, want) {
+		t.Errorf("inputs read back as %#v, want %#v", in, want)
+	}
+	n := 0
+	if err := s.EachDerived(ctx, Filter{Form: "sct", Timepoint: "baseline"}, func(d Derived) error {
+		n++
+		if string(d.Inputs) != string(got.Derived) {
+			t.Errorf("EachDerived gives %s, want %s", d.Inputs, got.Derived)
+		}
+		return nil
+	}); err != nil || n != 1 {
+		t.Errorf("EachDerived: %d responses, %v; want the old one", n, err)
 	}
 }
 

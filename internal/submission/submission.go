@@ -15,10 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/form"
-	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // Request is the body of PUT /api/v1/responses/{id}.
@@ -275,20 +274,15 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 // derive works out, once, what a submitted response adds to the tables, so
 // that tables never re-read answers.
 func derive(r *store.Response, answers []byte) error {
-	switch r.Form {
-	case "sct":
-		in, err := summary.InputFromSCT(answers)
-		if err != nil {
-			return fmt.Errorf("derive summary inputs: %w", err)
-		}
-		r.Inputs = &in
-	case "practice-summary":
-		in, err := practice.InputFromAnswers(r.Version, answers)
-		if err != nil {
-			return fmt.Errorf("derive practice inputs: %w", err)
-		}
-		r.Practice = &in
+	f, ok := catalog.Lookup(r.Form)
+	if !ok || f.Derive == nil {
+		return nil
 	}
+	in, err := f.Derive(r.Version, answers)
+	if err != nil {
+		return err
+	}
+	r.Derived = in
 	return nil
 }
 

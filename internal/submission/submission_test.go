@@ -19,9 +19,11 @@ import (
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/submission"
+	"github.com/lifelong-links/sct/internal/summary"
 )
 
 // start is the clock's reading when a test begins: mid-morning, so the
@@ -189,8 +191,8 @@ func with(req submission.Request, edit func(*submission.Request)) submission.Req
 	return req
 }
 
-// practice is a submitted practice summary.
-func practice(childID, version, completedOn, answers string) submission.Request {
+// practiceSummary is a submitted practice summary.
+func practiceSummary(childID, version, completedOn, answers string) submission.Request {
 	return submission.Request{
 		Form: "practice-summary", Version: version, ChildID: childID, CompletedOn: completedOn,
 		Mode: "paper", Status: store.StatusSubmitted, Answers: json.RawMessage(answers),
@@ -235,7 +237,7 @@ func TestPut_NewSubmittedSCTIsCreated(t *testing.T) {
 	if !got.CreatedAt.Equal(start) || !got.UpdatedAt.Equal(start) {
 		t.Errorf("created %v updated %v, want both %v", got.CreatedAt, got.UpdatedAt, start)
 	}
-	in := got.Inputs
+	in := inputsOf(t, got)
 	if in == nil {
 		t.Fatal("no summary inputs derived for a submitted SCT")
 	}
@@ -268,8 +270,8 @@ func TestPut_NewSubmittedSCTIsCreated(t *testing.T) {
 	if st.Revision != 1 || st.Site != "K" || st.Group != "comparison" || st.SubmittedAt == nil || !st.SubmittedAt.Equal(start) {
 		t.Errorf("stored %+v differs from what Put returned", st)
 	}
-	if st.Inputs == nil || st.Inputs.Nominees != 3 || st.Inputs.Support["emotional"] != in.Support["emotional"] {
-		t.Errorf("stored inputs %+v, want %+v", st.Inputs, in)
+	if inputsOf(t, st) == nil || inputsOf(t, st).Nominees != 3 || inputsOf(t, st).Support["emotional"] != in.Support["emotional"] {
+		t.Errorf("stored inputs %+v, want %+v", inputsOf(t, st), in)
 	}
 	if n := nomineesOf(t, st.Answers); n != 3 {
 		t.Errorf("stored answers have %d nominees, want 3", n)
@@ -385,11 +387,11 @@ func TestPut_ChangedSubmittedBodyIsNewRevision(t *testing.T) {
 		t.Errorf("created %v updated %v submitted %v; want created %v, updated and submitted %v",
 			got.CreatedAt, got.UpdatedAt, got.SubmittedAt, first.CreatedAt, later)
 	}
-	if got.Inputs == nil || got.Inputs.Nominees != 1 {
-		t.Errorf("inputs %+v, want derived from the new answers (1 nominee)", got.Inputs)
+	if inputsOf(t, got) == nil || inputsOf(t, got).Nominees != 1 {
+		t.Errorf("inputs %+v, want derived from the new answers (1 nominee)", inputsOf(t, got))
 	}
-	if st := h.stored(t, id); st.Revision != 2 || nomineesOf(t, st.Answers) != 1 || st.Inputs == nil || st.Inputs.Nominees != 1 {
-		t.Errorf("stored revision %d with %d nominees, inputs %+v; want revision 2 with 1", st.Revision, nomineesOf(t, st.Answers), st.Inputs)
+	if st := h.stored(t, id); st.Revision != 2 || nomineesOf(t, st.Answers) != 1 || inputsOf(t, st) == nil || inputsOf(t, st).Nominees != 1 {
+		t.Errorf("stored revision %d with %d nominees, inputs %+v; want revision 2 with 1", st.Revision, nomineesOf(t, st.Answers), inputsOf(t, st))
 	}
 
 	revs := h.revisions(t, id)
@@ -403,9 +405,9 @@ func TestPut_ChangedSubmittedBodyIsNewRevision(t *testing.T) {
 	}{{1, "2019-06-14", 3}, {2, "2019-06-15", 1}} {
 		r := revs[i]
 		if r.Revision != want.revision || r.CompletedOn != want.completedOn || nomineesOf(t, r.Answers) != want.nominees ||
-			r.Inputs == nil || r.Inputs.Nominees != want.nominees {
+			inputsOf(t, r) == nil || inputsOf(t, r).Nominees != want.nominees {
 			t.Errorf("history[%d]: revision %d completed %s with %d nominees (inputs %+v); want %d, %s, %d",
-				i, r.Revision, r.CompletedOn, nomineesOf(t, r.Answers), r.Inputs, want.revision, want.completedOn, want.nominees)
+				i, r.Revision, r.CompletedOn, nomineesOf(t, r.Answers), inputsOf(t, r), want.revision, want.completedOn, want.nominees)
 		}
 	}
 }
@@ -415,16 +417,16 @@ func TestPut_ChangedDraftStaysRevisionZero(t *testing.T) {
 	h.child(t, "C1")
 	id := uuid.NewString()
 	first := h.put(t, id, draft(sct("C1", "", "", json.RawMessage(`{"nominees":[{"relationship":"friend"}]}`))), submission.Created)
-	if first.Revision != 0 || first.SubmittedAt != nil || first.Inputs != nil {
-		t.Errorf("new draft: revision %d submitted %v inputs %+v; want 0, none, none", first.Revision, first.SubmittedAt, first.Inputs)
+	if first.Revision != 0 || first.SubmittedAt != nil || inputsOf(t, first) != nil {
+		t.Errorf("new draft: revision %d submitted %v inputs %+v; want 0, none, none", first.Revision, first.SubmittedAt, inputsOf(t, first))
 	}
 
 	h.clock.Advance(time.Hour)
 	got := h.put(t, id, draft(sct("C1", "baseline", "", json.RawMessage(oneNominee))), submission.Revised)
 
-	if got.Revision != 0 || got.SubmittedAt != nil || got.Inputs != nil || got.Timepoint != "baseline" {
+	if got.Revision != 0 || got.SubmittedAt != nil || inputsOf(t, got) != nil || got.Timepoint != "baseline" {
 		t.Errorf("changed draft: revision %d submitted %v inputs %+v timepoint %q; want 0, none, none, baseline",
-			got.Revision, got.SubmittedAt, got.Inputs, got.Timepoint)
+			got.Revision, got.SubmittedAt, inputsOf(t, got), got.Timepoint)
 	}
 	if !got.UpdatedAt.Equal(h.clock.Now()) || !got.CreatedAt.Equal(first.CreatedAt) {
 		t.Errorf("updated %v created %v; want %v, %v", got.UpdatedAt, got.CreatedAt, h.clock.Now(), first.CreatedAt)
@@ -452,8 +454,8 @@ func TestPut_SubmittingDraftMakesRevisionOne(t *testing.T) {
 	if !got.CreatedAt.Equal(first.CreatedAt) {
 		t.Errorf("created %v, want the draft's %v", got.CreatedAt, first.CreatedAt)
 	}
-	if got.Inputs == nil || got.Inputs.Nominees != 3 {
-		t.Errorf("inputs %+v, want derived on submission", got.Inputs)
+	if inputsOf(t, got) == nil || inputsOf(t, got).Nominees != 3 {
+		t.Errorf("inputs %+v, want derived on submission", inputsOf(t, got))
 	}
 	if revs := h.revisions(t, id); len(revs) != 1 || revs[0].Revision != 1 || revs[0].Status != store.StatusSubmitted {
 		t.Errorf("history %+v, want the submitted revision 1 only", revs)
@@ -498,12 +500,12 @@ func TestPut_RejectsChangeOfFormVersionOrChild(t *testing.T) {
 		{
 			name:  "form",
 			first: draft(sct("C1", "baseline", "", json.RawMessage(oneNominee))),
-			then:  draft(practice("C1", "1", "", `{"started_on":"2018-05-01"}`)),
+			then:  draft(practiceSummary("C1", "1", "", `{"started_on":"2018-05-01"}`)),
 		},
 		{
 			name:  "version",
-			first: practice("C1", "1", "2019-02-01", `{"started_on":"2018-05-01"}`),
-			then:  practice("C1", "2", "2019-02-01", `{"started_on":"2018-05-01"}`),
+			first: practiceSummary("C1", "1", "2019-02-01", `{"started_on":"2018-05-01"}`),
+			then:  practiceSummary("C1", "2", "2019-02-01", `{"started_on":"2018-05-01"}`),
 		},
 		{
 			name:  "child",
@@ -555,7 +557,7 @@ func TestPut_ReportsEveryFaultWithItsPath(t *testing.T) {
 		},
 		{
 			name: "unknown version of practice summary lists both",
-			req:  practice("C-open", "3", "2019-06-14", `{"started_on":"2018-05-01"}`),
+			req:  practiceSummary("C-open", "3", "2019-06-14", `{"started_on":"2018-05-01"}`),
 			want: []fault{{"version", "published: 1, 2"}},
 		},
 		{
@@ -585,7 +587,7 @@ func TestPut_ReportsEveryFaultWithItsPath(t *testing.T) {
 		},
 		{
 			name: "timepoint given for a practice summary",
-			req:  with(practice("C-open", "2", "2019-06-14", `{"started_on":"2019-05-01"}`), func(r *submission.Request) { r.Timepoint = "baseline" }),
+			req:  with(practiceSummary("C-open", "2", "2019-06-14", `{"started_on":"2019-05-01"}`), func(r *submission.Request) { r.Timepoint = "baseline" }),
 			want: []fault{{"timepoint", "has no timepoints"}},
 		},
 		{
@@ -637,7 +639,7 @@ func TestPut_ReportsEveryFaultWithItsPath(t *testing.T) {
 		},
 		{
 			name: "objectives are not a field of practice summary version 1",
-			req:  practice("C-open", "1", "2019-02-01", `{"started_on":"2018-05-01","objectives":[{"category":"siblings"}]}`),
+			req:  practiceSummary("C-open", "1", "2019-02-01", `{"started_on":"2018-05-01","objectives":[{"category":"siblings"}]}`),
 			want: []fault{{"answers.objectives", "is not a field of this form version"}},
 		},
 		{
@@ -740,9 +742,9 @@ func TestPut_AcceptsFollowUpAfterBaseline(t *testing.T) {
 
 			got := h.put(t, id, req, submission.Created)
 
-			if got.Timepoint != "follow_up" || got.Wave != tt.wantWave || got.Revision != 1 || got.Inputs == nil || got.Inputs.Nominees != 1 {
+			if got.Timepoint != "follow_up" || got.Wave != tt.wantWave || got.Revision != 1 || inputsOf(t, got) == nil || inputsOf(t, got).Nominees != 1 {
 				t.Errorf("got %s wave %d revision %d inputs %+v; want follow_up wave %d revision 1 with inputs",
-					got.Timepoint, got.Wave, got.Revision, got.Inputs, tt.wantWave)
+					got.Timepoint, got.Wave, got.Revision, inputsOf(t, got), tt.wantWave)
 			}
 			if sub, err := h.submitted(child, "sct", "follow_up", tt.wantWave); err != nil || sub.ID != id {
 				t.Errorf("follow-up slot holds %q, %v; want %s", sub.ID, err, id)
@@ -923,17 +925,18 @@ func TestPut_AcceptsBothPracticeSummaryFormats(t *testing.T) {
 			h.child(t, child)
 			id := uuid.NewString()
 
-			got := h.put(t, id, practice(child, tt.version, tt.completedOn, tt.answers), submission.Created)
+			got := h.put(t, id, practiceSummary(child, tt.version, tt.completedOn, tt.answers), submission.Created)
 
 			if got.Version != tt.version || got.Revision != 1 || got.Timepoint != "" || got.Site != "B" || got.Group != "lifelong_links" {
 				t.Errorf("version %s revision %d timepoint %q site %s group %s; want %s, 1, none, B, lifelong_links",
 					got.Version, got.Revision, got.Timepoint, got.Site, got.Group, tt.version)
 			}
-			if got.Inputs != nil {
-				t.Errorf("inputs %+v derived for a practice summary; only SCTs have them", got.Inputs)
+			var in practice.Input
+			if err := json.Unmarshal(got.Derived, &in); err != nil || in.Version != tt.version || len(in.Tools) == 0 {
+				t.Errorf("derived %s (%v); want the practice inputs of version %s", got.Derived, err, tt.version)
 			}
-			if st := h.stored(t, id); st.Inputs != nil || st.Version != tt.version || st.Status != store.StatusSubmitted {
-				t.Errorf("stored version %s status %s inputs %+v; want %s, submitted, none", st.Version, st.Status, st.Inputs, tt.version)
+			if st := h.stored(t, id); string(st.Derived) != string(got.Derived) || st.Version != tt.version || st.Status != store.StatusSubmitted {
+				t.Errorf("stored version %s status %s derived %s; want %s, submitted, %s", st.Version, st.Status, st.Derived, tt.version, got.Derived)
 			}
 		})
 	}
@@ -1092,4 +1095,17 @@ func TestPut_LostRaceIsRetriedOnFreshState(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inputsOf reads the summary inputs a response derived (nil: none).
+func inputsOf(t *testing.T, r store.Response) *summary.Input {
+	t.Helper()
+	if r.Derived == nil {
+		return nil
+	}
+	var in summary.Input
+	if err := json.Unmarshal(r.Derived, &in); err != nil {
+		t.Fatalf("derived inputs %s: %v", r.Derived, err)
+	}
+	return &in
 }

@@ -10,6 +10,7 @@ package summary
 import (
 	"math"
 
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/stats"
 )
 
@@ -173,4 +174,39 @@ func sampleSD(n, sum, sumSquares int) *float64 {
 	}
 	sd := math.Sqrt(float64(num) / (float64(n) * float64(n-1)))
 	return &sd
+}
+
+// SchemeOf takes the rows of the SCT tables from a form version: its
+// relationship codes and the support types rated for each key person.
+func SchemeOf(def *form.Definition) Scheme {
+	scheme := Scheme{Relationships: def.CodeList("relationship")}
+	if f := def.Field("key_people.support"); f != nil {
+		for _, s := range f.Fields {
+			scheme.Supports = append(scheme.Supports, s.Name)
+		}
+	}
+	return scheme
+}
+
+// SchemeOfAll is the union of the versions' schemes: what the summary sums
+// keep, so that a table of any version finds its rows.
+func SchemeOfAll(defs []*form.Definition) Scheme {
+	var out Scheme
+	seen := map[string]bool{}
+	for _, d := range defs {
+		s := SchemeOf(d)
+		for _, r := range s.Relationships {
+			if !seen["r:"+r] {
+				seen["r:"+r] = true
+				out.Relationships = append(out.Relationships, r)
+			}
+		}
+		for _, s := range s.Supports {
+			if !seen["s:"+s] {
+				seen["s:"+s] = true
+				out.Supports = append(out.Supports, s)
+			}
+		}
+	}
+	return out
 }

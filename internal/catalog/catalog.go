@@ -1,0 +1,63 @@
+// Package catalog is the one list of the forms the server does more with
+// than validate: for each, its id, what a submitted response adds to the
+// tables (its deriver) and whether it is exported. The definitions
+// themselves are data (forms/); adding a form is a definition file plus one
+// entry here.
+package catalog
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/lifelong-links/sct/internal/practice"
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+// The forms the evaluation's tables are built from.
+const (
+	SCT             = "sct"              // the Social Connections Tool: Tables 3 and 4, paired comparisons
+	PracticeSummary = "practice-summary" // the coordinators' practice summary: Tables 2, 5 and 6
+)
+
+// Form is what the server does with one form's responses.
+type Form struct {
+	ID string
+	// Derive works out, once at submission, what a submitted response adds
+	// to the form's tables, as JSON the store keeps beside it; nil: nothing.
+	Derive func(version string, answers []byte) (json.RawMessage, error)
+	// Exported forms have a wide and a long file in every data return.
+	Exported bool
+}
+
+// Forms lists the forms in the order exports show them.
+var Forms = []Form{
+	{ID: SCT, Derive: deriveSCT, Exported: true},
+	{ID: PracticeSummary, Derive: derivePractice, Exported: true},
+}
+
+// Lookup finds a form's entry; a form with none is only validated and
+// stored.
+func Lookup(id string) (Form, bool) {
+	for _, f := range Forms {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Form{}, false
+}
+
+func deriveSCT(_ string, answers []byte) (json.RawMessage, error) {
+	in, err := summary.InputFromSCT(answers)
+	if err != nil {
+		return nil, fmt.Errorf("derive summary inputs: %w", err)
+	}
+	return json.Marshal(in)
+}
+
+func derivePractice(version string, answers []byte) (json.RawMessage, error) {
+	in, err := practice.InputFromAnswers(version, answers)
+	if err != nil {
+		return nil, fmt.Errorf("derive practice inputs: %w", err)
+	}
+	return json.Marshal(in)
+}

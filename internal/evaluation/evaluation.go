@@ -1,0 +1,250 @@
+// Package evaluation is the evaluators' and coordinators' service: the SCT
+// summaries (Tables 3 and 4) and their paired comparisons, the practice
+// tables, participation, the follow-up due list and each site's returns. It
+// reads the store and the summary sums; the rules of each table live in the
+// summary, practice, participation and followup packages.
+package evaluation
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/catalog"
+	"github.com/lifelong-links/sct/internal/followup"
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/participation"
+	"github.com/lifelong-links/sct/internal/practice"
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/summary"
+	"github.com/lifelong-links/sct/internal/sums"
+)
+
+// Store is what the service reads.
+type Store interface {
+	sums.Source
+	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
+	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
+	Sites(ctx context.Context) ([]store.Site, error)
+	OnCommit(fn func(id string, next *store.Response))
+	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
+}
+
+// Query holds a table's filters; empty fields match all.
+type Query struct {
+	Timepoint, Site, Group, Version string
+	Wave                            int
+	From, To                        string // completed on, inclusive, YYYY-MM-DD
+}
+
+func (q Query) filter(form string) store.Filter {
+	return store.Filter{Form: form, Timepoint: q.Timepoint, Site: q.Site, Group: q.Group,
+		Version: q.Version, Wave: q.Wave, From: q.From, To: q.To}
+}
+
+func (q Query) sums() summary.Query {
+	return summary.Query{Timepoint: q.Timepoint, Site: q.Site, Group: q.Group, Version: q.Version, Wave: q.Wave, From: q.From, To: q.To}
+}
+
+// Service builds the tables.
+type Service struct {
+	store   Store
+	forms   *form.Registry
+	sums    *sums.Sums
+	exports []exportPart
+	now     func() time.Time
+}
+
+// New makes the service and has the SCT sums follow the store's commits.
+func New(st Store, forms *form.Registry, now func() time.Time) (*Service, error) {
+	if now == nil {
+		now = time.Now
+	}
+	exports, err := exportParts(forms)
+	if err != nil {
+		return nil, err
+	}
+	m := sums.New(st, catalog.SCT, summary.SchemeOfAll(forms.Versions(catalog.SCT)))
+	st.OnCommit(m.Committed)
+	return &Service{store: st, forms: forms, sums: m, exports: exports, now: now}, nil
+}
+
+// Warm builds the SCT sums now rather than at the first summary.
+func (s *Service) Warm(ctx context.Context) error { return s.sums.Warm(ctx) }
+
+// CheckSums recounts the SCT summary inputs from the responses and lists
+// the responses whose part the sums hold differently.
+func (s *Service) CheckSums(ctx context.Context) ([]string, error) { return s.sums.Check(ctx) }
+
+// RebuildSums builds the sums again from the responses and says how many
+// responses they hold.
+func (s *Service) RebuildSums(ctx context.Context) (int, error) { return s.sums.Rebuild(ctx) }
+
+// sctScheme takes the rows of the SCT tables from a form version: the one
+// asked for, or else the latest.
+func (s *Service) sctScheme(version string) (summary.Scheme, error) {
+	if version == "" {
+		versions := s.forms.Versions(catalog.SCT)
+		return summary.SchemeOf(versions[len(versions)-1]), nil
+	}
+	def, ok := s.forms.Get(catalog.SCT, version)
+	if !ok {
+		return summary.Scheme{}, &form.RequestError{Faults: []form.FieldError{{Path: "version", Reason: "is not a published version of the SCT"}}}
+	}
+	return summary.SchemeOf(def), nil
+}
+
+// SCT is Tables 3 and 4 at one timepoint.
+func (s *Service) SCT(ctx context.Context, q Query) (summary.Report, error) {
+	scheme, err := s.sctScheme(q.Version)
+	if err != nil {
+		return summary.Report{}, err
+	}
+	t, err := s.sums.Tally(ctx, q.sums())
+	if err != nil {
+		return summary.Report{}, err
+	}
+	return summary.SCT(q.Timepoint, scheme, t), nil
+}
+
+// Paired compares the same children at baseline and at one follow-up wave
+// (1 unless asked); it returns the wave compared. Both SCTs of a pair must
+// pass the filters. Two passes over the sums in memory and a join by child;
+// the rank tests then sort the pairs.
+func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, int, error) {
+	scheme, err := s.sctScheme(q.Version)
+	if err != nil {
+		return summary.PairedReport{}, 0, err
+	}
+	wave := q.Wave
+	if wave == 0 {
+		wave = 1
+	}
+	type half struct {
+		group string
+		in    summary.Input
+	}
+	baseline := map[string]half{}
+	sq := q.sums()
+	sq.Timepoint, sq.Wave = "baseline", 0
+	if err := s.sums.Each(ctx, sq, func(child, group string, in summary.Input) {
+		baseline[child] = half{group, in}
+	}); err != nil {
+		return summary.PairedReport{}, 0, err
+	}
+	var pairs []summary.Pair
+	sq.Timepoint, sq.Wave = "follow_up", wave
+	if err := s.sums.Each(ctx, sq, func(child, group string, in summary.Input) {
+		if b, ok := baseline[child]; ok {
+			pairs = append(pairs, summary.Pair{ChildID: child, Group: b.group, Baseline: b.in, FollowUp: in})
+		}
+	}); err != nil {
+		return summary.PairedReport{}, 0, err
+	}
+	slices.SortFunc(pairs, func(a, b summary.Pair) int { return strings.Compare(a.ChildID, b.ChildID) })
+	return summary.Paired(scheme, pairs), wave, nil
+}
+
+// Practice is Tables 2, 5 and 6 and the connection and process figures
+// over practice summaries of both formats.
+func (s *Service) Practice(ctx context.Context, q Query) (practice.Report, error) {
+	versions := s.forms.Versions(catalog.PracticeSummary)
+	scheme := practice.SchemeOf(versions[len(versions)-1])
+	var cases []practice.Case
+	err := s.store.EachDerived(ctx, q.filter(catalog.PracticeSummary), func(d store.Derived) error {
+		var in practice.Input
+		if err := json.Unmarshal(d.Inputs, &in); err != nil {
+			return err
+		}
+		cases = append(cases, practice.Case{Site: d.Site, Input: in})
+		return nil
+	})
+	if err != nil {
+		return practice.Report{}, err
+	}
+	return practice.Tables(scheme, cases), nil
+}
+
+// Participation is Table 7 for one site ("": all).
+func (s *Service) Participation(ctx context.Context, site string) (participation.Table7, error) {
+	children, err := s.store.ChildrenOfSite(ctx, site)
+	if err != nil {
+		return participation.Table7{}, err
+	}
+	return participation.Count(children), nil
+}
+
+// dueList gathers the follow-up due list of one site ("": all), with the
+// responses it was built from and the children per site.
+func (s *Service) dueList(ctx context.Context, site string) ([]followup.Item, []store.ResponseInfo, map[string]int, error) {
+	children, err := s.store.ChildrenOfSite(ctx, site)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	responses, err := s.store.ResponsesOfSite(ctx, site)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sites, err := s.store.Sites(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	months := map[string]int{}
+	for _, st := range sites {
+		months[st.Code] = st.FollowUpMonths
+		if months[st.Code] == 0 {
+			months[st.Code] = store.DefaultFollowUpMonths
+		}
+	}
+	scts := map[string][]followup.SCT{}
+	for _, r := range responses {
+		if r.Form == catalog.SCT && r.Status == store.StatusSubmitted {
+			scts[r.ChildID] = append(scts[r.ChildID], followup.SCT{Timepoint: r.Timepoint, Wave: r.Wave, CompletedOn: r.CompletedOn})
+		}
+	}
+	perSite := map[string]int{}
+	list := make([]followup.Child, len(children))
+	for i, ch := range children {
+		ceased := ch.Participation != nil && ch.Participation.CeasedOn != ""
+		list[i] = followup.Child{ID: ch.ID, Site: ch.Site, Group: ch.Group, Ceased: ceased, SCTs: scts[ch.ID]}
+		perSite[ch.Site]++
+	}
+	return followup.List(list, months, s.now()), responses, perSite, nil
+}
+
+// FollowUps lists who at a site ("": all) is due an SCT, overdue, or has
+// no baseline.
+func (s *Service) FollowUps(ctx context.Context, site string) ([]followup.Item, error) {
+	items, _, _, err := s.dueList(ctx, site)
+	return items, err
+}
+
+// Returns counts each site's submitted forms by timepoint, live.
+func (s *Service) Returns(ctx context.Context, site string) ([]followup.Return, error) {
+	items, responses, children, err := s.dueList(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	records := make([]followup.Record, len(responses))
+	for i, r := range responses {
+		records[i] = followup.Record{Site: r.Site, Form: r.Form, Version: r.Version, Timepoint: r.Timepoint, Status: r.Status, Wave: r.Wave}
+	}
+	return followup.Returns(children, records, items), nil
+}
+
+// Calendar writes the follow-ups of the sites ("" among them: all) as an
+// iCalendar feed.
+func (s *Service) Calendar(ctx context.Context, w io.Writer, sites []string) error {
+	var items []followup.Item
+	for _, site := range sites {
+		list, err := s.FollowUps(ctx, site)
+		if err != nil {
+			return err
+		}
+		items = append(items, list...)
+	}
+	return followup.Calendar(w, "SCT follow-ups", items, s.now())
+}
