@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,9 +8,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -104,28 +103,10 @@ func TestAPI_RefusesBodiesNotDeclaredJSON(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The request log says the status the client was sent.
 func TestRequestLog_RecordsTheStatusSent(t *testing.T) {
 	f := newFixture(t)
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	e := mustNew(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	srv := httptest.NewServer(e)
 	defer srv.Close()

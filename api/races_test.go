@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -318,7 +319,7 @@ func TestForwardedFor_BelievedOnlyFromTheProxiesNamed(t *testing.T) {
 // follow-up list): the request log must not write it out.
 func TestRequestLog_KeepsCalendarAddressesOut(t *testing.T) {
 	f := newFixture(t)
-	var logged syncBuffer
+	var logged logbuf.Buffer
 	srv := serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	secret, hash, _ := auth.NewOpaqueToken()
 	if err := f.st.SetCalendarToken(context.Background(), f.userIDs["coordinator A"], hash); err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/api"
+	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
@@ -23,27 +23,8 @@ var pruneNow = time.Date(2024, 3, 5, 10, 20, 0, 0, time.UTC)
 
 func pruneClock() time.Time { return pruneNow }
 
-// syncBuffer is a log a server or the prune job writes from its goroutines
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSpace(b.b.String()), "\n")
-}
-
-func newSyncLog() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func newSyncLog() (*slog.Logger, *logbuf.Buffer) {
+	buf := &logbuf.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, nil)), buf
 }
 
@@ -124,7 +105,7 @@ func TestPruning_LogsCountsAndTriesAgainAfterStoreOutage(t *testing.T) {
 				}
 			}
 			stop()
-			lines := buf.lines()
+			lines := buf.Lines()
 			if len(lines) < len(tt.logs) {
 				t.Fatalf("log %q, want at least %d lines", lines, len(tt.logs))
 			}
@@ -177,7 +158,7 @@ func TestPruning_StopWaitsForTheRunUnderWayWithoutAWarning(t *testing.T) {
 	if !p.returned.Load() {
 		t.Error("stop returned while a prune was still under way")
 	}
-	if lines := buf.lines(); len(lines) != 1 || lines[0] != "" {
+	if lines := buf.Lines(); len(lines) != 1 || lines[0] != "" {
 		t.Errorf("log %q, want nothing: stopping is not a fault", lines)
 	}
 }
@@ -220,15 +201,15 @@ func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 	log, buf := newSyncLog()
 	stop := startPruning(st, 20*time.Millisecond, pruneClock, log)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(strings.Join(buf.lines(), "\n"), "pruned ended sign-in records") {
+	for !strings.Contains(strings.Join(buf.Lines(), "\n"), "pruned ended sign-in records") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no prune within 10s; log %q", buf.lines())
+			t.Fatalf("no prune within 10s; log %q", buf.Lines())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	stop()
 
-	if first := buf.lines()[0]; !strings.Contains(first, "sessions=1") || !strings.Contains(first, "failures=1") {
+	if first := buf.Lines()[0]; !strings.Contains(first, "sessions=1") || !strings.Contains(first, "failures=1") {
 		t.Errorf("first run logged %q, want sessions=1 and failures=1", first)
 	}
 	for _, l := range links {

@@ -1,4 +1,4 @@
-package server
+package api_test
 
 import (
 	"context"
@@ -18,6 +18,9 @@ import (
 
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/logbuf"
+	"github.com/lifelong-links/sct/internal/server"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
@@ -149,28 +152,28 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 	settings.MongoDBURI = "mongodb://" + mongo.addr + "/"
 	settings.JWTKeys = keys
 	settings.ShutdownTimeout = 5 * time.Second
-	settings.BootstrapAdminEmail, settings.BootstrapAdminPassword = adminEmail, adminPassword
+	settings.BootstrapAdminEmail, settings.BootstrapAdminPassword = servertest.AdminEmail, servertest.AdminPassword
 	if err := settings.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	// The server's errors are shown when the test fails: they say which
 	// store error a wrong status came from.
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError}))
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("server log:\n%s", strings.Join(logs.lines(), "\n"))
+			t.Logf("server log:\n%s", strings.Join(logs.Lines(), "\n"))
 		}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
-		done <- Run(ctx, settings, log, Options{Started: func(a string, _ *store.Store) { ready <- a }})
+		done <- server.Run(ctx, settings, log, server.Options{Started: func(a string, _ *store.Store) { ready <- a }})
 	}()
-	var s *testServer
+	var s *servertest.Server
 	select {
 	case addr := <-ready:
-		s = &testServer{base: "http://" + addr, tokens: map[string]string{}}
+		s = &servertest.Server{Base: "http://" + addr, Tokens: map[string]string{}}
 	case err := <-done:
 		cancel()
 		t.Fatalf("start the server on the stand-in MongoDB: %v", err)
@@ -190,21 +193,21 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 		}
 	})
 
-	s.login(t, "admin", adminEmail, adminPassword)
+	s.Login(t, "admin", servertest.AdminEmail, servertest.AdminPassword)
 	for _, req := range []struct{ path, body string }{
 		{"/api/v1/sites", `{"code":"O","name":"Outage site"}`},
-		{"/api/v1/users", `{"email":"ocoord@example.org","role":"coordinator","sites":["O"],"password":"` + userPassword + `"}`},
+		{"/api/v1/users", `{"email":"ocoord@example.org","role":"coordinator","sites":["O"],"password":"` + servertest.UserPassword + `"}`},
 	} {
-		if st, b := s.do(t, "POST", req.path, req.body, "admin"); st != http.StatusCreated {
+		if st, b := s.Do(t, "POST", req.path, req.body, "admin"); st != http.StatusCreated {
 			t.Fatalf("POST %s: %d %s", req.path, st, b)
 		}
 	}
-	s.login(t, "coord", "ocoord@example.org", userPassword)
-	if st, b := s.do(t, "POST", "/api/v1/children", `{"id":"O1","site":"O","group":"lifelong_links"}`, "coord"); st != http.StatusCreated {
+	s.Login(t, "coord", "ocoord@example.org", servertest.UserPassword)
+	if st, b := s.Do(t, "POST", "/api/v1/children", `{"id":"O1","site":"O","group":"lifelong_links"}`, "coord"); st != http.StatusCreated {
 		t.Fatalf("register a child: %d %s", st, b)
 	}
 	before := sctRequest("O1", "baseline", "2019-06-14", "submitted", firstAnswers)
-	if st, b := s.do(t, "PUT", "/api/v1/responses/"+idA, before, "coord"); st != http.StatusCreated {
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idA, before, "coord"); st != http.StatusCreated {
 		t.Fatalf("submit before the outage: %d %s", st, b)
 	}
 	during := sctRequest("O1", "follow_up", "2020-01-10", "submitted", `{"nominees":[{"name":"Nan","relationship":"grandparent"}]}`)
@@ -223,11 +226,11 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 			{"a new response is refused for now", "PUT", "/api/v1/responses/" + idB, during, "coord"},
 			{"a stored response cannot be read for now", "GET", "/api/v1/responses/" + idA, "", "coord"},
 			{"a child cannot be registered for now", "POST", "/api/v1/children", `{"id":"O2","site":"O","group":"comparison"}`, "coord"},
-			{"sign-in is refused for now", "POST", "/api/v1/auth/login", `{"email":"ocoord@example.org","password":"` + userPassword + `"}`, ""},
+			{"sign-in is refused for now", "POST", "/api/v1/auth/login", `{"email":"ocoord@example.org","password":"` + servertest.UserPassword + `"}`, ""},
 		} {
 			t.Run(sc.name, func(t *testing.T) {
 				t.Parallel()
-				r := outageCall(t, s.base, sc.method, sc.path, s.tokens[sc.as], sc.body)
+				r := outageCall(t, s.Base, sc.method, sc.path, s.Tokens[sc.as], sc.body)
 				t.Logf("%s %s: %d in %s", sc.method, sc.path, r.status, r.took.Round(time.Millisecond))
 				if r.took > bound {
 					t.Errorf("answered after %s; want within %s", r.took.Round(time.Millisecond), bound)
@@ -251,7 +254,7 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 		}
 	})
 	t.Run("the process still lives", func(t *testing.T) {
-		r := outageCall(t, s.base, "GET", "/healthz", "", "")
+		r := outageCall(t, s.Base, "GET", "/healthz", "", "")
 		if r.status != http.StatusOK || r.took > bound {
 			t.Errorf("healthz: %d in %s; want 200 at once", r.status, r.took.Round(time.Millisecond))
 		}
@@ -261,7 +264,7 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 	t.Log("the store is back")
 	start := time.Now()
 	for {
-		r := outageCall(t, s.base, "GET", "/readyz", "", "")
+		r := outageCall(t, s.Base, "GET", "/readyz", "", "")
 		if r.status == http.StatusOK {
 			break
 		}
@@ -273,16 +276,16 @@ func TestOutage_StoreDownGives503ThenRecovers(t *testing.T) {
 	t.Logf("ready again %s after the store came back", time.Since(start).Round(time.Millisecond))
 
 	// The same sign-in, token and request work again, without a restart.
-	runScenarios(t, s, []scenario{
-		{name: "the refused response is accepted now", as: "coord", method: "PUT", path: "/api/v1/responses/" + idB, body: during,
-			status: http.StatusCreated, want: []string{`"timepoint":"follow_up"`, `"revision":1`}},
-		{name: "the response from before the outage is kept", as: "coord", method: "GET", path: "/api/v1/responses/" + idA,
-			status: http.StatusOK, want: []string{`"child_id":"O1"`, `"name":"Nan"`, `"let_down":1`, `"revision":1`}},
-		{name: "a child can be registered again", as: "coord", method: "POST", path: "/api/v1/children",
-			body: `{"id":"O2","site":"O","group":"comparison"}`, status: http.StatusCreated},
-		{name: "sign-in works again", method: "POST", path: "/api/v1/auth/login",
-			body: `{"email":"ocoord@example.org","password":"` + userPassword + `"}`, status: http.StatusOK, want: []string{`"access_token"`}},
-		{name: "the summaries agree with a rebuild", as: "admin", method: "GET", path: "/api/v1/admin/summaries/check",
-			status: http.StatusOK, want: []string{`"agree":true`}},
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "the refused response is accepted now", As: "coord", Method: "PUT", Path: "/api/v1/responses/" + idB, Body: during,
+			Status: http.StatusCreated, Want: []string{`"timepoint":"follow_up"`, `"revision":1`}},
+		{Name: "the response from before the outage is kept", As: "coord", Method: "GET", Path: "/api/v1/responses/" + idA,
+			Status: http.StatusOK, Want: []string{`"child_id":"O1"`, `"name":"Nan"`, `"let_down":1`, `"revision":1`}},
+		{Name: "a child can be registered again", As: "coord", Method: "POST", Path: "/api/v1/children",
+			Body: `{"id":"O2","site":"O","group":"comparison"}`, Status: http.StatusCreated},
+		{Name: "sign-in works again", Method: "POST", Path: "/api/v1/auth/login",
+			Body: `{"email":"ocoord@example.org","password":"` + servertest.UserPassword + `"}`, Status: http.StatusOK, Want: []string{`"access_token"`}},
+		{Name: "the summaries agree with a rebuild", As: "admin", Method: "GET", Path: "/api/v1/admin/summaries/check",
+			Status: http.StatusOK, Want: []string{`"agree":true`}},
 	})
 }

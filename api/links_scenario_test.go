@@ -1,24 +1,23 @@
-package server
+package api_test
 
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/config"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 )
 
 // sendToHost sends a request as the signed-in user as, with the Host header
 // host ("" leaves the server's own) and the given other headers.
-func (s *testServer) sendToHost(t *testing.T, as, method, path, body, host string, header map[string]string) (int, []byte) {
+func sendToHost(t *testing.T, s *servertest.Server, as, method, path, body, host string, header map[string]string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, s.Base+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +27,7 @@ func (s *testServer) sendToHost(t *testing.T, as, method, path, body, host strin
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+s.tokens[as])
+	req.Header.Set("Authorization", "Bearer "+s.Tokens[as])
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -52,9 +51,9 @@ var linkRoutes = []struct {
 
 // storedSessions counts the young-person links in the store, by pruning
 // every one of them as if a year had passed: call it last.
-func (s *testServer) storedSessions(t *testing.T) int64 {
+func storedSessions(t *testing.T, s *servertest.Server) int64 {
 	t.Helper()
-	res, err := s.st.PruneExpired(context.Background(), time.Now().AddDate(1, 0, 0), time.Minute)
+	res, err := s.Store.PruneExpired(context.Background(), time.Now().AddDate(1, 0, 0), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +61,14 @@ func (s *testServer) storedSessions(t *testing.T) int64 {
 }
 
 // calendarWorks reports whether a calendar address still gives the feed.
-func (s *testServer) calendarWorks(t *testing.T, address string) bool {
+func calendarWorks(t *testing.T, s *servertest.Server, address string) bool {
 	t.Helper()
 	// The address may name another host: ask this server for its path.
 	i := strings.Index(address, "/api/v1/calendar/")
 	if i < 0 {
 		t.Fatalf("calendar address %q has no feed path", address)
 	}
-	res, err := http.Get(s.base + address[i:])
+	res, err := http.Get(s.Base + address[i:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,15 +81,15 @@ func (s *testServer) calendarWorks(t *testing.T, address string) bool {
 // always over http here: no header makes it https or names another host.
 // Any other Host is refused with 421 before anything is stored.
 func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
-	s, err := startServerWith(t, t.TempDir(), forms.FS(), func(c *config.Settings) {
+	s, err := servertest.StartWith(t, t.TempDir(), forms.FS(), func(c *config.Settings) {
 		c.AllowedHosts = "SCT.Internal.Example, sct.internal.example:8443"
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addUsers(t)
-	s.createChild(t, "coordA", "L1", "A")
-	own := strings.TrimPrefix(s.base, "http://")
+	s.AddUsers(t)
+	createChild(t, s, "coordA", "L1", "A")
+	own := strings.TrimPrefix(s.Base, "http://")
 	_, port, _ := strings.Cut(own, ":")
 
 	tests := []struct {
@@ -126,7 +125,7 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 		{name: "an allow-listed name as a suffix", host: "evil-sct.internal.example"},
 	}
 	// A calendar address made before: a refused request must not replace it.
-	st, b := s.do(t, "POST", "/api/v1/calendar", "", "coordA")
+	st, b := s.Do(t, "POST", "/api/v1/calendar", "", "coordA")
 	if st != http.StatusCreated {
 		t.Fatalf("first calendar: %d %s", st, b)
 	}
@@ -135,7 +134,7 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 	for _, tt := range tests {
 		for _, r := range linkRoutes {
 			t.Run(tt.name+": "+r.name, func(t *testing.T) {
-				status, body := s.sendToHost(t, "coordA", http.MethodPost, r.path, r.body, tt.host, tt.header)
+				status, body := sendToHost(t, s, "coordA", http.MethodPost, r.path, r.body, tt.host, tt.header)
 				if tt.want == "" {
 					if status != http.StatusMisdirectedRequest {
 						t.Fatalf("status %d, want 421; body %s", status, body)
@@ -149,7 +148,7 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 							t.Errorf("the refusal shows %q: %s", leak, body)
 						}
 					}
-					if r.field == "url" && !s.calendarWorks(t, calendar) {
+					if r.field == "url" && !calendarWorks(t, s, calendar) {
 						t.Error("the refused request replaced the caller's calendar address")
 					}
 					return
@@ -163,7 +162,7 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 				}
 				if r.field == "url" {
 					calendar = got
-					if !s.calendarWorks(t, got) {
+					if !calendarWorks(t, s, got) {
 						t.Errorf("the calendar address %q gives no feed", got)
 					}
 				} else {
@@ -172,7 +171,7 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 			})
 		}
 	}
-	if n := s.storedSessions(t); n != int64(made) {
+	if n := storedSessions(t, s); n != int64(made) {
 		t.Errorf("%d young-person links stored, want %d: a refused request stored one", n, made)
 	}
 }
@@ -180,15 +179,15 @@ func TestLinks_WithoutPublicURLOnlyKnownHostsAreBelieved(t *testing.T) {
 // With a public URL, every link starts with it, whatever the request's Host
 // and forwarding headers say.
 func TestLinks_PublicURLIsUsedWhateverTheRequestSays(t *testing.T) {
-	s, err := startServerWith(t, t.TempDir(), forms.FS(), func(c *config.Settings) {
+	s, err := servertest.StartWith(t, t.TempDir(), forms.FS(), func(c *config.Settings) {
 		c.PublicURL = "https://SCT.example.org/" // the trailing slash is not doubled
 		c.AllowedHosts = "sct.internal.example"  // not used with a public URL
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addUsers(t)
-	s.createChild(t, "coordA", "L1", "A")
+	s.AddUsers(t)
+	createChild(t, s, "coordA", "L1", "A")
 	tests := []struct {
 		name   string
 		host   string
@@ -204,7 +203,7 @@ func TestLinks_PublicURLIsUsedWhateverTheRequestSays(t *testing.T) {
 	for _, tt := range tests {
 		for _, r := range linkRoutes {
 			t.Run(tt.name+": "+r.name, func(t *testing.T) {
-				status, body := s.sendToHost(t, "coordA", http.MethodPost, r.path, r.body, tt.host, tt.header)
+				status, body := sendToHost(t, s, "coordA", http.MethodPost, r.path, r.body, tt.host, tt.header)
 				if status != http.StatusCreated {
 					t.Fatalf("status %d, want 201; body %s", status, body)
 				}
@@ -220,31 +219,10 @@ func TestLinks_PublicURLIsUsedWhateverTheRequestSays(t *testing.T) {
 					if qr, _ := out["qr_png"].(string); !strings.HasPrefix(qr, "data:image/png;base64,") {
 						t.Errorf("qr_png %.60q, want a PNG data URL", qr)
 					}
-				} else if !s.calendarWorks(t, got) {
+				} else if !calendarWorks(t, s, got) {
 					t.Errorf("the calendar address %q gives no feed here", got)
 				}
 			})
 		}
-	}
-}
-
-func TestOwnHosts(t *testing.T) {
-	tests := []struct {
-		name string
-		addr net.Addr
-		want []string
-	}{
-		{name: "IPv4 loopback", addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, want: []string{"127.0.0.1:8080", "localhost:8080"}},
-		{name: "IPv6 loopback", addr: &net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, want: []string{"[::1]:8080", "localhost:8080"}},
-		{name: "another address", addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 443}, want: []string{"10.0.0.5:443"}},
-		{name: "the IPv4 wildcard names no host", addr: &net.TCPAddr{IP: net.IPv4zero, Port: 8080}},
-		{name: "the IPv6 wildcard names no host", addr: &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ownHosts(tt.addr); !slices.Equal(got, tt.want) {
-				t.Errorf("ownHosts(%v) = %q, want %q", tt.addr, got, tt.want)
-			}
-		})
 	}
 }

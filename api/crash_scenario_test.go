@@ -1,4 +1,4 @@
-package server
+package api_test
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/bench"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
@@ -186,7 +187,7 @@ func tryStartCrashProc(t *testing.T, bin, data, logPath string) (*crashProc, err
 		}
 	}
 	cmd.Env = append(cmd.Env, "SCT_DATA_DIR="+data, "SCT_ADDR="+addr, "SCT_LOG_LEVEL=warn",
-		"SCT_BOOTSTRAP_ADMIN_EMAIL="+adminEmail, "SCT_BOOTSTRAP_ADMIN_PASSWORD="+adminPassword)
+		"SCT_BOOTSTRAP_ADMIN_EMAIL="+servertest.AdminEmail, "SCT_BOOTSTRAP_ADMIN_PASSWORD="+servertest.AdminPassword)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
@@ -289,11 +290,11 @@ func crashSend(ctx context.Context, client *http.Client, base, method, path, tok
 func (p *crashProc) setUp(t *testing.T) {
 	t.Helper()
 	tokens := crashTokens{}
-	tokens["admin"] = p.login(t, adminEmail, adminPassword)
+	tokens["admin"] = p.login(t, servertest.AdminEmail, servertest.AdminPassword)
 	for _, req := range []struct{ path, body string }{
 		{"/api/v1/sites", fmt.Sprintf(`{"code":%q,"name":"Crash site"}`, crashSite)},
-		{"/api/v1/users", fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, crashCoord, crashSite, userPassword)},
-		{"/api/v1/users", fmt.Sprintf(`{"email":%q,"role":"evaluator","password":%q}`, crashEval, userPassword)},
+		{"/api/v1/users", fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, crashCoord, crashSite, servertest.UserPassword)},
+		{"/api/v1/users", fmt.Sprintf(`{"email":%q,"role":"evaluator","password":%q}`, crashEval, servertest.UserPassword)},
 	} {
 		if status, b := p.call(t, "POST", req.path, tokens["admin"], req.body); status != http.StatusCreated {
 			t.Fatalf("POST %s: %d %s", req.path, status, b)
@@ -319,9 +320,9 @@ func (p *crashProc) login(t *testing.T, email, password string) string {
 func (p *crashProc) signIn(t *testing.T) crashTokens {
 	t.Helper()
 	tokens := crashTokens{}
-	tokens["admin"] = p.login(t, adminEmail, adminPassword)
-	tokens["coord"] = p.login(t, crashCoord, userPassword)
-	tokens["eval"] = p.login(t, crashEval, userPassword)
+	tokens["admin"] = p.login(t, servertest.AdminEmail, servertest.AdminPassword)
+	tokens["coord"] = p.login(t, crashCoord, servertest.UserPassword)
+	tokens["eval"] = p.login(t, crashEval, servertest.UserPassword)
 	return tokens
 }
 

@@ -1,4 +1,4 @@
-package server
+package api_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
 
@@ -23,17 +24,17 @@ func TestInstances_TwoServersOnOneStoreAgree(t *testing.T) {
 		t.Skip("instances share a store only in MongoDB mode: this runs on the MongoDB-mode pass")
 	}
 	dir := t.TempDir()
-	a := startServer(t, dir, forms.FS())
-	a.addUsers(t)
-	b := startServer(t, dir, forms.FS()) // the same database, and the same signing keys
-	b.tokens = a.tokens
-	a.createChild(t, "coordA", "I1", "A")
+	a := servertest.Start(t, dir, forms.FS())
+	a.AddUsers(t)
+	b := servertest.Start(t, dir, forms.FS()) // the same database, and the same signing keys
+	b.Tokens = a.Tokens
+	createChild(t, a, "coordA", "I1", "A")
 
-	agree := func(step string, s *testServer, want func(sctSummary) error) {
+	agree := func(step string, s *servertest.Server, want func(sctSummary) error) {
 		t.Helper()
 		deadline := time.Now().Add(instanceBound)
 		for {
-			err := want(s.summary(t, "timepoint=baseline&site=A"))
+			err := want(sctSummaryOf(t, s, "timepoint=baseline&site=A"))
 			if err == nil {
 				return
 			}
@@ -54,18 +55,18 @@ func TestInstances_TwoServersOnOneStoreAgree(t *testing.T) {
 	agree("before anything", b, people(0, 0))
 
 	id := "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918"
-	if st, body := a.do(t, "PUT", "/api/v1/responses/"+id, sctRequest("I1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
+	if st, body := a.Do(t, "PUT", "/api/v1/responses/"+id, sctRequest("I1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
 		t.Fatalf("submission through the first server: %d %s", st, body)
 	}
 	agree("a submission through the first server, seen by the second", b, people(1, 2))
 
 	three := `{"nominees":[{"name":"Nan","relationship":"grandparent"},{"name":"Mum","relationship":"biological_mother"},{"name":"Jo","relationship":"friend"}]}`
-	if st, body := b.do(t, "PUT", "/api/v1/responses/"+id, sctRequest("I1", "baseline", "2019-06-14", "submitted", three), "coordA"); st != 200 {
+	if st, body := b.Do(t, "PUT", "/api/v1/responses/"+id, sctRequest("I1", "baseline", "2019-06-14", "submitted", three), "coordA"); st != 200 {
 		t.Fatalf("revision through the second server: %d %s", st, body)
 	}
 	agree("a revision through the second server, seen by the first", a, people(1, 3))
 
-	if st, body := b.do(t, "DELETE", "/api/v1/children/I1", "", "admin"); st != 204 {
+	if st, body := b.Do(t, "DELETE", "/api/v1/children/I1", "", "admin"); st != 204 {
 		t.Fatalf("erasure through the second server: %d %s", st, body)
 	}
 	agree("an erasure through the second server, seen by the first", a, people(0, 0))

@@ -1,11 +1,10 @@
-package server
+package api_test
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,30 +19,8 @@ import (
 
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 )
-
-// sendWith sends a request with the given headers and returns the response
-// (body already read and closed) and its body.
-func (s *testServer) sendWith(t *testing.T, method, path, body string, header map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, s.base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
-}
 
 // jsonObject decodes a JSON object body.
 func jsonObject(t *testing.T, b []byte) map[string]any {
@@ -56,27 +33,27 @@ func jsonObject(t *testing.T, b []byte) map[string]any {
 }
 
 // signIn posts a login and returns the status and the decoded body.
-func (s *testServer) signIn(t *testing.T, email, password string) (int, map[string]any, []byte) {
+func signIn(t *testing.T, s *servertest.Server, email, password string) (int, map[string]any, []byte) {
 	t.Helper()
-	status, body := s.do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
+	status, body := s.Do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
 	var out map[string]any
 	_ = json.Unmarshal(body, &out)
 	return status, out, body
 }
 
 // refreshWith posts a refresh token and returns the status and the decoded body.
-func (s *testServer) refreshWith(t *testing.T, token string) (int, map[string]any) {
+func refreshWith(t *testing.T, s *servertest.Server, token string) (int, map[string]any) {
 	t.Helper()
-	status, body := s.do(t, "POST", "/api/v1/auth/refresh", fmt.Sprintf(`{"refresh_token":%q}`, token))
+	status, body := s.Do(t, "POST", "/api/v1/auth/refresh", fmt.Sprintf(`{"refresh_token":%q}`, token))
 	var out map[string]any
 	_ = json.Unmarshal(body, &out)
 	return status, out
 }
 
 // userIDOf looks an account's id up as the admin.
-func (s *testServer) userIDOf(t *testing.T, email string) string {
+func userIDOf(t *testing.T, s *servertest.Server, email string) string {
 	t.Helper()
-	status, body := s.do(t, "GET", "/api/v1/users", "", "admin")
+	status, body := s.Do(t, "GET", "/api/v1/users", "", "admin")
 	if status != 200 {
 		t.Fatalf("list users: %d %s", status, body)
 	}
@@ -96,18 +73,18 @@ func (s *testServer) userIDOf(t *testing.T, email string) string {
 }
 
 // setDisabled disables or re-enables an account as the admin.
-func (s *testServer) setDisabled(t *testing.T, email string, disabled bool) {
+func setDisabled(t *testing.T, s *servertest.Server, email string, disabled bool) {
 	t.Helper()
-	id := s.userIDOf(t, email)
-	if st, b := s.do(t, "PATCH", "/api/v1/users/"+id, fmt.Sprintf(`{"disabled":%t}`, disabled), "admin"); st != 200 {
+	id := userIDOf(t, s, email)
+	if st, b := s.Do(t, "PATCH", "/api/v1/users/"+id, fmt.Sprintf(`{"disabled":%t}`, disabled), "admin"); st != 200 {
 		t.Fatalf("disable %s: %d %s", email, st, b)
 	}
 }
 
 // createChild registers a child as the given user.
-func (s *testServer) createChild(t *testing.T, as, id, site string) {
+func createChild(t *testing.T, s *servertest.Server, as, id, site string) {
 	t.Helper()
-	if st, b := s.do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":"lifelong_links"}`, id, site), as); st != 201 {
+	if st, b := s.Do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":"lifelong_links"}`, id, site), as); st != 201 {
 		t.Fatalf("child %s: %d %s", id, st, b)
 	}
 }
@@ -123,9 +100,9 @@ type auditRow struct {
 	Remote    string `json:"remote"`
 }
 
-func (s *testServer) auditRows(t *testing.T, query string) []auditRow {
+func auditRows(t *testing.T, s *servertest.Server, query string) []auditRow {
 	t.Helper()
-	status, body := s.do(t, "GET", "/api/v1/audit?"+query, "", "admin")
+	status, body := s.Do(t, "GET", "/api/v1/audit?"+query, "", "admin")
 	if status != 200 {
 		t.Fatalf("audit %s: %d %s", query, status, body)
 	}
@@ -203,14 +180,14 @@ func issueAt(t *testing.T, ring *auth.KeyRing, issuer string, clock func() time.
 
 func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 	dir := t.TempDir()
-	s := startServer(t, dir, forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, dir, forms.FS())
+	s.AddUsers(t)
 	k := readServerKeys(t, dir)
 	otherSecret := bytes.Repeat([]byte{7}, 32)
 	past := func() time.Time { return time.Now().Add(-time.Hour) }
 	future := func() time.Time { return time.Now().Add(time.Hour) }
 	hs384 := signToken(t, jwt.SigningMethodHS384, k.kid, k.secret)
-	admin := s.userIDOf(t, adminEmail)
+	admin := userIDOf(t, s, servertest.AdminEmail)
 	// The same claims re-signed as HS256 must pass, or the HS384 case
 	// proves nothing.
 	if _, err := auth.NewTokens(k.ring, "sct", nil).Verify(signToken(t, jwt.SigningMethodHS256, k.kid, k.secret)); err != nil {
@@ -239,9 +216,9 @@ func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 		{name: "no kid", authorization: "Bearer " + signToken(t, jwt.SigningMethodHS256, "", k.secret), status: 401},
 		{name: "the right kid, another secret", authorization: "Bearer " + signToken(t, jwt.SigningMethodHS256, k.kid, otherSecret), status: 401},
 		{name: "a signature stripped off", authorization: "Bearer " + hs384[:strings.LastIndex(hs384, ".")+1], status: 401},
-		{name: "a valid token shows its role and sites", authorization: "Bearer " + s.tokens["coordA"], status: 200,
+		{name: "a valid token shows its role and sites", authorization: "Bearer " + s.Tokens["coordA"], status: 200,
 			want: []string{`"role":"coordinator"`, `"sites":["A"]`}},
-		{name: "a valid token of an all-sites role", authorization: "Bearer " + s.tokens["evaluator"], status: 200,
+		{name: "a valid token of an all-sites role", authorization: "Bearer " + s.Tokens["evaluator"], status: 200,
 			want: []string{`"role":"evaluator"`}},
 		{name: "a token made with the server's key by its rules", authorization: "Bearer " + issueAt(t, k.ring, "sct", nil, admin), status: 200,
 			want: []string{`"role":"admin"`}},
@@ -253,7 +230,7 @@ func TestTokens_OnlyValidHS256TokensOfThisServerAreAccepted(t *testing.T) {
 			if tt.authorization != "" {
 				h["Authorization"] = tt.authorization
 			}
-			res, body := s.sendWith(t, "GET", "/api/v1/auth/me", "", h)
+			res, body := s.Send(t, "GET", "/api/v1/auth/me", "", h)
 			if res.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d; body %s", res.StatusCode, tt.status, body)
 			}
@@ -292,11 +269,11 @@ func clearOfWindowEdge(t *testing.T, span time.Duration) {
 }
 
 func TestLogin_Rules(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 
 	t.Run("the response carries a bearer access token for 15 minutes and a refresh token", func(t *testing.T) {
-		status, out, body := s.signIn(t, "coorda@example.org", userPassword)
+		status, out, body := signIn(t, s, "coorda@example.org", servertest.UserPassword)
 		if status != 200 {
 			t.Fatalf("login: %d %s", status, body)
 		}
@@ -323,8 +300,8 @@ func TestLogin_Rules(t *testing.T) {
 	})
 
 	t.Run("an unknown email and a wrong password get the same answer", func(t *testing.T) {
-		unknownStatus, _, unknown := s.signIn(t, "nobody@example.org", userPassword)
-		wrongStatus, _, wrong := s.signIn(t, "coorda@example.org", "not the password at all")
+		unknownStatus, _, unknown := signIn(t, s, "nobody@example.org", servertest.UserPassword)
+		wrongStatus, _, wrong := signIn(t, s, "coorda@example.org", "not the password at all")
 		if unknownStatus != 401 || wrongStatus != 401 {
 			t.Fatalf("statuses %d and %d, want 401 both", unknownStatus, wrongStatus)
 		}
@@ -334,17 +311,17 @@ func TestLogin_Rules(t *testing.T) {
 	})
 
 	t.Run("a disabled user cannot sign in", func(t *testing.T) {
-		_, _, wrong := s.signIn(t, "nobody@example.org", userPassword)
-		s.setDisabled(t, "leada@example.org", true)
-		status, _, body := s.signIn(t, "leada@example.org", userPassword)
+		_, _, wrong := signIn(t, s, "nobody@example.org", servertest.UserPassword)
+		setDisabled(t, s, "leada@example.org", true)
+		status, _, body := signIn(t, s, "leada@example.org", servertest.UserPassword)
 		if status != 401 {
 			t.Fatalf("disabled user signs in: %d %s", status, body)
 		}
 		if !bytes.Equal(body, wrong) {
 			t.Errorf("a disabled account answers differently from a wrong login:\n%s\n%s", body, wrong)
 		}
-		s.setDisabled(t, "leada@example.org", false)
-		if status, _, body := s.signIn(t, "leada@example.org", userPassword); status != 200 {
+		setDisabled(t, s, "leada@example.org", false)
+		if status, _, body := signIn(t, s, "leada@example.org", servertest.UserPassword); status != 200 {
 			t.Errorf("re-enabled user cannot sign in: %d %s", status, body)
 		}
 	})
@@ -352,12 +329,12 @@ func TestLogin_Rules(t *testing.T) {
 	t.Run("the sixth attempt after five wrong passwords is refused even with the right one", func(t *testing.T) {
 		clearOfWindowEdge(t, 15*time.Second)
 		for i := 1; i <= 5; i++ {
-			if status, _, body := s.signIn(t, "coordb@example.org", fmt.Sprintf("wrong password %d", i)); status != 401 {
+			if status, _, body := signIn(t, s, "coordb@example.org", fmt.Sprintf("wrong password %d", i)); status != 401 {
 				t.Fatalf("wrong password %d: %d %s", i, status, body)
 			}
 		}
-		res, body := s.sendWith(t, "POST", "/api/v1/auth/login",
-			fmt.Sprintf(`{"email":"coordb@example.org","password":%q}`, userPassword), nil)
+		res, body := s.Send(t, "POST", "/api/v1/auth/login",
+			fmt.Sprintf(`{"email":"coordb@example.org","password":%q}`, servertest.UserPassword), nil)
 		if res.StatusCode != 429 {
 			t.Fatalf("sixth attempt: %d %s; want 429", res.StatusCode, body)
 		}
@@ -368,21 +345,21 @@ func TestLogin_Rules(t *testing.T) {
 			t.Errorf("a refused attempt got a token: %s", body)
 		}
 		// The limit is per account, whatever case the email is typed in.
-		if status, _, body := s.signIn(t, "CoordB@Example.org", userPassword); status != 429 {
+		if status, _, body := signIn(t, s, "CoordB@Example.org", servertest.UserPassword); status != 429 {
 			t.Errorf("the same account in other case: %d %s; want 429", status, body)
 		}
-		if status, _, body := s.signIn(t, "evaluator@example.org", userPassword); status != 200 {
+		if status, _, body := signIn(t, s, "evaluator@example.org", servertest.UserPassword); status != 200 {
 			t.Errorf("another account is locked out too: %d %s", status, body)
 		}
 	})
 }
 
 func TestRefresh_RotatesAndRevokes(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	signIn := func(t *testing.T, email string) (access, refresh string) {
 		t.Helper()
-		status, out, body := s.signIn(t, email, userPassword)
+		status, out, body := signIn(t, s, email, servertest.UserPassword)
 		if status != 200 {
 			t.Fatalf("login %s: %d %s", email, status, body)
 		}
@@ -392,7 +369,7 @@ func TestRefresh_RotatesAndRevokes(t *testing.T) {
 	t.Run("a refresh gives a new pair; reusing the old token ends the whole sign-in", func(t *testing.T) {
 		_, first := signIn(t, "coorda@example.org")
 		_, other := signIn(t, "coorda@example.org") // a second sign-in of the same user
-		status, out := s.refreshWith(t, first)
+		status, out := refreshWith(t, s, first)
 		if status != 200 {
 			t.Fatalf("refresh: %d %v", status, out)
 		}
@@ -401,41 +378,41 @@ func TestRefresh_RotatesAndRevokes(t *testing.T) {
 		if access == "" || second == "" || second == first || out["token_type"] != "Bearer" {
 			t.Fatalf("refresh gave %v; want a new access and refresh token", out)
 		}
-		s.tokens["refreshed"] = access
-		if st, b := s.do(t, "GET", "/api/v1/auth/me", "", "refreshed"); st != 200 || !bytes.Contains(b, []byte(`"role":"coordinator"`)) {
+		s.Tokens["refreshed"] = access
+		if st, b := s.Do(t, "GET", "/api/v1/auth/me", "", "refreshed"); st != 200 || !bytes.Contains(b, []byte(`"role":"coordinator"`)) {
 			t.Errorf("the refreshed access token: %d %s", st, b)
 		}
-		if st, out := s.refreshWith(t, first); st != 401 {
+		if st, out := refreshWith(t, s, first); st != 401 {
 			t.Errorf("the spent refresh token again: %d %v; want 401", st, out)
 		}
-		if st, out := s.refreshWith(t, second); st != 401 {
+		if st, out := refreshWith(t, s, second); st != 401 {
 			t.Errorf("the new refresh token after its predecessor was reused: %d %v; want 401 (family revoked)", st, out)
 		}
-		if st, out := s.refreshWith(t, other); st != 200 {
+		if st, out := refreshWith(t, s, other); st != 200 {
 			t.Errorf("an unrelated sign-in of the same user: %d %v; want 200", st, out)
 		}
 	})
 
 	t.Run("a made-up refresh token fails", func(t *testing.T) {
-		if st, out := s.refreshWith(t, "bm90IGEgcmVmcmVzaCB0b2tlbiBhdCBhbGwgcmVhbGx5"); st != 401 {
+		if st, out := refreshWith(t, s, "bm90IGEgcmVmcmVzaCB0b2tlbiBhdCBhbGwgcmVhbGx5"); st != 401 {
 			t.Errorf("%d %v; want 401", st, out)
 		}
 	})
 
 	t.Run("logout ends the sign-in", func(t *testing.T) {
 		_, refresh := signIn(t, "coorda@example.org")
-		if st, b := s.do(t, "POST", "/api/v1/auth/logout", fmt.Sprintf(`{"refresh_token":%q}`, refresh)); st != 204 {
+		if st, b := s.Do(t, "POST", "/api/v1/auth/logout", fmt.Sprintf(`{"refresh_token":%q}`, refresh)); st != 204 {
 			t.Fatalf("logout: %d %s", st, b)
 		}
-		if st, out := s.refreshWith(t, refresh); st != 401 {
+		if st, out := refreshWith(t, s, refresh); st != 401 {
 			t.Errorf("refresh after logout: %d %v; want 401", st, out)
 		}
 	})
 
 	t.Run("disabling a user ends their sign-ins", func(t *testing.T) {
 		_, refresh := signIn(t, "leada@example.org")
-		s.setDisabled(t, "leada@example.org", true)
-		if st, out := s.refreshWith(t, refresh); st != 401 {
+		setDisabled(t, s, "leada@example.org", true)
+		if st, out := refreshWith(t, s, refresh); st != 401 {
 			t.Errorf("refresh of a disabled user: %d %v; want 401", st, out)
 		}
 	})
@@ -447,9 +424,9 @@ var (
 )
 
 // openLink creates a young person's session for a child as the given user.
-func (s *testServer) openLink(t *testing.T, as, child string) (code, responseID string, out map[string]any) {
+func openLink(t *testing.T, s *servertest.Server, as, child string) (code, responseID string, out map[string]any) {
 	t.Helper()
-	st, b := s.do(t, "POST", "/api/v1/children/"+child+"/sessions", `{}`, as)
+	st, b := s.Do(t, "POST", "/api/v1/children/"+child+"/sessions", `{}`, as)
 	if st != 201 {
 		t.Fatalf("session for %s: %d %s", child, st, b)
 	}
@@ -460,24 +437,24 @@ func (s *testServer) openLink(t *testing.T, as, child string) (code, responseID 
 }
 
 // redeem turns a code into a young person's token and keeps it under name.
-func (s *testServer) redeem(t *testing.T, name, code string) map[string]any {
+func redeem(t *testing.T, s *servertest.Server, name, code string) map[string]any {
 	t.Helper()
-	st, b := s.do(t, "POST", "/api/v1/auth/session", fmt.Sprintf(`{"code":%q}`, code))
+	st, b := s.Do(t, "POST", "/api/v1/auth/session", fmt.Sprintf(`{"code":%q}`, code))
 	if st != 200 {
 		t.Fatalf("redeem %s: %d %s", code, st, b)
 	}
 	out := jsonObject(t, b)
-	s.tokens[name], _ = out["access_token"].(string)
+	s.Tokens[name], _ = out["access_token"].(string)
 	return out
 }
 
 func TestYoungPersonSession_ReachesOneResponseOnce(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
-	s.createChild(t, "coordA", "Y1", "A")
-	s.createChild(t, "coordA", "Y2", "A")
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	createChild(t, s, "coordA", "Y1", "A")
+	createChild(t, s, "coordA", "Y2", "A")
 
-	code, rid, created := s.openLink(t, "coordA", "Y1")
+	code, rid, created := openLink(t, s, "coordA", "Y1")
 	t.Run("the link carries a one-time code in the fragment and as a QR code", func(t *testing.T) {
 		if !shortCodePattern.MatchString(code) {
 			t.Errorf("code %q, want XXXX-XXXX of the unambiguous alphabet", code)
@@ -497,16 +474,16 @@ func TestYoungPersonSession_ReachesOneResponseOnce(t *testing.T) {
 		}
 	})
 	t.Run("a coordinator of another site cannot open a link for the child", func(t *testing.T) {
-		if st, b := s.do(t, "POST", "/api/v1/children/Y1/sessions", `{}`, "coordB"); st != 404 {
+		if st, b := s.Do(t, "POST", "/api/v1/children/Y1/sessions", `{}`, "coordB"); st != 404 {
 			t.Errorf("%d %s; want 404", st, b)
 		}
 	})
 
-	opened := s.redeem(t, "young", code)
+	opened := redeem(t, s, "young", code)
 	t.Run("the code gives a young person's token for that child and response", func(t *testing.T) {
 		var c auth.Claims
-		if _, _, err := jwt.NewParser().ParseUnverified(s.tokens["young"], &c); err != nil {
-			t.Fatalf("token %q: %v", s.tokens["young"], err)
+		if _, _, err := jwt.NewParser().ParseUnverified(s.Tokens["young"], &c); err != nil {
+			t.Fatalf("token %q: %v", s.Tokens["young"], err)
 		}
 		if c.Role != "young_person" || c.Child != "Y1" || c.Response != rid {
 			t.Errorf("claims role %q child %q response %q; want young_person, Y1, %s", c.Role, c.Child, c.Response, rid)
@@ -516,34 +493,34 @@ func TestYoungPersonSession_ReachesOneResponseOnce(t *testing.T) {
 		}
 	})
 	t.Run("the code cannot be redeemed twice", func(t *testing.T) {
-		if st, b := s.do(t, "POST", "/api/v1/auth/session", fmt.Sprintf(`{"code":%q}`, code)); st != 401 {
+		if st, b := s.Do(t, "POST", "/api/v1/auth/session", fmt.Sprintf(`{"code":%q}`, code)); st != 401 {
 			t.Errorf("second redemption: %d %s; want 401", st, b)
 		}
 	})
 
 	draft := `{"form":"sct","version":"1","child_id":"Y1","mode":"online","status":"draft","answers":` + firstAnswers + `}`
 	other := "5e0c8f4a-7b1d-4c2e-9a3f-6d5b4c3a2e1f"
-	runScenarios(t, s, []scenario{
-		{name: "the form definition is readable", as: "young", method: "GET", path: "/api/v1/forms/sct/versions/1", status: 200,
-			want: []string{`"form":"sct"`}},
-		{name: "no response for another child", as: "young", method: "PUT", path: "/api/v1/responses/" + rid, status: 403,
-			body: strings.Replace(draft, `"Y1"`, `"Y2"`, 1)},
-		{name: "nothing stored by the refusal", as: "young", method: "GET", path: "/api/v1/responses/" + rid, status: 404},
-		{name: "save a draft", as: "young", method: "PUT", path: "/api/v1/responses/" + rid, body: draft, status: 201,
-			want: []string{`"status":"draft"`, `"child_id":"Y1"`}},
-		{name: "read the draft back with its names", as: "young", method: "GET", path: "/api/v1/responses/" + rid, status: 200,
-			want: []string{`"name":"Nan"`, `"name":"Mum"`}},
-		{name: "no other response id", as: "young", method: "PUT", path: "/api/v1/responses/" + other, body: draft, status: 404},
-		{name: "no reading another response id", as: "young", method: "GET", path: "/api/v1/responses/" + idA, status: 404},
-		{name: "no children", as: "young", method: "GET", path: "/api/v1/children/Y1", status: 403},
-		{name: "no summaries", as: "young", method: "GET", path: "/api/v1/summaries/sct?timepoint=baseline", status: 403},
-		{name: "no sessions", as: "young", method: "POST", path: "/api/v1/children/Y1/sessions", body: `{}`, status: 403},
-		{name: "no audit", as: "young", method: "GET", path: "/api/v1/audit", status: 403},
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "the form definition is readable", As: "young", Method: "GET", Path: "/api/v1/forms/sct/versions/1", Status: 200,
+			Want: []string{`"form":"sct"`}},
+		{Name: "no response for another child", As: "young", Method: "PUT", Path: "/api/v1/responses/" + rid, Status: 403,
+			Body: strings.Replace(draft, `"Y1"`, `"Y2"`, 1)},
+		{Name: "nothing stored by the refusal", As: "young", Method: "GET", Path: "/api/v1/responses/" + rid, Status: 404},
+		{Name: "save a draft", As: "young", Method: "PUT", Path: "/api/v1/responses/" + rid, Body: draft, Status: 201,
+			Want: []string{`"status":"draft"`, `"child_id":"Y1"`}},
+		{Name: "read the draft back with its names", As: "young", Method: "GET", Path: "/api/v1/responses/" + rid, Status: 200,
+			Want: []string{`"name":"Nan"`, `"name":"Mum"`}},
+		{Name: "no other response id", As: "young", Method: "PUT", Path: "/api/v1/responses/" + other, Body: draft, Status: 404},
+		{Name: "no reading another response id", As: "young", Method: "GET", Path: "/api/v1/responses/" + idA, Status: 404},
+		{Name: "no children", As: "young", Method: "GET", Path: "/api/v1/children/Y1", Status: 403},
+		{Name: "no summaries", As: "young", Method: "GET", Path: "/api/v1/summaries/sct?timepoint=baseline", Status: 403},
+		{Name: "no sessions", As: "young", Method: "POST", Path: "/api/v1/children/Y1/sessions", Body: `{}`, Status: 403},
+		{Name: "no audit", As: "young", Method: "GET", Path: "/api/v1/audit", Status: 403},
 	})
 
 	submitted := `{"form":"sct","version":"1","child_id":"Y1","timepoint":"baseline","completed_on":"2020-01-10","mode":"online","status":"submitted","answers":` + firstAnswers + `}`
 	t.Run("submitting ends the session", func(t *testing.T) {
-		st, b := s.do(t, "PUT", "/api/v1/responses/"+rid, submitted, "young")
+		st, b := s.Do(t, "PUT", "/api/v1/responses/"+rid, submitted, "young")
 		if st != 200 && st != 201 {
 			t.Fatalf("submit: %d %s", st, b)
 		}
@@ -555,38 +532,38 @@ func TestYoungPersonSession_ReachesOneResponseOnce(t *testing.T) {
 			{"PUT", "/api/v1/responses/" + rid, strings.Replace(submitted, `"let_down":1`, `"let_down":2`, 1)},
 			{"GET", "/api/v1/auth/me", ""},
 		} {
-			st, b := s.do(t, call.method, call.path, call.body, "young")
+			st, b := s.Do(t, call.method, call.path, call.body, "young")
 			if st != 401 {
 				t.Errorf("%s %s with the spent session: %d %s; want 401", call.method, call.path, st, b)
 			}
 		}
-		if st, b := s.do(t, "GET", "/api/v1/responses/"+rid, "", "coordA"); st != 200 || !bytes.Contains(b, []byte(`"revision":1`)) || !bytes.Contains(b, []byte(`"let_down":1`)) {
+		if st, b := s.Do(t, "GET", "/api/v1/responses/"+rid, "", "coordA"); st != 200 || !bytes.Contains(b, []byte(`"revision":1`)) || !bytes.Contains(b, []byte(`"let_down":1`)) {
 			t.Errorf("the submitted response as the coordinator sees it: %d %s", st, b)
 		}
 	})
 }
 
 func TestAudit_RecordsAndCannotBeChanged(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
-	coordA := s.userIDOf(t, "coorda@example.org")
-	if st, _, b := s.signIn(t, "coorda@example.org", "not the password at all"); st != 401 {
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	coordA := userIDOf(t, s, "coorda@example.org")
+	if st, _, b := signIn(t, s, "coorda@example.org", "not the password at all"); st != 401 {
 		t.Fatalf("failed login: %d %s", st, b)
 	}
-	res, b := s.sendWith(t, "POST", "/api/v1/children", `{"id":"AU1","site":"A","group":"comparison"}`,
-		map[string]string{"Authorization": "Bearer " + s.tokens["coordA"]})
+	res, b := s.Send(t, "POST", "/api/v1/children", `{"id":"AU1","site":"A","group":"comparison"}`,
+		map[string]string{"Authorization": "Bearer " + s.Tokens["coordA"]})
 	if res.StatusCode != 201 {
 		t.Fatalf("child: %d %s", res.StatusCode, b)
 	}
 	createRequestID := res.Header.Get("X-Request-Id")
-	if st, b := s.do(t, "PUT", "/api/v1/responses/"+idA, sctRequest("AU1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idA, sctRequest("AU1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
 		t.Fatalf("response: %d %s", st, b)
 	}
-	if st, b := s.do(t, "GET", "/api/v1/responses/"+idA, "", "coordA"); st != 200 || !bytes.Contains(b, []byte(`"name":"Nan"`)) {
+	if st, b := s.Do(t, "GET", "/api/v1/responses/"+idA, "", "coordA"); st != 200 || !bytes.Contains(b, []byte(`"name":"Nan"`)) {
 		t.Fatalf("read response: %d %s", st, b)
 	}
 
-	all := s.auditRows(t, "")
+	all := auditRows(t, s, "")
 	t.Run("the actions are recorded with request id and remote address", func(t *testing.T) {
 		wants := []struct {
 			action, actor, target string
@@ -627,7 +604,7 @@ func TestAudit_RecordsAndCannotBeChanged(t *testing.T) {
 		}
 		for _, f := range filters {
 			t.Run(f.name, func(t *testing.T) {
-				rows := s.auditRows(t, f.query)
+				rows := auditRows(t, s, f.query)
 				for _, e := range rows {
 					if !f.match(e) {
 						t.Errorf("entry %+v does not fit %s", e, f.query)
@@ -646,25 +623,25 @@ func TestAudit_RecordsAndCannotBeChanged(t *testing.T) {
 	})
 
 	t.Run("only administrators read it", func(t *testing.T) {
-		var scs []scenario
+		var scs []servertest.Scenario
 		for _, as := range []string{"coordA", "leadA", "coordB", "evaluator"} {
-			scs = append(scs, scenario{name: as, as: as, method: "GET", path: "/api/v1/audit", status: 403, absent: []string{"login"}})
+			scs = append(scs, servertest.Scenario{Name: as, As: as, Method: "GET", Path: "/api/v1/audit", Status: 403, Absent: []string{"login"}})
 		}
-		scs = append(scs, scenario{name: "nobody", method: "GET", path: "/api/v1/audit", status: 401})
-		runScenarios(t, s, scs)
+		scs = append(scs, servertest.Scenario{Name: "nobody", Method: "GET", Path: "/api/v1/audit", Status: 401})
+		servertest.RunScenarios(t, s, scs)
 	})
 
 	t.Run("no route changes or deletes entries", func(t *testing.T) {
 		entry := all[len(all)-1]
 		for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 			for _, path := range []string{"/api/v1/audit", "/api/v1/audit/" + entry.ID, "/api/v1/audit/anything"} {
-				st, b := s.do(t, method, path, `{"action":"nothing happened","entries":[]}`, "admin")
+				st, b := s.Do(t, method, path, `{"action":"nothing happened","entries":[]}`, "admin")
 				if st != 404 && st != 405 {
 					t.Errorf("%s %s: %d %s; want 404 or 405", method, path, st, b)
 				}
 			}
 		}
-		after := s.auditRows(t, "")
+		after := auditRows(t, s, "")
 		if i := slices.IndexFunc(after, func(e auditRow) bool { return e.ID == entry.ID }); i < 0 || after[i] != entry {
 			t.Errorf("entry %+v changed or went", entry)
 		}
@@ -675,69 +652,69 @@ func TestAudit_RecordsAndCannotBeChanged(t *testing.T) {
 }
 
 func TestErasure_RemovesEverythingAboutTheChild(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
-	s.createChild(t, "coordA", "E1", "A")
-	s.createChild(t, "coordA", "E2", "A")
-	if st, b := s.do(t, "PUT", "/api/v1/responses/"+idA, sctRequest("E1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	createChild(t, s, "coordA", "E1", "A")
+	createChild(t, s, "coordA", "E2", "A")
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idA, sctRequest("E1", "baseline", "2019-06-14", "submitted", firstAnswers), "coordA"); st != 201 {
 		t.Fatalf("response: %d %s", st, b)
 	}
 	revised := strings.Replace(sctRequest("E1", "baseline", "2019-06-14", "submitted", firstAnswers), `"let_down":1`, `"let_down":2`, 1)
-	if st, b := s.do(t, "PUT", "/api/v1/responses/"+idA, revised, "coordA"); st != 200 {
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idA, revised, "coordA"); st != 200 {
 		t.Fatalf("revision: %d %s", st, b)
 	}
 	// Another child's draft must survive.
-	if st, b := s.do(t, "PUT", "/api/v1/responses/"+idB,
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idB,
 		`{"form":"sct","version":"1","child_id":"E2","mode":"online","status":"draft","answers":{"nominees":[{"name":"Jo"}]}}`, "coordA"); st != 201 {
 		t.Fatalf("other child's draft: %d %s", st, b)
 	}
-	openedCode, _, _ := s.openLink(t, "coordA", "E1")
-	s.redeem(t, "young", openedCode)
-	unusedCode, _, _ := s.openLink(t, "coordA", "E1")
-	if got := s.summary(t, "timepoint=baseline"); got.Respondents != 1 {
+	openedCode, _, _ := openLink(t, s, "coordA", "E1")
+	redeem(t, s, "young", openedCode)
+	unusedCode, _, _ := openLink(t, s, "coordA", "E1")
+	if got := sctSummaryOf(t, s, "timepoint=baseline"); got.Respondents != 1 {
 		t.Fatalf("before erasure: %d respondents, want 1", got.Respondents)
 	}
 
-	runScenarios(t, s, []scenario{
-		{name: "a coordinator cannot erase", as: "coordA", method: "DELETE", path: "/api/v1/children/E1", status: 403},
-		{name: "a site lead cannot erase", as: "leadA", method: "DELETE", path: "/api/v1/children/E1", status: 403},
-		{name: "an evaluator cannot erase", as: "evaluator", method: "DELETE", path: "/api/v1/children/E1", status: 403},
-		{name: "still there after the refusals", as: "coordA", method: "GET", path: "/api/v1/responses/" + idA, status: 200},
-		{name: "the administrator erases", as: "admin", method: "DELETE", path: "/api/v1/children/E1", status: 204},
-		{name: "the child is gone", as: "admin", method: "GET", path: "/api/v1/children/E1", status: 404},
-		{name: "the child is gone for its coordinator", as: "coordA", method: "GET", path: "/api/v1/children/E1", status: 404},
-		{name: "the response is gone", as: "coordA", method: "GET", path: "/api/v1/responses/" + idA, status: 404},
-		{name: "the response is gone for the evaluator", as: "evaluator", method: "GET", path: "/api/v1/responses/" + idA, status: 404},
-		{name: "its history is gone", as: "coordA", method: "GET", path: "/api/v1/responses/" + idA + "/revisions", status: 404},
-		{name: "an opened link no longer works", as: "young", method: "GET", path: "/api/v1/responses/" + idA, status: 401},
-		{name: "an unused link no longer works", method: "POST", path: "/api/v1/auth/session", body: fmt.Sprintf(`{"code":%q}`, unusedCode), status: 401},
-		{name: "erasing again is 404", as: "admin", method: "DELETE", path: "/api/v1/children/E1", status: 404},
-		{name: "another child is untouched", as: "coordA", method: "GET", path: "/api/v1/children/E2", status: 200},
-		{name: "another child's response is untouched", as: "coordA", method: "GET", path: "/api/v1/responses/" + idB, status: 200, want: []string{`"name":"Jo"`}},
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a coordinator cannot erase", As: "coordA", Method: "DELETE", Path: "/api/v1/children/E1", Status: 403},
+		{Name: "a site lead cannot erase", As: "leadA", Method: "DELETE", Path: "/api/v1/children/E1", Status: 403},
+		{Name: "an evaluator cannot erase", As: "evaluator", Method: "DELETE", Path: "/api/v1/children/E1", Status: 403},
+		{Name: "still there after the refusals", As: "coordA", Method: "GET", Path: "/api/v1/responses/" + idA, Status: 200},
+		{Name: "the administrator erases", As: "admin", Method: "DELETE", Path: "/api/v1/children/E1", Status: 204},
+		{Name: "the child is gone", As: "admin", Method: "GET", Path: "/api/v1/children/E1", Status: 404},
+		{Name: "the child is gone for its coordinator", As: "coordA", Method: "GET", Path: "/api/v1/children/E1", Status: 404},
+		{Name: "the response is gone", As: "coordA", Method: "GET", Path: "/api/v1/responses/" + idA, Status: 404},
+		{Name: "the response is gone for the evaluator", As: "evaluator", Method: "GET", Path: "/api/v1/responses/" + idA, Status: 404},
+		{Name: "its history is gone", As: "coordA", Method: "GET", Path: "/api/v1/responses/" + idA + "/revisions", Status: 404},
+		{Name: "an opened link no longer works", As: "young", Method: "GET", Path: "/api/v1/responses/" + idA, Status: 401},
+		{Name: "an unused link no longer works", Method: "POST", Path: "/api/v1/auth/session", Body: fmt.Sprintf(`{"code":%q}`, unusedCode), Status: 401},
+		{Name: "erasing again is 404", As: "admin", Method: "DELETE", Path: "/api/v1/children/E1", Status: 404},
+		{Name: "another child is untouched", As: "coordA", Method: "GET", Path: "/api/v1/children/E2", Status: 200},
+		{Name: "another child's response is untouched", As: "coordA", Method: "GET", Path: "/api/v1/responses/" + idB, Status: 200, Want: []string{`"name":"Jo"`}},
 	})
-	if got := s.summary(t, "timepoint=baseline"); got.Respondents != 0 {
+	if got := sctSummaryOf(t, s, "timepoint=baseline"); got.Respondents != 0 {
 		t.Errorf("after erasure: %d respondents, want 0", got.Respondents)
 	}
 	t.Run("a child registered again under the same ID starts with no history", func(t *testing.T) {
-		s.createChild(t, "coordA", "E1", "A")
+		createChild(t, s, "coordA", "E1", "A")
 		again := sctRequest("E1", "baseline", "2019-07-01", "submitted", `{"nominees":[{"name":"Kim","relationship":"friend"}]}`)
-		if st, b := s.do(t, "PUT", "/api/v1/responses/"+idA, again, "coordA"); st != 201 || !bytes.Contains(b, []byte(`"revision":1`)) {
+		if st, b := s.Do(t, "PUT", "/api/v1/responses/"+idA, again, "coordA"); st != 201 || !bytes.Contains(b, []byte(`"revision":1`)) {
 			t.Fatalf("a new response under the old id: %d %s; want 201, revision 1", st, b)
 		}
-		st, b := s.do(t, "GET", "/api/v1/responses/"+idA+"/revisions", "", "coordA")
+		st, b := s.Do(t, "GET", "/api/v1/responses/"+idA+"/revisions", "", "coordA")
 		if st != 200 || bytes.Count(b, []byte(`"revision":`)) != 1 || bytes.Contains(b, []byte("Nan")) {
 			t.Errorf("revisions after erasure and a new submission: %d %s; want only the new one", st, b)
 		}
 	})
-	if rows := s.auditRows(t, "action=child.erase"); len(rows) != 1 || rows[0].Target != "child:E1" || rows[0].Actor != s.userIDOf(t, adminEmail) {
+	if rows := auditRows(t, s, "action=child.erase"); len(rows) != 1 || rows[0].Target != "child:E1" || rows[0].Actor != userIDOf(t, s, servertest.AdminEmail) {
 		t.Errorf("child.erase entries %+v; want one by the admin with target child:E1", rows)
 	}
 }
 
 func TestHTTP_SecurityHeadersAndClosedCORS(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.login(t, "admin", adminEmail, adminPassword)
-	token := s.tokens["admin"]
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.Login(t, "admin", servertest.AdminEmail, servertest.AdminPassword)
+	token := s.Tokens["admin"]
 
 	for _, tt := range []struct{ name, path string }{
 		{"an API response", "/api/v1/forms"},
@@ -746,7 +723,7 @@ func TestHTTP_SecurityHeadersAndClosedCORS(t *testing.T) {
 		{"an unknown API path", "/api/v1/nothing"},
 	} {
 		t.Run("security headers on "+tt.name, func(t *testing.T) {
-			res, _ := s.sendWith(t, "GET", tt.path, "", nil)
+			res, _ := s.Send(t, "GET", tt.path, "", nil)
 			h := res.Header
 			csp := h.Get("Content-Security-Policy")
 			directives := map[string][]string{}
@@ -789,7 +766,7 @@ func TestHTTP_SecurityHeadersAndClosedCORS(t *testing.T) {
 		{"a signed-in GET", "GET", "/api/v1/users", map[string]string{"Origin": evil, "Authorization": "Bearer " + token}},
 	} {
 		t.Run("CORS stays closed to "+tt.name, func(t *testing.T) {
-			res, _ := s.sendWith(t, tt.method, tt.path, "", tt.header)
+			res, _ := s.Send(t, tt.method, tt.path, "", tt.header)
 			for k := range res.Header {
 				if strings.HasPrefix(http.CanonicalHeaderKey(k), "Access-Control-Allow-") {
 					t.Errorf("%s: %q", k, res.Header.Get(k))
@@ -800,67 +777,67 @@ func TestHTTP_SecurityHeadersAndClosedCORS(t *testing.T) {
 }
 
 func TestUsers_AccountRules(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	user := func(email, role, sites, password string) string {
 		return fmt.Sprintf(`{"email":%q,"role":%q,"sites":%s,"password":%q}`, email, role, sites, password)
 	}
-	noHash := []string{"password_hash", "$argon2", userPassword}
-	runScenarios(t, s, []scenario{
-		{name: "a weak password", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w1@example.org", "coordinator", `["A"]`, "short"), want: []string{`"path":"password"`}},
-		{name: "a password of one repeated character", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w2@example.org", "coordinator", `["A"]`, strings.Repeat("a", 20)), want: []string{`"path":"password"`}},
-		{name: "a common password", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body:   user("w10@example.org", "coordinator", `["A"]`, "password1234"),
-			want:   []string{`"path":"password"`, "too easy to guess", "common password"},
-			absent: []string{"password1234"}},
-		{name: "a password built from the user's email", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body:   user("jordan.mills@example.org", "evaluator", `[]`, "jordan.mills2024"),
-			want:   []string{`"path":"password"`, "too easy to guess", "email"},
-			absent: []string{"jordan.mills2024"}},
-		{name: "a coordinator without sites", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w3@example.org", "coordinator", `[]`, userPassword), want: []string{`"path":"sites"`}},
-		{name: "a site lead with no sites field", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: `{"email":"w4@example.org","role":"site_lead","password":"` + userPassword + `"}`, want: []string{`"path":"sites"`}},
-		{name: "an evaluator with sites", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w5@example.org", "evaluator", `["A"]`, userPassword), want: []string{`"path":"sites"`}},
-		{name: "an admin with sites", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w6@example.org", "admin", `["A"]`, userPassword), want: []string{`"path":"sites"`}},
-		{name: "a site that does not exist", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w7@example.org", "coordinator", `["A","Q"]`, userPassword), want: []string{`"path":"sites"`, "Q"}},
-		{name: "an unknown role", as: "admin", method: "POST", path: "/api/v1/users", status: 422,
-			body: user("w8@example.org", "young_person", `[]`, userPassword), want: []string{`"path":"role"`}},
-		{name: "a duplicate email in other case", as: "admin", method: "POST", path: "/api/v1/users", status: 409,
-			body: user("CoordA@Example.ORG", "coordinator", `["A"]`, userPassword), absent: noHash},
-		{name: "a coordinator may not add users", as: "coordA", method: "POST", path: "/api/v1/users", status: 403,
-			body: user("w9@example.org", "admin", `[]`, userPassword)},
-		{name: "a site lead may not add users", as: "leadA", method: "POST", path: "/api/v1/users", status: 403,
-			body: user("w9@example.org", "coordinator", `["A"]`, userPassword)},
-		{name: "an evaluator may not add users", as: "evaluator", method: "POST", path: "/api/v1/users", status: 403,
-			body: user("w9@example.org", "admin", `[]`, userPassword)},
-		{name: "nobody may not add users", method: "POST", path: "/api/v1/users", status: 401,
-			body: user("w9@example.org", "admin", `[]`, userPassword)},
-		{name: "a coordinator may not list users", as: "coordA", method: "GET", path: "/api/v1/users", status: 403},
-		{name: "a valid user is created without its hash shown", as: "admin", method: "POST", path: "/api/v1/users", status: 201,
-			body: user("New.Person@Example.org", "coordinator", `["A","B"]`, userPassword),
-			want: []string{`"email":"new.person@example.org"`, `"role":"coordinator"`, `"sites":["A","B"]`}, absent: noHash},
-		{name: "the list shows no hashes", as: "admin", method: "GET", path: "/api/v1/users", status: 200,
-			want:   []string{`"email":"coorda@example.org"`, `"email":"new.person@example.org"`},
-			absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@", "w10@", "jordan.mills@")},
+	noHash := []string{"password_hash", "$argon2", servertest.UserPassword}
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a weak password", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w1@example.org", "coordinator", `["A"]`, "short"), Want: []string{`"path":"password"`}},
+		{Name: "a password of one repeated character", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w2@example.org", "coordinator", `["A"]`, strings.Repeat("a", 20)), Want: []string{`"path":"password"`}},
+		{Name: "a common password", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body:   user("w10@example.org", "coordinator", `["A"]`, "password1234"),
+			Want:   []string{`"path":"password"`, "too easy to guess", "common password"},
+			Absent: []string{"password1234"}},
+		{Name: "a password built from the user's email", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body:   user("jordan.mills@example.org", "evaluator", `[]`, "jordan.mills2024"),
+			Want:   []string{`"path":"password"`, "too easy to guess", "email"},
+			Absent: []string{"jordan.mills2024"}},
+		{Name: "a coordinator without sites", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w3@example.org", "coordinator", `[]`, servertest.UserPassword), Want: []string{`"path":"sites"`}},
+		{Name: "a site lead with no sites field", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: `{"email":"w4@example.org","role":"site_lead","password":"` + servertest.UserPassword + `"}`, Want: []string{`"path":"sites"`}},
+		{Name: "an evaluator with sites", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w5@example.org", "evaluator", `["A"]`, servertest.UserPassword), Want: []string{`"path":"sites"`}},
+		{Name: "an admin with sites", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w6@example.org", "admin", `["A"]`, servertest.UserPassword), Want: []string{`"path":"sites"`}},
+		{Name: "a site that does not exist", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w7@example.org", "coordinator", `["A","Q"]`, servertest.UserPassword), Want: []string{`"path":"sites"`, "Q"}},
+		{Name: "an unknown role", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w8@example.org", "young_person", `[]`, servertest.UserPassword), Want: []string{`"path":"role"`}},
+		{Name: "a duplicate email in other case", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 409,
+			Body: user("CoordA@Example.ORG", "coordinator", `["A"]`, servertest.UserPassword), Absent: noHash},
+		{Name: "a coordinator may not add users", As: "coordA", Method: "POST", Path: "/api/v1/users", Status: 403,
+			Body: user("w9@example.org", "admin", `[]`, servertest.UserPassword)},
+		{Name: "a site lead may not add users", As: "leadA", Method: "POST", Path: "/api/v1/users", Status: 403,
+			Body: user("w9@example.org", "coordinator", `["A"]`, servertest.UserPassword)},
+		{Name: "an evaluator may not add users", As: "evaluator", Method: "POST", Path: "/api/v1/users", Status: 403,
+			Body: user("w9@example.org", "admin", `[]`, servertest.UserPassword)},
+		{Name: "nobody may not add users", Method: "POST", Path: "/api/v1/users", Status: 401,
+			Body: user("w9@example.org", "admin", `[]`, servertest.UserPassword)},
+		{Name: "a coordinator may not list users", As: "coordA", Method: "GET", Path: "/api/v1/users", Status: 403},
+		{Name: "a valid user is created without its hash shown", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 201,
+			Body: user("New.Person@Example.org", "coordinator", `["A","B"]`, servertest.UserPassword),
+			Want: []string{`"email":"new.person@example.org"`, `"role":"coordinator"`, `"sites":["A","B"]`}, Absent: noHash},
+		{Name: "the list shows no hashes", As: "admin", Method: "GET", Path: "/api/v1/users", Status: 200,
+			Want:   []string{`"email":"coorda@example.org"`, `"email":"new.person@example.org"`},
+			Absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@", "w10@", "jordan.mills@")},
 	})
-	id := s.userIDOf(t, "new.person@example.org")
-	runScenarios(t, s, []scenario{
-		{name: "a coordinator may not change users", as: "coordA", method: "PATCH", path: "/api/v1/users/" + id, status: 403,
-			body: `{"role":"admin","sites":[]}`},
-		{name: "a change to a common password", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 422,
-			body: `{"password":"Password123!"}`, want: []string{`"path":"password"`, "common password"}},
-		{name: "a change to a password built from the user's stored email", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 422,
-			body: `{"password":"new.person2024"}`, want: []string{`"path":"password"`, "email"}},
-		{name: "a change answers without the hash", as: "admin", method: "PATCH", path: "/api/v1/users/" + id, status: 200,
-			body: `{"password":"another long enough password"}`, want: []string{`"id":"` + id + `"`}, absent: noHash},
+	id := userIDOf(t, s, "new.person@example.org")
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a coordinator may not change users", As: "coordA", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 403,
+			Body: `{"role":"admin","sites":[]}`},
+		{Name: "a change to a common password", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 422,
+			Body: `{"password":"Password123!"}`, Want: []string{`"path":"password"`, "common password"}},
+		{Name: "a change to a password built from the user's stored email", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 422,
+			Body: `{"password":"new.person2024"}`, Want: []string{`"path":"password"`, "email"}},
+		{Name: "a change answers without the hash", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 200,
+			Body: `{"password":"another long enough password"}`, Want: []string{`"id":"` + id + `"`}, Absent: noHash},
 	})
-	if st, out, b := s.signIn(t, "new.person@example.org", "another long enough password"); st != 200 || bytes.Contains(b, []byte("password_hash")) {
+	if st, out, b := signIn(t, s, "new.person@example.org", "another long enough password"); st != 200 || bytes.Contains(b, []byte("password_hash")) {
 		t.Errorf("sign-in with the changed password: %d %v", st, out)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package api_test
 
 import (
 	"archive/zip"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/server/servertest"
 )
 
 // The evaluation fixture, by hand:
@@ -26,7 +27,7 @@ import (
 // ranks 2; W+ = 1, W− = 2, n = 2; mean n(n+1)/4 = 1.5; variance
 // n(n+1)(2n+1)/24 = 1.25; z = (1 − 1.5)/√1.25 = −0.447214; p = 0.654721.
 // Baseline sizes 4, 3, 5: mean 4, median 4, SD 1. Follow-up 6, 3, 2: median 3.
-func seedEvaluation(t *testing.T, s *testServer) {
+func seedEvaluation(t *testing.T, s *servertest.Server) {
 	t.Helper()
 	people := func(n int) string {
 		var ps []string
@@ -39,7 +40,7 @@ func seedEvaluation(t *testing.T, s *testServer) {
 		{"P1", "A", "lifelong_links"}, {"P2", "A", "lifelong_links"}, {"P3", "A", "comparison"}, {"P5", "A", "lifelong_links"}, {"P4", "B", "comparison"},
 	}
 	for _, c := range children {
-		if st, b := s.do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, c.id, c.site, c.group), "coord"+c.site); st != 201 {
+		if st, b := s.Do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":%q,"group":%q}`, c.id, c.site, c.group), "coord"+c.site); st != 201 {
 			t.Fatalf("child %s: %d %s", c.id, st, b)
 		}
 	}
@@ -57,15 +58,15 @@ func seedEvaluation(t *testing.T, s *testServer) {
 	}
 	for _, x := range scts {
 		answers := fmt.Sprintf(`{"nominees":%s,"adequacy":{"emotional":%d}}`, people(x.people), x.emotional)
-		if st, b := s.do(t, "PUT", "/api/v1/responses/"+x.id, sctRequest(x.child, x.timepoint, x.date, "submitted", answers), "coord"+x.site); st != 201 {
+		if st, b := s.Do(t, "PUT", "/api/v1/responses/"+x.id, sctRequest(x.child, x.timepoint, x.date, "submitted", answers), "coord"+x.site); st != 201 {
 			t.Fatalf("SCT %s %s: %d %s", x.child, x.timepoint, st, b)
 		}
 	}
 }
 
-func getJSON(t *testing.T, s *testServer, as, path string) map[string]any {
+func getJSON(t *testing.T, s *servertest.Server, as, path string) map[string]any {
 	t.Helper()
-	st, b := s.do(t, "GET", path, "", as)
+	st, b := s.Do(t, "GET", path, "", as)
 	if st != 200 {
 		t.Fatalf("GET %s as %s: %d %s", path, as, st, b)
 	}
@@ -103,8 +104,8 @@ func num(t *testing.T, v any, want float64, what string) {
 }
 
 func TestPaired_ComparesTheSameChildren(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	seedEvaluation(t, s)
 
 	got := getJSON(t, s, "evaluator", "/api/v1/summaries/sct/paired")
@@ -129,24 +130,24 @@ func TestPaired_ComparesTheSameChildren(t *testing.T) {
 	num(t, getJSON(t, s, "evaluator", "/api/v1/summaries/sct/paired?wave=2")["pairs"], 0, "wave 2 pairs")
 	num(t, getJSON(t, s, "evaluator", "/api/v1/summaries/sct/paired?from=2019-07-01")["pairs"], 2, "pairs from 2019-07-01")
 	num(t, getJSON(t, s, "leadA", "/api/v1/summaries/sct/paired")["pairs"], 3, "site lead A's pairs (their site filled in)")
-	if st, _ := s.do(t, "GET", "/api/v1/summaries/sct/paired?timepoint=baseline", "", "evaluator"); st != 400 {
+	if st, _ := s.Do(t, "GET", "/api/v1/summaries/sct/paired?timepoint=baseline", "", "evaluator"); st != 400 {
 		t.Errorf("a timepoint filter on the paired summary got %d, want 400", st)
 	}
 }
 
 func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	seedEvaluation(t, s)
 	// P2 withdrew after a pause: nothing more is due for them.
-	if st, b := s.do(t, "PUT", "/api/v1/children/P2/participation",
+	if st, b := s.Do(t, "PUT", "/api/v1/children/P2/participation",
 		`{"participating":true,"started_on":"2019-06-01","ceased_on":"2019-12-01","reason_ceased":2,"pauses":[{"from":"2019-08-01","to":"2019-09-01"}]}`, "coordA"); st != 200 {
 		t.Fatalf("participation: %d %s", st, b)
 	}
-	if st, b := s.do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"fgc_completed":1,"reason_ceased":7}`, "coordA"); st != 422 || !strings.Contains(string(b), `"path":"reason_ceased"`) {
+	if st, b := s.Do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"fgc_completed":1,"reason_ceased":7}`, "coordA"); st != 422 || !strings.Contains(string(b), `"path":"reason_ceased"`) {
 		t.Errorf("a code outside Table 15: %d %s", st, b)
 	}
-	if st, _ := s.do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"fgc_completed":1}`, "coordA"); st != 200 {
+	if st, _ := s.Do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"fgc_completed":1}`, "coordA"); st != 200 {
 		t.Errorf("participation P1: %d", st)
 	}
 
@@ -190,7 +191,7 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 	num(t, dig(row, "paused"), 1, "Table 7 paused")
 	num(t, dig(row, "fgc"), 1, "Table 7 FGC")
 
-	st, b := s.do(t, "POST", "/api/v1/calendar", "", "coordA")
+	st, b := s.Do(t, "POST", "/api/v1/calendar", "", "coordA")
 	if st != 201 {
 		t.Fatalf("calendar: %d %s", st, b)
 	}
@@ -216,7 +217,7 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 	if res, _ := http.Get(strings.Replace(cal.URL, "/calendar/", "/calendar/x", 1)); res == nil || res.StatusCode != 404 {
 		t.Error("a wrong calendar address must be 404")
 	}
-	if st, _ := s.do(t, "GET", "/api/v1/followups?site=A", "", "coordB"); st != 403 {
+	if st, _ := s.Do(t, "GET", "/api/v1/followups?site=A", "", "coordB"); st != 403 {
 		t.Errorf("coordinator B reading site A's due list: %d, want 403", st)
 	}
 }
@@ -227,8 +228,8 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 // set 2, met 1, mean share met 50%, none with all met; retained 14 of 15 =
 // 93.33%.
 func TestPracticeSummary_Tables(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	seedEvaluation(t, s)
 	summaries := []struct{ id, child, version, answers string }{
 		{"b1000000-0000-4000-8000-000000000001", "P1", "2", `{"started_on":"2019-05-01","ended_on":"2019-12-01","tools_used":["genogram","ask_family"],
@@ -239,7 +240,7 @@ func TestPracticeSummary_Tables(t *testing.T) {
 	}
 	for _, x := range summaries {
 		body := fmt.Sprintf(`{"form":"practice-summary","version":%q,"child_id":%q,"completed_on":"2019-12-02","mode":"online","status":"submitted","answers":%s}`, x.version, x.child, x.answers)
-		if st, b := s.do(t, "PUT", "/api/v1/responses/"+x.id, body, "coordA"); st != 201 {
+		if st, b := s.Do(t, "PUT", "/api/v1/responses/"+x.id, body, "coordA"); st != 201 {
 			t.Fatalf("practice summary %s: %d %s", x.child, st, b)
 		}
 	}
@@ -258,10 +259,10 @@ func TestPracticeSummary_Tables(t *testing.T) {
 }
 
 func TestSummaries_SuppressSmallCounts(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	seedEvaluation(t, s)
-	_, b := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline&suppress=5", "", "evaluator")
+	_, b := s.Do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline&suppress=5", "", "evaluator")
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatal(err)
@@ -287,25 +288,25 @@ func TestSummaries_SuppressSmallCounts(t *testing.T) {
 	if small > 0 || !strings.Contains(string(b), `"suppressed":true`) {
 		t.Errorf("%d counts under 5 shown, or nothing marked suppressed: %s", small, b)
 	}
-	if st, _ := s.do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline&suppress=1", "", "evaluator"); st != 422 {
+	if st, _ := s.Do(t, "GET", "/api/v1/summaries/sct?timepoint=baseline&suppress=1", "", "evaluator"); st != 422 {
 		t.Errorf("suppress=1 got %d, want 422", st)
 	}
 }
 
 func TestExports_DataReturnIsPseudonymisedAndAudited(t *testing.T) {
-	s := startServer(t, t.TempDir(), forms.FS())
-	s.addUsers(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
 	seedEvaluation(t, s)
 	named := sctRequest("P5", "baseline", "2019-10-01", "submitted",
 		`{"nominees":[{"name":"Zebedee-Secret","relationship":"other","other_text":"Lodger-Secret"}],"key_people":[{"nominee":0,"reason":"important","support":{"trust":4}}]}`)
-	if st, b := s.do(t, "PUT", "/api/v1/responses/a1000000-0000-4000-8000-000000000009", named, "coordA"); st != 201 {
+	if st, b := s.Do(t, "PUT", "/api/v1/responses/a1000000-0000-4000-8000-000000000009", named, "coordA"); st != 201 {
 		t.Fatalf("SCT with names: %d %s", st, b)
 	}
-	if st, _ := s.do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"started_on":"2019-05-01","fgc_completed":1}`, "coordA"); st != 200 {
+	if st, _ := s.Do(t, "PUT", "/api/v1/children/P1/participation", `{"participating":true,"started_on":"2019-05-01","fgc_completed":1}`, "coordA"); st != 200 {
 		t.Fatal("participation")
 	}
 
-	st, body := s.do(t, "GET", "/api/v1/exports/data-return.zip?site=A", "", "leadA")
+	st, body := s.Do(t, "GET", "/api/v1/exports/data-return.zip?site=A", "", "leadA")
 	if st != 200 {
 		t.Fatalf("data return: %d %s", st, body)
 	}
@@ -343,17 +344,17 @@ func TestExports_DataReturnIsPseudonymisedAndAudited(t *testing.T) {
 		t.Errorf("participation.csv:\n%s", files["participation.csv"])
 	}
 
-	st, csv := s.do(t, "GET", "/api/v1/exports/sct_long.csv", "", "evaluator")
+	st, csv := s.Do(t, "GET", "/api/v1/exports/sct_long.csv", "", "evaluator")
 	if st != 200 || !strings.HasPrefix(string(csv), "response_id,") || strings.Contains(string(csv), "Zebedee") {
 		t.Errorf("sct_long.csv as evaluator: %d %.200s", st, csv)
 	}
-	if st, _ := s.do(t, "GET", "/api/v1/exports/sct_wide.csv?site=A", "", "coordA"); st != 403 {
+	if st, _ := s.Do(t, "GET", "/api/v1/exports/sct_wide.csv?site=A", "", "coordA"); st != 403 {
 		t.Errorf("a coordinator exporting: %d, want 403", st)
 	}
-	if st, _ := s.do(t, "GET", "/api/v1/exports/data-return.zip?site=B", "", "leadA"); st != 403 {
+	if st, _ := s.Do(t, "GET", "/api/v1/exports/data-return.zip?site=B", "", "leadA"); st != 403 {
 		t.Errorf("site lead A exporting site B: %d, want 403", st)
 	}
-	if st, _ := s.do(t, "GET", "/api/v1/exports/nothing.csv", "", "evaluator"); st != 404 {
+	if st, _ := s.Do(t, "GET", "/api/v1/exports/nothing.csv", "", "evaluator"); st != 404 {
 		t.Errorf("an unknown export: %d, want 404", st)
 	}
 	audit := getJSON(t, s, "admin", "/api/v1/audit?action=export")

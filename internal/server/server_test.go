@@ -1,0 +1,35 @@
+package server
+
+import (
+	"net"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/lifelong-links/sct/internal/store/storetest"
+)
+
+// The server's own tests run on the embedded store, then in MongoDB mode.
+// Its HTTP scenarios are the API's (api/*_scenario_test.go).
+func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
+
+func TestOwnHosts(t *testing.T) {
+	tests := []struct {
+		name string
+		addr net.Addr
+		want []string
+	}{
+		{name: "IPv4 loopback", addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, want: []string{"127.0.0.1:8080", "localhost:8080"}},
+		{name: "IPv6 loopback", addr: &net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, want: []string{"[::1]:8080", "localhost:8080"}},
+		{name: "another address", addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 443}, want: []string{"10.0.0.5:443"}},
+		{name: "the IPv4 wildcard names no host", addr: &net.TCPAddr{IP: net.IPv4zero, Port: 8080}},
+		{name: "the IPv6 wildcard names no host", addr: &net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ownHosts(tt.addr); !slices.Equal(got, tt.want) {
+				t.Errorf("ownHosts(%v) = %q, want %q", tt.addr, got, tt.want)
+			}
+		})
+	}
+}
