@@ -106,7 +106,7 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 		SessionID: claims.Session, ChildID: claims.Child, ResponseID: claims.Response,
 	}
 	if p.Role != access.YoungPerson {
-		ok, err := h.live.stands(c.Request().Context(), p.Subject, claims.Gen)
+		ok, err := h.accounts.Stands(c.Request().Context(), p.Subject, claims.Gen)
 		if err != nil {
 			return access.Principal{}, err
 		}

@@ -4,11 +4,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"github.com/lifelong-links/sct/internal/access"
-	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -56,7 +54,7 @@ type userChangeRequest struct {
 }
 
 func (h *handlers) listUsers(c echo.Context) error {
-	users, err := h.store.Users(c.Request().Context())
+	users, err := h.accounts.Users(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -68,16 +66,7 @@ func (h *handlers) createUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := h.checkAccount(c, access.Role(req.Role), req.Sites, req.Email, &req.Password); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(req.Password)
-	if err != nil {
-		return err
-	}
-	u, err := h.store.CreateUser(c.Request().Context(), store.User{
-		ID: uuid.NewString(), Email: req.Email, PasswordHash: hash, Role: req.Role, Sites: req.Sites,
-	})
+	u, err := h.accounts.CreateUser(c.Request().Context(), accounts.NewUser{Email: req.Email, Role: req.Role, Sites: req.Sites, Password: req.Password})
 	if err != nil {
 		return err
 	}
@@ -92,72 +81,15 @@ func (h *handlers) updateUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	u, err := h.store.User(ctx, c.Param("id"))
+	u, err := h.accounts.UpdateUser(c.Request().Context(), c.Param("id"),
+		accounts.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled, Password: req.Password})
 	if err != nil {
-		return err
-	}
-	role, sites := access.Role(u.Role), u.Sites
-	if req.Role != nil {
-		role = access.Role(*req.Role)
-	}
-	if req.Sites != nil {
-		sites = req.Sites
-	}
-	if err := h.checkAccount(c, role, sites, u.Email, req.Password); err != nil {
-		return err
-	}
-	ch := store.UserChange{Role: req.Role, Sites: req.Sites, Disabled: req.Disabled, EndSignIns: true}
-	if req.Password != nil {
-		hash, err := auth.HashPassword(*req.Password)
-		if err != nil {
-			return err
-		}
-		ch.PasswordHash = &hash
-	}
-	u, err = h.store.UpdateUser(ctx, u.ID, ch)
-	if err != nil {
-		return err
-	}
-	// A disabled account, a new password, another role or other sites end
-	// every sign-in the account has: its access tokens (on every instance
-	// within liveFor, here at once), refresh tokens and calendar address.
-	h.live.forget(u.ID)
-	if err := h.store.RevokeUserTokens(ctx, u.ID); err != nil {
 		return err
 	}
 	if err := h.audit(c, "user.update", "user:"+u.ID, "", ""); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, u)
-}
-
-// checkAccount checks what validate tags cannot: a site-bound role needs
-// sites that exist, an all-sites role has none, and the password is strong
-// enough and not built from the account's email.
-func (h *handlers) checkAccount(c echo.Context, role access.Role, sites []string, email string, password *string) error {
-	var faults []form.FieldError
-	if err := access.CheckAccountSites(role, sites); err != nil {
-		faults = append(faults, form.FieldError{Path: "sites", Reason: err.Error()})
-	}
-	for _, s := range sites {
-		ok, err := h.store.SiteExists(c.Request().Context(), s)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			faults = append(faults, form.FieldError{Path: "sites", Reason: "no site " + s + "; create it first"})
-		}
-	}
-	if password != nil {
-		if err := auth.ValidatePassword(*password, email); err != nil {
-			faults = append(faults, form.FieldError{Path: "password", Reason: err.Error()})
-		}
-	}
-	if len(faults) > 0 {
-		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields", faults...)
-	}
-	return nil
 }
 
 type auditQuery struct {

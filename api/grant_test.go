@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -99,7 +100,7 @@ func TestDeviceGrant_OutlivesTheLinkForItsOneResponseOnly(t *testing.T) {
 	}
 	link("CB1", "JKMN-PQRS")
 	_, old := redeem("JKMN-PQRS")
-	clock.add(DeviceGrantFor + time.Minute)
+	clock.add(accounts.DeviceGrantFor + time.Minute)
 	if status, _ := renew(old); status != http.StatusUnauthorized {
 		t.Errorf("renewing after the grant's time: %d, want 401", status)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
@@ -76,7 +77,7 @@ func (ls *limitServer) login(t *testing.T, from, email, password string) int {
 func waitForFreshWindow(t *testing.T, span time.Duration) {
 	t.Helper()
 	now := time.Now()
-	if left := now.Truncate(FailureWindow).Add(FailureWindow).Sub(now); left < span {
+	if left := now.Truncate(accounts.FailureWindow).Add(accounts.FailureWindow).Sub(now); left < span {
 		time.Sleep(left + 100*time.Millisecond)
 	}
 }
@@ -111,9 +112,9 @@ func TestLogin_FortyGuessesAtOnceReachTheCheckFiveTimesAtMost(t *testing.T) {
 			answered++
 		}
 	}
-	if n := ls.checks.Load(); n > maxPairFailures || n < 1 || int(n) != answered {
+	if n := ls.checks.Load(); n > accounts.MaxPairFailures || n < 1 || int(n) != answered {
 		t.Errorf("%d password checks and %d answers other than 429 of 40 (%v); want the same number, 1 to %d",
-			n, answered, statuses, maxPairFailures)
+			n, answered, statuses, accounts.MaxPairFailures)
 	}
 }
 
@@ -148,8 +149,8 @@ func TestSessionCode_FortyTriesAtOnceAreCountedBeforeTheyAreTried(t *testing.T) 
 			tried++
 		}
 	}
-	if tried != maxAddressFailures {
-		t.Errorf("%d codes tried of 40 sent at once; want exactly %d", tried, maxAddressFailures)
+	if tried != accounts.MaxAddressFailures {
+		t.Errorf("%d codes tried of 40 sent at once; want exactly %d", tried, accounts.MaxAddressFailures)
 	}
 }
 
@@ -199,12 +200,12 @@ func TestLogin_FailuresElsewhereDoNotLockTheOwnerOut(t *testing.T) {
 	// Guesses at the owner's account from 40 addresses, 5 each.
 	before := ls.checks.Load()
 	for a := range 40 {
-		for g := range maxPairFailures {
+		for g := range accounts.MaxPairFailures {
 			ls.login(t, fmt.Sprintf("203.0.113.%d", a+1), "owner@example.org", fmt.Sprintf("guess %d", g))
 		}
 	}
-	if n := ls.checks.Load() - before; n > maxAccountFailures {
-		t.Errorf("%d guesses checked from other addresses; want at most %d", n, maxAccountFailures)
+	if n := ls.checks.Load() - before; n > accounts.MaxAccountFailures {
+		t.Errorf("%d guesses checked from other addresses; want at most %d", n, accounts.MaxAccountFailures)
 	}
 	if s := ls.login(t, "203.0.113.250", "owner@example.org", limitPassword); s != http.StatusTooManyRequests {
 		t.Errorf("the right password from yet another address: %d; want 429 once the account's budget is spent", s)
@@ -214,7 +215,7 @@ func TestLogin_FailuresElsewhereDoNotLockTheOwnerOut(t *testing.T) {
 	}
 
 	// Someone in the office fails against many accounts from its address.
-	for i := range maxAddressFailures + 5 {
+	for i := range accounts.MaxAddressFailures + 5 {
 		ls.login(t, office, fmt.Sprintf("someone%d@example.org", i), "a guess")
 	}
 	if s := ls.login(t, office, "colleague@example.org", limitPassword); s != http.StatusOK {

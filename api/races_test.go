@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
@@ -221,17 +222,17 @@ func TestLogin_OneAddressCannotLockAnAccountOutEverywhere(t *testing.T) {
 	ls := newLimitServer(t)
 	ls.addUser(t, "newstarter@example.org", false)
 	const attacker = "203.0.113.66"
-	for i := range maxAccountFailures + 1 {
+	for i := range accounts.MaxAccountFailures + 1 {
 		ls.login(t, attacker, "newstarter@example.org", fmt.Sprintf("guess %d", i))
 	}
-	if n := ls.checks.Load(); n > maxPairFailures {
-		t.Fatalf("%d passwords checked for one address; the pair limit is %d", n, maxPairFailures)
+	if n := ls.checks.Load(); n > accounts.MaxPairFailures {
+		t.Fatalf("%d passwords checked for one address; the pair limit is %d", n, accounts.MaxPairFailures)
 	}
 	// The owner, on their first day (or a new phone, or a new network).
 	if s := ls.login(t, "198.51.100.20", "newstarter@example.org", limitPassword); s != http.StatusOK {
 		t.Errorf("the owner with the right password from their own new address: %d; want 200 — "+
 			"one address, itself held to %d failures, spent the account's budget of %d with refused attempts",
-			s, maxPairFailures, maxAccountFailures)
+			s, accounts.MaxPairFailures, accounts.MaxAccountFailures)
 	}
 }
 
@@ -291,7 +292,7 @@ func TestForwardedFor_BelievedOnlyFromTheProxiesNamed(t *testing.T) {
 	srv := serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		TrustedProxies: []*net.IPNet{proxies}, CheckPassword: func(string, string) bool { return false }})
 	limited := 0
-	for i := range 2 * maxPairFailures {
+	for i := range 2 * accounts.MaxPairFailures {
 		req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"a@example.org","password":"guess"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
@@ -311,7 +312,7 @@ func TestForwardedFor_BelievedOnlyFromTheProxiesNamed(t *testing.T) {
 	}
 	if limited == 0 || !remotes["127.0.0.1"] {
 		t.Errorf("%d guesses at one account from 127.0.0.1 (not a listed proxy): %d refused, want some after %d; audit addresses %v, want 127.0.0.1",
-			2*maxPairFailures, limited, maxPairFailures, remotes)
+			2*accounts.MaxPairFailures, limited, accounts.MaxPairFailures, remotes)
 	}
 }
 

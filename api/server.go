@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/evaluation"
@@ -37,6 +38,7 @@ const MaxBody = 1 << 20
 type Store interface {
 	submission.Store
 	evaluation.Store
+	accounts.Store
 	Ping(ctx context.Context) error
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
@@ -48,27 +50,11 @@ type Store interface {
 	SetCalendarToken(ctx context.Context, userID, hash string) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
 
-	CreateUser(ctx context.Context, u store.User) (store.User, error)
-	User(ctx context.Context, id string) (store.User, error)
-	UserByEmail(ctx context.Context, email string) (store.User, error)
-	Users(ctx context.Context) ([]store.User, error)
-	UpdateUser(ctx context.Context, id string, ch store.UserChange) (store.User, error)
 	CreateSite(ctx context.Context, site store.Site) (store.Site, error)
-	SiteExists(ctx context.Context, code string) (bool, error)
 
-	InsertRefreshToken(ctx context.Context, t store.RefreshToken) error
-	UseRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error)
-	RevokeTokenFamily(ctx context.Context, family string) error
-	FamilyRevoked(ctx context.Context, family string) (bool, error)
-	RevokeUserTokens(ctx context.Context, userID string) error
 	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
-	OpenSession(ctx context.Context, codeHash, grantHash string, grantUntil time.Time) (store.Session, error)
-	SessionByGrant(ctx context.Context, grantHash string) (store.Session, error)
 	Session(ctx context.Context, id string) (store.Session, error)
 	SpendSession(ctx context.Context, id string) error
-	CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error)
-	SetKnownAddresses(ctx context.Context, id string, addrs []store.KnownAddress) error
-	EndAccessTokens(ctx context.Context, id string) error
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
@@ -86,6 +72,9 @@ type Deps struct {
 	Store Store
 	// Evaluation builds the tables (nil: one over Store, made here).
 	Evaluation *evaluation.Service
+	// Accounts signs callers in (nil: one over Store and Tokens, made
+	// here from the settings below).
+	Accounts   *accounts.Service
 	Tokens     Tokens
 	RefreshTTL time.Duration // how long a sign-in lasts without use
 	// SignInLifetime is how long a sign-in lasts however often it is
@@ -112,9 +101,6 @@ type Deps struct {
 	// PublicURL: no links are made (421).
 	AllowedHosts []string
 }
-
-// AccessTTL is how long an access token lives.
-const AccessTTL = 15 * time.Minute
 
 // New returns the HTTP handler for the whole API.
 func New(d Deps) (*echo.Echo, error) {
@@ -177,26 +163,27 @@ func New(d Deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.Accounts == nil {
+		d.Accounts = accounts.New(accounts.Options{Store: d.Store, Tokens: d.Tokens, RefreshTTL: d.RefreshTTL,
+			SignInLifetime: d.SignInLifetime, CheckPassword: d.CheckPassword, Logger: d.Logger, Now: d.Now})
+	}
 	if d.Evaluation == nil {
 		if d.Evaluation, err = evaluation.New(d.Store, d.Forms, d.Now); err != nil {
 			return nil, err
 		}
 	}
 	h := &handlers{
-		forms:          d.Forms,
-		eval:           d.Evaluation,
-		store:          d.Store,
-		tokens:         d.Tokens,
-		refreshTTL:     d.RefreshTTL,
-		checkPassword:  d.CheckPassword,
-		live:           newLiveAccounts(d.Store, d.Now),
-		signInLifetime: d.SignInLifetime,
-		submit:         submission.New(d.Forms, d.Store, d.Now),
-		log:            d.Logger,
-		now:            d.Now,
-		meter:          d.Metrics,
-		pages:          pages(d.Static),
-		links:          lk,
+		forms:    d.Forms,
+		eval:     d.Evaluation,
+		store:    d.Store,
+		tokens:   d.Tokens,
+		accounts: d.Accounts,
+		submit:   submission.New(d.Forms, d.Store, d.Now),
+		log:      d.Logger,
+		now:      d.Now,
+		meter:    d.Metrics,
+		pages:    pages(d.Static),
+		links:    lk,
 	}
 	for _, r := range h.routes() {
 		e.Add(r.method, r.path, h.guard(r))
@@ -205,20 +192,17 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
-	forms          *form.Registry
-	eval           *evaluation.Service
-	store          Store
-	tokens         Tokens
-	refreshTTL     time.Duration
-	checkPassword  func(hash, password string) bool
-	live           *liveAccounts
-	signInLifetime time.Duration
-	submit         *submission.Service
-	log            *slog.Logger
-	now            func() time.Time
-	meter          *metrics.Metrics
-	links          links
-	pages          echo.HandlerFunc // the phone pages; nil: none
+	forms    *form.Registry
+	eval     *evaluation.Service
+	store    Store
+	tokens   Tokens
+	accounts *accounts.Service
+	submit   *submission.Service
+	log      *slog.Logger
+	now      func() time.Time
+	meter    *metrics.Metrics
+	links    links
+	pages    echo.HandlerFunc // the phone pages; nil: none
 }
 
 // routes is the route table: every route, the permission it needs and how

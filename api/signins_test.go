@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -95,14 +96,14 @@ func TestAccessTokens_EndWithTheAccountsStandingOnEveryInstance(t *testing.T) {
 			if status, _ := call(t, f.srv.URL, token, "GET", "/api/v1/auth/me", ""); status != http.StatusUnauthorized {
 				t.Errorf("on the instance that made the change: %d, want 401 at once", status)
 			}
-			deadline := time.Now().Add(2*liveFor + time.Second)
+			deadline := time.Now().Add(2*accounts.LiveFor + time.Second)
 			for {
 				status, _ := call(t, other.URL, token, "GET", "/api/v1/auth/me", "")
 				if status == http.StatusUnauthorized {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("on another instance the token still works (%d) %v after the change", status, 2*liveFor+time.Second)
+					t.Fatalf("on another instance the token still works (%d) %v after the change", status, 2*accounts.LiveFor+time.Second)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/lifelong-links/sct/api"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -59,7 +59,7 @@ func pruneOnce(ctx context.Context, st pruner, now func() time.Time, log *slog.L
 	runCtx, cancel := context.WithTimeout(ctx, pruneTimeout)
 	defer cancel()
 	before := now().Add(-pruneGrace)
-	res, err := st.PruneExpired(runCtx, before, api.FailureWindow)
+	res, err := st.PruneExpired(runCtx, before, accounts.FailureWindow)
 	counts := []any{"refresh_tokens", res.RefreshTokens, "sessions", res.Sessions, "failures", res.Failures}
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lifelong-links/sct/api"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
@@ -97,8 +97,8 @@ func TestPruning_LogsCountsAndTriesAgainAfterStoreOutage(t *testing.T) {
 			for range tt.answers {
 				select {
 				case call := <-p.calls:
-					if want := pruneNow.Add(-pruneGrace); !call.before.Equal(want) || call.window != api.FailureWindow {
-						t.Errorf("pruned before %v with window %v, want %v and %v", call.before, call.window, want, api.FailureWindow)
+					if want := pruneNow.Add(-pruneGrace); !call.before.Equal(want) || call.window != accounts.FailureWindow {
+						t.Errorf("pruned before %v with window %v, want %v and %v", call.before, call.window, want, accounts.FailureWindow)
 					}
 				case <-time.After(10 * time.Second):
 					t.Fatal("no prune within 10s")
@@ -191,9 +191,9 @@ func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	closed, open := pruneNow.Add(-time.Hour), pruneNow.Truncate(api.FailureWindow)
+	closed, open := pruneNow.Add(-time.Hour), pruneNow.Truncate(accounts.FailureWindow)
 	for _, window := range []time.Time{closed, open} {
-		if _, err := st.CountAttempt(ctx, "account:a@example.org", window, api.FailureWindow, 1); err != nil {
+		if _, err := st.CountAttempt(ctx, "account:a@example.org", window, accounts.FailureWindow, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -222,7 +222,7 @@ func TestPruning_DeletesEndedRecordsFromTheStore(t *testing.T) {
 		}
 	}
 	for window, want := range map[time.Time]int{closed: 0, open: 1} {
-		if n, err := st.CountAttempt(ctx, "account:a@example.org", window, api.FailureWindow, 0); err != nil || n != want {
+		if n, err := st.CountAttempt(ctx, "account:a@example.org", window, accounts.FailureWindow, 0); err != nil || n != want {
 			t.Errorf("failures in the window from %v: %d, %v; want %d", window, n, err, want)
 		}
 	}

@@ -107,12 +107,11 @@ type UserChange struct {
 	Sites        []string
 	Disabled     *bool
 	PasswordHash *string
-	// EndSignIns ends what the account's old standing gave: its access
-	// tokens (the token generation moves on) and its calendar address.
-	EndSignIns bool
 }
 
-// UpdateUser applies a change to an account and returns the result.
+// UpdateUser applies a change to an account and returns the result. Any
+// change ends what the account's old standing gave: its access tokens (the
+// token generation moves on) and its calendar address.
 func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User, error) {
 	set := bson.D{{Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}
 	if ch.Role != nil {
@@ -127,14 +126,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 	if ch.PasswordHash != nil {
 		set = append(set, bson.E{Key: "password_hash", Value: *ch.PasswordHash})
 	}
-	update := bson.D{{Key: "$set", Value: set}}
-	if ch.EndSignIns {
-		update = append(update, bson.E{Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}}})
-		// First: a feed that outlives the change would be worse than a
-		// change that has to be made again.
-		if _, err := s.wdb.Collection(collCalendars).DeleteMany(ctx, bson.D{{Key: "user_id", Value: id}}); err != nil {
-			return User{}, classify(fmt.Errorf("end calendar address: %w", err))
-		}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}}}}
+	// First: a feed that outlives the change would be worse than a change
+	// that has to be made again.
+	if _, err := s.wdb.Collection(collCalendars).DeleteMany(ctx, bson.D{{Key: "user_id", Value: id}}); err != nil {
+		return User{}, classify(fmt.Errorf("end calendar address: %w", err))
 	}
 	var u User
 	err := s.wdb.Collection(collUsers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},

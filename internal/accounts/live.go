@@ -1,4 +1,4 @@
-package api
+package accounts
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"github.com/lifelong-links/sct/internal/store"
 )
 
-// liveFor is how long an instance trusts what it last read of an account
+// LiveFor is how long an instance trusts what it last read of an account
 // before reading it again: a change made on any instance (disabled, new
 // password, role or sites, signed out) stops the account's older access
 // tokens everywhere within it.
-const liveFor = 2 * time.Second
+const LiveFor = 2 * time.Second
 
 // accountReader is what liveAccounts needs of the store.
 type accountReader interface {
@@ -47,7 +47,7 @@ func (l *liveAccounts) stands(ctx context.Context, id string, gen int) (bool, er
 	l.mu.Lock()
 	a, ok := l.seen[id]
 	l.mu.Unlock()
-	if !ok || now.Sub(a.at) >= liveFor || now.Before(a.at) {
+	if !ok || now.Sub(a.at) >= LiveFor || now.Before(a.at) {
 		u, err := l.store.User(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return false, nil

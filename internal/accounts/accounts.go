@@ -1,0 +1,123 @@
+// Package accounts is the service behind signing in: staff sign-in,
+// refresh and sign-out with their limits, a young person's link and the
+// device grant that renews it, and the administration of staff accounts.
+// It issues tokens and keeps the store's records of them; the API decodes
+// requests, calls it, and writes what it returns (and the audit trail).
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// Store is what the service needs of the store.
+type Store interface {
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	User(ctx context.Context, id string) (store.User, error)
+	Users(ctx context.Context) ([]store.User, error)
+	CreateUser(ctx context.Context, u store.User) (store.User, error)
+	UpdateUser(ctx context.Context, id string, ch store.UserChange) (store.User, error)
+	SiteExists(ctx context.Context, code string) (bool, error)
+	SetKnownAddresses(ctx context.Context, id string, addrs []store.KnownAddress) error
+	EndAccessTokens(ctx context.Context, id string) error
+
+	CountAttempt(ctx context.Context, key string, window time.Time, length time.Duration, delta int) (int, error)
+
+	InsertRefreshToken(ctx context.Context, t store.RefreshToken) error
+	UseRefreshToken(ctx context.Context, hash string) (store.RefreshToken, error)
+	RevokeTokenFamily(ctx context.Context, family string) error
+	FamilyRevoked(ctx context.Context, family string) (bool, error)
+	RevokeUserTokens(ctx context.Context, userID string) error
+
+	OpenSession(ctx context.Context, codeHash, grantHash string, grantUntil time.Time) (store.Session, error)
+	SessionByGrant(ctx context.Context, grantHash string) (store.Session, error)
+}
+
+// Tokens issues access tokens.
+type Tokens interface {
+	Issue(c auth.Claims, ttl time.Duration) (string, time.Time, error)
+}
+
+// AccessTTL is how long an access token lives.
+const AccessTTL = 15 * time.Minute
+
+// DeviceGrantFor is how long the phone that redeemed a young person's code
+// may go on sending that one SCT after the link's own time is up: answers
+// kept on a phone without signal still reach the server when it is back.
+const DeviceGrantFor = 30 * 24 * time.Hour
+
+// Errors the service answers with; each means the same to every caller.
+var (
+	ErrBadLogin    = errors.New("wrong email or password")
+	ErrSignInEnded = errors.New("this sign-in has ended; sign in again")
+	ErrBadCode     = errors.New("this code does not work: it may be mistyped, used already or expired")
+	ErrGrantEnded  = errors.New("this link has been used up or has ended; ask your worker for a new one")
+	// ErrTokenReused is ErrSignInEnded for a refresh token used twice: the
+	// whole sign-in has been revoked.
+	ErrTokenReused = fmt.Errorf("refresh token used twice: %w", ErrSignInEnded)
+)
+
+// LimitedError refuses an attempt over a sign-in limit.
+type LimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("too many failed attempts; try again in %v", e.RetryAfter.Round(time.Second))
+}
+
+// Options configure the service.
+type Options struct {
+	Store  Store
+	Tokens Tokens
+	// RefreshTTL is how long a sign-in lasts without use.
+	RefreshTTL time.Duration
+	// SignInLifetime is how long a sign-in lasts however often it is
+	// refreshed.
+	SignInLifetime time.Duration
+	// CheckPassword checks a password against a stored hash (nil:
+	// auth.CheckPassword).
+	CheckPassword func(hash, password string) bool
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// Service signs callers in and manages staff accounts.
+type Service struct {
+	store          Store
+	tokens         Tokens
+	refreshTTL     time.Duration
+	signInLifetime time.Duration
+	checkPassword  func(hash, password string) bool
+	log            *slog.Logger
+	now            func() time.Time
+	live           *liveAccounts
+}
+
+// New makes the service.
+func New(o Options) *Service {
+	if o.CheckPassword == nil {
+		o.CheckPassword = auth.CheckPassword
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
+		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now)}
+}
+
+// Stands reports whether a staff access token of account id, issued at
+// token generation gen, may still be used: the account exists, is enabled
+// and has not moved on to a later generation.
+func (s *Service) Stands(ctx context.Context, id string, gen int) (bool, error) {
+	return s.live.stands(ctx, id, gen)
+}
