@@ -21,7 +21,7 @@ func (h *handlers) listSites(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"sites": sites})
+	return c.JSON(http.StatusOK, map[string]any{"sites": each(sites, siteOut)})
 }
 
 func (h *handlers) createSite(c echo.Context) error {
@@ -36,7 +36,7 @@ func (h *handlers) createSite(c echo.Context) error {
 	if err := h.audit(c, "site.create", "site:"+site.Code, site.Code, ""); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, site)
+	return c.JSON(http.StatusCreated, siteOut(site))
 }
 
 type userRequest struct {
@@ -58,7 +58,7 @@ func (h *handlers) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"users": users})
+	return c.JSON(http.StatusOK, map[string]any{"users": each(users, userOut)})
 }
 
 func (h *handlers) createUser(c echo.Context) error {
@@ -73,7 +73,7 @@ func (h *handlers) createUser(c echo.Context) error {
 	if err := h.audit(c, "user.create", "user:"+u.ID, "", "role "+u.Role); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, u)
+	return c.JSON(http.StatusCreated, userOut(u))
 }
 
 func (h *handlers) updateUser(c echo.Context) error {
@@ -89,7 +89,7 @@ func (h *handlers) updateUser(c echo.Context) error {
 	if err := h.audit(c, "user.update", "user:"+u.ID, "", ""); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, u)
+	return c.JSON(http.StatusOK, userOut(u))
 }
 
 type auditQuery struct {
@@ -126,5 +126,5 @@ func (h *handlers) listAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": entries})
+	return c.JSON(http.StatusOK, map[string]any{"entries": each(entries, auditOut)})
 }

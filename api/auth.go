@@ -9,7 +9,6 @@ import (
 
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/accounts"
-	"github.com/lifelong-links/sct/internal/store"
 )
 
 type loginRequest struct {
@@ -18,17 +17,17 @@ type loginRequest struct {
 }
 
 type tokenResponse struct {
-	AccessToken      string      `json:"access_token"`
-	TokenType        string      `json:"token_type"`
-	ExpiresIn        int         `json:"expires_in"`
-	RefreshToken     string      `json:"refresh_token,omitempty"`
-	RefreshExpiresIn int         `json:"refresh_expires_in,omitempty"`
-	User             *store.User `json:"user,omitempty"`
+	AccessToken      string    `json:"access_token"`
+	TokenType        string    `json:"token_type"`
+	ExpiresIn        int       `json:"expires_in"`
+	RefreshToken     string    `json:"refresh_token,omitempty"`
+	RefreshExpiresIn int       `json:"refresh_expires_in,omitempty"`
+	User             *userJSON `json:"user,omitempty"`
 }
 
 func signInResponse(in accounts.SignIn) tokenResponse {
 	return tokenResponse{AccessToken: in.AccessToken, TokenType: "Bearer", ExpiresIn: in.ExpiresIn,
-		RefreshToken: in.RefreshToken, RefreshExpiresIn: in.RefreshExpiresIn, User: &in.User}
+		RefreshToken: in.RefreshToken, RefreshExpiresIn: in.RefreshExpiresIn, User: ptr(userOut(in.User))}
 }
 
 // signInRefused answers the errors of signing in: a limit reached (429,
@@ -156,7 +155,7 @@ func (h *handlers) linkTokens(c echo.Context, in accounts.LinkSignIn, action str
 	if err := h.audit(c, action, "child:"+sess.ChildID, sess.Site, ""); err != nil {
 		return err
 	}
-	out := map[string]any{"access_token": in.AccessToken, "token_type": "Bearer", "expires_in": in.ExpiresIn, "session": sess}
+	out := map[string]any{"access_token": in.AccessToken, "token_type": "Bearer", "expires_in": in.ExpiresIn, "session": sessionOut(sess)}
 	if in.DeviceGrant != "" {
 		out["device_grant"] = in.DeviceGrant
 	}

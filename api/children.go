@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"rsc.io/qr"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/children"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -30,22 +30,11 @@ func (h *handlers) createChild(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	ok, err := h.store.SiteExists(ctx, req.Site)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
-			form.FieldError{Path: "site", Reason: "no site " + req.Site + " is set up; an administrator creates sites"})
-	}
-	child, err := h.store.CreateChild(ctx, store.Child{
+	child, err := h.children.Register(c.Request().Context(), store.Child{
 		ID: req.ID, Site: req.Site, Group: req.Group, AgeBand: req.AgeBand, StartedOn: req.StartedOn,
 	})
-	if errors.Is(err, store.ErrConflict) {
-		// The same words whichever site holds the ID: a child of another
-		// site is not shown to exist.
-		return invalid(http.StatusConflict, "this child ID cannot be registered",
+	if errors.Is(err, children.ErrIDTaken) {
+		return invalid(http.StatusConflict, err.Error(),
 			form.FieldError{Path: "id", Reason: "cannot be used; check it, and if it is right ask an administrator"})
 	}
 	if err != nil {
@@ -55,12 +44,12 @@ func (h *handlers) createChild(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/children/"+child.ID)
-	return c.JSON(http.StatusCreated, child)
+	return c.JSON(http.StatusCreated, childOut(child))
 }
 
 type childWithResponses struct {
-	store.Child
-	Responses []store.ResponseInfo `json:"responses"`
+	childJSON
+	Responses []responseInfoJSON `json:"responses"`
 }
 
 // listChildren lists a site's children with their responses (no answers):
@@ -71,44 +60,31 @@ func (h *handlers) listChildren(c echo.Context) error {
 		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
 			form.FieldError{Path: "site", Reason: "is required"})
 	}
-	ctx := c.Request().Context()
-	children, err := h.store.ChildrenOfSite(ctx, site)
+	list, err := h.children.OfSite(c.Request().Context(), site)
 	if err != nil {
 		return err
 	}
-	responses, err := h.store.ResponsesOfSite(ctx, site)
-	if err != nil {
-		return err
-	}
-	byChild := map[string][]store.ResponseInfo{}
-	for _, r := range responses {
-		byChild[r.ChildID] = append(byChild[r.ChildID], r)
-	}
-	out := make([]childWithResponses, len(children))
-	for i, ch := range children {
-		out[i] = childWithResponses{Child: ch, Responses: byChild[ch.ID]}
-		if out[i].Responses == nil {
-			out[i].Responses = []store.ResponseInfo{}
-		}
+	out := make([]childWithResponses, len(list))
+	for i, ch := range list {
+		out[i] = childWithResponses{childJSON: childOut(ch.Child), Responses: each(ch.Responses, responseInfoOut)}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"site": site, "children": out})
 }
 
 func (h *handlers) getChild(c echo.Context) error {
-	return c.JSON(http.StatusOK, checkedChild(c))
+	return c.JSON(http.StatusOK, childOut(checkedChild(c)))
 }
 
 // eraseChild removes a child and all their responses on request. The audit
 // keeps that it happened.
 func (h *handlers) eraseChild(c echo.Context) error {
-	ctx := c.Request().Context()
 	child := checkedChild(c)
 	// Recorded first: if the erasure is cut short the record says it was
 	// asked for, and running it again finishes it.
 	if err := h.audit(c, "child.erase", "child:"+child.ID, child.Site, ""); err != nil {
 		return err
 	}
-	if err := h.store.EraseChild(ctx, child.ID); err != nil {
+	if err := h.children.Erase(c.Request().Context(), child.ID); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -122,7 +98,7 @@ type sessionRequest struct {
 }
 
 type sessionResponse struct {
-	store.Session
+	sessionJSON
 	Code  string `json:"code"`
 	Link  string `json:"link"`
 	QRPNG string `json:"qr_png"`
@@ -139,86 +115,28 @@ func (h *handlers) createSession(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	child := checkedChild(c)
-	if req.Minutes == 0 {
-		req.Minutes = 120
+	link, err := h.accounts.CreateLink(c.Request().Context(), accounts.LinkRequest{Child: child, ResponseID: req.ResponseID,
+		Minutes: req.Minutes, Timepoint: req.Timepoint, Wave: req.Wave, CreatedBy: principal(c).Subject})
+	if errors.Is(err, accounts.ErrNotLinkable) {
+		return invalid(http.StatusConflict, err.Error(),
+			form.FieldError{Path: "response_id", Reason: "is not a draft SCT of this child; leave it out to start a new one"})
 	}
-	versions := h.forms.Versions("sct")
-	def := versions[len(versions)-1]
-	formID, version := def.Form, def.Version
-	if req.ResponseID == "" {
-		req.ResponseID = uuid.NewString()
-	} else {
-		// A link may carry on this child's SCT draft, and takes what that
-		// draft is; any other existing response is out of its reach (a
-		// submitted SCT holds names the link must not show).
-		draft, err := h.store.Response(ctx, req.ResponseID)
-		switch {
-		case err == nil && draft.ChildID == child.ID && draft.Form == formID && draft.Status == store.StatusDraft:
-			version, req.Timepoint, req.Wave = draft.Version, draft.Timepoint, draft.Wave
-		case err == nil:
-			return invalid(http.StatusConflict, "a link opens a new SCT or carries on this child's SCT draft; this response is neither",
-				form.FieldError{Path: "response_id", Reason: "is not a draft SCT of this child; leave it out to start a new one"})
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-	}
-	if req.Timepoint == "" {
-		var err error
-		if req.Timepoint, req.Wave, err = h.nextTimepoint(c, child.ID); err != nil {
-			return err
-		}
-	}
-	if req.Wave == 0 {
-		req.Wave = 1
-	}
-	code, err := auth.NewShortCode()
 	if err != nil {
 		return err
 	}
-	sess, err := h.store.CreateSession(ctx, store.Session{
-		ID: uuid.NewString(), CodeHash: auth.HashOpaque(auth.NormalizeShortCode(code)),
-		ChildID: child.ID, Site: child.Site, ResponseID: req.ResponseID, Form: formID, Version: version,
-		Timepoint: req.Timepoint, Wave: req.Wave,
-		CreatedBy: principal(c).Subject, ExpiresAt: h.now().Add(time.Duration(req.Minutes) * time.Minute).UTC().Truncate(time.Millisecond),
-	})
-	if err != nil {
-		return err
-	}
+	sess := link.Session
 	if err := h.audit(c, "session.create", "child:"+child.ID, child.Site, "response "+sess.ResponseID); err != nil {
 		return err
 	}
 	// The code travels in the fragment, which browsers never send to a
 	// server or put in a Referer.
-	link := base + "/#join=" + auth.NormalizeShortCode(code)
-	png, err := qrPNG(link)
+	url := base + "/#join=" + auth.NormalizeShortCode(link.Code)
+	png, err := qrPNG(url)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, sessionResponse{Session: sess, Code: code, Link: link, QRPNG: png})
-}
-
-// nextTimepoint is the SCT a child is due next: the baseline, or else the
-// follow-up after the last one submitted.
-func (h *handlers) nextTimepoint(c echo.Context, childID string) (string, int, error) {
-	ctx := c.Request().Context()
-	_, _, err := h.store.SlotHolder(ctx, childID, "sct", "baseline", 1)
-	if errors.Is(err, store.ErrNotFound) {
-		return "baseline", 1, nil
-	}
-	if err != nil {
-		return "", 0, err
-	}
-	for wave := 1; ; wave++ {
-		_, _, err := h.store.SlotHolder(ctx, childID, "sct", "follow_up", wave)
-		if errors.Is(err, store.ErrNotFound) {
-			return "follow_up", wave, nil
-		}
-		if err != nil {
-			return "", 0, err
-		}
-	}
+	return c.JSON(http.StatusCreated, sessionResponse{sessionJSON: sessionOut(sess), Code: link.Code, Link: url, QRPNG: png})
 }
 
 func qrPNG(text string) (string, error) {

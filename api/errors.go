@@ -82,7 +82,11 @@ func problemFor(err error) *Problem {
 	case errors.As(err, &inv):
 		return &Problem{Status: http.StatusUnprocessableEntity, Error: "the response does not fit its form", Fields: inv.Faults}
 	case errors.As(err, &req):
-		return &Problem{Status: http.StatusUnprocessableEntity, Error: "the request has invalid fields", Fields: req.Faults}
+		msg := req.Message
+		if msg == "" {
+			msg = "the request has invalid fields"
+		}
+		return &Problem{Status: http.StatusUnprocessableEntity, Error: msg, Fields: req.Faults}
 	case errors.Is(err, store.ErrSlotTaken):
 		return &Problem{Status: http.StatusConflict, Error: "another submitted response already exists for this child, form, timepoint and wave; revise that response instead"}
 	case errors.Is(err, submission.ErrImmutable):

@@ -10,9 +10,7 @@ import (
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/followup"
-	"github.com/lifelong-links/sct/internal/participation"
 	"github.com/lifelong-links/sct/internal/practice"
-	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -58,21 +56,18 @@ func (h *handlers) practiceSummary(c echo.Context) error {
 
 // putParticipation replaces a child's participation record.
 func (h *handlers) putParticipation(c echo.Context) error {
-	var p store.Participation
+	var p participationJSON
 	if err := decodeJSON(c, &p); err != nil {
 		return err
 	}
-	if faults := participation.Check(p); len(faults) > 0 {
-		return invalid(http.StatusUnprocessableEntity, "the participation record has invalid fields", faults...)
-	}
-	child, err := h.store.SetParticipation(c.Request().Context(), checkedChild(c).ID, p)
+	child, err := h.children.SetParticipation(c.Request().Context(), checkedChild(c).ID, p.stored())
 	if err != nil {
 		return err
 	}
 	if err := h.audit(c, "participation.put", "child:"+child.ID, child.Site, ""); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, child)
+	return c.JSON(http.StatusOK, childOut(child))
 }
 
 // participationTable is the report's Table 7.
@@ -176,5 +171,5 @@ func (h *handlers) updateSite(c echo.Context) error {
 	if err := h.audit(c, "site.update", "site:"+site.Code, site.Code, "followup_months"); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, site)
+	return c.JSON(http.StatusOK, siteOut(site))
 }

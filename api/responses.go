@@ -13,9 +13,9 @@ import (
 
 // view is a response as the caller may see it: without names and free text
 // for evaluators.
-func (h *handlers) view(c echo.Context, r store.Response) store.Response {
+func (h *handlers) view(c echo.Context, r store.Response) responseJSON {
 	if principal(c).SeesNames() {
-		return r
+		return responseOut(r)
 	}
 	r.RevisionReason = "" // free text, as the answers' are
 	if def, ok := h.forms.Get(r.Form, r.Version); ok {
@@ -23,7 +23,7 @@ func (h *handlers) view(c echo.Context, r store.Response) store.Response {
 	} else {
 		r.Answers = map[string]any{}
 	}
-	return r
+	return responseOut(r)
 }
 
 // auditRead records a read that shows names; pseudonymised reads are not
@@ -85,7 +85,7 @@ func (h *handlers) getRevisions(c echo.Context) error {
 	if err := h.auditRead(c, "response.revisions.read", current); err != nil {
 		return err
 	}
-	out := make([]store.Response, len(revs))
+	out := make([]responseJSON, len(revs))
 	for i, r := range revs {
 		out[i] = h.view(c, r)
 	}

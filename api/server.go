@@ -23,6 +23,8 @@ import (
 	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
+	"github.com/lifelong-links/sct/internal/catalog"
+	"github.com/lifelong-links/sct/internal/children"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
@@ -39,6 +41,8 @@ type Store interface {
 	submission.Store
 	evaluation.Store
 	accounts.Store
+	accounts.LinkStore
+	children.Store
 	Ping(ctx context.Context) error
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
@@ -164,8 +168,10 @@ func New(d Deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	if d.Accounts == nil {
+		versions := d.Forms.Versions(catalog.SCT)
 		d.Accounts = accounts.New(accounts.Options{Store: d.Store, Tokens: d.Tokens, RefreshTTL: d.RefreshTTL,
-			SignInLifetime: d.SignInLifetime, CheckPassword: d.CheckPassword, Logger: d.Logger, Now: d.Now})
+			SignInLifetime: d.SignInLifetime, CheckPassword: d.CheckPassword, Logger: d.Logger, Now: d.Now,
+			Links: d.Store, SCTVersion: versions[len(versions)-1].Version})
 	}
 	if d.Evaluation == nil {
 		if d.Evaluation, err = evaluation.New(d.Store, d.Forms, d.Now); err != nil {
@@ -178,6 +184,7 @@ func New(d Deps) (*echo.Echo, error) {
 		store:    d.Store,
 		tokens:   d.Tokens,
 		accounts: d.Accounts,
+		children: children.New(d.Store),
 		submit:   submission.New(d.Forms, d.Store, d.Now),
 		log:      d.Logger,
 		now:      d.Now,
@@ -197,6 +204,7 @@ type handlers struct {
 	store    Store
 	tokens   Tokens
 	accounts *accounts.Service
+	children *children.Service
 	submit   *submission.Service
 	log      *slog.Logger
 	now      func() time.Time

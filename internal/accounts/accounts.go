@@ -84,8 +84,12 @@ type Options struct {
 	// CheckPassword checks a password against a stored hash (nil:
 	// auth.CheckPassword).
 	CheckPassword func(hash, password string) bool
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Links is the store young people's links are made in (nil: none are).
+	Links LinkStore
+	// SCTVersion is the SCT version new links open.
+	SCTVersion string
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service signs callers in and manages staff accounts.
@@ -98,6 +102,8 @@ type Service struct {
 	log            *slog.Logger
 	now            func() time.Time
 	live           *liveAccounts
+	links          LinkStore
+	sctVersion     string
 }
 
 // New makes the service.
@@ -112,7 +118,8 @@ func New(o Options) *Service {
 		o.Now = time.Now
 	}
 	return &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
-		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now)}
+		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now),
+		links: o.Links, sctVersion: o.SCTVersion}
 }
 
 // Stands reports whether a staff access token of account id, issued at

@@ -20,7 +20,8 @@ type FieldError struct {
 
 // RequestError is a request a service refuses for its fields' values.
 type RequestError struct {
-	Faults []FieldError
+	Message string // what is wrong, in a few words ("": the request has invalid fields)
+	Faults  []FieldError
 }
 
 func (e *RequestError) Error() string {

@@ -13,16 +13,16 @@ import (
 // AuditEntry records who did what, when, from where. The store offers no way
 // to change or delete one.
 type AuditEntry struct {
-	ID        string    `bson:"_id" json:"id"`
-	At        time.Time `bson:"at" json:"at"`
-	Actor     string    `bson:"actor" json:"actor"` // user id, "session:<id>", or the email tried
-	Role      string    `bson:"role,omitempty" json:"role,omitempty"`
-	Action    string    `bson:"action" json:"action"` // e.g. login, login_failed, response.read
-	Target    string    `bson:"target,omitempty" json:"target,omitempty"`
-	Site      string    `bson:"site,omitempty" json:"site,omitempty"`
-	RequestID string    `bson:"request_id,omitempty" json:"request_id,omitempty"`
-	Remote    string    `bson:"remote,omitempty" json:"remote,omitempty"`
-	Detail    string    `bson:"detail,omitempty" json:"detail,omitempty"`
+	ID        string    `bson:"_id"`
+	At        time.Time `bson:"at"`
+	Actor     string    `bson:"actor"` // user id, "session:<id>", or the email tried
+	Role      string    `bson:"role,omitempty"`
+	Action    string    `bson:"action"` // e.g. login, login_failed, response.read
+	Target    string    `bson:"target,omitempty"`
+	Site      string    `bson:"site,omitempty"`
+	RequestID string    `bson:"request_id,omitempty"`
+	Remote    string    `bson:"remote,omitempty"`
+	Detail    string    `bson:"detail,omitempty"`
 }
 
 // AppendAudit adds an entry.

@@ -13,15 +13,15 @@ import (
 
 // Child is a child known by the local authority's pseudonymous ID. No names.
 type Child struct {
-	ID        string    `bson:"_id" json:"id"`
-	Site      string    `bson:"site" json:"site"`
-	Group     string    `bson:"group" json:"group"`
-	AgeBand   string    `bson:"age_band,omitempty" json:"age_band,omitempty"`
-	StartedOn string    `bson:"started_on,omitempty" json:"started_on,omitempty"`
-	CreatedAt time.Time `bson:"created_at" json:"created_at"`
+	ID        string    `bson:"_id"`
+	Site      string    `bson:"site"`
+	Group     string    `bson:"group"`
+	AgeBand   string    `bson:"age_band,omitempty"`
+	StartedOn string    `bson:"started_on,omitempty"`
+	CreatedAt time.Time `bson:"created_at"`
 	// Participation is the child's Lifelong Links participation record
 	// (Appendix 4, Table 15), when one has been kept.
-	Participation *Participation `bson:"participation,omitempty" json:"participation,omitempty"`
+	Participation *Participation `bson:"participation,omitempty"`
 	// Erasing is set when the child's erasure begins: from then on nothing
 	// more may be recorded for them (see EraseChild).
 	Erasing bool `bson:"erasing,omitempty" json:"-"`
@@ -29,27 +29,27 @@ type Child struct {
 
 // Participation is a child's participation status with the report's codes.
 type Participation struct {
-	Eligible      *bool  `bson:"eligible,omitempty" json:"eligible"`
-	Participating *bool  `bson:"participating,omitempty" json:"participating"`
-	StartedOn     string `bson:"started_on,omitempty" json:"started_on,omitempty"`
+	Eligible      *bool  `bson:"eligible,omitempty"`
+	Participating *bool  `bson:"participating,omitempty"`
+	StartedOn     string `bson:"started_on,omitempty"`
 	// 0 participated, 1 refusal by child, 2 agency consent, 3 foster carer,
 	// 4 birth parent, 5 being considered, -1 unknown.
-	ReasonNotParticipating *int   `bson:"reason_not_participating,omitempty" json:"reason_not_participating"`
-	CeasedOn               string `bson:"ceased_on,omitempty" json:"ceased_on,omitempty"`
+	ReasonNotParticipating *int   `bson:"reason_not_participating,omitempty"`
+	CeasedOn               string `bson:"ceased_on,omitempty"`
 	// 1 completed, 2 child withdrew, 3 social worker withdrew, 4 other, -1 unknown.
-	ReasonCeased *int `bson:"reason_ceased,omitempty" json:"reason_ceased"`
+	ReasonCeased *int `bson:"reason_ceased,omitempty"`
 	// 1 yes, 0 no, -1 not applicable.
-	PlanCompleted      *int      `bson:"plan_completed,omitempty" json:"plan_completed"`
-	FGCCompleted       *int      `bson:"fgc_completed,omitempty" json:"fgc_completed"`
-	ReviewFGCCompleted *int      `bson:"review_fgc_completed,omitempty" json:"review_fgc_completed"`
-	Pauses             []Pause   `bson:"pauses,omitempty" json:"pauses"`
-	UpdatedAt          time.Time `bson:"updated_at" json:"updated_at"`
+	PlanCompleted      *int      `bson:"plan_completed,omitempty"`
+	FGCCompleted       *int      `bson:"fgc_completed,omitempty"`
+	ReviewFGCCompleted *int      `bson:"review_fgc_completed,omitempty"`
+	Pauses             []Pause   `bson:"pauses,omitempty"`
+	UpdatedAt          time.Time `bson:"updated_at"`
 }
 
 // Pause is a child-led pause in Lifelong Links; To is empty while it lasts.
 type Pause struct {
-	From string `bson:"from" json:"from"`
-	To   string `bson:"to,omitempty" json:"to,omitempty"`
+	From string `bson:"from"`
+	To   string `bson:"to,omitempty"`
 }
 
 // SetParticipation replaces a child's participation record.
@@ -128,18 +128,18 @@ func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error
 
 // ResponseInfo is a response without its answers: enough to list it.
 type ResponseInfo struct {
-	ID          string    `bson:"_id" json:"id"`
-	Form        string    `bson:"form" json:"form"`
-	Version     string    `bson:"version" json:"version"`
-	ChildID     string    `bson:"child_id" json:"child_id"`
-	Timepoint   string    `bson:"timepoint,omitempty" json:"timepoint,omitempty"`
-	Wave        int       `bson:"wave" json:"wave"`
-	CompletedOn string    `bson:"completed_on,omitempty" json:"completed_on,omitempty"`
-	Mode        string    `bson:"mode" json:"mode"`
-	Status      string    `bson:"status" json:"status"`
-	Revision    int       `bson:"revision" json:"revision"`
-	UpdatedAt   time.Time `bson:"updated_at" json:"updated_at"`
-	Site        string    `bson:"site" json:"site"`
+	ID          string    `bson:"_id"`
+	Form        string    `bson:"form"`
+	Version     string    `bson:"version"`
+	ChildID     string    `bson:"child_id"`
+	Timepoint   string    `bson:"timepoint,omitempty"`
+	Wave        int       `bson:"wave"`
+	CompletedOn string    `bson:"completed_on,omitempty"`
+	Mode        string    `bson:"mode"`
+	Status      string    `bson:"status"`
+	Revision    int       `bson:"revision"`
+	UpdatedAt   time.Time `bson:"updated_at"`
+	Site        string    `bson:"site"`
 }
 
 // ResponsesOfSite lists the responses of a site's children, without answers;

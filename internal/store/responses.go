@@ -30,26 +30,26 @@ const (
 // Response is the current state of one form response; submitted revisions
 // are also kept, whole, in its history.
 type Response struct {
-	ID          string         `bson:"_id" json:"id"`
-	Form        string         `bson:"form" json:"form"`
-	Version     string         `bson:"version" json:"version"`
-	ChildID     string         `bson:"child_id" json:"child_id"`
-	Site        string         `bson:"site" json:"site"`
-	Group       string         `bson:"group" json:"group"`
-	Timepoint   string         `bson:"timepoint,omitempty" json:"timepoint,omitempty"`
-	Wave        int            `bson:"wave" json:"wave"`
-	CompletedOn string         `bson:"completed_on,omitempty" json:"completed_on,omitempty"`
-	Mode        string         `bson:"mode" json:"mode"`
-	Status      string         `bson:"status" json:"status"`
-	Answers     map[string]any `bson:"-" json:"answers"` // stored as responseDoc.Answers
+	ID          string         `bson:"_id"`
+	Form        string         `bson:"form"`
+	Version     string         `bson:"version"`
+	ChildID     string         `bson:"child_id"`
+	Site        string         `bson:"site"`
+	Group       string         `bson:"group"`
+	Timepoint   string         `bson:"timepoint,omitempty"`
+	Wave        int            `bson:"wave"`
+	CompletedOn string         `bson:"completed_on,omitempty"`
+	Mode        string         `bson:"mode"`
+	Status      string         `bson:"status"`
+	Answers     map[string]any `bson:"-"` // stored as responseDoc.Answers
 	// Revision counts submitted revisions; 0 while it has only been a draft.
-	Revision int `bson:"revision" json:"revision"`
+	Revision int `bson:"revision"`
 	// RevisionReason is why staff changed a submitted response (free text).
-	RevisionReason string     `bson:"revision_reason,omitempty" json:"revision_reason,omitempty"`
+	RevisionReason string     `bson:"revision_reason,omitempty"`
 	BodyHash       string     `bson:"body_hash" json:"-"`
-	CreatedAt      time.Time  `bson:"created_at" json:"created_at"`
-	UpdatedAt      time.Time  `bson:"updated_at" json:"updated_at"`
-	SubmittedAt    *time.Time `bson:"submitted_at,omitempty" json:"submitted_at,omitempty"`
+	CreatedAt      time.Time  `bson:"created_at"`
+	UpdatedAt      time.Time  `bson:"updated_at"`
+	SubmittedAt    *time.Time `bson:"submitted_at,omitempty"`
 	// Derived is what a submitted response adds to its form's tables, as
 	// JSON, worked out once at submission by the form's deriver (nil when
 	// the form has none, and for drafts). The store keeps it as it is given.

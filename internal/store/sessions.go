@@ -88,26 +88,26 @@ func (s *Store) RevokeUserTokens(ctx context.Context, userID string) error {
 
 // Session is a young person's link to complete one response for one child.
 type Session struct {
-	ID         string     `bson:"_id" json:"id"`
+	ID         string     `bson:"_id"`
 	CodeHash   string     `bson:"code_hash" json:"-"`
-	ChildID    string     `bson:"child_id" json:"child_id"`
-	Site       string     `bson:"site" json:"site"`
-	ResponseID string     `bson:"response_id" json:"response_id"`
-	Form       string     `bson:"form" json:"form"`
-	Version    string     `bson:"version" json:"version"`
-	Timepoint  string     `bson:"timepoint" json:"timepoint"`
-	Wave       int        `bson:"wave" json:"wave"`
+	ChildID    string     `bson:"child_id"`
+	Site       string     `bson:"site"`
+	ResponseID string     `bson:"response_id"`
+	Form       string     `bson:"form"`
+	Version    string     `bson:"version"`
+	Timepoint  string     `bson:"timepoint"`
+	Wave       int        `bson:"wave"`
 	CreatedBy  string     `bson:"created_by" json:"-"`
-	CreatedAt  time.Time  `bson:"created_at" json:"created_at"`
-	ExpiresAt  time.Time  `bson:"expires_at" json:"expires_at"`
-	OpenedAt   *time.Time `bson:"opened_at,omitempty" json:"opened_at,omitempty"`
-	SpentAt    *time.Time `bson:"spent_at,omitempty" json:"spent_at,omitempty"`
+	CreatedAt  time.Time  `bson:"created_at"`
+	ExpiresAt  time.Time  `bson:"expires_at"`
+	OpenedAt   *time.Time `bson:"opened_at,omitempty"`
+	SpentAt    *time.Time `bson:"spent_at,omitempty"`
 	// GrantHash is the hash of the device grant the phone that redeemed the
 	// code keeps: it renews the session's access after the link's own
 	// time, until GrantUntil, so answers kept on the phone can still be
 	// sent. It ends with the session (submission, erasure).
 	GrantHash  string     `bson:"grant_hash,omitempty" json:"-"`
-	GrantUntil *time.Time `bson:"grant_until,omitempty" json:"grant_until,omitempty"`
+	GrantUntil *time.Time `bson:"grant_until,omitempty"`
 }
 
 // Live reports whether the session may still be used at t: not spent, and

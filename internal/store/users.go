@@ -14,14 +14,14 @@ import (
 
 // User is a staff account. Email is kept lower-case and unique.
 type User struct {
-	ID           string    `bson:"_id" json:"id"`
-	Email        string    `bson:"email" json:"email"`
+	ID           string    `bson:"_id"`
+	Email        string    `bson:"email"`
 	PasswordHash string    `bson:"password_hash" json:"-"`
-	Role         string    `bson:"role" json:"role"`
-	Sites        []string  `bson:"sites" json:"sites"`
-	Disabled     bool      `bson:"disabled" json:"disabled"`
-	CreatedAt    time.Time `bson:"created_at" json:"created_at"`
-	UpdatedAt    time.Time `bson:"updated_at" json:"updated_at"`
+	Role         string    `bson:"role"`
+	Sites        []string  `bson:"sites"`
+	Disabled     bool      `bson:"disabled"`
+	CreatedAt    time.Time `bson:"created_at"`
+	UpdatedAt    time.Time `bson:"updated_at"`
 	// TokenGen counts the changes that ended the account's sign-ins: an
 	// access token issued before the last of them no longer works.
 	TokenGen int `bson:"token_gen" json:"-"`
@@ -154,11 +154,11 @@ func (s *Store) EndAccessTokens(ctx context.Context, id string) error {
 
 // Site is a local authority taking part.
 type Site struct {
-	Code string `bson:"_id" json:"code"`
-	Name string `bson:"name" json:"name"`
+	Code string `bson:"_id"`
+	Name string `bson:"name"`
 	// FollowUpMonths is how long after a child's last SCT the next is due.
-	FollowUpMonths int       `bson:"followup_months" json:"followup_months"`
-	CreatedAt      time.Time `bson:"created_at" json:"created_at"`
+	FollowUpMonths int       `bson:"followup_months"`
+	CreatedAt      time.Time `bson:"created_at"`
 }
 
 // DefaultFollowUpMonths is the follow-up interval of a site that sets none.

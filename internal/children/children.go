@@ -1,0 +1,94 @@
+// Package children is the service for a site's children: registering one
+// under the local authority's pseudonymous ID, listing them with their
+// responses, keeping their participation record, and erasing one on
+// request. Names never enter it.
+package children
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/participation"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// Store is what the service needs of the store.
+type Store interface {
+	SiteExists(ctx context.Context, code string) (bool, error)
+	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
+	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
+	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
+	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
+	EraseChild(ctx context.Context, id string) error
+}
+
+// ErrIDTaken refuses an ID registered already, in the same words whichever
+// site holds it: a child of another site is not shown to exist.
+var ErrIDTaken = errors.New("this child ID cannot be registered")
+
+// Service keeps a site's children.
+type Service struct {
+	store Store
+}
+
+// New makes the service.
+func New(st Store) *Service { return &Service{store: st} }
+
+// Register records a new child at an existing site.
+func (s *Service) Register(ctx context.Context, c store.Child) (store.Child, error) {
+	ok, err := s.store.SiteExists(ctx, c.Site)
+	if err != nil {
+		return store.Child{}, err
+	}
+	if !ok {
+		return store.Child{}, &form.RequestError{Faults: []form.FieldError{
+			{Path: "site", Reason: "no site " + c.Site + " is set up; an administrator creates sites"}}}
+	}
+	child, err := s.store.CreateChild(ctx, c)
+	if errors.Is(err, store.ErrConflict) {
+		return store.Child{}, ErrIDTaken
+	}
+	return child, err
+}
+
+// WithResponses is a child and their responses (no answers).
+type WithResponses struct {
+	Child     store.Child
+	Responses []store.ResponseInfo
+}
+
+// OfSite lists a site's children with their responses: who has what, and
+// what is missing.
+func (s *Service) OfSite(ctx context.Context, site string) ([]WithResponses, error) {
+	children, err := s.store.ChildrenOfSite(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	responses, err := s.store.ResponsesOfSite(ctx, site)
+	if err != nil {
+		return nil, err
+	}
+	byChild := map[string][]store.ResponseInfo{}
+	for _, r := range responses {
+		byChild[r.ChildID] = append(byChild[r.ChildID], r)
+	}
+	out := make([]WithResponses, len(children))
+	for i, ch := range children {
+		out[i] = WithResponses{Child: ch, Responses: byChild[ch.ID]}
+	}
+	return out, nil
+}
+
+// SetParticipation replaces a child's participation record, once its codes
+// are checked.
+func (s *Service) SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error) {
+	if faults := participation.Check(p); len(faults) > 0 {
+		return store.Child{}, &form.RequestError{Message: "the participation record has invalid fields", Faults: faults}
+	}
+	return s.store.SetParticipation(ctx, childID, p)
+}
+
+// Erase removes a child and everything about them. Running it again
+// finishes an erasure cut short.
+func (s *Service) Erase(ctx context.Context, id string) error { return s.store.EraseChild(ctx, id) }
