@@ -213,10 +213,11 @@ func (h *handlers) checkResponse(c echo.Context, p access.Principal) error {
 	if c.Request().Method != http.MethodPut {
 		return nil
 	}
-	var req submission.Request
-	if err := decodeJSON(c, &req); err != nil {
+	var body responseRequest
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
+	req := body.submission()
 	if p.Role == access.YoungPerson {
 		// What the link fixes need not be said again; what is said must match.
 		if req.Timepoint == "" {

@@ -2,15 +2,16 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/lifelong-links/sct/internal/access"
-	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/followup"
 	"github.com/lifelong-links/sct/internal/practice"
+	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -118,11 +119,8 @@ func (h *handlers) createCalendar(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	token, hash, err := auth.NewOpaqueToken()
+	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject)
 	if err != nil {
-		return err
-	}
-	if err := h.store.SetCalendarToken(c.Request().Context(), p.Subject, hash); err != nil {
 		return err
 	}
 	if err := h.audit(c, "calendar.create", "user:"+p.Subject, "", ""); err != nil {
@@ -138,9 +136,12 @@ func (h *handlers) createCalendar(c echo.Context) error {
 func (h *handlers) calendar(c echo.Context) error {
 	token := strings.TrimSuffix(c.Param("token"), ".ics")
 	ctx := c.Request().Context()
-	u, err := h.store.CalendarUser(ctx, auth.HashOpaque(token))
-	if err != nil || u.Disabled {
+	u, err := h.accounts.CalendarUser(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
+	}
+	if err != nil {
+		return err
 	}
 	p := access.Principal{Subject: u.ID, Role: access.Role(u.Role), Sites: u.Sites}
 	sites := u.Sites

@@ -19,7 +19,6 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
-	"github.com/lifelong-links/sct/internal/submission"
 )
 
 // fuzzResponseID is the response every fuzzed body is put to.
@@ -356,7 +355,7 @@ func fuzzInvalidRequest(reg *form.Registry, body []byte) string {
 	if !json.Valid(body) {
 		return "not one JSON value"
 	}
-	var req submission.Request
+	var req responseRequest
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {

@@ -55,7 +55,7 @@ func (h *handlers) putResponse(c echo.Context) error {
 		// The response is in: the link is spent even if the phone has gone.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), afterCallerLeft)
 		defer cancel()
-		if err := h.store.SpendSession(ctx, p.SessionID); err != nil {
+		if err := h.accounts.SpendLink(ctx, p.SessionID); err != nil {
 			return err
 		}
 	}
@@ -78,7 +78,7 @@ func (h *handlers) getResponse(c echo.Context) error {
 func (h *handlers) getRevisions(c echo.Context) error {
 	current := checkedResponse(c)
 	id := current.ID
-	revs, err := h.store.Revisions(c.Request().Context(), id)
+	revs, err := h.submit.Revisions(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

@@ -42,23 +42,14 @@ type Store interface {
 	evaluation.Store
 	accounts.Store
 	accounts.LinkStore
+	accounts.CalendarStore
 	children.Store
 	Ping(ctx context.Context) error
-	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
-	EraseChild(ctx context.Context, id string) error
-	Revisions(ctx context.Context, id string) ([]store.Response, error)
-	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
-	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
-	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
 	SetFollowUpMonths(ctx context.Context, code string, months int) (store.Site, error)
-	SetCalendarToken(ctx context.Context, userID, hash string) error
-	CalendarUser(ctx context.Context, hash string) (store.User, error)
 
 	CreateSite(ctx context.Context, site store.Site) (store.Site, error)
 
-	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
 	Session(ctx context.Context, id string) (store.Session, error)
-	SpendSession(ctx context.Context, id string) error
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
@@ -171,7 +162,7 @@ func New(d Deps) (*echo.Echo, error) {
 		versions := d.Forms.Versions(catalog.SCT)
 		d.Accounts = accounts.New(accounts.Options{Store: d.Store, Tokens: d.Tokens, RefreshTTL: d.RefreshTTL,
 			SignInLifetime: d.SignInLifetime, CheckPassword: d.CheckPassword, Logger: d.Logger, Now: d.Now,
-			Links: d.Store, SCTVersion: versions[len(versions)-1].Version})
+			Links: d.Store, Calendars: d.Store, SCTVersion: versions[len(versions)-1].Version})
 	}
 	if d.Evaluation == nil {
 		if d.Evaluation, err = evaluation.New(d.Store, d.Forms, d.Now); err != nil {

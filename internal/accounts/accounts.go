@@ -86,6 +86,9 @@ type Options struct {
 	CheckPassword func(hash, password string) bool
 	// Links is the store young people's links are made in (nil: none are).
 	Links LinkStore
+	// Calendars keeps the follow-up calendars' secret addresses (nil:
+	// none are made).
+	Calendars CalendarStore
 	// SCTVersion is the SCT version new links open.
 	SCTVersion string
 	Logger     *slog.Logger
@@ -103,6 +106,7 @@ type Service struct {
 	now            func() time.Time
 	live           *liveAccounts
 	links          LinkStore
+	calendars      CalendarStore
 	sctVersion     string
 }
 
@@ -119,7 +123,7 @@ func New(o Options) *Service {
 	}
 	return &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
 		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now),
-		links: o.Links, sctVersion: o.SCTVersion}
+		links: o.Links, calendars: o.Calendars, sctVersion: o.SCTVersion}
 }
 
 // Stands reports whether a staff access token of account id, issued at

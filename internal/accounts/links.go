@@ -17,6 +17,7 @@ type LinkStore interface {
 	Response(ctx context.Context, id string) (store.Response, error)
 	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
 	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
+	SpendSession(ctx context.Context, id string) error
 }
 
 // ErrNotLinkable refuses a link to a response that is not a draft SCT of
@@ -106,4 +107,10 @@ func (s *Service) nextTimepoint(ctx context.Context, childID string) (string, in
 			return "", 0, err
 		}
 	}
+}
+
+// SpendLink ends a young person's link once their SCT is in: the code, the
+// token and the device grant stop working.
+func (s *Service) SpendLink(ctx context.Context, sessionID string) error {
+	return s.links.SpendSession(ctx, sessionID)
 }

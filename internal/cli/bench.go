@@ -21,7 +21,6 @@ import (
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/submission"
 )
 
 // benchCommand is "sct bench": it starts a server of its own on loopback
@@ -176,7 +175,13 @@ func randomPassword() string {
 // its summary inputs: what the raw inserts write, so that they write what
 // the server writes.
 func storedBody(id string, body []byte) any {
-	var req submission.Request
+	var req struct {
+		Form, Version, Timepoint, Mode string
+		ChildID                        string `json:"child_id"`
+		CompletedOn                    string `json:"completed_on"`
+		Wave                           int
+		Answers                        json.RawMessage
+	}
 	_ = json.Unmarshal(body, &req)
 	r := store.Response{ID: id, Form: req.Form, Version: req.Version, ChildID: req.ChildID, Site: "R", Group: "comparison",
 		Timepoint: req.Timepoint, Wave: max(req.Wave, 1), CompletedOn: req.CompletedOn, Mode: req.Mode, Status: store.StatusSubmitted,

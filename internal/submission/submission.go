@@ -20,19 +20,19 @@ import (
 	"github.com/lifelong-links/sct/internal/store"
 )
 
-// Request is the body of PUT /api/v1/responses/{id}.
+// Request is a response to store, as PUT /api/v1/responses/{id} carries it.
 type Request struct {
-	Form        string          `json:"form" validate:"required,max=64"`
-	Version     string          `json:"version" validate:"required,max=32"`
-	ChildID     string          `json:"child_id" validate:"required,max=64"`
-	Timepoint   string          `json:"timepoint" validate:"omitempty,oneof=baseline follow_up"`
-	Wave        int             `json:"wave" validate:"omitempty,min=1,max=99"`
-	CompletedOn string          `json:"completed_on" validate:"omitempty,datetime=2006-01-02"`
-	Mode        string          `json:"mode" validate:"required,oneof=online paper"`
-	Status      string          `json:"status" validate:"required,oneof=draft submitted"`
-	Answers     json.RawMessage `json:"answers"`
+	Form        string
+	Version     string
+	ChildID     string
+	Timepoint   string
+	Wave        int
+	CompletedOn string
+	Mode        string
+	Status      string
+	Answers     json.RawMessage
 	// RevisionReason says why a submitted response is being changed.
-	RevisionReason string `json:"revision_reason" validate:"omitempty,max=500"`
+	RevisionReason string
 }
 
 // Store is what submissions need of the store.
@@ -43,6 +43,12 @@ type Store interface {
 	UpdateResponse(ctx context.Context, r, prev store.Response) error
 	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
 	DropErasedResponse(ctx context.Context, r store.Response) error
+	Revisions(ctx context.Context, id string) ([]store.Response, error)
+}
+
+// Revisions lists a response's submitted revisions, oldest first.
+func (s *Service) Revisions(ctx context.Context, id string) ([]store.Response, error) {
+	return s.store.Revisions(ctx, id)
 }
 
 // InvalidError lists every fault found in a request.
