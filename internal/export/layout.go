@@ -381,7 +381,7 @@ func (x *flattener) field(f *form.Field, name, label string, path []step, key st
 			valid[p.Value] = true
 		}
 		return add(c, getter{value: func(v any) (string, bool) {
-			n, ok := whole(v)
+			n, ok := form.Whole(v)
 			if !ok || n < -1<<31 || n > 1<<31 || !valid[int(n)] {
 				return "", false
 			}
@@ -393,7 +393,7 @@ func (x *flattener) field(f *form.Field, name, label string, path []step, key st
 			w = 8
 		}
 		return add(Column{Kind: Numeric, Width: w}, getter{value: func(v any) (string, bool) {
-			n, ok := whole(v)
+			n, ok := form.Whole(v)
 			if !ok {
 				return "", false
 			}
@@ -430,7 +430,7 @@ func (x *flattener) field(f *form.Field, name, label string, path []step, key st
 		return add(Column{Kind: Numeric, Width: 8,
 			Label: label + " (number of the item in " + target + ", 1 = first)"},
 			getter{value: func(v any) (string, bool) {
-				n, ok := whole(v)
+				n, ok := form.Whole(v)
 				if !ok || n < 0 {
 					return "", false
 				}
@@ -522,23 +522,6 @@ func selected(v any, code string) (string, bool) {
 		return "0", true
 	}
 	return "", false
-}
-
-// whole returns a whole number however it was decoded.
-func whole(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case float64:
-		if n == float64(int64(n)) {
-			return int64(n), true
-		}
-	}
-	return 0, false
 }
 
 func fieldLabel(f *form.Field) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,14 +118,14 @@ func (v *validation) value(f *Field, path string, x any) (any, bool) {
 	case TypeCodes:
 		return v.codes(f, path, x)
 	case TypeRating:
-		n, ok := whole(x)
+		n, ok := Whole(x)
 		if !ok || !v.onScale(f.Scale, n) {
 			v.fail(path, "must be a rating %s; got %s", v.scaleChoices(f.Scale), show(x))
 			return nil, false
 		}
 		return n, true
 	case TypeInteger:
-		n, ok := whole(x)
+		n, ok := Whole(x)
 		if !ok {
 			v.fail(path, "must be a whole number; got %s", show(x))
 			return nil, false
@@ -153,7 +154,7 @@ func (v *validation) value(f *Field, path string, x any) (any, bool) {
 		}
 		return s, true
 	case TypeRef:
-		n, ok := whole(x)
+		n, ok := Whole(x)
 		if !ok || n < 0 {
 			v.fail(path, "must be the number of a person in %s, counting from 0; got %s", f.Ref, show(x))
 			return nil, false
@@ -397,14 +398,27 @@ func (v *validation) codeChoices(list string) string {
 	return strings.Join(codes, ", ")
 }
 
-// whole returns x as an integer when it is a JSON number without a fraction.
-func whole(x any) (int64, bool) {
-	num, ok := x.(json.Number)
-	if !ok {
-		return 0, false
+// Whole returns an answer as an integer when it is a whole number: a JSON
+// number written without a fraction, as a request decodes it (so that 3.0
+// is not a rating), or a Go number of whole value, as validated and stored
+// answers hold them.
+func Whole(x any) (int64, bool) {
+	switch n := x.(type) {
+	case json.Number:
+		v, err := strconv.ParseInt(string(n), 10, 64)
+		return v, err == nil
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case float64:
+		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
+			return int64(n), true
+		}
 	}
-	n, err := strconv.ParseInt(string(num), 10, 64)
-	return n, err == nil
+	return 0, false
 }
 
 // show renders a rejected value briefly for an error message.

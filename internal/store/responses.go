@@ -91,7 +91,15 @@ func (a answersText) MarshalBSONValue() (bsontype.Type, []byte, error) {
 
 func (a *answersText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
 	if t != bson.TypeString {
-		return readStored(t, data, (*map[string]any)(a))
+		var m map[string]any
+		if err := readStored(t, data, &m); err != nil {
+			return err
+		}
+		for k, v := range m {
+			m[k] = plainNumbers(v)
+		}
+		*a = m
+		return nil
 	}
 	text, _, ok := bsoncore.ReadString(data)
 	if !ok {
@@ -168,8 +176,14 @@ func decodeAnswers(text string) (map[string]any, error) {
 	return m, nil
 }
 
+// plainNumbers gives whole numbers as int64 and others as float64, however
+// they were decoded: the one form answers have wherever they are read.
 func plainNumbers(v any) any {
 	switch x := v.(type) {
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
 	case json.Number:
 		if n, err := x.Int64(); err == nil {
 			return n

@@ -3,8 +3,9 @@ package summary
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
+
+	"github.com/lifelong-links/sct/internal/form"
 )
 
 // Input is what one submitted SCT response contributes to the summaries. It carries no
@@ -95,14 +96,18 @@ func InputFromSCT(answers []byte) (Input, error) {
 	return in, nil
 }
 
-// whole reports the integer value of v when it is present, integral and within [lo, hi].
-// Anything else is treated as skipped; the range check comes before the conversion so a
-// huge or non-finite number cannot turn into an arbitrary int.
+// whole reports the integer value of v when it is present, a whole number
+// (as form.Whole reads one) and within [lo, hi]. Anything else is treated as
+// skipped.
 func whole(v *float64, lo, hi int) (int, bool) {
-	if v == nil || *v != math.Trunc(*v) || *v < float64(lo) || *v > float64(hi) {
+	if v == nil {
 		return 0, false
 	}
-	return int(*v), true
+	n, ok := form.Whole(*v)
+	if !ok || n < int64(lo) || n > int64(hi) {
+		return 0, false
+	}
+	return int(n), true
 }
 
 // distinct returns the non-empty codes once each, sorted, or nil when there are none.
