@@ -364,32 +364,14 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 
 // replaceIfCurrent replaces the stored response with d provided it is still
 // prev (the same revision and content), and reports whether it did. On
-// MongoDB the condition is the replace's filter. The embedded store finds a
-// document through an index only by _id alone (a filter on more fields
-// makes FerretDB read and decode every response), so there the replace
-// filters on _id and the condition is checked just before it, under a lock
-// on the response: this process is the embedded store's only writer.
+// MongoDB the condition is the replace's filter; the embedded store checks
+// it under a lock instead (see replaceUnderLock).
 func (s *Store) replaceIfCurrent(ctx context.Context, d responseDoc, prev Response) (bool, error) {
-	coll := s.wdb.Collection(collResponses)
-	if s.mirror == nil {
-		res, err := coll.ReplaceOne(ctx,
-			bson.D{{Key: "_id", Value: d.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
-		return err == nil && res.MatchedCount > 0, err
+	if s.mirror != nil {
+		return s.replaceUnderLock(ctx, d, prev)
 	}
-	defer s.mirror.lock(d.ID)()
-	var now struct {
-		Revision int    `bson:"revision"`
-		BodyHash string `bson:"body_hash"`
-	}
-	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: d.ID}},
-		options.FindOne().SetProjection(bson.D{{Key: "revision", Value: 1}, {Key: "body_hash", Value: 1}})).Decode(&now)
-	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && (now.Revision != prev.Revision || now.BodyHash != prev.BodyHash)) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	res, err := coll.ReplaceOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, d)
+	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
+		bson.D{{Key: "_id", Value: d.ID}, {Key: "revision", Value: prev.Revision}, {Key: "body_hash", Value: prev.BodyHash}}, d)
 	return err == nil && res.MatchedCount > 0, err
 }
 
