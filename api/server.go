@@ -1,7 +1,9 @@
 // Package api is the HTTP interface: Echo handlers that decode and validate
-// requests, call the form, submission, summary and store packages, and write
-// JSON. Every route, the permission it needs and the site it touches are
-// declared in routes(); guard enforces them.
+// a request, ask one service (submission, evaluation, accounts, children)
+// and write the answer as JSON in the API's own types. Every route, the
+// permission it needs and the site it touches are declared in routes();
+// guard enforces them, reading the record a path names before the handler
+// runs.
 package api
 
 import (

@@ -1,7 +1,7 @@
 // Package server wires the server together: settings, then the store, then
-// the HTTP API; and takes them down in reverse order on stop. It also keeps
-// what the running server needs beside them: the signing keys, the first
-// administrator, the pruning of ended sign-ins.
+// the services, then the HTTP API; and takes them down in reverse order on
+// stop. It also keeps what the running server needs beside them: the
+// signing keys, the first administrator, the pruning of ended sign-ins.
 package server
 
 import (

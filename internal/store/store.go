@@ -1,8 +1,14 @@
-// Package store keeps children, responses and form versions in MongoDB. It is
-// the only package that knows MongoDB: with no URI it runs an embedded
-// FerretDB (SQLite under the data directory) and talks to it through the same
-// official driver, so one code path serves both. It relies on single-document
-// atomicity and unique indexes only (FerretDB v1 has no transactions).
+// Package store persists: children, responses, accounts, sign-ins, the
+// audit trail and form versions, in MongoDB. It is the only package that
+// knows MongoDB: with no URI it runs an embedded FerretDB (SQLite under the
+// data directory) and talks to it through the same official driver, so one
+// code path serves both. It relies on single-document atomicity and unique
+// indexes only (FerretDB v1 has no transactions). It knows no rules of the
+// domain: what a response derives is stored as the deriver wrote it, and
+// state derived from responses follows them through OnCommit. The embedded
+// store's own handling lives in embedded.go (start, the _id lookup index),
+// mirror.go (what hot paths look up, the conditional replace) and
+// committer.go (group commit).
 package store
 
 import (

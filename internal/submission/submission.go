@@ -1,7 +1,7 @@
 // Package submission accepts form responses: it checks a response against
 // the exact form version it names and against the child's other responses,
-// derives its summary inputs, and stores it once however often a client
-// retries.
+// derives what it adds to the tables (its form's deriver, internal/catalog),
+// and stores it once however often a client retries.
 package submission
 
 import (
