@@ -107,6 +107,9 @@ func (s *Store) Child(ctx context.Context, id string) (Child, error) {
 
 // ChildrenOfSite lists a site's children by ID; every site's when site is "".
 func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
 	if s.mirror != nil {
 		return s.mirror.childrenOf(site), nil
 	}

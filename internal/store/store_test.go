@@ -889,6 +889,29 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 			return s.EachDerived(ctx, store.Filter{Form: "sct"}, func(store.Derived) error { return nil })
 		}},
 		{name: "erasures", call: func(ctx context.Context) error { _, err := s.ErasedSince(ctx, fixedTime); return err }},
+		{name: "children of a site", call: func(ctx context.Context) error { _, err := s.ChildrenOfSite(ctx, "A"); return err }},
+		{name: "responses of a site", call: func(ctx context.Context) error { _, err := s.ResponsesOfSite(ctx, "A"); return err }},
+		{name: "slot holder", call: func(ctx context.Context) error { _, _, err := s.SlotHolder(ctx, "C1", "sct", "baseline", 1); return err }},
+		{name: "revisions", call: func(ctx context.Context) error { _, err := s.Revisions(ctx, "r"); return err }},
+		{name: "every response", call: func(ctx context.Context) error {
+			return s.EachResponse(ctx, store.Filter{Form: "sct"}, func(store.Response) error { return nil })
+		}},
+		{name: "erase child", call: func(ctx context.Context) error { return s.EraseChild(ctx, "C1") }},
+		{name: "audit", call: func(ctx context.Context) error { _, err := s.Audit(ctx, store.AuditFilter{}); return err }},
+		{name: "append audit", call: func(ctx context.Context) error {
+			return s.AppendAudit(ctx, store.AuditEntry{Actor: "a", Action: "login"})
+		}},
+		{name: "users", call: func(ctx context.Context) error { _, err := s.Users(ctx); return err }},
+		{name: "user by email", call: func(ctx context.Context) error { _, err := s.UserByEmail(ctx, "a@example.org"); return err }},
+		{name: "sites", call: func(ctx context.Context) error { _, err := s.Sites(ctx); return err }},
+		{name: "site exists", call: func(ctx context.Context) error { _, err := s.SiteExists(ctx, "A"); return err }},
+		{name: "count an attempt", call: func(ctx context.Context) error {
+			_, err := s.CountAttempt(ctx, "k", fixedTime, time.Minute, 1)
+			return err
+		}},
+		{name: "session by grant", call: func(ctx context.Context) error { _, err := s.SessionByGrant(ctx, "h"); return err }},
+		{name: "family revoked", call: func(ctx context.Context) error { _, err := s.FamilyRevoked(ctx, "f"); return err }},
+		{name: "calendar user", call: func(ctx context.Context) error { _, err := s.CalendarUser(ctx, "h"); return err }},
 		{name: "record form version", call: func(ctx context.Context) error {
 			return s.RecordFormVersion(ctx, "sct", "1", "aaa")
 		}},
