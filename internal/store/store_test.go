@@ -891,7 +891,10 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 		{name: "erasures", call: func(ctx context.Context) error { _, err := s.ErasedSince(ctx, fixedTime); return err }},
 		{name: "children of a site", call: func(ctx context.Context) error { _, err := s.ChildrenOfSite(ctx, "A"); return err }},
 		{name: "responses of a site", call: func(ctx context.Context) error { _, err := s.ResponsesOfSite(ctx, "A"); return err }},
-		{name: "slot holder", call: func(ctx context.Context) error { _, _, err := s.SlotHolder(ctx, "C1", "sct", "baseline", 1); return err }},
+		{name: "slot holder", call: func(ctx context.Context) error {
+			_, _, err := s.SlotHolder(ctx, "C1", "sct", "baseline", 1)
+			return err
+		}},
 		{name: "revisions", call: func(ctx context.Context) error { _, err := s.Revisions(ctx, "r"); return err }},
 		{name: "every response", call: func(ctx context.Context) error {
 			return s.EachResponse(ctx, store.Filter{Form: "sct"}, func(store.Response) error { return nil })
