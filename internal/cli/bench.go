@@ -29,9 +29,9 @@ import (
 // bounded time, then measures plain inserts of the same bodies into the
 // same store, and prints both with their ratio.
 func benchCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var clients int
+	var clients, fillN, fillAudit, readRequests int
 	var duration time.Duration
-	var asJSON bool
+	var asJSON, reads bool
 	var cpuProfile string
 	scratch, err := os.MkdirTemp("", "sct-bench-")
 	if err != nil {
@@ -49,11 +49,21 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		fs.DurationVar(&duration, "duration", 20*time.Second, "how long each phase runs")
 		fs.BoolVar(&asJSON, "json", false, "print the results as JSON")
 		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the submission phase to this file")
+		fs.IntVar(&fillN, "fill", 0, "write this many realistic SCTs (with children, practice summaries, participation and audit entries) into the store named by --data or SCT_MONGODB_URI, then stop (or go on to --reads)")
+		fs.IntVar(&fillAudit, "fill-audit", 0, "with --fill: add this many audit entries of reads")
+		fs.BoolVar(&reads, "reads", false, "time the reads users make (lists, tables, the audit trail) on the store, and stop")
+		fs.IntVar(&readRequests, "read-requests", 40, "with --reads: requests timed for each read")
 	})
 	if err != nil {
 		return err
 	}
 	tuneGC(getenv)
+	if fillN > 0 || reads {
+		if s.DataDir == scratch && s.MongoDBURI == "" && !reads {
+			return errors.New("--fill writes into the store named by --data or SCT_MONGODB_URI: say which")
+		}
+		return fillAndRead(ctx, s, fillN, fillAudit, reads, readRequests, asJSON, stdout, stderr)
+	}
 	if clients < 1 || clients > 1024 || duration <= 0 || duration > 10*time.Minute {
 		return errors.New("--clients must be 1 to 1024 and --duration up to 10m")
 	}
@@ -127,41 +137,48 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 // benchUser signs the bootstrap admin in, sets up a site and a coordinator,
 // and returns the coordinator's token.
 func benchUser(base, password, site string) (string, error) {
-	post := func(path, token, body string) (map[string]any, error) {
-		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer res.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode >= 300 {
-			return nil, fmt.Errorf("%s: %d %v", path, res.StatusCode, out)
-		}
-		return out, nil
-	}
-	admin, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":"bench-admin@example.org","password":%q}`, password))
+	admin, err := signIn(base, "bench-admin@example.org", password)
 	if err != nil {
 		return "", err
 	}
-	at, _ := admin["access_token"].(string)
-	if _, err := post("/api/v1/sites", at, fmt.Sprintf(`{"code":%q,"name":"Load test"}`, site)); err != nil {
+	if _, err := postJSON(base, "/api/v1/sites", admin, fmt.Sprintf(`{"code":%q,"name":"Load test"}`, site)); err != nil {
 		return "", err
 	}
 	email := strings.ToLower(site) + "-coordinator@example.org"
-	if _, err := post("/api/v1/users", at, fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, email, site, password)); err != nil {
+	if _, err := postJSON(base, "/api/v1/users", admin, fmt.Sprintf(`{"email":%q,"role":"coordinator","sites":[%q],"password":%q}`, email, site, password)); err != nil {
 		return "", err
 	}
-	coord, err := post("/api/v1/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
+	return signIn(base, email, password)
+}
+
+// postJSON posts a JSON body, with a bearer token if given, and decodes
+// the answer.
+func postJSON(base, path, token, body string) (map[string]any, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode >= 300 {
+		return nil, fmt.Errorf("%s: %d %v", path, res.StatusCode, out)
+	}
+	return out, nil
+}
+
+// signIn signs a user in and returns their access token.
+func signIn(base, email, password string) (string, error) {
+	out, err := postJSON(base, "/api/v1/auth/login", "", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
 	if err != nil {
 		return "", err
 	}
-	t, _ := coord["access_token"].(string)
+	t, _ := out["access_token"].(string)
 	return t, nil
 }
 

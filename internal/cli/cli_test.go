@@ -59,8 +59,8 @@ func serveOn(t *testing.T, dir string) string {
 	return ""
 }
 
-// signIn posts a login and returns the status, the decoded body and the body.
-func signIn(t *testing.T, base, email, password string) (int, map[string]any, []byte) {
+// login posts a login and returns the status, the decoded body and the body.
+func login(t *testing.T, base, email, password string) (int, map[string]any, []byte) {
 	t.Helper()
 	res, err := http.Post(base+"/api/v1/auth/login", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)))
@@ -160,7 +160,7 @@ func TestCLI_AddSiteAndUserThenSignIn(t *testing.T) {
 	}
 
 	base := serveOn(t, dir)
-	status, out, body := signIn(t, base, "x@example.org", userPassword)
+	status, out, body := login(t, base, "x@example.org", userPassword)
 	if status != 200 {
 		t.Fatalf("sign in as the CLI's user: %d %s", status, body)
 	}
@@ -168,11 +168,60 @@ func TestCLI_AddSiteAndUserThenSignIn(t *testing.T) {
 	if u["role"] != "coordinator" || fmt.Sprint(u["sites"]) != "[Z]" {
 		t.Errorf("user %v, want a coordinator of site Z", u)
 	}
-	if st, _, b := signIn(t, base, "y@example.org", userPassword); st != 401 {
+	if st, _, b := login(t, base, "y@example.org", userPassword); st != 401 {
 		t.Errorf("the refused user exists: %d %s", st, b)
 	}
 	// The store had users already, so the bootstrap administrator is not made.
-	if st, _, b := signIn(t, base, adminEmail, adminPassword); st != 401 {
+	if st, _, b := login(t, base, adminEmail, adminPassword); st != 401 {
 		t.Errorf("bootstrap admin made on a store with users: %d %s", st, b)
+	}
+}
+
+// "sct bench --fill" writes exactly the SCTs asked for, with children,
+// practice summaries, participation and audit entries, through the
+// services; "--reads" then times every read on a server of its own.
+func TestBench_FillThenReads(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"bench", "--fill", "60", "--fill-audit", "30", "--data", dir, "--reads", "--read-requests", "2", "--json"}
+	if storetest.MongoDB() {
+		o := storetest.At(dir, store.Options{Database: config.Defaults().Database})
+		spec, err := auth.GenerateKeySpec(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--mongodb-uri", o.URI, "--database", o.Database, "--jwt-keys", spec)
+	}
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), args, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got struct {
+		Filled struct{ Children, SCTs, FollowUps, PracticeSummaries, Participation, AuditReads int }
+		Reads  []struct {
+			Name     string
+			Requests int
+			P95      time.Duration
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	f := got.Filled
+	if f.SCTs != 60 || f.AuditReads != 30 || f.Children < 20 || f.Children > 60 || f.FollowUps != f.SCTs-f.Children ||
+		f.Participation == 0 || f.PracticeSummaries == 0 || f.PracticeSummaries > f.Participation {
+		t.Errorf("filled %+v", f)
+	}
+	if len(got.Reads) != 13 {
+		t.Fatalf("%d reads timed, want 13: %s", len(got.Reads), out.String())
+	}
+	for _, r := range got.Reads {
+		if r.Requests != 2 || r.P95 <= 0 {
+			t.Errorf("read %+v", r)
+		}
+	}
+
+	// Without a store named, a fill has nowhere to go.
+	if code := Run(context.Background(), []string{"bench", "--fill", "5"}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); code == 0 {
+		t.Error("a fill without --data succeeded")
 	}
 }
