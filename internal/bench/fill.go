@@ -58,10 +58,10 @@ func Fill(ctx context.Context, sink Sink, sctCount, auditReads, workers int, see
 	}
 	var (
 		scts, children, followUps, practice, participation atomic.Int64
-		next                                              atomic.Int64
-		mu                                                sync.Mutex
-		firstErr                                          error
-		wg                                                sync.WaitGroup
+		next                                               atomic.Int64
+		mu                                                 sync.Mutex
+		firstErr                                           error
+		wg                                                 sync.WaitGroup
 	)
 	fail := func(err error) {
 		mu.Lock()
