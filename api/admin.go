@@ -128,3 +128,23 @@ func (h *handlers) listAudit(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"entries": each(entries, auditOut)})
 }
+
+type siteChangeRequest struct {
+	FollowUpMonths int `json:"followup_months" validate:"required,min=1,max=36"`
+}
+
+// updateSite changes a site's follow-up interval.
+func (h *handlers) updateSite(c echo.Context) error {
+	var req siteChangeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	site, err := h.store.SetFollowUpMonths(c.Request().Context(), c.Param("code"), req.FollowUpMonths)
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "site.update", "site:"+site.Code, site.Code, "followup_months"); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, siteOut(site))
+}

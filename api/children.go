@@ -147,3 +147,19 @@ func qrPNG(text string) (string, error) {
 	code.Scale = 6
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(code.PNG()), nil
 }
+
+// putParticipation replaces a child's participation record.
+func (h *handlers) putParticipation(c echo.Context) error {
+	var p participationJSON
+	if err := decodeJSON(c, &p); err != nil {
+		return err
+	}
+	child, err := h.children.SetParticipation(c.Request().Context(), checkedChild(c).ID, p.stored())
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "participation.put", "child:"+child.ID, child.Site, ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, childOut(child))
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/lifelong-links/sct/internal/disclosure"
 	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -125,4 +126,57 @@ func (h *handlers) rebuildSummaries(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"responses": n})
+}
+
+type pairedResponse struct {
+	summary.PairedReport
+	Wave    int          `json:"wave"`
+	Filters summaryQuery `json:"filters"`
+}
+
+// sctPaired compares the same children at baseline and at one follow-up
+// wave (1 unless asked).
+func (h *handlers) sctPaired(c echo.Context) error {
+	q, err := bindSummaryQuery(c, "site", "group", "version", "wave", "from", "to")
+	if err != nil {
+		return err
+	}
+	report, wave, err := h.eval.Paired(c.Request().Context(), q.query())
+	if err != nil {
+		return err
+	}
+	q.Wave = wave
+	return h.table(c, q, pairedResponse{PairedReport: report, Wave: wave, Filters: q})
+}
+
+type practiceResponse struct {
+	practice.Report
+	Filters summaryQuery `json:"filters"`
+}
+
+// practiceSummary builds Tables 2, 5 and 6 and the connection and process
+// figures over practice summaries of both formats.
+func (h *handlers) practiceSummary(c echo.Context) error {
+	q, err := bindSummaryQuery(c, "site", "version", "from", "to")
+	if err != nil {
+		return err
+	}
+	report, err := h.eval.Practice(c.Request().Context(), q.query())
+	if err != nil {
+		return err
+	}
+	return h.table(c, q, practiceResponse{Report: report, Filters: q})
+}
+
+// participationTable is the report's Table 7.
+func (h *handlers) participationTable(c echo.Context) error {
+	q, err := bindSummaryQuery(c, "site")
+	if err != nil {
+		return err
+	}
+	t, err := h.eval.Participation(c.Request().Context(), q.Site)
+	if err != nil {
+		return err
+	}
+	return h.table(c, q, map[string]any{"table7": t, "filters": q})
 }

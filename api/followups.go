@@ -1,0 +1,84 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/followup"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// followups lists who is due an SCT, overdue, or has no baseline.
+func (h *handlers) followups(c echo.Context) error {
+	q, err := bindSummaryQuery(c, "site")
+	if err != nil {
+		return err
+	}
+	items, err := h.eval.FollowUps(c.Request().Context(), q.Site)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"site": q.Site, "today": h.now().Format("2006-01-02"),
+		"counts": followup.Counts(items), "children": items})
+}
+
+// returns counts each site's submitted forms by timepoint, live.
+func (h *handlers) returns(c echo.Context) error {
+	q, err := bindSummaryQuery(c, "site")
+	if err != nil {
+		return err
+	}
+	returns, err := h.eval.Returns(c.Request().Context(), q.Site)
+	if err != nil {
+		return err
+	}
+	return h.table(c, q, map[string]any{"returns": returns, "filters": q})
+}
+
+// createCalendar gives the caller a private address for their follow-up
+// calendar; a new one replaces the old.
+func (h *handlers) createCalendar(c echo.Context) error {
+	base, err := h.publicBase(c) // before the new token replaces the old
+	if err != nil {
+		return err
+	}
+	p := principal(c)
+	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject)
+	if err != nil {
+		return err
+	}
+	if err := h.audit(c, "calendar.create", "user:"+p.Subject, "", ""); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{
+		"url": base + "/api/v1/calendar/" + token + ".ics",
+	})
+}
+
+// calendar serves a worker's follow-up feed to their calendar program, which
+// cannot sign in: the secret address is the credential.
+func (h *handlers) calendar(c echo.Context) error {
+	token := strings.TrimSuffix(c.Param("token"), ".ics")
+	ctx := c.Request().Context()
+	u, err := h.accounts.CalendarUser(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	p := access.Principal{Subject: u.ID, Role: access.Role(u.Role), Sites: u.Sites}
+	sites := u.Sites
+	if p.AllSites() {
+		sites = []string{""}
+	}
+	var feed bytes.Buffer
+	if err := h.eval.Calendar(ctx, &feed, sites); err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", feed.Bytes())
+}
