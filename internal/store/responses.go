@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -494,6 +495,12 @@ type Derived struct {
 // the filter selects (those with none are passed over), read from a cursor
 // without the answers.
 func (s *Store) EachDerived(ctx context.Context, f Filter, fn func(Derived) error) error {
+	if s.closed.Load() {
+		return errClosed
+	}
+	if s.sqlr != nil {
+		return s.sqlr.eachDerived(ctx, f, runtime.NumCPU(), fn)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cur, err := s.db.Collection(collResponses).Find(ctx, f.query(),

@@ -61,6 +61,7 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	mirror *mirror                                         // embedded store only
+	sqlr   *sqlReader                                      // embedded store only: queries FerretDB would answer by a full read
 	hook   atomic.Pointer[func(id string, next *Response)] // OnCommit's
 	reg    *bsoncodec.Registry                             // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
@@ -161,6 +162,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
+		if s.sqlr, err = openSQLReader(s.embed.dir, o.Database); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+		if err := s.sqlr.ensureIndexes(ctx); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
 		if err := s.loadMirror(ctx); err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -204,6 +213,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	if s.reads != nil {
 		errs = append(errs, s.reads.Disconnect(ctx))
+	}
+	if s.sqlr != nil {
+		errs = append(errs, s.sqlr.close())
 	}
 	s.closeEmbedded()
 	return errors.Join(errs...)

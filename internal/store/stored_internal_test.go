@@ -112,8 +112,9 @@ func TestStoredResponse_DocumentsWrittenTheOldWayStillRead(t *testing.T) {
 	n := 0
 	if err := s.EachDerived(ctx, Filter{Form: "sct", Timepoint: "baseline"}, func(d Derived) error {
 		n++
-		if string(d.Inputs) != string(got.Derived) {
-			t.Errorf("EachDerived gives %s, want %s", d.Inputs, got.Derived)
+		var each map[string]any
+		if err := json.Unmarshal(d.Inputs, &each); err != nil || !reflect.DeepEqual(each, want) {
+			t.Errorf("EachDerived gives %s (%v), want %#v", d.Inputs, err, want)
 		}
 		return nil
 	}); err != nil || n != 1 {

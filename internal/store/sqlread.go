@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sqlReader answers, on the embedded store, the queries FerretDB v1 would
+// answer by reading and decoding a whole collection: it reads FerretDB's
+// SQLite tables directly, through indexes on the JSON fields it filters
+// and sorts by (made here, beside FerretDB's own, as indexIDLookups does).
+// Each row is FerretDB's stored form of a document ("sjson": the
+// document's JSON with a "$s" key describing its types; strings and
+// numbers as they are, dates as milliseconds), of which only plain fields
+// are read. Writes still go through FerretDB, which commits each in
+// SQLite (WAL) before answering, so a read here sees every acknowledged
+// write. FerretDB's version is pinned (go.mod); TestSQLReader_* check the
+// stored form and that SQLite's plans use the indexes.
+type sqlReader struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	tables map[string]string // collection → FerretDB's table
+}
+
+func openSQLReader(dir, database string) (*sqlReader, error) {
+	// The busy timeout FerretDB itself uses: it may be writing meanwhile.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: %w", err)
+	}
+	return &sqlReader{db: db, tables: map[string]string{}}, nil
+}
+
+func (r *sqlReader) close() error { return r.db.Close() }
+
+// table is the SQLite table of a collection.
+func (r *sqlReader) table(ctx context.Context, coll string) (string, error) {
+	r.mu.Lock()
+	t, ok := r.tables[coll]
+	r.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	err := r.db.QueryRowContext(ctx, `SELECT table_name FROM _ferretdb_collections WHERE name = ?`, coll).Scan(&t)
+	if err != nil {
+		return "", fmt.Errorf("embedded store: the table of %s: %w", coll, err)
+	}
+	r.mu.Lock()
+	r.tables[coll] = t
+	r.mu.Unlock()
+	return t, nil
+}
+
+// field is the SQL expression of a top-level field's value.
+func field(name string) string { return `_ferretdb_sjson->>'$.` + name + `'` }
+
+// sqlIndexes are the indexes sqlReader's queries use, by collection: a name
+// and the fields, in order.
+var sqlIndexes = map[string][]struct {
+	name   string
+	fields []string
+}{
+	collResponses: {{"q_child", []string{"child_id"}}},
+	collChildren:  {{"q_site", []string{"site", "_id"}}},
+	collAudit:     {{"q_at", []string{"at", "_id"}}},
+}
+
+// ensureIndexes makes the indexes sqlReader's queries use.
+func (r *sqlReader) ensureIndexes(ctx context.Context) error {
+	for coll, idx := range sqlIndexes {
+		t, err := r.table(ctx, coll)
+		if err != nil {
+			return err
+		}
+		for _, ix := range idx {
+			exprs := make([]string, len(ix.fields))
+			for i, f := range ix.fields {
+				exprs[i] = field(f)
+			}
+			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_"+ix.name, t, strings.Join(exprs, ", "))
+			if _, err := r.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("embedded store: index %s of %s: %w", ix.name, coll, err)
+			}
+		}
+	}
+	return nil
+}
+
+// where is a filter of responses as SQL: the condition and its arguments.
+func (f Filter) where() (string, []any) {
+	conds := []string{field("form") + " = ?", field("status") + " = ?"}
+	args := []any{f.Form, StatusSubmitted}
+	for _, kv := range []struct{ k, v string }{
+		{"timepoint", f.Timepoint}, {"site", f.Site}, {"group", f.Group}, {"version", f.Version},
+	} {
+		if kv.v != "" {
+			conds, args = append(conds, field(kv.k)+" = ?"), append(args, kv.v)
+		}
+	}
+	if f.Wave > 0 {
+		conds, args = append(conds, field("wave")+" = ?"), append(args, f.Wave)
+	}
+	if f.From != "" {
+		conds, args = append(conds, field("completed_on")+" >= ?"), append(args, f.From)
+	}
+	if f.To != "" {
+		conds, args = append(conds, field("completed_on")+" <= ?"), append(args, f.To)
+	}
+	if !f.ChangedSince.IsZero() {
+		conds, args = append(conds, field("updated_at")+" >= ?"), append(args, f.ChangedSince.UnixMilli())
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// scan reads cols of the rows of a collection that meet cond, split by
+// row into parts read at once (as many as the machine has cores, for a
+// read of a whole collection: each row's JSON is parsed for its fields),
+// and calls fn with each row's values from one goroutine.
+func (r *sqlReader) scan(ctx context.Context, coll string, cols []string, cond string, args []any, parts int, fn func([]sql.NullString) error) error {
+	t, err := r.table(ctx, coll)
+	if err != nil {
+		return err
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %q WHERE %s`, strings.Join(cols, ", "), t, cond)
+	ranges := [][2]int64{{0, 0}} // all
+	if parts > 1 {
+		var last sql.NullInt64
+		if err := r.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT max(rowid) FROM %q`, t)).Scan(&last); err != nil {
+			return err
+		}
+		step := last.Int64/int64(parts) + 1
+		ranges = ranges[:0]
+		for lo := int64(0); lo <= last.Int64; lo += step {
+			ranges = append(ranges, [2]int64{lo, lo + step})
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows := make(chan []sql.NullString, 256)
+	errs := make(chan error, len(ranges))
+	var wg sync.WaitGroup
+	for _, rg := range ranges {
+		wg.Go(func() {
+			query, qargs := q, args
+			if rg != [2]int64{0, 0} {
+				query += ` AND rowid >= ? AND rowid < ?`
+				qargs = append(append([]any{}, args...), rg[0], rg[1])
+			}
+			errs <- r.read(ctx, query, qargs, len(cols), rows)
+		})
+	}
+	go func() { wg.Wait(); close(rows) }()
+	var fnErr error
+	for row := range rows {
+		if fnErr == nil {
+			if fnErr = fn(row); fnErr != nil {
+				cancel()
+			}
+		}
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	for range ranges {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *sqlReader) read(ctx context.Context, q string, args []any, n int, out chan<- []sql.NullString) error {
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals := make([]sql.NullString, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		select {
+		case out <- vals:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return rows.Err()
+}
+
+// eachDerived is EachDerived on the embedded store.
+func (r *sqlReader) eachDerived(ctx context.Context, f Filter, parts int, fn func(Derived) error) error {
+	cond, args := f.where()
+	if !f.ChangedSince.IsZero() {
+		parts = 1
+	}
+	cols := []string{field("_id"), field("child_id"), field("form"), field("version"), field("site"), field("group"),
+		field("timepoint"), field("completed_on"), field("wave"),
+		"coalesce(" + field("derived") + ", " + field("inputs") + ", " + field("practice") + ")"}
+	err := r.scan(ctx, collResponses, cols, cond, args, parts, func(v []sql.NullString) error {
+		if !v[9].Valid {
+			return nil
+		}
+		wave, _ := strconv.Atoi(v[8].String)
+		return fn(Derived{ID: v[0].String, ChildID: v[1].String, Form: v[2].String, Version: v[3].String, Site: v[4].String,
+			Group: v[5].String, Timepoint: v[6].String, CompletedOn: v[7].String, Wave: wave, Inputs: json.RawMessage(v[9].String)})
+	})
+	if err != nil {
+		return classify(fmt.Errorf("read derived inputs: %w", err))
+	}
+	return nil
+}
+
+// millis is a date as FerretDB stores it: milliseconds since 1970.
+type millis int64
+
+func (m millis) time() time.Time { return time.UnixMilli(int64(m)).UTC() }
+
+// childRow is a child as FerretDB stores it.
+type childRow struct {
+	ID            string `json:"_id"`
+	Site          string `json:"site"`
+	Group         string `json:"group"`
+	AgeBand       string `json:"age_band"`
+	StartedOn     string `json:"started_on"`
+	CreatedAt     millis `json:"created_at"`
+	Erasing       bool   `json:"erasing"`
+	Participation *struct {
+		Eligible               *bool   `json:"eligible"`
+		Participating          *bool   `json:"participating"`
+		StartedOn              string  `json:"started_on"`
+		ReasonNotParticipating *int    `json:"reason_not_participating"`
+		CeasedOn               string  `json:"ceased_on"`
+		ReasonCeased           *int    `json:"reason_ceased"`
+		PlanCompleted          *int    `json:"plan_completed"`
+		FGCCompleted           *int    `json:"fgc_completed"`
+		ReviewFGCCompleted     *int    `json:"review_fgc_completed"`
+		Pauses                 []Pause `json:"pauses"`
+		UpdatedAt              millis  `json:"updated_at"`
+	} `json:"participation"`
+}
+
+func (c childRow) child() Child {
+	out := Child{ID: c.ID, Site: c.Site, Group: c.Group, AgeBand: c.AgeBand, StartedOn: c.StartedOn, CreatedAt: c.CreatedAt.time(), Erasing: c.Erasing}
+	if p := c.Participation; p != nil {
+		out.Participation = &Participation{Eligible: p.Eligible, Participating: p.Participating, StartedOn: p.StartedOn,
+			ReasonNotParticipating: p.ReasonNotParticipating, CeasedOn: p.CeasedOn, ReasonCeased: p.ReasonCeased,
+			PlanCompleted: p.PlanCompleted, FGCCompleted: p.FGCCompleted, ReviewFGCCompleted: p.ReviewFGCCompleted,
+			Pauses: p.Pauses, UpdatedAt: p.UpdatedAt.time()}
+	}
+	return out
+}
+
+// children reads every child.
+func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) error {
+	return r.scan(ctx, collChildren, []string{"_ferretdb_sjson"}, "1", nil, parts, func(v []sql.NullString) error {
+		var c childRow
+		if err := json.Unmarshal([]byte(v[0].String), &c); err != nil {
+			return fmt.Errorf("a stored child: %w", err)
+		}
+		fn(c.child())
+		return nil
+	})
+}
+
+// slots reads every response's id and, for a submitted one, the slot it
+// holds and when it was completed.
+func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, slot, completedOn string)) error {
+	cols := []string{field("_id"), field("status"), field("slot"), field("completed_on")}
+	return r.scan(ctx, collResponses, cols, "1", nil, parts, func(v []sql.NullString) error {
+		fn(v[0].String, v[1].String, v[2].String, v[3].String)
+		return nil
+	})
+}
