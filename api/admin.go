@@ -1,7 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -100,6 +103,26 @@ type auditQuery struct {
 	From   string `query:"from"`
 	To     string `query:"to"`
 	Limit  int64  `query:"limit"`
+	Before string `query:"before"`
+}
+
+// auditPage is the audit trail's page size unless a limit is given (at
+// most store.MaxAuditPage).
+const auditPage = 100
+
+// auditCursor writes an entry's place in the list as the next page's
+// "before": its time in milliseconds and its id.
+func auditCursor(e store.AuditEntry) string {
+	return strconv.FormatInt(e.At.UnixMilli(), 10) + "." + e.ID
+}
+
+func parseAuditCursor(s string) (*store.AuditCursor, bool) {
+	ms, id, ok := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil || id == "" || len(id) > 64 {
+		return nil, false
+	}
+	return &store.AuditCursor{At: time.UnixMilli(n).UTC(), ID: id}, true
 }
 
 func (h *handlers) listAudit(c echo.Context) error {
@@ -107,7 +130,21 @@ func (h *handlers) listAudit(c echo.Context) error {
 	if err := (&echo.DefaultBinder{}).BindQueryParams(c, &q); err != nil {
 		return invalid(http.StatusBadRequest, "a filter has the wrong type")
 	}
+	if q.Limit < 0 || q.Limit > store.MaxAuditPage {
+		return invalid(http.StatusBadRequest, "a filter is out of range",
+			form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", store.MaxAuditPage)})
+	}
+	if q.Limit == 0 {
+		q.Limit = auditPage
+	}
 	f := store.AuditFilter{Actor: q.Actor, Action: q.Action, Target: q.Target, Site: q.Site, Limit: q.Limit}
+	if q.Before != "" {
+		var ok bool
+		if f.Before, ok = parseAuditCursor(q.Before); !ok {
+			return invalid(http.StatusBadRequest, "a filter has the wrong form",
+				form.FieldError{Path: "before", Reason: "must be the next value of an earlier page"})
+		}
+	}
 	for _, t := range []struct {
 		name, v string
 		dst     *time.Time
@@ -122,11 +159,15 @@ func (h *handlers) listAudit(c echo.Context) error {
 		}
 		*t.dst = v
 	}
-	entries, err := h.store.Audit(c.Request().Context(), f)
+	entries, more, err := h.store.Audit(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"entries": each(entries, auditOut)})
+	out := map[string]any{"entries": each(entries, auditOut)}
+	if more {
+		out["next"] = auditCursor(entries[len(entries)-1])
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 type siteChangeRequest struct {

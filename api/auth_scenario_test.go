@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -840,4 +841,55 @@ func TestUsers_AccountRules(t *testing.T) {
 	if st, out, b := signIn(t, s, "new.person@example.org", "another long enough password"); st != 200 || bytes.Contains(b, []byte("password_hash")) {
 		t.Errorf("sign-in with the changed password: %d %v", st, out)
 	}
+}
+
+// The audit trail comes a page at a time: next leads to the entries after
+// the page, and odd cursors and limits are refused naming the field.
+func TestAudit_PagesOverHTTP(t *testing.T) {
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t) // sign-ins and account changes: a dozen entries
+	var all []string
+	path := "/api/v1/audit?limit=3"
+	for pages := 0; ; pages++ {
+		status, body := s.Do(t, "GET", path, "", "admin")
+		if status != 200 {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
+		var page struct {
+			Entries []struct{ ID string }
+			Next    string
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Entries {
+			all = append(all, e.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		if len(page.Entries) != 3 || pages > 50 {
+			t.Fatalf("page %d has %d entries and a next", pages, len(page.Entries))
+		}
+		path = "/api/v1/audit?limit=3&before=" + url.QueryEscape(page.Next)
+	}
+	status, body := s.Do(t, "GET", "/api/v1/audit", "", "admin")
+	var whole struct{ Entries []struct{ ID string } }
+	if err := json.Unmarshal(body, &whole); status != 200 || err != nil {
+		t.Fatalf("one page: %d %s", status, body)
+	}
+	if len(all) < 10 || len(all) != len(whole.Entries) {
+		t.Fatalf("%d entries over pages of 3, %d in one page of the default size", len(all), len(whole.Entries))
+	}
+	for i := range all {
+		if all[i] != whole.Entries[i].ID {
+			t.Fatalf("entry %d differs between the pages and one page", i)
+		}
+	}
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a cursor not made by the server", As: "admin", Method: "GET", Path: "/api/v1/audit?before=yesterday", Status: 400,
+			Want: []string{`"path":"before"`}},
+		{Name: "a page over the limit", As: "admin", Method: "GET", Path: "/api/v1/audit?limit=1001", Status: 400,
+			Want: []string{`"path":"limit"`}},
+	})
 }

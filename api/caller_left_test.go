@@ -28,7 +28,7 @@ func TestAudit_WrittenAfterTheCallerLeft(t *testing.T) {
 	if err := f.h.audit(c, "response.put", "response:left", "A", "submitted"); err != nil {
 		t.Fatalf("audit after the caller left: %v", err)
 	}
-	entries, err := f.st.Audit(context.Background(), store.AuditFilter{Target: "response:left"})
+	entries, _, err := f.st.Audit(context.Background(), store.AuditFilter{Target: "response:left"})
 	if err != nil || len(entries) != 1 || entries[0].Actor != "coordinator A" {
 		t.Errorf("audit trail: %+v, %v; want the one entry", entries, err)
 	}

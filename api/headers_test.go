@@ -162,7 +162,7 @@ func TestRequestID_OnlyASafeTokenIsKept(t *testing.T) {
 			if tc.kept != (got == tc.sent) || !regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`).MatchString(got) {
 				t.Errorf("sent %q, answered with %q; kept should be %v", tc.sent, got, tc.kept)
 			}
-			entries, err := f.st.Audit(context.Background(), store.AuditFilter{Actor: "email:" + email, Limit: 1})
+			entries, _, err := f.st.Audit(context.Background(), store.AuditFilter{Actor: "email:" + email, Limit: 1})
 			if err != nil || len(entries) != 1 || entries[0].RequestID != got {
 				t.Errorf("audit %+v %v; want the request id %q", entries, err, got)
 			}

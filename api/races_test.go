@@ -305,7 +305,7 @@ func TestForwardedFor_BelievedOnlyFromTheProxiesNamed(t *testing.T) {
 			limited++
 		}
 	}
-	entries, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "login_failed"})
+	entries, _, _ := f.st.Audit(context.Background(), store.AuditFilter{Action: "login_failed"})
 	remotes := map[string]bool{}
 	for _, e := range entries {
 		remotes[e.Remote] = true

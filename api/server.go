@@ -54,7 +54,7 @@ type Store interface {
 	Session(ctx context.Context, id string) (store.Session, error)
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
-	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
+	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, bool, error)
 }
 
 // Tokens issues and verifies access tokens.

@@ -1872,6 +1872,9 @@ type ListAuditParams struct {
 	// To Inclusive, RFC 3339.
 	To    *time.Time `form:"to,omitempty" json:"to,omitempty"`
 	Limit *int       `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Before The `next` of the page before: the entries after it.
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
 }
 
 // ListChildrenParams defines parameters for ListChildren.
@@ -2449,9 +2452,12 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/admin/summaries/rebuild (the `RebuildSummaries` operationId).
 	RebuildSummaries(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListAudit The audit trail, newest first
+	// ListAudit The audit trail, newest first, a page at a time
 	//
-	// Nothing in the API changes or deletes an entry.
+	// Nothing in the API changes or deletes an entry. Entries come newest
+	// first (then by id); a page holds `limit` entries (100 unless given, at
+	// most 1000) and, when more follow, `next`: pass it as `before` for the
+	// next page. Every page costs the same however long the trail is.
 	//
 	// Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 	ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2963,9 +2969,12 @@ func (c *Client) RebuildSummaries(ctx context.Context, reqEditors ...RequestEdit
 	return c.Client.Do(req)
 }
 
-// ListAudit The audit trail, newest first
+// ListAudit The audit trail, newest first, a page at a time
 //
-// Nothing in the API changes or deletes an entry.
+// Nothing in the API changes or deletes an entry. Entries come newest
+// first (then by id); a page holds `limit` entries (100 unless given, at
+// most 1000) and, when more follow, `next`: pass it as `before` for the
+// next page. Every page costs the same however long the trail is.
 //
 // Corresponds with GET /api/v1/audit (the `ListAudit` operationId).
 func (c *Client) ListAudit(ctx context.Context, params *ListAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4101,6 +4110,18 @@ func NewListAuditRequest(server string, params *ListAuditParams) (*http.Request,
 		if params.Limit != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Before != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "before", *params.Before, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5877,9 +5898,12 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/admin/summaries/rebuild (the `RebuildSummaries` operationId).
 	RebuildSummariesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RebuildSummariesResponse, error)
 
-	// ListAuditWithResponse The audit trail, newest first
+	// ListAuditWithResponse The audit trail, newest first, a page at a time
 	//
-	// Nothing in the API changes or deletes an entry.
+	// Nothing in the API changes or deletes an entry. Entries come newest
+	// first (then by id); a page holds `limit` entries (100 unless given, at
+	// most 1000) and, when more follow, `next`: pass it as `before` for the
+	// next page. Every page costs the same however long the trail is.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6597,6 +6621,9 @@ type ListAuditResponse struct {
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *struct {
 		Entries []AuditEntry `json:"entries"`
+
+		// Next Present when more entries follow; the `before` of the next page.
+		Next *string `json:"next,omitempty"`
 	}
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
@@ -6615,6 +6642,9 @@ type ListAuditResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListAuditResponse) GetJSON200() *struct {
 	Entries []AuditEntry `json:"entries"`
+
+	// Next Present when more entries follow; the `before` of the next page.
+	Next *string `json:"next,omitempty"`
 } {
 	return r.JSON200
 }
@@ -9834,9 +9864,12 @@ func (c *ClientWithResponses) RebuildSummariesWithResponse(ctx context.Context, 
 	return ParseRebuildSummariesResponse(rsp)
 }
 
-// ListAuditWithResponse The audit trail, newest first
+// ListAuditWithResponse The audit trail, newest first, a page at a time
 //
-// Nothing in the API changes or deletes an entry.
+// Nothing in the API changes or deletes an entry. Entries come newest
+// first (then by id); a page holds `limit` entries (100 unless given, at
+// most 1000) and, when more follow, `next`: pass it as `before` for the
+// next page. Every page costs the same however long the trail is.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10821,6 +10854,9 @@ func ParseListAuditResponse(rsp *http.Response) (*ListAuditResponse, error) {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest struct {
 			Entries []AuditEntry `json:"entries"`
+
+			// Next Present when more entries follow; the `before` of the next page.
+			Next *string `json:"next,omitempty"`
 		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err

@@ -39,11 +39,52 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
 type AuditFilter struct {
 	Actor, Action, Target, Site string
 	From, To                    time.Time
-	Limit                       int64
+	// Limit is the most entries listed (at most MaxAuditPage; 0: that).
+	Limit int64
+	// Before lists the entries after this one in the order of the list
+	// (older, or as old with a smaller id): the next page.
+	Before *AuditCursor
 }
 
+// AuditCursor is an entry's place in the list: newest first, then by id.
+type AuditCursor struct {
+	At time.Time
+	ID string
+}
+
+// MaxAuditPage is the most entries one read of the audit trail lists.
+const MaxAuditPage = 1000
+
 // Audit lists entries, newest first.
-func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+// Audit lists entries, newest first (then by id, descending), and says
+// whether there are more after them. Each page costs the same however long
+// the trail: an index on (at, _id) gives it.
+func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, bool, error) {
+	if s.closed.Load() {
+		return nil, false, errClosed
+	}
+	if f.Limit <= 0 || f.Limit > MaxAuditPage {
+		f.Limit = MaxAuditPage
+	}
+	var entries []AuditEntry
+	var err error
+	if s.sqlr != nil {
+		entries, err = s.sqlr.audit(ctx, f)
+	} else {
+		entries, err = s.auditByQuery(ctx, f)
+	}
+	if err != nil {
+		return nil, false, classify(fmt.Errorf("read audit: %w", err))
+	}
+	more := int64(len(entries)) > f.Limit
+	if more {
+		entries = entries[:f.Limit]
+	}
+	return entries, more, nil
+}
+
+// auditByQuery reads a page (and one more entry) with MongoDB's index.
+func (s *Store) auditByQuery(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	q := bson.D{}
 	for _, kv := range []struct{ k, v string }{{"actor", f.Actor}, {"action", f.Action}, {"target", f.Target}, {"site", f.Site}} {
 		if kv.v != "" {
@@ -60,17 +101,20 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) 
 	if len(at) > 0 {
 		q = append(q, bson.E{Key: "at", Value: at})
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
-		f.Limit = 1000
+	if b := f.Before; b != nil {
+		q = append(q, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: b.At.UTC()}}}},
+			bson.D{{Key: "at", Value: b.At.UTC()}, {Key: "_id", Value: bson.D{{Key: "$lt", Value: b.ID}}}},
+		}})
 	}
 	cur, err := s.db.Collection(collAudit).Find(ctx, q,
-		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(f.Limit))
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}).SetLimit(f.Limit+1))
 	if err != nil {
-		return nil, classify(fmt.Errorf("read audit: %w", err))
+		return nil, err
 	}
 	entries := []AuditEntry{}
 	if err := cur.All(ctx, &entries); err != nil {
-		return nil, classify(fmt.Errorf("read audit: %w", err))
+		return nil, err
 	}
 	return entries, nil
 }

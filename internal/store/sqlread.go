@@ -284,3 +284,63 @@ func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, sl
 		return nil
 	})
 }
+
+// auditRow is an audit entry as FerretDB stores it.
+type auditRow struct {
+	ID        string `json:"_id"`
+	At        millis `json:"at"`
+	Actor     string `json:"actor"`
+	Role      string `json:"role"`
+	Action    string `json:"action"`
+	Target    string `json:"target"`
+	Site      string `json:"site"`
+	RequestID string `json:"request_id"`
+	Remote    string `json:"remote"`
+	Detail    string `json:"detail"`
+}
+
+// audit reads a page of the audit trail (and one more entry), walking the
+// index on (at, _id) from the newest or from the cursor.
+func (r *sqlReader) audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	t, err := r.table(ctx, collAudit)
+	if err != nil {
+		return nil, err
+	}
+	conds, args := []string{"1"}, []any{}
+	for _, kv := range []struct{ k, v string }{{"actor", f.Actor}, {"action", f.Action}, {"target", f.Target}, {"site", f.Site}} {
+		if kv.v != "" {
+			conds, args = append(conds, field(kv.k)+" = ?"), append(args, kv.v)
+		}
+	}
+	if !f.From.IsZero() {
+		conds, args = append(conds, field("at")+" >= ?"), append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		conds, args = append(conds, field("at")+" <= ?"), append(args, f.To.UnixMilli())
+	}
+	if b := f.Before; b != nil {
+		conds = append(conds, "("+field("at")+", "+field("_id")+") < (?, ?)")
+		args = append(args, b.At.UnixMilli(), b.ID)
+	}
+	q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s ORDER BY %s DESC, %s DESC LIMIT ?`,
+		t, strings.Join(conds, " AND "), field("at"), field("_id"))
+	rows, err := r.db.QueryContext(ctx, q, append(args, f.Limit+1)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	entries := []AuditEntry{}
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return nil, err
+		}
+		var a auditRow
+		if err := json.Unmarshal([]byte(text), &a); err != nil {
+			return nil, fmt.Errorf("a stored audit entry: %w", err)
+		}
+		entries = append(entries, AuditEntry{ID: a.ID, At: a.At.time(), Actor: a.Actor, Role: a.Role, Action: a.Action,
+			Target: a.Target, Site: a.Site, RequestID: a.RequestID, Remote: a.Remote, Detail: a.Detail})
+	}
+	return entries, rows.Err()
+}

@@ -268,7 +268,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
 		},
 		collAudit: {
-			{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")},
+			{Keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("at_id")},
 			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
 		},
 	}

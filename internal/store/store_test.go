@@ -900,7 +900,7 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 			return s.EachResponse(ctx, store.Filter{Form: "sct"}, func(store.Response) error { return nil })
 		}},
 		{name: "erase child", call: func(ctx context.Context) error { return s.EraseChild(ctx, "C1") }},
-		{name: "audit", call: func(ctx context.Context) error { _, err := s.Audit(ctx, store.AuditFilter{}); return err }},
+		{name: "audit", call: func(ctx context.Context) error { _, _, err := s.Audit(ctx, store.AuditFilter{}); return err }},
 		{name: "append audit", call: func(ctx context.Context) error {
 			return s.AppendAudit(ctx, store.AuditEntry{Actor: "a", Action: "login"})
 		}},
@@ -1145,5 +1145,69 @@ func TestDropErasedResponse_LeavesTheChildToItsErasure(t *testing.T) {
 	}
 	if _, err := s.Child(t.Context(), "C1"); err != nil {
 		t.Errorf("the child after its response was dropped: %v; want it there for its erasure", err)
+	}
+}
+
+// The audit trail reads a page at a time, newest first then by id, each
+// entry once across the pages whatever ties in time, with the filters.
+func TestAudit_PagesWithACursor(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	const n = 230
+	for i := range n {
+		action := "response.read"
+		if i%3 == 0 {
+			action = "login"
+		}
+		if err := s.AppendAudit(ctx, store.AuditEntry{Actor: "u", Action: action, Site: "A"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(f store.AuditFilter) []store.AuditEntry {
+		t.Helper()
+		var all []store.AuditEntry
+		for pages := 0; ; pages++ {
+			page, more, err := s.Audit(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(page)) > f.Limit || (more && int64(len(page)) != f.Limit) {
+				t.Fatalf("page of %d entries (more: %v) with a limit of %d", len(page), more, f.Limit)
+			}
+			all = append(all, page...)
+			if !more {
+				return all
+			}
+			last := page[len(page)-1]
+			f.Before = &store.AuditCursor{At: last.At, ID: last.ID}
+			if pages > n {
+				t.Fatal("the pages do not end")
+			}
+		}
+	}
+	check := func(name string, got []store.AuditEntry, want int) {
+		t.Helper()
+		seen := map[string]bool{}
+		for i, e := range got {
+			if seen[e.ID] {
+				t.Errorf("%s: entry %s twice", name, e.ID)
+			}
+			seen[e.ID] = true
+			if i > 0 {
+				p := got[i-1]
+				if e.At.After(p.At) || (e.At.Equal(p.At) && e.ID >= p.ID) {
+					t.Errorf("%s: entry %d (%v %s) after %v %s: not newest first, then by id", name, i, e.At, e.ID, p.At, p.ID)
+				}
+			}
+		}
+		if len(got) != want {
+			t.Errorf("%s: %d entries over the pages, want %d", name, len(got), want)
+		}
+	}
+	check("pages of 50", read(store.AuditFilter{Limit: 50}), n)
+	check("pages of 7", read(store.AuditFilter{Limit: 7}), n)
+	check("one action", read(store.AuditFilter{Action: "login", Limit: 20}), (n+2)/3)
+	if page, more, err := s.Audit(ctx, store.AuditFilter{Site: "Z", Limit: 5}); err != nil || more || len(page) != 0 {
+		t.Errorf("another site: %d entries, more %v, %v", len(page), more, err)
 	}
 }
