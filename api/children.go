@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"rsc.io/qr"
@@ -52,15 +54,34 @@ type childWithResponses struct {
 	Responses []responseInfoJSON `json:"responses"`
 }
 
-// listChildren lists a site's children with their responses (no answers):
-// what a worker needs to see who has what, and what is missing.
+// childrenPageSize is the children a page of a site's list holds unless a
+// limit is given (at most store.MaxChildrenPage).
+const childrenPageSize = 100
+
+// listChildren lists a site's children with their responses (no answers),
+// a page at a time: what a worker needs to see who has what, and what is
+// missing.
 func (h *handlers) listChildren(c echo.Context) error {
 	site := c.QueryParam("site")
 	if site == "" {
 		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
 			form.FieldError{Path: "site", Reason: "is required"})
 	}
-	list, err := h.children.OfSite(c.Request().Context(), site)
+	limit := childrenPageSize
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxChildrenPage {
+			return invalid(http.StatusBadRequest, "a filter is out of range",
+				form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", store.MaxChildrenPage)})
+		}
+		limit = n
+	}
+	after := c.QueryParam("after")
+	if after != "" && !codePattern.MatchString(after) {
+		return invalid(http.StatusBadRequest, "a filter has the wrong form",
+			form.FieldError{Path: "after", Reason: "must be the next value of an earlier page"})
+	}
+	list, next, err := h.children.Page(c.Request().Context(), site, after, limit)
 	if err != nil {
 		return err
 	}
@@ -68,7 +89,11 @@ func (h *handlers) listChildren(c echo.Context) error {
 	for i, ch := range list {
 		out[i] = childWithResponses{childJSON: childOut(ch.Child), Responses: each(ch.Responses, responseInfoOut)}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"site": site, "children": out})
+	page := map[string]any{"site": site, "children": out}
+	if next != "" {
+		page["next"] = next
+	}
+	return c.JSON(http.StatusOK, page)
 }
 
 func (h *handlers) getChild(c echo.Context) error {

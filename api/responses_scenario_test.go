@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -311,4 +312,49 @@ func TestSummary_ReproducesHandComputedTables(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A site's children come a page at a time: next leads to the rest, and odd
+// cursors and limits are refused naming the field.
+func TestChildren_PagesOverHTTP(t *testing.T) {
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	for i := range 5 {
+		body := fmt.Sprintf(`{"id":"K%d","site":"A","group":"comparison"}`, i)
+		if st, b := s.Do(t, "POST", "/api/v1/children", body, "coordA"); st != 201 {
+			t.Fatalf("child: %d %s", st, b)
+		}
+	}
+	var got []string
+	path := "/api/v1/children?site=A&limit=2"
+	for pages := 0; pages < 10; pages++ {
+		status, body := s.Do(t, "GET", path, "", "coordA")
+		if status != 200 {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
+		var page struct {
+			Children []struct{ ID string }
+			Next     string
+		}
+		if err := json.Unmarshal(body, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.Children {
+			got = append(got, c.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		path = "/api/v1/children?site=A&limit=2&after=" + url.QueryEscape(page.Next)
+	}
+	if strings.Join(got, ",") != "K0,K1,K2,K3,K4" {
+		t.Errorf("children over pages of 2: %v", got)
+	}
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a cursor that is no child ID", As: "coordA", Method: "GET", Path: "/api/v1/children?site=A&after=%20x", Status: 400,
+			Want: []string{`"path":"after"`}},
+		{Name: "a page over the limit", As: "coordA", Method: "GET", Path: "/api/v1/children?site=A&limit=501", Status: 400,
+			Want: []string{`"path":"limit"`}},
+		{Name: "another site's page is not the coordinator's", As: "coordA", Method: "GET", Path: "/api/v1/children?site=B&limit=2", Status: 403},
+	})
 }

@@ -772,6 +772,9 @@ type ChildList struct {
 		StartedOn *openapi_types.Date `json:"started_on,omitempty"`
 	} `json:"children"`
 
+	// Next Present when more children follow; the `after` of the next page.
+	Next *string `json:"next,omitempty"`
+
 	// Site Example: A
 	Site SiteCode `json:"site"`
 }
@@ -1881,7 +1884,11 @@ type ListAuditParams struct {
 type ListChildrenParams struct {
 	// Site A site code; required, except that a caller bound to one site gets
 	// that site when it is absent.
-	Site *SiteRequired `form:"site,omitempty" json:"site,omitempty"`
+	Site  *SiteRequired `form:"site,omitempty" json:"site,omitempty"`
+	Limit *int          `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After The `next` of the page before: the children after it.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
 }
 
 // ExportFileParams defines parameters for ExportFile.
@@ -2618,7 +2625,11 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/calendar/{token} (the `Calendar` operationId).
 	Calendar(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListChildren A site's children with their responses (no answers)
+	// ListChildren A site's children with their responses (no answers), a page at a time
+	//
+	// Children come in ID order, `limit` to a page (100 unless given, at most
+	// 500); when more follow the page has `next`: pass it as `after` for the
+	// next page. Every page costs the same however many children the site has.
 	//
 	// Corresponds with GET /api/v1/children (the `ListChildren` operationId).
 	ListChildren(ctx context.Context, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3275,7 +3286,11 @@ func (c *Client) Calendar(ctx context.Context, token string, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
-// ListChildren A site's children with their responses (no answers)
+// ListChildren A site's children with their responses (no answers), a page at a time
+//
+// Children come in ID order, `limit` to a page (100 unless given, at most
+// 500); when more follow the page has `next`: pass it as `after` for the
+// next page. Every page costs the same however many children the site has.
 //
 // Corresponds with GET /api/v1/children (the `ListChildren` operationId).
 func (c *Client) ListChildren(ctx context.Context, params *ListChildrenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4464,6 +4479,30 @@ func NewListChildrenRequest(server string, params *ListChildrenParams) (*http.Re
 		if params.Site != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "site", *params.Site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6072,7 +6111,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/calendar/{token} (the `Calendar` operationId).
 	CalendarWithResponse(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*CalendarResponse, error)
 
-	// ListChildrenWithResponse A site's children with their responses (no answers)
+	// ListChildrenWithResponse A site's children with their responses (no answers), a page at a time
+	//
+	// Children come in ID order, `limit` to a page (100 unless given, at most
+	// 500); when more follow the page has `next`: pass it as `after` for the
+	// next page. Every page costs the same however many children the site has.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7447,6 +7490,8 @@ type ListChildrenResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ChildList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -7464,6 +7509,11 @@ type ListChildrenResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListChildrenResponse) GetJSON200() *ChildList {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListChildrenResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -10122,7 +10172,11 @@ func (c *ClientWithResponses) CalendarWithResponse(ctx context.Context, token st
 	return ParseCalendarResponse(rsp)
 }
 
-// ListChildrenWithResponse A site's children with their responses (no answers)
+// ListChildrenWithResponse A site's children with their responses (no answers), a page at a time
+//
+// Children come in ID order, `limit` to a page (100 unless given, at most
+// 500); when more follow the page has `next`: pass it as `after` for the
+// next page. Every page costs the same however many children the site has.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11643,6 +11697,13 @@ func ParseListChildrenResponse(rsp *http.Response) (*ListChildrenResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized

@@ -436,6 +436,10 @@ func TestBrowser_WorkerStartsAnSCTOfflineAfterSigningIn(t *testing.T) {
 	defer cancel()
 	s := startServer(t)
 	s.createChild(t, "OFF1", "lifelong_links")
+	// More children than a page of the list holds: the phone keeps them all.
+	for i := range 120 {
+		s.createChild(t, fmt.Sprintf("PG%03d", i), "comparison")
+	}
 	p := newPhone(ctx, t)
 	p.signIn(s.base, coordEmail)
 	p.heading("Children in site A")
@@ -445,6 +449,9 @@ func TestBrowser_WorkerStartsAnSCTOfflineAfterSigningIn(t *testing.T) {
 	p.setOffline(true)
 	p.do("reload with no signal", chromedp.Reload())
 	p.heading("Children in site A")
+	if n := eval[int](p, `document.querySelectorAll('ul.people a.who').length`); n != 121 {
+		t.Fatalf("%d children listed with no signal, want all 121 (two pages of the list)", n)
+	}
 	p.click(`a[href="#/child/OFF1"]`)
 	p.heading("Child OFF1")
 	p.check("child-offline")

@@ -17,8 +17,7 @@ import (
 type Store interface {
 	SiteExists(ctx context.Context, code string) (bool, error)
 	CreateChild(ctx context.Context, c store.Child) (store.Child, error)
-	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
-	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
+	ChildrenPage(ctx context.Context, site, after string, limit int) ([]store.Child, []store.ResponseInfo, bool, error)
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
 }
@@ -58,26 +57,26 @@ type WithResponses struct {
 	Responses []store.ResponseInfo
 }
 
-// OfSite lists a site's children with their responses: who has what, and
-// what is missing.
-func (s *Service) OfSite(ctx context.Context, site string) ([]WithResponses, error) {
-	children, err := s.store.ChildrenOfSite(ctx, site)
+// Page lists up to limit of a site's children after the ID after ("": the
+// first), in ID order, with their responses: who has what, and what is
+// missing. next is the after of the next page ("" when none follows).
+func (s *Service) Page(ctx context.Context, site, after string, limit int) (list []WithResponses, next string, err error) {
+	children, responses, more, err := s.store.ChildrenPage(ctx, site, after, limit)
 	if err != nil {
-		return nil, err
-	}
-	responses, err := s.store.ResponsesOfSite(ctx, site)
-	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	byChild := map[string][]store.ResponseInfo{}
 	for _, r := range responses {
 		byChild[r.ChildID] = append(byChild[r.ChildID], r)
 	}
-	out := make([]WithResponses, len(children))
+	list = make([]WithResponses, len(children))
 	for i, ch := range children {
-		out[i] = WithResponses{Child: ch, Responses: byChild[ch.ID]}
+		list[i] = WithResponses{Child: ch, Responses: byChild[ch.ID]}
 	}
-	return out, nil
+	if more {
+		next = children[len(children)-1].ID
+	}
+	return list, next, nil
 }
 
 // SetParticipation replaces a child's participation record, once its codes

@@ -164,3 +164,76 @@ func (s *Store) ResponsesOfSite(ctx context.Context, site string) ([]ResponseInf
 	}
 	return out, nil
 }
+
+// MaxChildrenPage is the most children one page of a site's list holds.
+const MaxChildrenPage = 500
+
+// ChildrenPage lists up to limit of a site's children in ID order after the
+// ID after ("": from the first), with their responses (no answers), and
+// says whether more follow. A page costs the same however many children
+// the site has: it walks an index on (site, _id) and one on child_id.
+func (s *Store) ChildrenPage(ctx context.Context, site, after string, limit int) ([]Child, []ResponseInfo, bool, error) {
+	if s.closed.Load() {
+		return nil, nil, false, errClosed
+	}
+	if limit <= 0 || limit > MaxChildrenPage {
+		limit = MaxChildrenPage
+	}
+	var children []Child
+	var responses []ResponseInfo
+	var err error
+	if s.sqlr != nil {
+		children, err = s.sqlr.childrenPage(ctx, site, after, limit+1)
+	} else {
+		children, err = s.childrenPageByQuery(ctx, site, after, limit+1)
+	}
+	if err != nil {
+		return nil, nil, false, classify(fmt.Errorf("list children: %w", err))
+	}
+	more := len(children) > limit
+	if more {
+		children = children[:limit]
+	}
+	ids := make([]string, len(children))
+	for i, c := range children {
+		ids[i] = c.ID
+	}
+	if s.sqlr != nil {
+		responses, err = s.sqlr.responsesOf(ctx, ids)
+	} else {
+		responses, err = s.responsesOfByQuery(ctx, ids)
+	}
+	if err != nil {
+		return nil, nil, false, classify(fmt.Errorf("list responses: %w", err))
+	}
+	return children, responses, more, nil
+}
+
+func (s *Store) childrenPageByQuery(ctx context.Context, site, after string, limit int) ([]Child, error) {
+	q := bson.D{{Key: "site", Value: site}}
+	if after != "" {
+		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	cur, err := s.db.Collection(collChildren).Find(ctx, q,
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, err
+	}
+	children := []Child{}
+	return children, cur.All(ctx, &children)
+}
+
+func (s *Store) responsesOfByQuery(ctx context.Context, childIDs []string) ([]ResponseInfo, error) {
+	if len(childIDs) == 0 {
+		return nil, nil
+	}
+	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: bson.D{{Key: "$in", Value: childIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "inputs", Value: 0}, {Key: "derived", Value: 0},
+			{Key: "practice", Value: 0}, {Key: "superseded", Value: 0}}).
+			SetSort(bson.D{{Key: "child_id", Value: 1}, {Key: "updated_at", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	out := []ResponseInfo{}
+	return out, cur.All(ctx, &out)
+}

@@ -344,3 +344,71 @@ func (r *sqlReader) audit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	}
 	return entries, rows.Err()
 }
+
+// childrenPage reads up to limit of a site's children after an ID, by the
+// index on (site, _id).
+func (r *sqlReader) childrenPage(ctx context.Context, site, after string, limit int) ([]Child, error) {
+	t, err := r.table(ctx, collChildren)
+	if err != nil {
+		return nil, err
+	}
+	q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s = ? AND %s > ? ORDER BY %s, %s LIMIT ?`,
+		t, field("site"), field("_id"), field("site"), field("_id"))
+	rows, err := r.db.QueryContext(ctx, q, site, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	children := []Child{}
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&text); err != nil {
+			return nil, err
+		}
+		var c childRow
+		if err := json.Unmarshal([]byte(text), &c); err != nil {
+			return nil, fmt.Errorf("a stored child: %w", err)
+		}
+		children = append(children, c.child())
+	}
+	return children, rows.Err()
+}
+
+// responsesOf reads the responses of some children (no answers), by the
+// index on child_id, in child then update order.
+func (r *sqlReader) responsesOf(ctx context.Context, childIDs []string) ([]ResponseInfo, error) {
+	if len(childIDs) == 0 {
+		return nil, nil
+	}
+	t, err := r.table(ctx, collResponses)
+	if err != nil {
+		return nil, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(childIDs)), ", ")
+	cols := []string{field("_id"), field("form"), field("version"), field("child_id"), field("timepoint"), field("wave"),
+		field("completed_on"), field("mode"), field("status"), field("revision"), field("updated_at"), field("site")}
+	q := fmt.Sprintf(`SELECT %s FROM %q WHERE %s IN (%s) ORDER BY %s, %s`, strings.Join(cols, ", "), t,
+		field("child_id"), marks, field("child_id"), field("updated_at"))
+	args := make([]any, len(childIDs))
+	for i, id := range childIDs {
+		args[i] = id
+	}
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ResponseInfo{}
+	for rows.Next() {
+		var ri ResponseInfo
+		var timepoint, completedOn sql.NullString
+		var updated int64
+		if err := rows.Scan(&ri.ID, &ri.Form, &ri.Version, &ri.ChildID, &timepoint, &ri.Wave, &completedOn, &ri.Mode,
+			&ri.Status, &ri.Revision, &updated, &ri.Site); err != nil {
+			return nil, err
+		}
+		ri.Timepoint, ri.CompletedOn, ri.UpdatedAt = timepoint.String, completedOn.String, millis(updated).time()
+		out = append(out, ri)
+	}
+	return out, rows.Err()
+}

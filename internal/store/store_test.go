@@ -1211,3 +1211,63 @@ func TestAudit_PagesWithACursor(t *testing.T) {
 		t.Errorf("another site: %d entries, more %v, %v", len(page), more, err)
 	}
 }
+
+// A site's children come a page at a time in ID order, with their
+// responses, each child once, and none of another site's.
+func TestChildrenPage_PagesASite(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	want := map[string]int{} // site A's children → their responses
+	for i := range 23 {
+		site := "A"
+		if i%4 == 3 {
+			site = "B"
+		}
+		id := fmt.Sprintf("C%02d", i)
+		if _, err := s.CreateChild(ctx, store.Child{ID: id, Site: site, Group: "comparison"}); err != nil {
+			t.Fatal(err)
+		}
+		for j := range i % 3 {
+			r := sct(fmt.Sprintf("r%02d-%d", i, j), id, "baseline", 1, store.StatusDraft)
+			r.Site = site
+			mustInsert(t, s, r)
+		}
+		if site == "A" {
+			want[id] = i % 3
+		}
+	}
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		children, responses, more, err := s.ChildrenPage(ctx, "A", after, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(children) > 5 || (more && len(children) != 5) || pages > 10 {
+			t.Fatalf("page of %d children, more %v", len(children), more)
+		}
+		per := map[string]int{}
+		for _, r := range responses {
+			per[r.ChildID]++
+			if r.Site != "A" || r.Status != store.StatusDraft || r.Form != "sct" {
+				t.Errorf("response %+v", r)
+			}
+		}
+		for _, c := range children {
+			if c.Site != "A" {
+				t.Errorf("child %s of site %s on site A's page", c.ID, c.Site)
+			}
+			if per[c.ID] != want[c.ID] {
+				t.Errorf("child %s: %d responses on the page, want %d", c.ID, per[c.ID], want[c.ID])
+			}
+			got = append(got, c.ID)
+		}
+		if !more {
+			break
+		}
+		after = children[len(children)-1].ID
+	}
+	if len(got) != len(want) || !slices.IsSorted(got) {
+		t.Errorf("children over the pages: %v; want the %d of site A in ID order", got, len(want))
+	}
+}

@@ -139,15 +139,25 @@ export const get = (path) => call('GET', path);
 const KEPT = 'sct.kept.';
 
 /**
- * kept reads path from the server and keeps the answer on the device; with
- * no connection it answers what was kept, so a worker's pages open without
- * signal. Only staff reads are kept, and signing out removes them.
+ * keptList fetches a list served a page at a time, following each page's
+ * next (as after=), and keeps the pages as one list under key on the
+ * device: with no signal it answers what was kept, so a worker's pages
+ * open without signal. Only staff reads are kept, and signing out removes
+ * them.
  */
-export async function kept(path) {
+export async function keptList(path, key) {
   try {
-    const v = await get(path);
-    try { localStorage.setItem(KEPT + path, JSON.stringify(v)); } catch { /* storage full: not kept */ }
-    return v;
+    let all = null;
+    let next = '';
+    for (let pages = 0; pages < 1000; pages++) {
+      const v = await get(next ? `${path}&after=${encodeURIComponent(next)}` : path);
+      if (all) all[key] = all[key].concat(v[key]); else all = v;
+      if (!v.next) break;
+      next = v.next;
+    }
+    delete all.next;
+    try { localStorage.setItem(KEPT + path, JSON.stringify(all)); } catch { /* storage full: not kept */ }
+    return all;
   } catch (e) {
     const k = e instanceof Offline ? read(localStorage, KEPT + path) : null;
     if (k) return k;
@@ -172,7 +182,7 @@ export async function keepForOffline() {
   const jobs = [];
   for (const f of list.forms || []) for (const v of f.versions || []) jobs.push(form(f.form, v.version));
   const s = session.staff();
-  for (const site of (s && s.sites) || []) jobs.push(kept(`/api/v1/children?site=${encodeURIComponent(site)}`));
+  for (const site of (s && s.sites) || []) jobs.push(keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children'));
   await Promise.allSettled(jobs);
 }
 

@@ -2,7 +2,7 @@
 // SCT wizard, paper transcription, practice summaries and the dashboard.
 // Routes live in the URL fragment, so the server serves one page.
 
-import { session, login, logout, join, codeKey, get, kept, keepForOffline, call, newID, APIError, Offline } from './api.js';
+import { session, login, logout, join, codeKey, get, keptList, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults } from './ui.js';
 
@@ -167,7 +167,7 @@ function siteOf() {
 
 async function childrenPage() {
   const site = siteOf();
-  const data = await kept(`/api/v1/children?site=${encodeURIComponent(site)}`);
+  const data = await keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
   const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*' });
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
   const err = h('div');
@@ -204,7 +204,7 @@ function nextSCT(responses) {
 
 async function childPage(id) {
   // From the site's list, kept on the device: the page opens with no signal.
-  const listOf = (site) => kept(`/api/v1/children?site=${encodeURIComponent(site)}`);
+  const listOf = (site) => keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
   let child = (await listOf(siteOf())).children.find((c) => c.id === id);
   if (!child) { // a child of another of the worker's sites
     const c = await get(`/api/v1/children/${encodeURIComponent(id)}`);
