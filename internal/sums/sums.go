@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -136,17 +137,55 @@ func countingOf(d store.Derived) *counting {
 	}
 }
 
-// recount reads the inputs of the submitted responses f selects.
+// recount reads the inputs of the submitted responses f selects, decoding
+// them on every core.
 func (m *Sums) recount(ctx context.Context, f store.Filter) (map[string]counting, error) {
 	f.Form = m.form
-	out := map[string]counting{}
-	err := m.src.EachDerived(ctx, f, func(d store.Derived) error {
-		if c := countingOf(d); c != nil {
-			out[d.ID] = *c
-		}
+	var rows []store.Derived
+	if err := m.src.EachDerived(ctx, f, func(d store.Derived) error {
+		rows = append(rows, d)
 		return nil
-	})
-	return out, err
+	}); err != nil {
+		return nil, err
+	}
+	decoded := make([]*counting, len(rows))
+	workers := runtime.NumCPU()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				decoded[i] = countingOf(rows[i])
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[string]counting, len(rows))
+	for i, c := range decoded {
+		if c != nil {
+			out[rows[i].ID] = *c
+		}
+	}
+	return out, nil
+}
+
+// load builds the sums from every submitted response: each bucket's tally
+// is added up once.
+func (m *Sums) load(all map[string]counting) {
+	m.counted, m.members = all, map[summary.Key]map[string]bool{}
+	for id, c := range all {
+		if m.members[c.key] == nil {
+			m.members[c.key] = map[string]bool{}
+		}
+		m.members[c.key][id] = true
+	}
+	m.index.Reset()
+	for k, ids := range m.members {
+		var t summary.Tally
+		for id := range ids {
+			t.Add(all[id].in)
+		}
+		m.index.Set(k, t)
+	}
 }
 
 // ready loads the sums if they are not yet, and applies other instances'
@@ -160,11 +199,7 @@ func (m *Sums) ready(ctx context.Context) error {
 			m.mu.Unlock()
 			return err
 		}
-		m.counted, m.members = map[string]counting{}, map[summary.Key]map[string]bool{}
-		m.index.Reset()
-		for id, c := range all {
-			m.count(id, &c)
-		}
+		m.load(all)
 		m.loaded, m.synced = true, start
 		return nil
 	}
