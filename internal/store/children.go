@@ -148,6 +148,16 @@ type ResponseInfo struct {
 // ResponsesOfSite lists the responses of a site's children, without answers;
 // every site's when site is "".
 func (s *Store) ResponsesOfSite(ctx context.Context, site string) ([]ResponseInfo, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	if s.sqlr != nil {
+		out, err := s.sqlr.responsesOfSite(ctx, site)
+		if err != nil {
+			return nil, classify(fmt.Errorf("list responses: %w", err))
+		}
+		return out, nil
+	}
 	q := bson.D{}
 	if site != "" {
 		q = bson.D{{Key: "site", Value: site}}
@@ -199,7 +209,7 @@ func (s *Store) ChildrenPage(ctx context.Context, site, after string, limit int)
 		ids[i] = c.ID
 	}
 	if s.sqlr != nil {
-		responses, err = s.sqlr.responsesOf(ctx, ids)
+		responses, err = s.sqlr.responsesOf(ctx, site, ids)
 	} else {
 		responses, err = s.responsesOfByQuery(ctx, ids)
 	}

@@ -69,6 +69,11 @@ var derivedExpr = "coalesce(" + field("derived") + ", " + field("inputs") + ", "
 var derivedCols = []string{field("form"), field("status"), field("site"), field("group"), field("timepoint"),
 	field("version"), field("wave"), field("completed_on"), field("child_id"), field("_id"), derivedExpr}
 
+// infoCols are a response's ResponseInfo, in the order of the index that
+// lists a site's responses (q_info).
+var infoCols = []string{field("site"), field("child_id"), field("updated_at"), field("_id"), field("form"), field("version"),
+	field("timepoint"), field("wave"), field("completed_on"), field("mode"), field("status"), field("revision")}
+
 // slotCols are what slots reads of a response, in order.
 var slotCols = []string{field("_id"), field("status"), field("slot"), field("completed_on")}
 
@@ -83,7 +88,7 @@ var sqlIndexes = map[string][]struct {
 	exprs []string
 }{
 	collResponses: {
-		{"q_child", []string{field("child_id")}},
+		{"q_info", infoCols},
 		{"q_derived", derivedCols},
 		{"q_slots", slotCols},
 	},
@@ -91,12 +96,38 @@ var sqlIndexes = map[string][]struct {
 	collAudit:    {{"q_at", []string{field("at"), field("_id")}}},
 }
 
-// ensureIndexes makes the indexes sqlReader's queries use.
+// ensureIndexes makes the indexes sqlReader's queries use, and drops those
+// an earlier version made that no query uses now (each costs every write).
 func (r *sqlReader) ensureIndexes(ctx context.Context) error {
 	for coll, idx := range sqlIndexes {
 		t, err := r.table(ctx, coll)
 		if err != nil {
 			return err
+		}
+		keep := map[string]bool{}
+		for _, ix := range idx {
+			keep[t+"_"+ix.name] = true
+		}
+		rows, err := r.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ?`, t, t+"_q_%")
+		if err != nil {
+			return fmt.Errorf("embedded store: list indexes of %s: %w", coll, err)
+		}
+		var stale []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return err
+			}
+			if !keep[name] {
+				stale = append(stale, name)
+			}
+		}
+		rows.Close()
+		for _, name := range stale {
+			if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`DROP INDEX IF EXISTS %q`, name)); err != nil {
+				return fmt.Errorf("embedded store: drop index %s: %w", name, err)
+			}
 		}
 		for _, ix := range idx {
 			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_"+ix.name, t, strings.Join(ix.exprs, ", "))
@@ -393,25 +424,36 @@ func (r *sqlReader) childrenPage(ctx context.Context, site, after string, limit 
 	return children, rows.Err()
 }
 
-// responsesOf reads the responses of some children (no answers), by the
-// index on child_id, in child then update order.
-func (r *sqlReader) responsesOf(ctx context.Context, childIDs []string) ([]ResponseInfo, error) {
+// responsesOf reads the responses of some of a site's children (no
+// answers), from the index q_info alone, in child then update order.
+func (r *sqlReader) responsesOf(ctx context.Context, site string, childIDs []string) ([]ResponseInfo, error) {
 	if len(childIDs) == 0 {
 		return nil, nil
 	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(childIDs)), ", ")
+	args := []any{site}
+	for _, id := range childIDs {
+		args = append(args, id)
+	}
+	return r.infos(ctx, field("site")+" = ? AND "+field("child_id")+" IN ("+marks+")", args)
+}
+
+// responsesOfSite reads the responses of a site's children ("": every
+// site's), from the index q_info alone.
+func (r *sqlReader) responsesOfSite(ctx context.Context, site string) ([]ResponseInfo, error) {
+	if site == "" {
+		return r.infos(ctx, "1", nil)
+	}
+	return r.infos(ctx, field("site")+" = ?", []any{site})
+}
+
+func (r *sqlReader) infos(ctx context.Context, cond string, args []any) ([]ResponseInfo, error) {
 	t, err := r.table(ctx, collResponses)
 	if err != nil {
 		return nil, err
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(childIDs)), ", ")
-	cols := []string{field("_id"), field("form"), field("version"), field("child_id"), field("timepoint"), field("wave"),
-		field("completed_on"), field("mode"), field("status"), field("revision"), field("updated_at"), field("site")}
-	q := fmt.Sprintf(`SELECT %s FROM %q WHERE %s IN (%s) ORDER BY %s, %s`, strings.Join(cols, ", "), t,
-		field("child_id"), marks, field("child_id"), field("updated_at"))
-	args := make([]any, len(childIDs))
-	for i, id := range childIDs {
-		args[i] = id
-	}
+	q := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s ORDER BY %s, %s, %s`, strings.Join(infoCols, ", "), t, t+"_q_info",
+		cond, field("site"), field("child_id"), field("updated_at"))
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -422,8 +464,8 @@ func (r *sqlReader) responsesOf(ctx context.Context, childIDs []string) ([]Respo
 		var ri ResponseInfo
 		var timepoint, completedOn sql.NullString
 		var updated int64
-		if err := rows.Scan(&ri.ID, &ri.Form, &ri.Version, &ri.ChildID, &timepoint, &ri.Wave, &completedOn, &ri.Mode,
-			&ri.Status, &ri.Revision, &updated, &ri.Site); err != nil {
+		if err := rows.Scan(&ri.Site, &ri.ChildID, &updated, &ri.ID, &ri.Form, &ri.Version, &timepoint, &ri.Wave, &completedOn,
+			&ri.Mode, &ri.Status, &ri.Revision); err != nil {
 			return nil, err
 		}
 		ri.Timepoint, ri.CompletedOn, ri.UpdatedAt = timepoint.String, completedOn.String, millis(updated).time()
