@@ -8,9 +8,12 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/server/servertest"
 )
@@ -361,4 +364,69 @@ func TestExports_DataReturnIsPseudonymisedAndAudited(t *testing.T) {
 	if n := len(audit["entries"].([]any)); n != 2 {
 		t.Errorf("%d export entries in the audit, want 2", n)
 	}
+}
+
+// The due list comes a page at a time, the counts of the whole list on
+// each page, and the pages together are the whole list.
+func TestFollowUps_PagesOverHTTP(t *testing.T) {
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	for i := range 5 {
+		child := fmt.Sprintf("D%d", i)
+		if st, b := s.Do(t, "POST", "/api/v1/children", fmt.Sprintf(`{"id":%q,"site":"A","group":"comparison"}`, child), "coordA"); st != 201 {
+			t.Fatalf("child: %d %s", st, b)
+		}
+		if i%2 == 0 {
+			body := sctRequest(child, "baseline", fmt.Sprintf("2019-0%d-14", i+1), "submitted", firstAnswers)
+			if st, b := s.Do(t, "PUT", "/api/v1/responses/"+uuid.NewString(), body, "coordA"); st != 201 {
+				t.Fatalf("SCT: %d %s", st, b)
+			}
+		}
+	}
+	type page struct {
+		Counts   map[string]int
+		Children []struct {
+			ChildID string `json:"child_id"`
+			Status  string
+		}
+		Next string
+	}
+	read := func(path string) page {
+		t.Helper()
+		status, body := s.Do(t, "GET", path, "", "coordA")
+		var p page
+		if err := json.Unmarshal(body, &p); status != 200 || err != nil {
+			t.Fatalf("%s: %d %s", path, status, body)
+		}
+		return p
+	}
+	whole := read("/api/v1/followups?site=A")
+	var paged []string
+	path := "/api/v1/followups?site=A&limit=2"
+	for pages := 0; pages < 10; pages++ {
+		p := read(path)
+		if !reflect.DeepEqual(p.Counts, whole.Counts) {
+			t.Errorf("a page's counts %v, the whole list's %v", p.Counts, whole.Counts)
+		}
+		for _, c := range p.Children {
+			paged = append(paged, c.ChildID)
+		}
+		if p.Next == "" {
+			break
+		}
+		path = "/api/v1/followups?site=A&limit=2&after=" + url.QueryEscape(p.Next)
+	}
+	var all []string
+	for _, c := range whole.Children {
+		all = append(all, c.ChildID)
+	}
+	if len(all) != 5 || !reflect.DeepEqual(paged, all) || whole.Counts["no_baseline"] != 2 || whole.Counts["overdue"] != 3 {
+		t.Errorf("pages %v, whole list %v with counts %v", paged, all, whole.Counts)
+	}
+	servertest.RunScenarios(t, s, []servertest.Scenario{
+		{Name: "a cursor the server did not make", As: "coordA", Method: "GET", Path: "/api/v1/followups?site=A&after=zz", Status: 400,
+			Want: []string{`"path":"after"`}},
+		{Name: "a page over the limit", As: "coordA", Method: "GET", Path: "/api/v1/followups?site=A&limit=501", Status: 400,
+			Want: []string{`"path":"limit"`}},
+	})
 }

@@ -3,27 +3,56 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/lifelong-links/sct/internal/access"
-	"github.com/lifelong-links/sct/internal/followup"
+	"github.com/lifelong-links/sct/internal/caseload"
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
-// followups lists who is due an SCT, overdue, or has no baseline.
+// followUpsPage is the children a page of the due list holds unless a
+// limit is given (at most caseload.MaxPage).
+const followUpsPage = 100
+
+// followups lists, a page at a time, who is due an SCT, overdue, or has no
+// baseline, with the counts of the whole list.
 func (h *handlers) followups(c echo.Context) error {
-	q, err := bindSummaryQuery(c, "site")
+	q, err := bindSummaryQuery(c, "site", "limit", "after")
 	if err != nil {
 		return err
 	}
-	items, err := h.eval.FollowUps(c.Request().Context(), q.Site)
+	limit := followUpsPage
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > caseload.MaxPage {
+			return invalid(http.StatusBadRequest, "a filter is out of range",
+				form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", caseload.MaxPage)})
+		}
+		limit = n
+	}
+	after := c.QueryParam("after")
+	if len(after) > 200 {
+		return invalid(http.StatusBadRequest, "a filter has the wrong form",
+			form.FieldError{Path: "after", Reason: "must be the next value of an earlier page"})
+	}
+	page, err := h.eval.FollowUps(c.Request().Context(), q.Site, after, limit)
+	if errors.Is(err, caseload.ErrBadCursor) {
+		return invalid(http.StatusBadRequest, "a filter has the wrong form",
+			form.FieldError{Path: "after", Reason: "must be the next value of an earlier page"})
+	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"site": q.Site, "today": h.now().Format("2006-01-02"),
-		"counts": followup.Counts(items), "children": items})
+	out := map[string]any{"site": q.Site, "today": h.now().Format("2006-01-02"), "counts": page.Counts, "children": page.Items}
+	if page.Next != "" {
+		out["next"] = page.Next
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // returns counts each site's submitted forms by timepoint, live.

@@ -878,6 +878,9 @@ type FollowUpList struct {
 		Overdue    *int `json:"overdue,omitempty"`
 	} `json:"counts"`
 
+	// Next Present when more children follow; the `after` of the next page.
+	Next *string `json:"next,omitempty"`
+
 	// Site The site asked for; empty for all.
 	Site  string             `json:"site"`
 	Today openapi_types.Date `json:"today"`
@@ -1908,7 +1911,11 @@ type ExportFileParams struct {
 type FollowupsParams struct {
 	// Site A site code. A caller bound to one site gets that site when this is
 	// absent; a caller bound to several must name one of theirs.
-	Site *SiteFilter `form:"site,omitempty" json:"site,omitempty"`
+	Site  *SiteFilter `form:"site,omitempty" json:"site,omitempty"`
+	Limit *int        `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// After The `next` of the page before.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
 }
 
 // GetFormParams defines parameters for GetForm.
@@ -2725,7 +2732,14 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/exports/{file} (the `ExportFile` operationId).
 	ExportFile(ctx context.Context, file string, params *ExportFileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// Followups Who is due an SCT, overdue, or has no baseline
+	// Followups Who is due an SCT, overdue, or has no baseline, a page at a time
+	//
+	// The due list: overdue first, then due, by due date; then children
+	// without a baseline, those not yet due and those whose participation
+	// has ended. `limit` children to a page (100 unless given, at most 500);
+	// when more follow the page has `next`: pass it as `after` for the next
+	// page. `counts` are the whole list's. A site's page costs the same
+	// however many children the site has.
 	//
 	// Corresponds with GET /api/v1/followups (the `Followups` operationId).
 	Followups(ctx context.Context, params *FollowupsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3486,7 +3500,14 @@ func (c *Client) ExportFile(ctx context.Context, file string, params *ExportFile
 	return c.Client.Do(req)
 }
 
-// Followups Who is due an SCT, overdue, or has no baseline
+// Followups Who is due an SCT, overdue, or has no baseline, a page at a time
+//
+// The due list: overdue first, then due, by due date; then children
+// without a baseline, those not yet due and those whose participation
+// has ended. `limit` children to a page (100 unless given, at most 500);
+// when more follow the page has `next`: pass it as `after` for the next
+// page. `counts` are the whole list's. A site's page costs the same
+// however many children the site has.
 //
 // Corresponds with GET /api/v1/followups (the `Followups` operationId).
 func (c *Client) Followups(ctx context.Context, params *FollowupsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4844,6 +4865,30 @@ func NewFollowupsRequest(server string, params *FollowupsParams) (*http.Request,
 		if params.Site != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "site", *params.Site, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6219,7 +6264,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/exports/{file} (the `ExportFile` operationId).
 	ExportFileWithResponse(ctx context.Context, file string, params *ExportFileParams, reqEditors ...RequestEditorFn) (*ExportFileResponse, error)
 
-	// FollowupsWithResponse Who is due an SCT, overdue, or has no baseline
+	// FollowupsWithResponse Who is due an SCT, overdue, or has no baseline, a page at a time
+	//
+	// The due list: overdue first, then due, by due date; then children
+	// without a baseline, those not yet due and those whose participation
+	// has ended. `limit` children to a page (100 unless given, at most 500);
+	// when more follow the page has `next`: pass it as `after` for the next
+	// page. `counts` are the whole list's. A site's page costs the same
+	// however many children the site has.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10340,7 +10392,14 @@ func (c *ClientWithResponses) ExportFileWithResponse(ctx context.Context, file s
 	return ParseExportFileResponse(rsp)
 }
 
-// FollowupsWithResponse Who is due an SCT, overdue, or has no baseline
+// FollowupsWithResponse Who is due an SCT, overdue, or has no baseline, a page at a time
+//
+// The due list: overdue first, then due, by due date; then children
+// without a baseline, those not yet due and those whose participation
+// has ended. `limit` children to a page (100 unless given, at most 500);
+// when more follow the page has `next`: pass it as `after` for the next
+// page. `counts` are the whole list's. A site's page costs the same
+// however many children the site has.
 //
 // Returns a wrapper object for the known response body format(s).
 //

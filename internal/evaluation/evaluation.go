@@ -8,11 +8,13 @@ package evaluation
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lifelong-links/sct/internal/caseload"
 	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/followup"
 	"github.com/lifelong-links/sct/internal/form"
@@ -29,7 +31,9 @@ type Store interface {
 	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
 	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
 	Sites(ctx context.Context) ([]store.Site, error)
+	caseload.Source
 	OnCommit(fn func(id string, next *store.Response))
+	OnChildCommit(fn func(id string, next *store.Child))
 	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
 }
 
@@ -51,11 +55,12 @@ func (q Query) sums() summary.Query {
 
 // Service builds the tables.
 type Service struct {
-	store   Store
-	forms   *form.Registry
-	sums    *sums.Sums
-	exports []exportPart
-	now     func() time.Time
+	store    Store
+	forms    *form.Registry
+	sums     *sums.Sums
+	caseload *caseload.Caseload
+	exports  []exportPart
+	now      func() time.Time
 }
 
 // New makes the service and has the SCT sums follow the store's commits.
@@ -69,11 +74,20 @@ func New(st Store, forms *form.Registry, now func() time.Time) (*Service, error)
 	}
 	m := sums.New(st, catalog.SCT, summary.SchemeOfAll(forms.Versions(catalog.SCT)))
 	st.OnCommit(m.Committed)
-	return &Service{store: st, forms: forms, sums: m, exports: exports, now: now}, nil
+	cl := caseload.New(st)
+	st.OnCommit(cl.Committed)
+	st.OnChildCommit(cl.ChildCommitted)
+	return &Service{store: st, forms: forms, sums: m, caseload: cl, exports: exports, now: now}, nil
 }
 
-// Warm builds the SCT sums now rather than at the first summary.
-func (s *Service) Warm(ctx context.Context) error { return s.sums.Warm(ctx) }
+// Warm builds the SCT sums and the caseload now rather than at their first
+// read.
+func (s *Service) Warm(ctx context.Context) error {
+	if err := s.sums.Warm(ctx); err != nil {
+		return err
+	}
+	return s.caseload.Warm(ctx)
+}
 
 // CheckSums recounts the SCT summary inputs from the responses and lists
 // the responses whose part the sums hold differently.
@@ -170,27 +184,14 @@ func (s *Service) Practice(ctx context.Context, q Query) (practice.Report, error
 
 // Participation is Table 7 for one site ("": all).
 func (s *Service) Participation(ctx context.Context, site string) (participation.Table7, error) {
-	children, err := s.store.ChildrenOfSite(ctx, site)
-	if err != nil {
-		return participation.Table7{}, err
-	}
-	return participation.Count(children), nil
+	return s.caseload.Table7(ctx, site)
 }
 
-// dueList gathers the follow-up due list of one site ("": all), with the
-// responses it was built from and the children per site.
-func (s *Service) dueList(ctx context.Context, site string) ([]followup.Item, []store.ResponseInfo, map[string]int, error) {
-	children, err := s.store.ChildrenOfSite(ctx, site)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	responses, err := s.store.ResponsesOfSite(ctx, site)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// months is each site's follow-up interval.
+func (s *Service) months(ctx context.Context) (map[string]int, error) {
 	sites, err := s.store.Sites(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	months := map[string]int{}
 	for _, st := range sites {
@@ -199,52 +200,73 @@ func (s *Service) dueList(ctx context.Context, site string) ([]followup.Item, []
 			months[st.Code] = store.DefaultFollowUpMonths
 		}
 	}
-	scts := map[string][]followup.SCT{}
-	for _, r := range responses {
-		if r.Form == catalog.SCT && r.Status == store.StatusSubmitted {
-			scts[r.ChildID] = append(scts[r.ChildID], followup.SCT{Timepoint: r.Timepoint, Wave: r.Wave, CompletedOn: r.CompletedOn})
-		}
-	}
-	perSite := map[string]int{}
-	list := make([]followup.Child, len(children))
-	for i, ch := range children {
-		ceased := ch.Participation != nil && ch.Participation.CeasedOn != ""
-		list[i] = followup.Child{ID: ch.ID, Site: ch.Site, Group: ch.Group, Ceased: ceased, SCTs: scts[ch.ID]}
-		perSite[ch.Site]++
-	}
-	return followup.List(list, months, s.now()), responses, perSite, nil
+	return months, nil
 }
 
-// FollowUps lists who at a site ("": all) is due an SCT, overdue, or has
-// no baseline.
-func (s *Service) FollowUps(ctx context.Context, site string) ([]followup.Item, error) {
-	items, _, _, err := s.dueList(ctx, site)
-	return items, err
+// FollowUps is a page of the due list of a site: who is due an SCT,
+// overdue, or has no baseline, with the counts of the whole list. after is
+// the Next of the page before ("": the first page). With no site it is
+// every site's list (which reads every child).
+func (s *Service) FollowUps(ctx context.Context, site, after string, limit int) (caseload.Page, error) {
+	months, err := s.months(ctx)
+	if err != nil {
+		return caseload.Page{}, err
+	}
+	if site != "" {
+		m := months[site]
+		if m == 0 {
+			m = store.DefaultFollowUpMonths
+		}
+		return s.caseload.FollowUps(ctx, site, m, s.now(), after, limit)
+	}
+	items, err := s.caseload.Items(ctx, []string{""}, months, s.now())
+	if err != nil {
+		return caseload.Page{}, err
+	}
+	return pageOf(items, after, limit)
+}
+
+// pageOf pages a whole due list: after is the child ID the page before
+// ended with.
+func pageOf(items []followup.Item, after string, limit int) (caseload.Page, error) {
+	if limit <= 0 || limit > caseload.MaxPage {
+		limit = caseload.MaxPage
+	}
+	page := caseload.Page{Counts: followup.Counts(items), Items: []followup.Item{}}
+	start := 0
+	if after != "" {
+		start = slices.IndexFunc(items, func(it followup.Item) bool { return it.ChildID == after }) + 1
+		if start == 0 {
+			return caseload.Page{}, fmt.Errorf("%w: %q", caseload.ErrBadCursor, after)
+		}
+	}
+	end := min(len(items), start+limit)
+	page.Items = append(page.Items, items[start:end]...)
+	if end < len(items) {
+		page.Next = items[end-1].ChildID
+	}
+	return page, nil
 }
 
 // Returns counts each site's submitted forms by timepoint, live.
 func (s *Service) Returns(ctx context.Context, site string) ([]followup.Return, error) {
-	items, responses, children, err := s.dueList(ctx, site)
+	months, err := s.months(ctx)
 	if err != nil {
 		return nil, err
 	}
-	records := make([]followup.Record, len(responses))
-	for i, r := range responses {
-		records[i] = followup.Record{Site: r.Site, Form: r.Form, Version: r.Version, Timepoint: r.Timepoint, Status: r.Status, Wave: r.Wave}
-	}
-	return followup.Returns(children, records, items), nil
+	return s.caseload.Returns(ctx, site, months, s.now())
 }
 
 // Calendar writes the follow-ups of the sites ("" among them: all) as an
 // iCalendar feed.
 func (s *Service) Calendar(ctx context.Context, w io.Writer, sites []string) error {
-	var items []followup.Item
-	for _, site := range sites {
-		list, err := s.FollowUps(ctx, site)
-		if err != nil {
-			return err
-		}
-		items = append(items, list...)
+	months, err := s.months(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := s.caseload.Items(ctx, sites, months, s.now())
+	if err != nil {
+		return err
 	}
 	return followup.Calendar(w, "SCT follow-ups", items, s.now())
 }

@@ -56,7 +56,7 @@ type Item struct {
 func List(children []Child, months map[string]int, today time.Time) []Item {
 	out := make([]Item, 0, len(children))
 	for _, c := range children {
-		out = append(out, itemFor(c, months[c.Site], today))
+		out = append(out, ItemFor(c, months[c.Site], today))
 	}
 	rank := map[string]int{Overdue: 0, Due: 1, NoBaseline: 2, NotDue: 3, Ceased: 4}
 	slices.SortStableFunc(out, func(a, b Item) int {
@@ -71,7 +71,9 @@ func List(children []Child, months map[string]int, today time.Time) []Item {
 	return out
 }
 
-func itemFor(c Child, months int, today time.Time) Item {
+// ItemFor is one child's line: their status today and, once they have a
+// baseline, when their next follow-up is due (months after their last SCT).
+func ItemFor(c Child, months int, today time.Time) Item {
 	it := Item{ChildID: c.ID, Site: c.Site, Group: c.Group}
 	waves := 0
 	for _, s := range c.SCTs {

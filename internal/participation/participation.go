@@ -97,38 +97,69 @@ type Table7 struct {
 // not counted.
 func Count(children []store.Child) Table7 {
 	by := map[string]*Row{}
-	var t Table7
 	for _, c := range children {
-		p := c.Participation
-		if p == nil {
+		r, ok := RowOf(c)
+		if !ok {
 			continue
 		}
-		r := by[c.Site]
-		if r == nil {
-			r = &Row{Site: c.Site}
-			by[c.Site] = r
+		if by[c.Site] == nil {
+			by[c.Site] = &Row{Site: c.Site}
 		}
-		r.Children++
-		if p.Participating == nil || !*p.Participating {
-			continue
-		}
-		r.Participating++
-		if p.ReasonCeased != nil && (*p.ReasonCeased == 2 || *p.ReasonCeased == 3) {
-			r.Withdrew++
-		}
-		if len(p.Pauses) > 0 {
-			r.Paused++
-		}
-		fgc := p.FGCCompleted != nil && *p.FGCCompleted == 1
-		if fgc {
-			r.FGC++
-		} else if p.PlanCompleted != nil && *p.PlanCompleted == 1 {
-			r.PlanNoFGC++
-		}
+		by[c.Site].Add(r, 1)
 	}
-	t.Rows = []Row{}
+	rows := make([]Row, 0, len(by))
 	for _, r := range by {
-		t.Rows = append(t.Rows, *r)
+		rows = append(rows, *r)
+	}
+	return Table(rows)
+}
+
+// RowOf is what one child adds to their site's row: nothing (false)
+// without a participation record.
+func RowOf(c store.Child) (Row, bool) {
+	p := c.Participation
+	if p == nil {
+		return Row{}, false
+	}
+	r := Row{Site: c.Site, Children: 1}
+	if p.Participating == nil || !*p.Participating {
+		return r, true
+	}
+	r.Participating = 1
+	if p.ReasonCeased != nil && (*p.ReasonCeased == 2 || *p.ReasonCeased == 3) {
+		r.Withdrew = 1
+	}
+	if len(p.Pauses) > 0 {
+		r.Paused = 1
+	}
+	if p.FGCCompleted != nil && *p.FGCCompleted == 1 {
+		r.FGC = 1
+	} else if p.PlanCompleted != nil && *p.PlanCompleted == 1 {
+		r.PlanNoFGC = 1
+	}
+	return r, true
+}
+
+// Add adds sign times another row's counts to r (sign -1 takes them off).
+func (r *Row) Add(o Row, sign int) {
+	r.Children += sign * o.Children
+	r.Participating += sign * o.Participating
+	r.Withdrew += sign * o.Withdrew
+	r.Paused += sign * o.Paused
+	r.PlanNoFGC += sign * o.PlanNoFGC
+	r.FGC += sign * o.FGC
+}
+
+// Table builds Table 7 from each site's row (rows of no children are left
+// out).
+func Table(rows []Row) Table7 {
+	var t Table7
+	t.Rows = []Row{}
+	for _, r := range rows {
+		if r.Children == 0 {
+			continue
+		}
+		t.Rows = append(t.Rows, r)
 		t.Total.Participating += r.Participating
 		t.Total.Withdrew.Count += r.Withdrew
 		t.Total.Paused.Count += r.Paused

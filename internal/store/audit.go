@@ -131,7 +131,7 @@ func (s *Store) auditByQuery(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 // itself (DropErasedResponse); one written before the mark is swept below.
 func (s *Store) EraseChild(ctx context.Context, id string) error {
 	if _, err := s.wdb.Collection(collChildren).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}}}}); err != nil {
+		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}, {Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}}}); err != nil {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
 	if s.mirror != nil {
@@ -156,6 +156,9 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 			return err
 		}
 	}
+	if err := s.noteErased(ctx, ErasedChild(id)); err != nil {
+		return err
+	}
 	steps := []struct {
 		coll string
 		q    bson.D
@@ -174,6 +177,7 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	for _, r := range responses {
 		s.committed(r.ID, nil)
 	}
+	s.childCommitted(id, nil)
 	return nil
 }
 
@@ -202,8 +206,13 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 	return nil
 }
 
-// ErasedSince lists the responses erased at or after since: what other
-// instances' derived state must drop.
+// ErasedChild is how ErasedSince lists an erased child: beside the ids of
+// erased responses, which are UUIDs.
+func ErasedChild(id string) string { return "child:" + id }
+
+// ErasedSince lists the responses erased at or after since, and the
+// children (see ErasedChild): what other instances' derived state must
+// drop.
 func (s *Store) ErasedSince(ctx context.Context, since time.Time) ([]string, error) {
 	cur, err := s.db.Collection(collErasures).Find(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: since}}}})
 	if err != nil {

@@ -19,6 +19,9 @@ type Child struct {
 	AgeBand   string    `bson:"age_band,omitempty"`
 	StartedOn string    `bson:"started_on,omitempty"`
 	CreatedAt time.Time `bson:"created_at"`
+	// UpdatedAt is when the record last changed (registered, participation
+	// kept, erasure begun): what another instance's catch-up reads.
+	UpdatedAt time.Time `bson:"updated_at,omitempty"`
 	// Participation is the child's Lifelong Links participation record
 	// (Appendix 4, Table 15), when one has been kept.
 	Participation *Participation `bson:"participation,omitempty"`
@@ -57,7 +60,7 @@ func (s *Store) SetParticipation(ctx context.Context, childID string, p Particip
 	p.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
 	var c Child
 	err := s.wdb.Collection(collChildren).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: childID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "participation", Value: p}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "participation", Value: p}, {Key: "updated_at", Value: p.UpdatedAt}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return Child{}, fmt.Errorf("child %q: %w", childID, ErrNotFound)
@@ -66,12 +69,14 @@ func (s *Store) SetParticipation(ctx context.Context, childID string, p Particip
 		return Child{}, classify(fmt.Errorf("set participation: %w", err))
 	}
 	s.mirrorChild(c)
+	s.childCommitted(c.ID, &c)
 	return c, nil
 }
 
 // CreateChild stores a new child; ErrConflict when the ID is taken.
 func (s *Store) CreateChild(ctx context.Context, c Child) (Child, error) {
 	c.CreatedAt = s.now().UTC().Truncate(time.Millisecond)
+	c.UpdatedAt = c.CreatedAt
 	err := s.insert(ctx, collChildren, c)
 	if mongo.IsDuplicateKeyError(err) {
 		return Child{}, fmt.Errorf("child %q: %w", c.ID, ErrConflict)
@@ -80,6 +85,7 @@ func (s *Store) CreateChild(ctx context.Context, c Child) (Child, error) {
 		return Child{}, classify(fmt.Errorf("create child: %w", err))
 	}
 	s.mirrorChild(c)
+	s.childCommitted(c.ID, &c)
 	return c, nil
 }
 
@@ -246,4 +252,36 @@ func (s *Store) responsesOfByQuery(ctx context.Context, childIDs []string) ([]Re
 	}
 	out := []ResponseInfo{}
 	return out, cur.All(ctx, &out)
+}
+
+// ChildrenChangedSince lists the children registered, given a
+// participation record or marked for erasure at or after since: what
+// another instance's catch-up reads (MongoDB, by an index on updated_at).
+func (s *Store) ChildrenChangedSince(ctx context.Context, since time.Time) ([]Child, error) {
+	cur, err := s.db.Collection(collChildren).Find(ctx, bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}})
+	if err != nil {
+		return nil, classify(fmt.Errorf("read changed children: %w", err))
+	}
+	children := []Child{}
+	if err := cur.All(ctx, &children); err != nil {
+		return nil, classify(fmt.Errorf("read changed children: %w", err))
+	}
+	return children, nil
+}
+
+// ResponsesChangedSince lists the responses (no answers) written at or
+// after since: what another instance's catch-up reads (MongoDB, by an index
+// on updated_at).
+func (s *Store) ResponsesChangedSince(ctx context.Context, since time.Time) ([]ResponseInfo, error) {
+	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}},
+		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "inputs", Value: 0}, {Key: "derived", Value: 0},
+			{Key: "practice", Value: 0}, {Key: "superseded", Value: 0}}))
+	if err != nil {
+		return nil, classify(fmt.Errorf("read changed responses: %w", err))
+	}
+	out := []ResponseInfo{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, classify(fmt.Errorf("read changed responses: %w", err))
+	}
+	return out, nil
 }

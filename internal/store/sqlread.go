@@ -287,6 +287,7 @@ type childRow struct {
 	AgeBand       string `json:"age_band"`
 	StartedOn     string `json:"started_on"`
 	CreatedAt     millis `json:"created_at"`
+	UpdatedAt     millis `json:"updated_at"`
 	Erasing       bool   `json:"erasing"`
 	Participation *struct {
 		Eligible               *bool   `json:"eligible"`
@@ -305,6 +306,9 @@ type childRow struct {
 
 func (c childRow) child() Child {
 	out := Child{ID: c.ID, Site: c.Site, Group: c.Group, AgeBand: c.AgeBand, StartedOn: c.StartedOn, CreatedAt: c.CreatedAt.time(), Erasing: c.Erasing}
+	if c.UpdatedAt != 0 {
+		out.UpdatedAt = c.UpdatedAt.time()
+	}
 	if p := c.Participation; p != nil {
 		out.Participation = &Participation{Eligible: p.Eligible, Participating: p.Participating, StartedOn: p.StartedOn,
 			ReasonNotParticipating: p.ReasonNotParticipating, CeasedOn: p.CeasedOn, ReasonCeased: p.ReasonCeased,

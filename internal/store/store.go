@@ -60,27 +60,66 @@ type Store struct {
 	embed  *embedded
 	log    *slog.Logger
 	now    func() time.Time
-	mirror *mirror                                         // embedded store only
-	sqlr   *sqlReader                                      // embedded store only: queries FerretDB would answer by a full read
-	hook   atomic.Pointer[func(id string, next *Response)] // OnCommit's
-	reg    *bsoncodec.Registry                             // plainRegistry, for documents decoded by hand
+	mirror *mirror               // embedded store only
+	sqlr   *sqlReader            // embedded store only: queries FerretDB would answer by a full read
+	hooks  atomic.Pointer[hooks] // told of committed changes (OnCommit, OnChildCommit)
+	reg    *bsoncodec.Registry   // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
 	// Group commit of the inserts on hot paths, by collection.
 	inserts map[string]*committer
 }
 
+// hooks are the functions told of committed changes.
+type hooks struct {
+	responses []func(id string, next *Response)
+	children  []func(id string, next *Child)
+}
+
 // OnCommit has fn told of every committed change to a response, in the
 // order they commit: its state now, or nil when it was erased. Components
-// that keep state derived from responses (the summary sums) follow the
-// store through it; fn runs on the writer's goroutine and must be quick.
-// Writes made by other instances are not told (see ErasedSince and
-// Filter.ChangedSince).
-func (s *Store) OnCommit(fn func(id string, next *Response)) { s.hook.Store(&fn) }
+// that keep state derived from responses (the summary sums, the caseload)
+// follow the store through it; fn runs on the writer's goroutine and must
+// be quick. Writes made by other instances are not told (see ErasedSince
+// and Filter.ChangedSince). Call it before serving.
+func (s *Store) OnCommit(fn func(id string, next *Response)) {
+	s.addHook(func(h *hooks) { h.responses = append(h.responses, fn) })
+}
 
-// committed tells the OnCommit hook of a change.
+// OnChildCommit is OnCommit for children: a child's state now, or nil once
+// erased.
+func (s *Store) OnChildCommit(fn func(id string, next *Child)) {
+	s.addHook(func(h *hooks) { h.children = append(h.children, fn) })
+}
+
+func (s *Store) addHook(add func(*hooks)) {
+	for {
+		old := s.hooks.Load()
+		h := &hooks{}
+		if old != nil {
+			h.responses, h.children = slices.Clone(old.responses), slices.Clone(old.children)
+		}
+		add(h)
+		if s.hooks.CompareAndSwap(old, h) {
+			return
+		}
+	}
+}
+
+// committed tells the hooks of a change to a response.
 func (s *Store) committed(id string, next *Response) {
-	if fn := s.hook.Load(); fn != nil {
-		(*fn)(id, next)
+	if h := s.hooks.Load(); h != nil {
+		for _, fn := range h.responses {
+			fn(id, next)
+		}
+	}
+}
+
+// childCommitted tells the hooks of a change to a child.
+func (s *Store) childCommitted(id string, next *Child) {
+	if h := s.hooks.Load(); h != nil {
+		for _, fn := range h.children {
+			fn(id, next)
+		}
 	}
 }
 
@@ -235,13 +274,15 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "status", Value: 1}, {Key: "timepoint", Value: 1}, {Key: "completed_on", Value: 1}}, Options: options.Index().SetName("summary_scan")},
 			{Keys: bson.D{{Key: "site", Value: 1}, {Key: "child_id", Value: 1}}, Options: options.Index().SetName("site_child")},
 			{Keys: bson.D{{Key: "form", Value: 1}, {Key: "updated_at", Value: 1}}, Options: options.Index().SetName("changed")},
+			{Keys: bson.D{{Key: "updated_at", Value: 1}}, Options: options.Index().SetName("changed_any")},
 		},
 		collRevisions: {
 			{Keys: bson.D{{Key: "response_id", Value: 1}, {Key: "revision", Value: 1}}, Options: options.Index().SetName("response_revision")},
 			{Keys: bson.D{{Key: "record.child_id", Value: 1}}, Options: options.Index().SetName("child")},
 		},
 		collChildren: {
-			{Keys: bson.D{{Key: "site", Value: 1}}, Options: options.Index().SetName("site")},
+			{Keys: bson.D{{Key: "site", Value: 1}, {Key: "_id", Value: 1}}, Options: options.Index().SetName("site_id")},
+			{Keys: bson.D{{Key: "updated_at", Value: 1}}, Options: options.Index().SetName("changed")},
 		},
 		collUsers: {
 			{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},

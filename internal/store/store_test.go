@@ -208,7 +208,7 @@ func TestCreateChild_ReadsBackWithCreatedAtFromClock(t *testing.T) {
 		t.Fatalf("create child: %v", err)
 	}
 	want := in
-	want.CreatedAt = stamp()
+	want.CreatedAt, want.UpdatedAt = stamp(), stamp()
 	if !reflect.DeepEqual(created, want) {
 		t.Errorf("created = %#v, want %#v", created, want)
 	}

@@ -1,0 +1,630 @@
+// Package caseload keeps, in memory, what the follow-up due list, each
+// site's returns and Table 7 are made from: every child's site, group,
+// participation and submitted SCTs, and each site's count of forms by
+// timepoint. Like the summary sums it is derived state, built from the
+// store when first needed and kept through the store's commit hooks (on a
+// shared MongoDB, also from other instances' writes read back lately), so
+// that each of these reads costs about the same however many children
+// there are: a site's due list is kept in due order, and its counts of
+// overdue and due children are two binary searches.
+package caseload
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/catalog"
+	"github.com/lifelong-links/sct/internal/followup"
+	"github.com/lifelong-links/sct/internal/participation"
+	"github.com/lifelong-links/sct/internal/store"
+)
+
+// Source is what the caseload reads from the store.
+type Source interface {
+	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
+	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
+	ChildrenChangedSince(ctx context.Context, since time.Time) ([]store.Child, error)
+	ResponsesChangedSince(ctx context.Context, since time.Time) ([]store.ResponseInfo, error)
+	ErasedSince(ctx context.Context, since time.Time) ([]string, error)
+	Embedded() bool
+}
+
+// catchUpEvery and clockSkew are the summary sums' (see sums).
+const (
+	catchUpEvery = 2 * time.Second
+	clockSkew    = 10 * time.Second
+)
+
+// fact is a response as the caseload counts it.
+type fact struct {
+	child, site, form, version, timepoint, status, completedOn string
+	wave                                                       int
+}
+
+func factOf(r store.ResponseInfo) fact {
+	return fact{child: r.ChildID, site: r.Site, form: r.Form, version: r.Version, timepoint: r.Timepoint,
+		status: r.Status, completedOn: r.CompletedOn, wave: r.Wave}
+}
+
+// kid is a child as the caseload knows them.
+type kid struct {
+	id, site, group string
+	ceased          bool
+	row             participation.Row // what they add to Table 7
+	hasRow          bool
+	registered      bool                    // known as a child, not only from an SCT
+	scts            map[string]followup.SCT // submitted SCTs by response id
+	placed          place
+}
+
+// place is where a child stands in their site's due list.
+type place struct {
+	list int    // onActive, onNoBaseline or onCeased
+	due  string // on the active list: when the next follow-up is due
+}
+
+const (
+	offList = iota
+	onActive
+	onNoBaseline
+	onCeased
+)
+
+// entry is a child on a site's active list, in (due, id) order.
+type entry struct{ due, id string }
+
+func (e entry) cmp(o entry) int {
+	if c := strings.Compare(e.due, o.due); c != 0 {
+		return c
+	}
+	return strings.Compare(e.id, o.id)
+}
+
+// site is one site's counts and due list.
+type site struct {
+	children int
+	drafts   int
+	baseline int
+	followUp map[int]int
+	practice map[string]int
+	row      participation.Row
+	months   int      // the interval the active list's due dates were worked out with
+	active   []entry  // children with a baseline, by due date
+	noBase   []string // children without a baseline, by ID
+	ceased   []string // children whose participation has ended, by ID
+}
+
+// Caseload is the caseload of every site.
+type Caseload struct {
+	src Source
+	now func() time.Time
+
+	mu     sync.Mutex
+	loaded bool
+	synced time.Time
+	facts  map[string]fact // response id → what it counts as
+	kids   map[string]*kid
+	sites  map[string]*site
+}
+
+// New makes the caseload; tell it of the store's commits (Committed,
+// ChildCommitted) before serving.
+func New(src Source) *Caseload { return &Caseload{src: src, now: time.Now} }
+
+func (c *Caseload) siteOf(code string) *site {
+	st := c.sites[code]
+	if st == nil {
+		st = &site{followUp: map[int]int{}, practice: map[string]int{}, months: store.DefaultFollowUpMonths}
+		c.sites[code] = st
+	}
+	return st
+}
+
+// Committed records a committed write of a response (nil: erased). It is a
+// store commit hook.
+func (c *Caseload) Committed(id string, next *store.Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loaded {
+		return
+	}
+	var f *fact
+	if next != nil {
+		ff := factOf(store.ResponseInfo{ChildID: next.ChildID, Site: next.Site, Form: next.Form, Version: next.Version,
+			Timepoint: next.Timepoint, Status: next.Status, CompletedOn: next.CompletedOn, Wave: next.Wave})
+		f = &ff
+	}
+	c.setFact(id, f)
+}
+
+// ChildCommitted records a committed write of a child (nil: erased). It is
+// a store commit hook.
+func (c *Caseload) ChildCommitted(id string, next *store.Child) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loaded {
+		return
+	}
+	c.setChild(id, next)
+}
+
+// setFact makes the counts hold what response id counts as now.
+func (c *Caseload) setFact(id string, f *fact) {
+	if old, ok := c.facts[id]; ok {
+		c.count(id, old, -1)
+		delete(c.facts, id)
+	}
+	if f != nil {
+		c.facts[id] = *f
+		c.count(id, *f, +1)
+	}
+}
+
+// count adds (sign +1) or takes off (-1) what a response counts as.
+func (c *Caseload) count(id string, f fact, sign int) {
+	st := c.siteOf(f.site)
+	switch {
+	case f.status != store.StatusSubmitted:
+		st.drafts += sign
+	case f.form == catalog.SCT && f.timepoint == "baseline":
+		st.baseline += sign
+	case f.form == catalog.SCT && f.timepoint == "follow_up":
+		st.followUp[f.wave] += sign
+		if st.followUp[f.wave] == 0 {
+			delete(st.followUp, f.wave)
+		}
+	case f.form == catalog.PracticeSummary:
+		st.practice[f.version] += sign
+		if st.practice[f.version] == 0 {
+			delete(st.practice, f.version)
+		}
+	}
+	if f.form != catalog.SCT || f.status != store.StatusSubmitted {
+		return
+	}
+	k := c.kids[f.child]
+	if k == nil { // an SCT read before its child (another instance's): the child comes
+		k = &kid{id: f.child, site: f.site, scts: map[string]followup.SCT{}}
+		c.kids[f.child] = k
+	}
+	c.unplace(k)
+	if sign > 0 {
+		k.scts[id] = followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn}
+	} else {
+		delete(k.scts, id)
+	}
+	c.placeKid(k)
+}
+
+// setChild makes the caseload hold a child as they are now.
+func (c *Caseload) setChild(id string, next *store.Child) {
+	k := c.kids[id]
+	if k != nil && k.registered {
+		st := c.siteOf(k.site)
+		c.unplace(k)
+		st.children--
+		if k.hasRow {
+			st.row.Add(k.row, -1)
+		}
+	}
+	if next == nil {
+		delete(c.kids, id)
+		return
+	}
+	if k == nil {
+		k = &kid{id: id, scts: map[string]followup.SCT{}}
+		c.kids[id] = k
+	}
+	k.site, k.group, k.registered = next.Site, next.Group, true
+	k.ceased = next.Participation != nil && next.Participation.CeasedOn != ""
+	k.row, k.hasRow = participation.RowOf(*next)
+	st := c.siteOf(k.site)
+	st.children++
+	if k.hasRow {
+		st.row.Add(k.row, +1)
+	}
+	c.placeKid(k)
+}
+
+// child is what followup needs to know of a kid.
+func (k *kid) child() followup.Child {
+	ch := followup.Child{ID: k.id, Site: k.site, Group: k.group, Ceased: k.ceased}
+	for _, s := range k.scts {
+		ch.SCTs = append(ch.SCTs, s)
+	}
+	return ch
+}
+
+// placeFor works out where a child stands, with a site's interval.
+func placeFor(k *kid, months int) place {
+	if k.ceased {
+		return place{list: onCeased}
+	}
+	it := followup.ItemFor(k.child(), months, time.Time{})
+	if it.DueOn == "" {
+		return place{list: onNoBaseline}
+	}
+	return place{list: onActive, due: it.DueOn}
+}
+
+// placeKid puts a registered child on their site's due list.
+func (c *Caseload) placeKid(k *kid) {
+	if !k.registered {
+		return // known only from an SCT so far: placed once registered
+	}
+	st := c.siteOf(k.site)
+	k.placed = placeFor(k, st.months)
+	switch k.placed.list {
+	case onActive:
+		e := entry{k.placed.due, k.id}
+		i, _ := slices.BinarySearchFunc(st.active, e, entry.cmp)
+		st.active = slices.Insert(st.active, i, e)
+	case onNoBaseline:
+		i, _ := slices.BinarySearch(st.noBase, k.id)
+		st.noBase = slices.Insert(st.noBase, i, k.id)
+	case onCeased:
+		i, _ := slices.BinarySearch(st.ceased, k.id)
+		st.ceased = slices.Insert(st.ceased, i, k.id)
+	}
+}
+
+// unplace takes a child off their site's due list.
+func (c *Caseload) unplace(k *kid) {
+	st := c.siteOf(k.site)
+	switch k.placed.list {
+	case onActive:
+		if i, ok := slices.BinarySearchFunc(st.active, entry{k.placed.due, k.id}, entry.cmp); ok {
+			st.active = slices.Delete(st.active, i, i+1)
+		}
+	case onNoBaseline:
+		if i, ok := slices.BinarySearch(st.noBase, k.id); ok {
+			st.noBase = slices.Delete(st.noBase, i, i+1)
+		}
+	case onCeased:
+		if i, ok := slices.BinarySearch(st.ceased, k.id); ok {
+			st.ceased = slices.Delete(st.ceased, i, i+1)
+		}
+	}
+	k.placed = place{list: offList}
+}
+
+// ready loads the caseload if it is not yet and reads other instances'
+// writes since it last did; it holds c.mu on return.
+func (c *Caseload) ready(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.loaded {
+		start := c.now()
+		if err := c.load(ctx); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+		c.loaded, c.synced = true, start
+		return nil
+	}
+	if c.src.Embedded() || c.now().Sub(c.synced) < catchUpEvery {
+		return nil
+	}
+	if err := c.catchUp(ctx); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// load builds the caseload from every child and response.
+func (c *Caseload) load(ctx context.Context) error {
+	children, err := c.src.ChildrenOfSite(ctx, "")
+	if err != nil {
+		return err
+	}
+	responses, err := c.src.ResponsesOfSite(ctx, "")
+	if err != nil {
+		return err
+	}
+	c.facts, c.kids, c.sites = make(map[string]fact, len(responses)), make(map[string]*kid, len(children)), map[string]*site{}
+	for _, ch := range children {
+		k := &kid{id: ch.ID, site: ch.Site, group: ch.Group, registered: true, scts: map[string]followup.SCT{}}
+		k.ceased = ch.Participation != nil && ch.Participation.CeasedOn != ""
+		k.row, k.hasRow = participation.RowOf(ch)
+		c.kids[ch.ID] = k
+		st := c.siteOf(ch.Site)
+		st.children++
+		if k.hasRow {
+			st.row.Add(k.row, +1)
+		}
+	}
+	for _, r := range responses {
+		f := factOf(r)
+		c.facts[r.ID] = f
+		st := c.siteOf(f.site)
+		switch {
+		case f.status != store.StatusSubmitted:
+			st.drafts++
+		case f.form == catalog.SCT && f.timepoint == "baseline":
+			st.baseline++
+		case f.form == catalog.SCT && f.timepoint == "follow_up":
+			st.followUp[f.wave]++
+		case f.form == catalog.PracticeSummary:
+			st.practice[f.version]++
+		}
+		if k := c.kids[f.child]; k != nil && f.form == catalog.SCT && f.status == store.StatusSubmitted {
+			k.scts[r.ID] = followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn}
+		}
+	}
+	for _, k := range c.kids {
+		if !k.registered {
+			continue
+		}
+		st := c.siteOf(k.site)
+		k.placed = placeFor(k, st.months)
+		switch k.placed.list {
+		case onActive:
+			st.active = append(st.active, entry{k.placed.due, k.id})
+		case onNoBaseline:
+			st.noBase = append(st.noBase, k.id)
+		case onCeased:
+			st.ceased = append(st.ceased, k.id)
+		}
+	}
+	for _, st := range c.sites {
+		slices.SortFunc(st.active, entry.cmp)
+		slices.Sort(st.noBase)
+		slices.Sort(st.ceased)
+	}
+	return nil
+}
+
+// catchUp applies other instances' writes (MongoDB).
+func (c *Caseload) catchUp(ctx context.Context) error {
+	start := c.now()
+	since := c.synced.Add(-clockSkew)
+	children, err := c.src.ChildrenChangedSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	for i := range children {
+		c.setChild(children[i].ID, &children[i])
+	}
+	responses, err := c.src.ResponsesChangedSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	for _, r := range responses {
+		f := factOf(r)
+		c.setFact(r.ID, &f)
+	}
+	gone, err := c.src.ErasedSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	for _, id := range gone {
+		if child, ok := strings.CutPrefix(id, store.ErasedChild("")); ok {
+			c.setChild(child, nil)
+		} else {
+			c.setFact(id, nil)
+		}
+	}
+	c.synced = start
+	return nil
+}
+
+// Warm builds the caseload now rather than at its first read.
+func (c *Caseload) Warm(ctx context.Context) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// withMonths makes a site's due list follow its interval now (a site's
+// interval changes seldom; its list is worked out again when it does).
+func (c *Caseload) withMonths(st *site, months int) {
+	if months == st.months {
+		return
+	}
+	st.months = months
+	st.active = st.active[:0]
+	for _, k := range c.kids {
+		if c.sites[k.site] == st && k.placed.list == onActive {
+			k.placed = placeFor(k, months)
+			st.active = append(st.active, entry{k.placed.due, k.id})
+		}
+	}
+	slices.SortFunc(st.active, entry.cmp)
+}
+
+// horizon is the last due date that shows as due today; overdue is before
+// today.
+func horizon(today time.Time) (day, last string) {
+	d := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	return d.Format(time.DateOnly), d.Add(followup.Window).Format(time.DateOnly)
+}
+
+// dueSplit is where the active list's overdue part ends and its due part
+// ends.
+func (st *site) dueSplit(today time.Time) (overdueEnd, dueEnd int) {
+	day, last := horizon(today)
+	overdueEnd, _ = slices.BinarySearchFunc(st.active, day, func(e entry, d string) int { return strings.Compare(e.due, d) })
+	dueEnd, _ = slices.BinarySearchFunc(st.active, last, func(e entry, d string) int {
+		if e.due <= d {
+			return -1
+		}
+		return 1
+	})
+	return overdueEnd, dueEnd
+}
+
+// MaxPage is the most children one page of a due list holds.
+const MaxPage = 500
+
+// Page is one page of a site's due list.
+type Page struct {
+	Counts map[string]int  // the whole list's, by status
+	Items  []followup.Item // the page's, in the list's order
+	Next   string          // the after of the next page ("": none follows)
+}
+
+// FollowUps is a page of a site's due list (overdue first, then due, by due
+// date; then those without a baseline, those not yet due and those whose
+// participation has ended), starting after the position after gives ("":
+// the start), with the counts of the whole list. months is the site's
+// interval, today the day the list is for.
+func (c *Caseload) FollowUps(ctx context.Context, code string, months int, today time.Time, after string, limit int) (Page, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	if err := c.ready(ctx); err != nil {
+		return Page{}, err
+	}
+	defer c.mu.Unlock()
+	st := c.siteOf(code)
+	c.withMonths(st, months)
+	overdueEnd, dueEnd := st.dueSplit(today)
+	page := Page{Counts: map[string]int{
+		followup.Overdue: overdueEnd, followup.Due: dueEnd - overdueEnd, followup.NoBaseline: len(st.noBase),
+		followup.NotDue: len(st.active) - dueEnd, followup.Ceased: len(st.ceased),
+	}}
+	// The list is four runs: active[:dueEnd] (overdue and due), noBase,
+	// active[dueEnd:] (not yet due), ceased. A cursor names a run and a
+	// child's place in it; a day later the same place may fall in another
+	// part of the list, and the page goes on from there.
+	type run struct {
+		kind string
+		n    int
+		id   func(i int) string
+		key  func(i int) string
+	}
+	activeKey := func(i int) string { return st.active[i].due + "/" + st.active[i].id }
+	runs := []run{
+		{"d", dueEnd, func(i int) string { return st.active[i].id }, activeKey},
+		{"n", len(st.noBase), func(i int) string { return st.noBase[i] }, func(i int) string { return st.noBase[i] }},
+		{"a", len(st.active), func(i int) string { return st.active[i].id }, activeKey},
+		{"c", len(st.ceased), func(i int) string { return st.ceased[i] }, func(i int) string { return st.ceased[i] }},
+	}
+	from := []int{0, 0, dueEnd, 0} // where each run starts
+	r0, i0 := 0, 0
+	if after != "" {
+		kind, key, ok := strings.Cut(after, ":")
+		if !ok {
+			return Page{}, fmt.Errorf("%w: %q", ErrBadCursor, after)
+		}
+		found := false
+		for r, rn := range runs {
+			if rn.kind != kind {
+				continue
+			}
+			// The first position whose key is past the cursor's.
+			lo, hi := from[r], rn.n
+			for lo < hi {
+				mid := (lo + hi) / 2
+				if rn.key(mid) <= key {
+					lo = mid + 1
+				} else {
+					hi = mid
+				}
+			}
+			r0, i0, found = r, lo, true
+			break
+		}
+		if !found {
+			return Page{}, fmt.Errorf("%w: %q", ErrBadCursor, after)
+		}
+	}
+	var last string
+	for r := r0; r < len(runs) && len(page.Items) < limit+1; r++ {
+		start := from[r]
+		if r == r0 {
+			start = max(start, i0)
+		}
+		for i := start; i < runs[r].n && len(page.Items) < limit+1; i++ {
+			if len(page.Items) == limit {
+				page.Next = last
+				return page, nil
+			}
+			k := c.kids[runs[r].id(i)]
+			page.Items = append(page.Items, followup.ItemFor(k.child(), st.months, today))
+			last = runs[r].kind + ":" + runs[r].key(i)
+		}
+	}
+	if page.Items == nil {
+		page.Items = []followup.Item{}
+	}
+	return page, nil
+}
+
+// ErrBadCursor is a cursor the caseload did not make.
+var ErrBadCursor = fmt.Errorf("not a position in a due list")
+
+// Returns counts each site's forms by timepoint ("": every site's), with
+// the due list's counts beside them. months gives each site's interval.
+func (c *Caseload) Returns(ctx context.Context, code string, months map[string]int, today time.Time) ([]followup.Return, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	out := []followup.Return{}
+	for sc, st := range c.sites {
+		if (code != "" && sc != code) || (st.children == 0 && st.drafts == 0 && st.baseline == 0 && len(st.followUp) == 0 && len(st.practice) == 0) {
+			continue
+		}
+		m := months[sc]
+		if m == 0 {
+			m = store.DefaultFollowUpMonths
+		}
+		c.withMonths(st, m)
+		_, dueEnd := st.dueSplit(today)
+		ret := followup.Return{Site: sc, Children: st.children, Baseline: st.baseline, Drafts: st.drafts,
+			FollowUp: map[string]int{}, PracticeSummary: map[string]int{}, DueOrOverdue: dueEnd, WithoutBaseline: len(st.noBase)}
+		for w, n := range st.followUp {
+			ret.FollowUp[strconv.Itoa(w)] = n
+		}
+		for v, n := range st.practice {
+			ret.PracticeSummary[v] = n
+		}
+		out = append(out, ret)
+	}
+	slices.SortFunc(out, func(a, b followup.Return) int { return strings.Compare(a.Site, b.Site) })
+	return out, nil
+}
+
+// Table7 is the report's Table 7 for one site ("": every site).
+func (c *Caseload) Table7(ctx context.Context, code string) (participation.Table7, error) {
+	if err := c.ready(ctx); err != nil {
+		return participation.Table7{}, err
+	}
+	defer c.mu.Unlock()
+	var rows []participation.Row
+	for sc, st := range c.sites {
+		if code == "" || sc == code {
+			r := st.row
+			r.Site = sc
+			rows = append(rows, r)
+		}
+	}
+	return participation.Table(rows), nil
+}
+
+// Items is every child's line of the due lists of the sites named ("" among
+// them: every site), in the due list's order; months gives each site's
+// interval. It reads every child of those sites (the calendar feed, the due
+// list across sites).
+func (c *Caseload) Items(ctx context.Context, codes []string, months map[string]int, today time.Time) ([]followup.Item, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	all := slices.Contains(codes, "")
+	var list []followup.Child
+	for _, k := range c.kids {
+		if k.registered && (all || slices.Contains(codes, k.site)) {
+			list = append(list, k.child())
+		}
+	}
+	return followup.List(list, months, today), nil
+}
