@@ -2,9 +2,11 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -134,6 +136,21 @@ func UserReads() []Read {
 		{Name: "paired, a version", As: "evaluator", Path: "/api/v1/summaries/sct/paired?version=1"},
 		{Name: "paired, wave 2", As: "evaluator", Path: "/api/v1/summaries/sct/paired?wave=2"},
 		{Name: "paired, dates", As: "evaluator", Path: "/api/v1/summaries/sct/paired?from=2018-01-01&to=2019-12-31"},
-		{Name: "audit, newest 50", As: "admin", Path: "/api/v1/audit?limit=50"},
+		{Name: "audit, pages of 50", As: "admin", Path: "/api/v1/audit?limit=50", Next: nextPage("before")},
+	}
+}
+
+// nextPage follows an answer's next as the named parameter of the next
+// page, for up to 20 pages, then starts again from the first.
+func nextPage(param string) func(body []byte, path string) (string, bool) {
+	pages := 0
+	return func(body []byte, path string) (string, bool) {
+		var page struct{ Next string }
+		if pages++; json.Unmarshal(body, &page) != nil || page.Next == "" || pages >= 20 {
+			pages = 0
+			return "", false
+		}
+		base, _, _ := strings.Cut(path, "&"+param+"=")
+		return base + "&" + param + "=" + url.QueryEscape(page.Next), true
 	}
 }

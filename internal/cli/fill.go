@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,92 +13,11 @@ import (
 	"github.com/lifelong-links/sct/forms"
 	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/bench"
-	"github.com/lifelong-links/sct/internal/children"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/store"
-	"github.com/lifelong-links/sct/internal/submission"
 )
-
-// fillSink writes a fill through the services the API calls, with the
-// audit entries the server would write, as a coordinator of every site.
-type fillSink struct {
-	st       *store.Store
-	submit   *submission.Service
-	children *children.Service
-}
-
-const fillActor = "bench-fill"
-
-func (f *fillSink) audit(ctx context.Context, role, action, target, site, detail string) error {
-	return f.st.AppendAudit(ctx, store.AuditEntry{Actor: fillActor, Role: role, Action: action, Target: target, Site: site,
-		Remote: "127.0.0.1", Detail: detail})
-}
-
-func (f *fillSink) Sites(ctx context.Context, codes []string) error {
-	for _, code := range codes {
-		_, err := f.st.CreateSite(ctx, store.Site{Code: code, Name: "Fill " + code})
-		if err != nil && !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-	}
-	return nil
-}
-
-func (f *fillSink) Child(ctx context.Context, id, site, group, startedOn string) error {
-	c, err := f.children.Register(ctx, store.Child{ID: id, Site: site, Group: group, StartedOn: startedOn})
-	if err != nil {
-		return err
-	}
-	return f.audit(ctx, "coordinator", "child.create", "child:"+c.ID, c.Site, "")
-}
-
-func (f *fillSink) Response(ctx context.Context, id string, body []byte) error {
-	var req struct {
-		Form, Version, Timepoint, Mode, Status string
-		ChildID                                string `json:"child_id"`
-		CompletedOn                            string `json:"completed_on"`
-		Wave                                   int
-		Answers                                json.RawMessage
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		return err
-	}
-	r, _, err := f.submit.Put(ctx, id, submission.Request{Form: req.Form, Version: req.Version, ChildID: req.ChildID,
-		Timepoint: req.Timepoint, Wave: req.Wave, CompletedOn: req.CompletedOn, Mode: req.Mode, Status: req.Status,
-		Answers: req.Answers}, submission.Reach{})
-	if err != nil {
-		return err
-	}
-	return f.audit(ctx, "coordinator", "response.put", "response:"+r.ID, r.Site, r.Status)
-}
-
-func (f *fillSink) Participation(ctx context.Context, childID string, body []byte) error {
-	var p struct {
-		Eligible, Participating                         *bool
-		StartedOn                                       string `json:"started_on"`
-		ReasonNotParticipating                          *int   `json:"reason_not_participating"`
-		CeasedOn                                        string `json:"ceased_on"`
-		ReasonCeased                                    *int   `json:"reason_ceased"`
-		PlanCompleted, FGCCompleted, ReviewFGCCompleted *int
-		Pauses                                          []store.Pause
-	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return err
-	}
-	c, err := f.children.SetParticipation(ctx, childID, store.Participation{Eligible: p.Eligible, Participating: p.Participating,
-		StartedOn: p.StartedOn, ReasonNotParticipating: p.ReasonNotParticipating, CeasedOn: p.CeasedOn, ReasonCeased: p.ReasonCeased,
-		PlanCompleted: p.PlanCompleted, FGCCompleted: p.FGCCompleted, ReviewFGCCompleted: p.ReviewFGCCompleted, Pauses: p.Pauses})
-	if err != nil {
-		return err
-	}
-	return f.audit(ctx, "coordinator", "participation.put", "child:"+c.ID, c.Site, "")
-}
-
-func (f *fillSink) ReadAudit(ctx context.Context, responseID, site, childID string) error {
-	return f.audit(ctx, "coordinator", "response.read", "response:"+responseID, site, "child "+childID)
-}
 
 // fill opens the store the settings name and fills it.
 func fill(ctx context.Context, s config.Settings, log *slog.Logger, n, auditReads int, seed uint64, stderr io.Writer) (bench.Filled, error) {
@@ -112,7 +30,7 @@ func fill(ctx context.Context, s config.Settings, log *slog.Logger, n, auditRead
 		return bench.Filled{}, err
 	}
 	defer st.Close(context.WithoutCancel(ctx))
-	sink := &fillSink{st: st, submit: submission.New(registry, st, time.Now), children: children.New(st)}
+	sink := bench.NewServiceSink(st, registry)
 	fmt.Fprintf(stderr, "filling %s with %d SCTs and %d audit entries of reads…\n", storeName(s), n, auditReads)
 	return bench.Fill(ctx, sink, n, auditReads, 64, seed, fmt.Sprintf("F%d-", seed%100000))
 }
@@ -173,7 +91,7 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := (&fillSink{st: st}).Sites(ctx, bench.FillSites); err != nil {
+	if err := bench.NewServiceSink(st, nil).Sites(ctx, bench.FillSites); err != nil {
 		st.Close(ctx)
 		return nil, 0, err
 	}

@@ -42,7 +42,7 @@ const (
 
 // Start starts the server on dataDir with the definitions (nil: the
 // published forms) and stops it when the test ends.
-func Start(t *testing.T, dataDir string, definitions fs.FS) *Server {
+func Start(t testing.TB, dataDir string, definitions fs.FS) *Server {
 	t.Helper()
 	s, err := StartErr(t, dataDir, definitions)
 	if err != nil {
@@ -52,14 +52,14 @@ func Start(t *testing.T, dataDir string, definitions fs.FS) *Server {
 }
 
 // StartErr is Start, returning the error a start ends with.
-func StartErr(t *testing.T, dataDir string, definitions fs.FS) (*Server, error) {
+func StartErr(t testing.TB, dataDir string, definitions fs.FS) (*Server, error) {
 	t.Helper()
 	return StartWith(t, dataDir, definitions, nil)
 }
 
 // StartWith starts the server with the test settings, changed by
 // change if it is set.
-func StartWith(t *testing.T, dataDir string, definitions fs.FS, change func(*config.Settings)) (*Server, error) {
+func StartWith(t testing.TB, dataDir string, definitions fs.FS, change func(*config.Settings)) (*Server, error) {
 	t.Helper()
 	settings := config.Defaults()
 	settings.Addr = "127.0.0.1:0"
@@ -115,7 +115,7 @@ func StartWith(t *testing.T, dataDir string, definitions fs.FS, change func(*con
 
 // Do sends a request as the first signed-in user named in as ("" for
 // nobody) and returns the status and body.
-func (s *Server) Do(t *testing.T, method, path, body string, as ...string) (int, []byte) {
+func (s *Server) Do(t testing.TB, method, path, body string, as ...string) (int, []byte) {
 	t.Helper()
 	header := map[string]string{}
 	if len(as) > 0 && as[0] != "" {
@@ -131,7 +131,7 @@ func (s *Server) Do(t *testing.T, method, path, body string, as ...string) (int,
 
 // Send sends a request with the given headers (a body as JSON) and returns
 // the response, its body already read and closed, and the body.
-func (s *Server) Send(t *testing.T, method, path, body string, header map[string]string) (*http.Response, []byte) {
+func (s *Server) Send(t testing.TB, method, path, body string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, s.Base+path, strings.NewReader(body))
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *Server) Send(t *testing.T, method, path, body string, header map[string
 }
 
 // login signs a user in and keeps their access token under name.
-func (s *Server) Login(t *testing.T, name, email, password string) map[string]any {
+func (s *Server) Login(t testing.TB, name, email, password string) map[string]any {
 	t.Helper()
 	status, body := s.Do(t, "POST", "/api/v1/auth/login", fmt.Sprintf(`{"email":%q,"password":%q}`, email, password))
 	if status != 200 {
@@ -170,7 +170,7 @@ func (s *Server) Login(t *testing.T, name, email, password string) map[string]an
 // addUsers signs the bootstrap admin in as "admin", creates sites A, B and
 // M, and signs in one user of each role: "coordA" and "leadA" (site A),
 // "coordB" (site B) and "evaluator".
-func (s *Server) AddUsers(t *testing.T) {
+func (s *Server) AddUsers(t testing.TB) {
 	t.Helper()
 	s.Login(t, "admin", AdminEmail, AdminPassword)
 	for _, site := range []string{"A", "B", "M"} {
@@ -201,6 +201,7 @@ type Scenario struct {
 	Want, Absent []string
 }
 
+// RunScenarios runs each scenario as a subtest.
 func RunScenarios(t *testing.T, s *Server, scenarios []Scenario) {
 	t.Helper()
 	for _, sc := range scenarios {
