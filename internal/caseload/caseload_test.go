@@ -230,15 +230,7 @@ func TestCaseload_CatchesUpWithAnotherInstance(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *store.Store {
-		s, err := store.Open(ctx, storetest.At(dir, store.Options{Database: "test"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(ctx) })
-		return s
-	}
-	here, there := open(), open()
+	here, there := storetest.OpenAt(t, dir, store.Options{}), storetest.OpenAt(t, dir, store.Options{})
 	c := follow(here)
 	r := rand.New(rand.NewPCG(3, 4))
 	write(t, here, r, 10, "H")

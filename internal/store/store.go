@@ -241,8 +241,11 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close disconnects and stops the embedded store, in reverse order of start.
+// Closing again does nothing.
 func (s *Store) Close(ctx context.Context) error {
-	s.closed.Store(true)
+	if s.closed.Swap(true) {
+		return nil
+	}
 	for _, c := range s.inserts {
 		c.close()
 	}

@@ -55,13 +55,7 @@ func tallyOf(t *testing.T, m *sums.Sums) summary.Tally {
 func TestSums_FollowWritesAndCheckFindsDrift(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *store.Store {
-		s, err := store.Open(ctx, storetest.At(dir, store.Options{Database: "test"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *store.Store { return storetest.OpenAt(t, dir, store.Options{}) }
 	s := open()
 	m := follow(s)
 	a, b := submitted(t, "a", "C1", "2019-06-14", 4), submitted(t, "b", "C2", "2019-07-01", 2)
@@ -114,7 +108,6 @@ func TestSums_FollowWritesAndCheckFindsDrift(t *testing.T) {
 	// A restart builds the same sums from the responses.
 	_ = s.Close(ctx)
 	s = open()
-	defer s.Close(ctx)
 	if got := tallyOf(t, follow(s)); got.Respondents != 1 || got.NomineeSum != 9 {
 		t.Errorf("after a restart: %+v", got)
 	}
@@ -128,15 +121,7 @@ func TestSums_CatchUpWithAnotherInstance(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *store.Store {
-		s, err := store.Open(ctx, storetest.At(dir, store.Options{Database: "test"}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(ctx) })
-		return s
-	}
-	here, there := open(), open()
+	here, there := storetest.OpenAt(t, dir, store.Options{}), storetest.OpenAt(t, dir, store.Options{})
 	m := follow(here)
 	a := submitted(t, "a", "C1", "2019-06-14", 4)
 	if err := here.InsertResponse(ctx, a); err != nil {

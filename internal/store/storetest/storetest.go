@@ -74,7 +74,12 @@ func Fresh(tb testing.TB, o store.Options) store.Options { return At(tb.TempDir(
 
 // Open opens a new, empty store for the test and closes it when the test
 // ends.
-func Open(tb testing.TB, o store.Options) *store.Store {
+func Open(tb testing.TB, o store.Options) *store.Store { return OpenAt(tb, tb.TempDir(), o) }
+
+// OpenAt opens the store kept under dir (see At) and closes it when the
+// test ends: opened again, the same data, as after a restart or from
+// another instance (MongoDB mode).
+func OpenAt(tb testing.TB, dir string, o store.Options) *store.Store {
 	tb.Helper()
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -82,7 +87,7 @@ func Open(tb testing.TB, o store.Options) *store.Store {
 	if o.Database == "" {
 		o.Database = "test"
 	}
-	s, err := store.Open(context.Background(), Fresh(tb, o))
+	s, err := store.Open(context.Background(), At(dir, o))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
