@@ -7,7 +7,6 @@ package evaluation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -58,6 +57,7 @@ type Service struct {
 	store    Store
 	forms    *form.Registry
 	sums     *sums.Sums
+	practice *sums.Held[practice.Input]
 	caseload *caseload.Caseload
 	exports  []exportPart
 	now      func() time.Time
@@ -74,16 +74,21 @@ func New(st Store, forms *form.Registry, now func() time.Time) (*Service, error)
 	}
 	m := sums.New(st, catalog.SCT, summary.SchemeOfAll(forms.Versions(catalog.SCT)))
 	st.OnCommit(m.Committed)
+	p := sums.NewHeld[practice.Input](st, catalog.PracticeSummary)
+	st.OnCommit(p.Committed)
 	cl := caseload.New(st)
 	st.OnCommit(cl.Committed)
 	st.OnChildCommit(cl.ChildCommitted)
-	return &Service{store: st, forms: forms, sums: m, caseload: cl, exports: exports, now: now}, nil
+	return &Service{store: st, forms: forms, sums: m, practice: p, caseload: cl, exports: exports, now: now}, nil
 }
 
 // Warm builds the SCT sums and the caseload now rather than at their first
 // read.
 func (s *Service) Warm(ctx context.Context) error {
 	if err := s.sums.Warm(ctx); err != nil {
+		return err
+	}
+	if err := s.practice.Warm(ctx); err != nil {
 		return err
 	}
 	return s.caseload.Warm(ctx)
@@ -144,16 +149,16 @@ func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, in
 	baseline := map[string]half{}
 	sq := q.sums()
 	sq.Timepoint, sq.Wave = "baseline", 0
-	if err := s.sums.Each(ctx, sq, func(child, group string, in summary.Input) {
-		baseline[child] = half{group, in}
+	if err := s.sums.Each(ctx, sq, func(it sums.Item[summary.Input]) {
+		baseline[it.Child] = half{it.Key.Group, it.In}
 	}); err != nil {
 		return summary.PairedReport{}, 0, err
 	}
 	var pairs []summary.Pair
 	sq.Timepoint, sq.Wave = "follow_up", wave
-	if err := s.sums.Each(ctx, sq, func(child, group string, in summary.Input) {
-		if b, ok := baseline[child]; ok {
-			pairs = append(pairs, summary.Pair{ChildID: child, Group: b.group, Baseline: b.in, FollowUp: in})
+	if err := s.sums.Each(ctx, sq, func(it sums.Item[summary.Input]) {
+		if b, ok := baseline[it.Child]; ok {
+			pairs = append(pairs, summary.Pair{ChildID: it.Child, Group: b.group, Baseline: b.in, FollowUp: it.In})
 		}
 	}); err != nil {
 		return summary.PairedReport{}, 0, err
@@ -167,17 +172,16 @@ func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, in
 func (s *Service) Practice(ctx context.Context, q Query) (practice.Report, error) {
 	versions := s.forms.Versions(catalog.PracticeSummary)
 	scheme := practice.SchemeOf(versions[len(versions)-1])
-	var cases []practice.Case
-	err := s.store.EachDerived(ctx, q.filter(catalog.PracticeSummary), func(d store.Derived) error {
-		var in practice.Input
-		if err := json.Unmarshal(d.Inputs, &in); err != nil {
-			return err
-		}
-		cases = append(cases, practice.Case{Site: d.Site, Input: in})
-		return nil
-	})
-	if err != nil {
+	var items []sums.Item[practice.Input]
+	if err := s.practice.Each(ctx, q.sums(), func(it sums.Item[practice.Input]) { items = append(items, it) }); err != nil {
 		return practice.Report{}, err
+	}
+	// In one order every time: the tables' means add fractions, whose
+	// floating-point sum may differ in its last digit with the order.
+	slices.SortFunc(items, func(a, b sums.Item[practice.Input]) int { return strings.Compare(a.ID, b.ID) })
+	cases := make([]practice.Case, len(items))
+	for i, it := range items {
+		cases[i] = practice.Case{Site: it.Key.Site, Input: it.In}
 	}
 	return practice.Tables(scheme, cases), nil
 }

@@ -1,0 +1,276 @@
+package sums
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+// Held holds the derived inputs of one form's submitted responses, decoded,
+// in memory: loaded from the store when first needed, kept by the store's
+// commit hook, and on a shared store (MongoDB) caught up with other
+// instances' writes. What is built on them (the SCT sums' index) follows
+// through the changed and loaded functions.
+type Held[T any] struct {
+	form string
+	src  Source
+	now  func() time.Time
+
+	mu     sync.Mutex
+	loaded bool
+	synced time.Time
+	items  map[string]Item[T] // response id → what it holds now
+
+	// changed is told, under the lock, of each change to an item once
+	// loaded (old or next nil: none); loaded of a whole load.
+	changed   func(id string, old, next *Item[T])
+	loadedAll func(items map[string]Item[T])
+}
+
+// Item is one response's decoded inputs with what tables select and group
+// it by.
+type Item[T any] struct {
+	ID    string // the response's
+	Key   summary.Key
+	Child string
+	In    T
+}
+
+// NewHeld holds form's derived inputs, decoded as T.
+func NewHeld[T any](src Source, form string) *Held[T] {
+	return &Held[T]{form: form, src: src, now: time.Now}
+}
+
+// Committed records a committed write (next nil: erased), once loaded;
+// until then the load will read it. It is a store commit hook.
+func (h *Held[T]) Committed(id string, next *store.Response) {
+	if next != nil && next.Form != h.form {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.loaded {
+		return
+	}
+	var it *Item[T]
+	if next != nil {
+		it = itemOfResponse[T](*next)
+	}
+	h.set(id, it)
+}
+
+// set makes the holder hold what response id holds now (nothing when it is
+// nil). Setting the same state twice changes nothing.
+func (h *Held[T]) set(id string, it *Item[T]) {
+	var old *Item[T]
+	if o, ok := h.items[id]; ok {
+		old = &o
+		delete(h.items, id)
+	}
+	if it != nil {
+		h.items[id] = *it
+	}
+	if h.changed != nil && (old != nil || it != nil) {
+		h.changed(id, old, it)
+	}
+}
+
+func itemOfResponse[T any](r store.Response) *Item[T] {
+	if r.Status != store.StatusSubmitted || r.Derived == nil {
+		return nil
+	}
+	return itemOf[T](store.Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site, Group: r.Group,
+		Timepoint: r.Timepoint, CompletedOn: r.CompletedOn, Wave: r.Wave, Inputs: r.Derived})
+}
+
+// itemOf reads what a response holds; inputs it cannot read hold nothing
+// (and show in Check).
+func itemOf[T any](d store.Derived) *Item[T] {
+	var in T
+	if err := json.Unmarshal(d.Inputs, &in); err != nil {
+		return nil
+	}
+	return &Item[T]{
+		ID:    d.ID,
+		Key:   summary.Key{Form: d.Form, Site: d.Site, Group: d.Group, Timepoint: d.Timepoint, Version: d.Version, Wave: d.Wave, Day: d.CompletedOn},
+		Child: d.ChildID, In: in,
+	}
+}
+
+// recount reads the inputs of the submitted responses f selects, decoding
+// them on every core.
+func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[T], error) {
+	f.Form = h.form
+	var rows []store.Derived
+	if err := h.src.EachDerived(ctx, f, func(d store.Derived) error {
+		rows = append(rows, d)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	decoded := make([]*Item[T], len(rows))
+	workers := runtime.NumCPU()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				decoded[i] = itemOf[T](rows[i])
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[string]Item[T], len(rows))
+	for i, it := range decoded {
+		if it != nil {
+			out[rows[i].ID] = *it
+		}
+	}
+	return out, nil
+}
+
+// ready loads the holder if it is not yet, and applies other instances'
+// writes made since it last read them. It holds h.mu on return.
+func (h *Held[T]) ready(ctx context.Context) error {
+	h.mu.Lock()
+	if !h.loaded {
+		start := h.now()
+		all, err := h.recount(ctx, store.Filter{})
+		if err != nil {
+			h.mu.Unlock()
+			return err
+		}
+		h.items = all
+		if h.loadedAll != nil {
+			h.loadedAll(all)
+		}
+		h.loaded, h.synced = true, start
+		return nil
+	}
+	if err := h.catchUp(ctx); err != nil {
+		h.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// catchUp applies other instances' writes; the embedded store has no other
+// instances.
+func (h *Held[T]) catchUp(ctx context.Context) error {
+	if h.src.Embedded() || h.now().Sub(h.synced) < CatchUpEvery {
+		return nil
+	}
+	start := h.now()
+	since := h.synced.Add(-clockSkew)
+	changed, err := h.recount(ctx, store.Filter{ChangedSince: since})
+	if err != nil {
+		return err
+	}
+	for id, it := range changed {
+		h.set(id, &it)
+	}
+	gone, err := h.src.ErasedSince(ctx, since)
+	if err != nil {
+		return err
+	}
+	for _, id := range gone {
+		h.set(id, nil)
+	}
+	h.synced = start
+	return nil
+}
+
+// Warm loads the holder now rather than at its first read.
+func (h *Held[T]) Warm(ctx context.Context) error {
+	if err := h.ready(ctx); err != nil {
+		return err
+	}
+	h.mu.Unlock()
+	return nil
+}
+
+// Each calls fn with each item the query selects: one pass in memory.
+func (h *Held[T]) Each(ctx context.Context, q summary.Query, fn func(Item[T])) error {
+	if err := h.ready(ctx); err != nil {
+		return err
+	}
+	defer h.mu.Unlock()
+	q.Form = h.form
+	for _, it := range h.items {
+		if q.Selects(it.Key) {
+			fn(it)
+		}
+	}
+	return nil
+}
+
+// Check recounts the inputs from the responses and lists every response
+// whose inputs are held differently (none when they agree). It reads every
+// submitted response of the form.
+func (h *Held[T]) Check(ctx context.Context) ([]string, error) {
+	if err := h.Warm(ctx); err != nil {
+		return nil, err
+	}
+	want, err := h.recount(ctx, store.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	if err := h.ready(ctx); err != nil {
+		return nil, err
+	}
+	defer h.mu.Unlock()
+	var suspects []string
+	for id, w := range want {
+		if held, ok := h.items[id]; !ok || fmt.Sprint(held) != fmt.Sprint(w) {
+			suspects = append(suspects, id)
+		}
+	}
+	for id := range h.items {
+		if _, ok := want[id]; !ok {
+			suspects = append(suspects, id)
+		}
+	}
+	// A write may have committed between the recount and the lock: read
+	// each suspect again now, while no write can change what is held, and
+	// report only what still differs.
+	var diffs []string
+	for _, id := range suspects {
+		r, err := h.src.Response(ctx, id)
+		var now *Item[T]
+		switch {
+		case err == nil:
+			now = itemOfResponse[T](r)
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		held, ok := h.items[id]
+		switch {
+		case now == nil && ok:
+			diffs = append(diffs, "response "+id+" (no longer submitted)")
+		case now != nil && (!ok || fmt.Sprint(held) != fmt.Sprint(*now)):
+			diffs = append(diffs, "response "+id)
+		}
+	}
+	slices.Sort(diffs)
+	return diffs, nil
+}
+
+// Rebuild drops what is held and loads it again from the responses; it
+// returns how many responses are held.
+func (h *Held[T]) Rebuild(ctx context.Context) (int, error) {
+	h.mu.Lock()
+	h.loaded = false
+	h.mu.Unlock()
+	if err := h.ready(ctx); err != nil {
+		return 0, err
+	}
+	defer h.mu.Unlock()
+	return len(h.items), nil
+}
