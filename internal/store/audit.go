@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -140,13 +142,8 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 			s.mirrorChild(c)
 		}
 	}
-	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}},
-		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}}))
+	docs, err := s.responsesOfChild(ctx, id)
 	if err != nil {
-		return classify(fmt.Errorf("erase child: %w", err))
-	}
-	var docs []responseDoc
-	if err := cur.All(ctx, &docs); err != nil {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
 	responses := make([]Response, len(docs))
@@ -167,6 +164,22 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 		{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
 		{collResponses, bson.D{{Key: "child_id", Value: id}}},
 		{collChildren, bson.D{{Key: "_id", Value: id}}},
+	}
+	if s.sqlr != nil {
+		// FerretDB would read every revision and response for the filters
+		// on child_id: the documents go one by one, by _id (a response's
+		// revisions are <id>#1 to <id>#<revision>).
+		for _, d := range docs {
+			for n := 1; n <= d.Revision; n++ {
+				if _, err := s.wdb.Collection(collRevisions).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID + "#" + strconv.Itoa(n)}}); err != nil {
+					return classify(fmt.Errorf("erase child from %s: %w", collRevisions, err))
+				}
+			}
+			if _, err := s.wdb.Collection(collResponses).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
+				return classify(fmt.Errorf("erase child from %s: %w", collResponses, err))
+			}
+		}
+		steps = append(steps[:1], steps[3])
 	}
 	for _, st := range steps {
 		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
@@ -204,6 +217,37 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 	s.mirrorErase("", []Response{r})
 	s.committed(r.ID, nil)
 	return nil
+}
+
+// responsesOfChild reads a child's responses, without answers. The
+// embedded store finds their ids in the index of a site's responses
+// (q_info, read alone) and reads each by _id.
+func (s *Store) responsesOfChild(ctx context.Context, id string) ([]responseDoc, error) {
+	if s.sqlr == nil {
+		cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}},
+			options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}}))
+		if err != nil {
+			return nil, err
+		}
+		var docs []responseDoc
+		return docs, cur.All(ctx, &docs)
+	}
+	infos, err := s.sqlr.infos(ctx, field("child_id")+" = ?", []any{id})
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]responseDoc, 0, len(infos))
+	for _, ri := range infos {
+		d, err := s.responseDoc(ctx, ri.ID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, d)
+	}
+	return docs, nil
 }
 
 // ErasedChild is how ErasedSince lists an erased child: beside the ids of
