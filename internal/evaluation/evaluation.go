@@ -1,7 +1,8 @@
 // Package evaluation is the evaluators' and coordinators' service: the SCT
 // summaries (Tables 3 and 4) and their paired comparisons, the practice
 // tables, participation, the follow-up due list and each site's returns. It
-// reads the store and the summary sums; the rules of each table live in the
+// reads what is held in memory (the SCT sums, the practice summaries'
+// inputs, the caseload) and the store; the rules of each table live in the
 // summary, practice, participation and followup packages.
 package evaluation
 
