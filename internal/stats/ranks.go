@@ -148,36 +148,30 @@ func MannWhitneyU(a, b []float64) RankSum {
 }
 
 // averageRanks returns the 1-based rank of each value in xs, tied values sharing the mean
-// of the ranks they span, and Σ(t³−t) over the groups of t tied values.
+// of the ranks they span, and Σ(t³−t) over the groups of t tied values. It sorts the
+// values themselves, not their indices, and gives each distinct value its group's rank:
+// equal values are always in one group, so a value's rank is its group's.
 func averageRanks(xs []float64) (ranks []float64, ties int64) {
-	order := make([]int, len(xs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int {
-		switch {
-		case xs[i] < xs[j]:
-			return -1
-		case xs[i] > xs[j]:
-			return 1
-		}
-		return 0
-	})
-
-	ranks = make([]float64, len(xs))
-	for start := 0; start < len(order); {
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	rankOf := make(map[float64]float64, len(sorted))
+	for start := 0; start < len(sorted); {
 		end := start + 1
-		for end < len(order) && tied(xs[order[end]], xs[order[start]]) {
+		for end < len(sorted) && tied(sorted[end], sorted[start]) {
 			end++
 		}
 		// Positions start..end-1 hold ranks start+1..end; their mean is (start+1+end)/2.
 		rank := float64(start+1+end) / 2
-		for _, i := range order[start:end] {
-			ranks[i] = rank
+		for _, x := range sorted[start:end] {
+			rankOf[x] = rank
 		}
 		t := int64(end - start)
 		ties += t*t*t - t
 		start = end
+	}
+	ranks = make([]float64, len(xs))
+	for i, x := range xs {
+		ranks[i] = rankOf[x]
 	}
 	return ranks, ties
 }
