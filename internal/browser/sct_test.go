@@ -613,6 +613,16 @@ func TestBrowser_OpeningTheLinkAgainCarriesOn(t *testing.T) {
 	w.throughPeople()
 	w.next("Now think about the people who matter most, and who you would go to for help.")
 	w.pickImportant([]int{0})
+	// A person's tap and their closing the tab are never the same instant:
+	// the tick is written on the phone (IndexedDB) in the meantime.
+	w.waitFor("the tick to be kept on the phone", `new Promise((done) => {
+		const open = indexedDB.open('sct');
+		open.onsuccess = () => {
+			const all = open.result.transaction('drafts', 'readonly').objectStore('drafts').getAll();
+			all.onsuccess = () => { open.result.close(); done(all.result.some((d) => (d.body.answers.key_people || []).length === 1)); };
+		};
+		open.onerror = () => done(false);
+	})`)
 	w.do("leave the page", chromedp.Navigate("about:blank"))
 	tab := &wizard{phone: w.newTab()}
 	tab.open(l.Link)
