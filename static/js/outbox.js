@@ -7,13 +7,26 @@ import { call, callWithGrant, APIError, Offline, GrantEnded } from './api.js';
 const DB = 'sct';
 const DRAFTS = 'drafts';
 
+// One connection, opened once and kept: a change is written in the task
+// that makes it, with no wait for a connection first, so a tab closed just
+// after a tap still has the tap.
+let opened = null;
+
 function openDB() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(DRAFTS, { keyPath: 'id' });
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+  if (!opened) {
+    opened = new Promise((resolve, reject) => {
+      const req = indexedDB.open(DB, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(DRAFTS, { keyPath: 'id' });
+      req.onsuccess = () => {
+        const db = req.result;
+        db.onversionchange = () => { db.close(); opened = null; };
+        db.onclose = () => { opened = null; };
+        resolve(db);
+      };
+      req.onerror = () => { opened = null; reject(req.error); };
+    });
+  }
+  return opened;
 }
 
 async function tx(mode, fn) {
@@ -21,8 +34,8 @@ async function tx(mode, fn) {
   return new Promise((resolve, reject) => {
     const t = db.transaction(DRAFTS, mode);
     const out = fn(t.objectStore(DRAFTS));
-    t.oncomplete = () => { db.close(); resolve(out && 'result' in out ? out.result : undefined); };
-    t.onerror = () => { db.close(); reject(t.error); };
+    t.oncomplete = () => resolve(out && 'result' in out ? out.result : undefined);
+    t.onerror = () => reject(t.error);
   });
 }
 
