@@ -67,14 +67,9 @@ func (h *handlers) listChildren(c echo.Context) error {
 		return invalid(http.StatusUnprocessableEntity, "the request has invalid fields",
 			form.FieldError{Path: "site", Reason: "is required"})
 	}
-	limit := childrenPageSize
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > store.MaxChildrenPage {
-			return invalid(http.StatusBadRequest, "a filter is out of range",
-				form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", store.MaxChildrenPage)})
-		}
-		limit = n
+	limit, err := pageLimit(c, childrenPageSize, store.MaxChildrenPage)
+	if err != nil {
+		return err
 	}
 	after := c.QueryParam("after")
 	if after != "" && !codePattern.MatchString(after) {
@@ -187,4 +182,19 @@ func (h *handlers) putParticipation(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, childOut(child))
+}
+
+// pageLimit reads a paged list's limit: def when none is given, else 1 to
+// most.
+func pageLimit(c echo.Context, def, most int) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, invalid(http.StatusBadRequest, "a filter is out of range",
+			form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", most)})
+	}
+	return n, nil
 }

@@ -3,9 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -26,14 +24,9 @@ func (h *handlers) followups(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit := followUpsPage
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > caseload.MaxPage {
-			return invalid(http.StatusBadRequest, "a filter is out of range",
-				form.FieldError{Path: "limit", Reason: fmt.Sprintf("must be 1 to %d", caseload.MaxPage)})
-		}
-		limit = n
+	limit, err := pageLimit(c, followUpsPage, caseload.MaxPage)
+	if err != nil {
+		return err
 	}
 	after := c.QueryParam("after")
 	if len(after) > 200 {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,7 +163,7 @@ func TestREADME_CurlSessionRuns(t *testing.T) {
 			if strings.HasPrefix(value, "$(") {
 				inner := shellStatements(t, strings.TrimSuffix(strings.TrimPrefix(value, "$("), ")"))
 				words := inner[0]
-				pipe := slicesIndex(words, "|")
+				pipe := slices.Index(words, "|")
 				if pipe < 0 || strings.Join(words[pipe+1:], " ") != "jq -r .access_token" {
 					t.Fatalf("unexpected substitution %q", value)
 				}
@@ -188,15 +189,6 @@ func TestREADME_CurlSessionRuns(t *testing.T) {
 	if err := json.Unmarshal(last, &sum); err != nil || sum.Respondents != 1 {
 		t.Errorf("the session ends with %s; want a summary of 1 respondent", last)
 	}
-}
-
-func slicesIndex(words []string, w string) int {
-	for i, x := range words {
-		if x == w {
-			return i
-		}
-	}
-	return -1
 }
 
 // shellStatements splits a POSIX shell fragment into statements of words:

@@ -22,6 +22,7 @@ import (
 	"github.com/lifelong-links/sct/internal/followup"
 	"github.com/lifelong-links/sct/internal/participation"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/sums"
 )
 
 // Source is what the caseload reads from the store.
@@ -33,12 +34,6 @@ type Source interface {
 	ErasedSince(ctx context.Context, since time.Time) ([]string, error)
 	Embedded() bool
 }
-
-// catchUpEvery and clockSkew are the summary sums' (see sums).
-const (
-	catchUpEvery = 2 * time.Second
-	clockSkew    = 10 * time.Second
-)
 
 // fact is a response as the caseload counts it.
 type fact struct {
@@ -135,9 +130,8 @@ func (c *Caseload) Committed(id string, next *store.Response) {
 	}
 	var f *fact
 	if next != nil {
-		ff := factOf(store.ResponseInfo{ChildID: next.ChildID, Site: next.Site, Form: next.Form, Version: next.Version,
-			Timepoint: next.Timepoint, Status: next.Status, CompletedOn: next.CompletedOn, Wave: next.Wave})
-		f = &ff
+		f = &fact{child: next.ChildID, site: next.Site, form: next.Form, version: next.Version, timepoint: next.Timepoint,
+			status: next.Status, completedOn: next.CompletedOn, wave: next.Wave}
 	}
 	c.setFact(id, f)
 }
@@ -306,7 +300,7 @@ func (c *Caseload) ready(ctx context.Context) error {
 		c.loaded, c.synced = true, start
 		return nil
 	}
-	if c.src.Embedded() || c.now().Sub(c.synced) < catchUpEvery {
+	if c.src.Embedded() || c.now().Sub(c.synced) < sums.CatchUpEvery {
 		return nil
 	}
 	if err := c.catchUp(ctx); err != nil {
@@ -382,7 +376,7 @@ func (c *Caseload) load(ctx context.Context) error {
 // catchUp applies other instances' writes (MongoDB).
 func (c *Caseload) catchUp(ctx context.Context) error {
 	start := c.now()
-	since := c.synced.Add(-clockSkew)
+	since := c.synced.Add(-sums.ClockSkew)
 	children, err := c.src.ChildrenChangedSince(ctx, since)
 	if err != nil {
 		return err

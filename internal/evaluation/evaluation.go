@@ -28,10 +28,8 @@ import (
 // Store is what the service reads.
 type Store interface {
 	sums.Source
-	ChildrenOfSite(ctx context.Context, site string) ([]store.Child, error)
-	ResponsesOfSite(ctx context.Context, site string) ([]store.ResponseInfo, error)
-	Sites(ctx context.Context) ([]store.Site, error)
 	caseload.Source
+	Sites(ctx context.Context) ([]store.Site, error)
 	OnCommit(fn func(id string, next *store.Response))
 	OnChildCommit(fn func(id string, next *store.Child))
 	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error

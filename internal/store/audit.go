@@ -156,31 +156,26 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	if err := s.noteErased(ctx, ErasedChild(id)); err != nil {
 		return err
 	}
-	steps := []struct {
+	type step struct {
 		coll string
 		q    bson.D
-	}{
-		{collSessions, bson.D{{Key: "child_id", Value: id}}},
-		{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
-		{collResponses, bson.D{{Key: "child_id", Value: id}}},
-		{collChildren, bson.D{{Key: "_id", Value: id}}},
 	}
-	if s.sqlr != nil {
-		// FerretDB would read every revision and response for the filters
-		// on child_id: the documents go one by one, by _id (a response's
+	steps := []step{{collSessions, bson.D{{Key: "child_id", Value: id}}}}
+	if s.sqlr == nil {
+		steps = append(steps, step{collRevisions, bson.D{{Key: "record.child_id", Value: id}}},
+			step{collResponses, bson.D{{Key: "child_id", Value: id}}})
+	} else {
+		// FerretDB would read every revision and response for a filter on
+		// child_id: the documents go one by one, by _id (a response's
 		// revisions are <id>#1 to <id>#<revision>).
 		for _, d := range docs {
 			for n := 1; n <= d.Revision; n++ {
-				if _, err := s.wdb.Collection(collRevisions).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID + "#" + strconv.Itoa(n)}}); err != nil {
-					return classify(fmt.Errorf("erase child from %s: %w", collRevisions, err))
-				}
+				steps = append(steps, step{collRevisions, bson.D{{Key: "_id", Value: d.ID + "#" + strconv.Itoa(n)}}})
 			}
-			if _, err := s.wdb.Collection(collResponses).DeleteOne(ctx, bson.D{{Key: "_id", Value: d.ID}}); err != nil {
-				return classify(fmt.Errorf("erase child from %s: %w", collResponses, err))
-			}
+			steps = append(steps, step{collResponses, bson.D{{Key: "_id", Value: d.ID}}})
 		}
-		steps = append(steps[:1], steps[3])
 	}
+	steps = append(steps, step{collChildren, bson.D{{Key: "_id", Value: id}}})
 	for _, st := range steps {
 		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
 			return classify(fmt.Errorf("erase child from %s: %w", st.coll, err))

@@ -168,7 +168,7 @@ func (h *Held[T]) catchUp(ctx context.Context) error {
 		return nil
 	}
 	start := h.now()
-	since := h.synced.Add(-clockSkew)
+	since := h.synced.Add(-ClockSkew)
 	changed, err := h.recount(ctx, store.Filter{ChangedSince: since})
 	if err != nil {
 		return err

@@ -32,9 +32,9 @@ type Source interface {
 // writes: another instance's write shows here within it (plus the read).
 const CatchUpEvery = 2 * time.Second
 
-// clockSkew is how far instances' clocks may differ: catch-up reads back
+// ClockSkew is how far instances' clocks may differ: catch-up reads back
 // this much further than its last read.
-const clockSkew = 10 * time.Second
+const ClockSkew = 10 * time.Second
 
 // Sums holds one form's SCT summary inputs added up: a Held of the inputs
 // and an index of their sums by bucket.
