@@ -2,7 +2,7 @@
 // an SCT that is open keeps working with no signal. Answers themselves are
 // kept by the page (IndexedDB) and sent when the connection returns.
 
-const CACHE = 'sct-pages-v4';
+const CACHE = 'sct-pages-v5';
 const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js'];
 
 self.addEventListener('install', (e) => {

@@ -48,7 +48,7 @@ export function sayButton(text, label, small = false) {
   if (!canSpeak) return null;
   const name = label || text().split('. ')[0];
   return h('button', { type: 'button', class: small ? 'say small' : 'say', title: 'Read aloud', onclick: () => speak(text()), 'aria-label': `Read aloud: ${name}` },
-    small ? '🔊' : '🔊 Read aloud');
+    h('span', { class: 'say-icon', 'aria-hidden': 'true' }), small ? null : ' Read aloud');
 }
 
 /** tiles is a group of big radio (or checkbox) tiles. */
