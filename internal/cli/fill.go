@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -44,7 +46,7 @@ func storeName(s config.Settings) string {
 
 // fillAndRead fills the store if asked, then times the reads if asked, on
 // a server of its own on loopback.
-func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, reads bool, requests int, asJSON bool, stdout, stderr io.Writer) error {
+func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, reads bool, requests int, memProfile string, asJSON bool, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	out := map[string]any{}
 	if fillN > 0 {
@@ -58,7 +60,7 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 		}
 	}
 	if reads {
-		results, rss, err := timeReads(ctx, s, log, requests, stderr)
+		results, rss, err := timeReads(ctx, s, log, requests, memProfile, stderr)
 		if err != nil {
 			return err
 		}
@@ -79,7 +81,7 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 // timeReads starts the server on the store, signs in an administrator, an
 // evaluator and a coordinator of site FA made for the run, and times each
 // of bench.UserReads.
-func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, stderr io.Writer) ([]bench.ReadResult, int, error) {
+func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, memProfile string, stderr io.Writer) ([]bench.ReadResult, int, error) {
 	password := randomPassword()
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1_000_000)
 	users := map[string]accounts.NewUser{
@@ -132,6 +134,9 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	fmt.Fprintf(stderr, "timing %d reads, %d requests each…\n", len(bench.UserReads()), requests)
 	results, err := bench.Reads(ctx, base, tokens, bench.UserReads(), requests)
 	rss := residentMiB()
+	if err == nil && memProfile != "" {
+		err = writeHeapProfile(memProfile)
+	}
 	cancel()
 	if stopErr := <-done; err == nil {
 		err = stopErr
@@ -153,4 +158,18 @@ func residentMiB() int {
 		}
 	}
 	return 0
+}
+
+// writeHeapProfile writes the live heap, after a collection, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

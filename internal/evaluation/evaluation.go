@@ -56,7 +56,7 @@ type Service struct {
 	store    Store
 	forms    *form.Registry
 	sums     *sums.Sums
-	practice *sums.Held[practice.Input]
+	practice *sums.Practice
 	caseload *caseload.Caseload
 	exports  []exportPart
 	now      func() time.Time
@@ -73,7 +73,8 @@ func New(st Store, forms *form.Registry, now func() time.Time) (*Service, error)
 	}
 	m := sums.New(st, catalog.SCT, summary.SchemeOfAll(forms.Versions(catalog.SCT)))
 	st.OnCommit(m.Committed)
-	p := sums.NewHeld[practice.Input](st, catalog.PracticeSummary)
+	pv := forms.Versions(catalog.PracticeSummary)
+	p := sums.NewPractice(st, catalog.PracticeSummary, practice.SchemeOf(pv[len(pv)-1]))
 	st.OnCommit(p.Committed)
 	cl := caseload.New(st)
 	st.OnCommit(cl.Committed)
@@ -169,20 +170,7 @@ func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, in
 // Practice is Tables 2, 5 and 6 and the connection and process figures
 // over practice summaries of both formats.
 func (s *Service) Practice(ctx context.Context, q Query) (practice.Report, error) {
-	versions := s.forms.Versions(catalog.PracticeSummary)
-	scheme := practice.SchemeOf(versions[len(versions)-1])
-	var items []sums.Item[practice.Input]
-	if err := s.practice.Each(ctx, q.sums(), func(it sums.Item[practice.Input]) { items = append(items, it) }); err != nil {
-		return practice.Report{}, err
-	}
-	// In one order every time: the tables' means add fractions, whose
-	// floating-point sum may differ in its last digit with the order.
-	slices.SortFunc(items, func(a, b sums.Item[practice.Input]) int { return strings.Compare(a.ID, b.ID) })
-	cases := make([]practice.Case, len(items))
-	for i, it := range items {
-		cases[i] = practice.Case{Site: it.Key.Site, Input: it.In}
-	}
-	return practice.Tables(scheme, cases), nil
+	return s.practice.Report(ctx, q.sums())
 }
 
 // Participation is Table 7 for one site ("": all).

@@ -11,9 +11,6 @@
 package practice
 
 import (
-	"cmp"
-	"math"
-	"slices"
 	"time"
 
 	"github.com/lifelong-links/sct/internal/form"
@@ -193,194 +190,14 @@ const daysPerMonth = 365.25 / 12
 // Tables computes every practice table from the cases. Rows follow the scheme order, and
 // every scheme code gets a row or a key even when its count is zero.
 func Tables(scheme Scheme, cases []Case) Report {
-	toolSet := inScheme(scheme.Tools)
-	outcomeSet := inScheme(scheme.Outcomes)
-	categorySet := inScheme(scheme.ObjectiveCategories)
-
-	r := Report{Cases: len(cases), ByVersion: map[string]int{"1": 0, "2": 0}}
-
-	toolTotal := zeroCounts(scheme.Tools)
-	toolSum := 0
-	sites := map[string]*SiteTools{}
-	siteSums := map[string]int{}
-
-	outcomeCounts := map[string]int{}
-	objSet, objMet := map[string]int{}, map[string]int{}
-	var shareSum float64
-	allMet := 0
-
-	var identified []int
-	var retained RetainedStats
-	routes := map[string]int{}
-	var attendees []int
-	var months []float64
-
-	for _, c := range cases {
-		in := c.Input
-		r.ByVersion[in.Version]++
-		if in.Version != "1" && in.Version != "2" {
-			continue
-		}
-
-		s := sites[c.Site]
-		if s == nil {
-			s = &SiteTools{Site: c.Site, Counts: zeroCounts(scheme.Tools)}
-			sites[c.Site] = s
-		}
-		if in.ToolsAnswered {
-			r.Tools.Base++
-			s.Cases++
-			for _, t := range once(in.Tools, toolSet) {
-				s.Counts[t]++
-				toolTotal[t]++
-				siteSums[c.Site]++
-				toolSum++
-			}
-		}
-
-		if in.OutcomesAnswered {
-			r.Outcomes.Base++
-			for _, o := range once(in.Outcomes, outcomeSet) {
-				outcomeCounts[o]++
-			}
-		}
-
-		if in.Version == "2" {
-			set, met := 0, 0
-			for _, o := range in.Objectives {
-				if !categorySet[o.Category] {
-					continue
-				}
-				set++
-				objSet[o.Category]++
-				if o.Met != nil && *o.Met {
-					met++
-					objMet[o.Category]++
-				}
-			}
-			if set > 0 {
-				r.Objectives.Base++
-				r.Objectives.TotalSet += set
-				r.Objectives.TotalMet += met
-				shareSum += float64(met) * 100 / float64(set)
-				if met == set {
-					allMet++
-				}
-			}
-		}
-
-		id, ok := nonNegative(in.Identified)
-		if ok {
-			identified = append(identified, id)
-			if ret, ok := nonNegative(in.Retained); ok {
-				retained.Base++
-				retained.Total += ret
-				retained.IdentifiedTotal += id
-			}
-		}
-
-		switch in.Route {
-		case RouteFGC, RoutePlanWithoutFGC, RouteNeither:
-			routes[in.Route]++
-			r.Process.Route.Base++
-		}
-		if n, ok := nonNegative(in.Attendees); ok && in.Route == RouteFGC {
-			attendees = append(attendees, n)
-		}
-
-		if m, ok := monthsBetween(in.StartedOn, in.EndedOn); ok {
-			months = append(months, m)
-		}
+	c := NewCounter(scheme)
+	bySite := map[string]Tally{}
+	for _, cs := range cases {
+		t := bySite[cs.Site]
+		c.Add(&t, cs.Input)
+		bySite[cs.Site] = t
 	}
-
-	// Table 2.
-	r.Tools.Versions = []string{"1", "2"}
-	r.Tools.BySite = make([]SiteTools, 0, len(sites))
-	for site, s := range sites {
-		s.MeanTools = mean(siteSums[site], s.Cases)
-		r.Tools.BySite = append(r.Tools.BySite, *s)
-	}
-	slices.SortFunc(r.Tools.BySite, func(a, b SiteTools) int { return cmp.Compare(a.Site, b.Site) })
-	r.Tools.Total = ToolTotals{Counts: toolTotal, MeanTools: mean(toolSum, r.Tools.Base)}
-	r.Tools.Percent = make(map[string]*float64, len(scheme.Tools))
-	for _, t := range scheme.Tools {
-		r.Tools.Percent[t] = percent(toolTotal[t], r.Tools.Base)
-	}
-
-	// Table 5.
-	r.Objectives.Versions = []string{"2"}
-	r.Objectives.ByCategory = make([]ObjectiveRow, 0, len(scheme.ObjectiveCategories))
-	for _, c := range scheme.ObjectiveCategories {
-		r.Objectives.ByCategory = append(r.Objectives.ByCategory, ObjectiveRow{Category: c, Set: objSet[c], Met: objMet[c]})
-	}
-	if r.Objectives.Base > 0 {
-		m := shareSum / float64(r.Objectives.Base)
-		r.Objectives.MeanShareMet = &m
-	}
-	r.Objectives.AllMet = share(allMet, r.Objectives.Base)
-	r.Objectives.Note = objectivesNote
-
-	// Table 6.
-	r.Outcomes.Versions = []string{"1", "2"}
-	r.Outcomes.Rows = make([]OutcomeRow, 0, len(scheme.Outcomes))
-	for _, o := range scheme.Outcomes {
-		r.Outcomes.Rows = append(r.Outcomes.Rows, OutcomeRow{Outcome: o, Count: outcomeCounts[o], Percent: percent(outcomeCounts[o], r.Outcomes.Base)})
-	}
-
-	// Connections.
-	r.Connections.Versions = []string{"1", "2"}
-	r.Connections.Base = len(identified)
-	total := 0
-	for _, n := range identified {
-		total += n
-	}
-	r.Connections.Identified = IdentifiedStats{
-		Total: total,
-		Mean:  mean(total, len(identified)),
-		Min:   extreme(identified, slices.Min[[]int]),
-		Max:   extreme(identified, slices.Max[[]int]),
-	}
-	retained.Percent = percent(retained.Total, retained.IdentifiedTotal)
-	r.Connections.Retained = retained
-
-	// Process.
-	r.Process.Versions = []string{"1", "2"}
-	r.Process.Route.FGC = share(routes[RouteFGC], r.Process.Route.Base)
-	r.Process.Route.PlanWithoutFGC = share(routes[RoutePlanWithoutFGC], r.Process.Route.Base)
-	r.Process.Route.Neither = share(routes[RouteNeither], r.Process.Route.Base)
-	r.Process.FGCAttendance = attendanceStats(attendees)
-	r.Process.MonthsToCompletion = monthsStats(months)
-	return r
-}
-
-// inScheme returns the codes as a set.
-func inScheme(codes []string) map[string]bool {
-	set := make(map[string]bool, len(codes))
-	for _, c := range codes {
-		set[c] = true
-	}
-	return set
-}
-
-// zeroCounts gives every code a key, so a table's shape does not depend on its data.
-func zeroCounts(codes []string) map[string]int {
-	m := make(map[string]int, len(codes))
-	for _, c := range codes {
-		m[c] = 0
-	}
-	return m
-}
-
-// once returns the codes that are in the scheme, each once, so an Input built by hand
-// with a repeated code cannot push a percentage past 100.
-func once(codes []string, scheme map[string]bool) []string {
-	out := make([]string, 0, len(codes))
-	for _, c := range codes {
-		if scheme[c] && !slices.Contains(out, c) {
-			out = append(out, c)
-		}
-	}
-	return out
+	return c.Report(bySite)
 }
 
 // nonNegative treats a missing or negative count as skipped; InputFromAnswers never
@@ -392,10 +209,9 @@ func nonNegative(p *int) (int, bool) {
 	return *p, true
 }
 
-// monthsBetween is the time from start to end in months of 365.25/12 days, counting whole
-// calendar days. It is false when either date is missing or not an ISO date, or when the
-// end comes before the start.
-func monthsBetween(start, end string) (float64, bool) {
+// daysBetween is the number of whole calendar days from start to end. It is false when
+// either date is missing or not an ISO date, or when the end comes before the start.
+func daysBetween(start, end string) (int64, bool) {
 	s, err := time.Parse(time.DateOnly, start)
 	if err != nil {
 		return 0, false
@@ -404,58 +220,7 @@ func monthsBetween(start, end string) (float64, bool) {
 	if err != nil || e.Before(s) {
 		return 0, false
 	}
-	days := (e.Unix() - s.Unix()) / 86400 // both are UTC midnights, so this is exact
-	return float64(days) / daysPerMonth, true
-}
-
-func attendanceStats(xs []int) AttendanceStats {
-	a := AttendanceStats{
-		Base: len(xs),
-		Min:  extreme(xs, slices.Min[[]int]),
-		Max:  extreme(xs, slices.Max[[]int]),
-	}
-	sum := 0
-	for _, x := range xs {
-		sum += x
-	}
-	a.Mean = mean(sum, len(xs))
-	if len(xs) >= 2 {
-		var ss float64
-		for _, x := range xs {
-			d := float64(x) - *a.Mean
-			ss += d * d
-		}
-		sd := math.Sqrt(ss / float64(len(xs)-1))
-		a.SD = &sd
-	}
-	return a
-}
-
-func monthsStats(xs []float64) MonthsStats {
-	m := MonthsStats{
-		Base: len(xs),
-		Min:  extreme(xs, slices.Min[[]float64]),
-		Max:  extreme(xs, slices.Max[[]float64]),
-	}
-	if len(xs) > 0 {
-		var sum float64
-		for _, x := range xs {
-			sum += x
-		}
-		mean := sum / float64(len(xs))
-		m.Mean = &mean
-	}
-	return m
-}
-
-// extreme applies pick (slices.Min or slices.Max) to xs, or is nil when xs is empty,
-// where pick would panic.
-func extreme[T int | float64](xs []T, pick func([]T) T) *T {
-	if len(xs) == 0 {
-		return nil
-	}
-	v := pick(xs)
-	return &v
+	return (e.Unix() - s.Unix()) / 86400, true // both are UTC midnights, so this is exact
 }
 
 var (
