@@ -13,6 +13,7 @@
 package stats
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -31,48 +32,59 @@ type Description struct {
 // Describe returns the count, mean, sample SD, median, minimum and maximum of the finite
 // values in xs; NaN and ±Inf are left out of every figure, N included.
 func Describe(xs []float64) Description {
-	vals := finiteValues(xs)
-	n := len(vals)
+	ws := make([]Weighted, len(xs))
+	for i, x := range xs {
+		ws[i] = Weighted{Value: x, N: 1}
+	}
+	return DescribeOf(ws)
+}
+
+// DescribeOf is Describe over values given with how often each occurs.
+func DescribeOf(ws []Weighted) Description {
+	vals := finiteWeighted(ws)
+	slices.SortFunc(vals, func(a, b Weighted) int { return cmp.Compare(a.Value, b.Value) })
+	n := 0
+	for _, w := range vals {
+		n += w.N
+	}
 	d := Description{N: n}
 	if n == 0 {
 		return d
 	}
-	slices.Sort(vals)
+	// at is the value at 0-based position i of the sorted sample.
+	at := func(i int) float64 {
+		for _, w := range vals {
+			if i < w.N {
+				return w.Value
+			}
+			i -= w.N
+		}
+		return vals[len(vals)-1].Value
+	}
 
 	var sum float64
-	for _, x := range vals {
-		sum += x
+	for _, w := range vals {
+		sum += float64(w.N) * w.Value
 	}
 	mean := sum / float64(n)
 	d.Mean = ptr(mean)
 
-	median := vals[n/2]
+	median := at(n / 2)
 	if n%2 == 0 {
-		median = (vals[n/2-1] + vals[n/2]) / 2
+		median = (at(n/2-1) + at(n/2)) / 2
 	}
 	d.Median = ptr(median)
-	d.Min, d.Max = ptr(vals[0]), ptr(vals[n-1])
+	d.Min, d.Max = ptr(vals[0].Value), ptr(vals[len(vals)-1].Value)
 
 	if n >= 2 {
 		// Two passes: summing squared deviations avoids the cancellation of Σx² − n·mean².
 		var ss float64
-		for _, x := range vals {
-			ss += (x - mean) * (x - mean)
+		for _, w := range vals {
+			ss += float64(w.N) * (w.Value - mean) * (w.Value - mean)
 		}
 		d.SD = ptr(math.Sqrt(ss / float64(n-1)))
 	}
 	return d
-}
-
-// finiteValues returns a new slice holding the finite values of xs, so callers may sort it.
-func finiteValues(xs []float64) []float64 {
-	vals := make([]float64, 0, len(xs))
-	for _, x := range xs {
-		if isFinite(x) {
-			vals = append(vals, x)
-		}
-	}
-	return vals
 }
 
 func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

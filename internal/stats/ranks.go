@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -37,46 +38,64 @@ func WilcoxonSignedRank(before, after []float64) (SignedRank, error) {
 	if len(before) != len(after) {
 		return SignedRank{}, fmt.Errorf("stats: signed-rank test needs paired values, got %d before and %d after", len(before), len(after))
 	}
-
-	var r SignedRank
-	abs := make([]float64, 0, len(before))
-	positive := make([]bool, 0, len(before))
+	pairs := make([]PairCount, len(before))
 	for i, b := range before {
-		a := after[i]
-		if !isFinite(a) || !isFinite(b) {
+		pairs[i] = PairCount{Before: b, After: after[i], N: 1}
+	}
+	return SignedRankOf(pairs), nil
+}
+
+// PairCount is N pairs with the same values before and after.
+type PairCount struct {
+	Before, After float64
+	N             int
+}
+
+// SignedRankOf is WilcoxonSignedRank over pairs given with how often each
+// occurs: what a sample of small whole numbers (or of a few fractions) comes
+// to, whatever its size. Each of the N pairs ranks as it would alone.
+func SignedRankOf(pairs []PairCount) SignedRank {
+	var r SignedRank
+	diffs := make([]Weighted, 0, len(pairs))
+	positive := make(map[int]bool, len(pairs))
+	for _, p := range pairs {
+		a, b := p.After, p.Before
+		if !isFinite(a) || !isFinite(b) || p.N <= 0 {
 			continue
 		}
 		if tied(a, b) {
-			r.Zeros++
+			r.Zeros += p.N
 			continue
 		}
 		d := a - b
-		abs = append(abs, math.Abs(d))
-		positive = append(positive, d > 0)
+		positive[len(diffs)] = d > 0
+		diffs = append(diffs, Weighted{Value: math.Abs(d), N: p.N})
 	}
 
-	ranks, ties := averageRanks(abs)
+	ranks, ties := weightedRanks(diffs)
+	var n int64
 	for i, rank := range ranks {
+		w := diffs[i].N
+		n += int64(w)
 		if positive[i] {
-			r.Positive++
-			r.WPlus += rank
+			r.Positive += w
+			r.WPlus += float64(w) * rank
 		} else {
-			r.Negative++
-			r.WMinus += rank
+			r.Negative += w
+			r.WMinus += float64(w) * rank
 		}
 	}
-	n := int64(len(abs))
 	r.N = int(n)
 
 	// 48·variance in integers, so the tie correction cannot leave a rounding residue.
 	v48 := 2*n*(n+1)*(2*n+1) - ties
 	if n == 0 || v48 <= 0 {
-		return r, nil
+		return r
 	}
 	mean := float64(n*(n+1)) / 4
 	z := (r.WPlus - mean) / math.Sqrt(float64(v48)/48)
 	r.Z, r.P = ptr(z), ptr(twoSided(z))
-	return r, nil
+	return r
 }
 
 // RankSum is the result of a Mann-Whitney U test on two independent samples. MeanRank1
@@ -108,17 +127,42 @@ type RankSum struct {
 // ranked together, ties sharing their average rank, and the variance
 // n1·n2/12 · ((N+1) − Σ(t³−t)/(N(N−1))) is corrected for each group of t ties.
 func MannWhitneyU(a, b []float64) RankSum {
-	a, b = finiteValues(a), finiteValues(b)
-	n1, n2 := int64(len(a)), int64(len(b))
+	ones := func(xs []float64) []Weighted {
+		out := make([]Weighted, len(xs))
+		for i, x := range xs {
+			out[i] = Weighted{Value: x, N: 1}
+		}
+		return out
+	}
+	return RankSumOf(ones(a), ones(b))
+}
+
+// Weighted is N values equal to Value.
+type Weighted struct {
+	Value float64
+	N     int
+}
+
+// RankSumOf is MannWhitneyU over samples given as values and how often each
+// occurs.
+func RankSumOf(a, b []Weighted) RankSum {
+	a, b = finiteWeighted(a), finiteWeighted(b)
+	var n1, n2 int64
+	for _, w := range a {
+		n1 += int64(w.N)
+	}
+	for _, w := range b {
+		n2 += int64(w.N)
+	}
 	r := RankSum{N1: int(n1), N2: int(n2)}
 
-	ranks, ties := averageRanks(slices.Concat(a, b))
+	ranks, ties := weightedRanks(slices.Concat(a, b))
 	var r1, r2 float64
 	for i, rank := range ranks {
-		if int64(i) < n1 {
-			r1 += rank
+		if i < len(a) {
+			r1 += float64(a[i].N) * rank
 		} else {
-			r2 += rank
+			r2 += float64(b[i-len(a)].N) * rank
 		}
 	}
 	if n1 > 0 {
@@ -147,33 +191,46 @@ func MannWhitneyU(a, b []float64) RankSum {
 	return r
 }
 
-// averageRanks returns the 1-based rank of each value in xs, tied values sharing the mean
-// of the ranks they span, and Σ(t³−t) over the groups of t tied values. It sorts the
-// values themselves, not their indices, and gives each distinct value its group's rank:
-// equal values are always in one group, so a value's rank is its group's.
-func averageRanks(xs []float64) (ranks []float64, ties int64) {
-	sorted := slices.Clone(xs)
-	slices.Sort(sorted)
-	rankOf := make(map[float64]float64, len(sorted))
-	for start := 0; start < len(sorted); {
-		end := start + 1
-		for end < len(sorted) && tied(sorted[end], sorted[start]) {
+// weightedRanks returns the 1-based rank each value of ws takes in the
+// sample they make (each of its N values alike), tied values sharing the
+// mean of the ranks they span, and Σ(t³−t) over the groups of t tied
+// values. Equal values are always in one group, so a value's rank is its
+// group's.
+func weightedRanks(ws []Weighted) (ranks []float64, ties int64) {
+	order := make([]int, len(ws))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(ws[i].Value, ws[j].Value) })
+	ranks = make([]float64, len(ws))
+	var before int64 // values ranked below the group
+	for start := 0; start < len(order); {
+		end, t := start+1, int64(ws[order[start]].N)
+		for end < len(order) && tied(ws[order[end]].Value, ws[order[start]].Value) {
+			t += int64(ws[order[end]].N)
 			end++
 		}
-		// Positions start..end-1 hold ranks start+1..end; their mean is (start+1+end)/2.
-		rank := float64(start+1+end) / 2
-		for _, x := range sorted[start:end] {
-			rankOf[x] = rank
+		// The group holds ranks before+1 .. before+t; their mean is (2·before+1+t)/2.
+		rank := float64(2*before+1+t) / 2
+		for _, i := range order[start:end] {
+			ranks[i] = rank
 		}
-		t := int64(end - start)
 		ties += t*t*t - t
+		before += t
 		start = end
 	}
-	ranks = make([]float64, len(xs))
-	for i, x := range xs {
-		ranks[i] = rankOf[x]
-	}
 	return ranks, ties
+}
+
+// finiteWeighted returns the values of ws that are finite and occur.
+func finiteWeighted(ws []Weighted) []Weighted {
+	out := make([]Weighted, 0, len(ws))
+	for _, w := range ws {
+		if isFinite(w.Value) && w.N > 0 {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // tieTolerance is the relative difference below which two values count as tied. Shares
