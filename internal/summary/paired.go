@@ -93,97 +93,12 @@ type PairedGroups struct {
 // it answered at both timepoints; an item skipped at either timepoint leaves that pair out
 // of that item only. Codes outside the scheme are ignored.
 func Paired(scheme Scheme, pairs []Pair) PairedReport {
-	r := PairedReport{
-		Pairs:        len(pairs),
-		Adequacy:     make([]PairedAdequacyRow, 0, len(scheme.Supports)),
-		Availability: make([]PairedAvailabilityRow, 0, len(scheme.Supports)),
-	}
-
-	before, after, change := make([]float64, len(pairs)), make([]float64, len(pairs)), make([]float64, len(pairs))
-	var llChange, cmpChange []float64
-	for i, p := range pairs {
-		before[i] = float64(max(p.Baseline.Nominees, 0))
-		after[i] = float64(max(p.FollowUp.Nominees, 0))
-		change[i] = after[i] - before[i]
-		switch p.Group {
-		case groupLifelongLinks:
-			llChange = append(llChange, change[i])
-		case groupComparison:
-			cmpChange = append(cmpChange, change[i])
-		}
-	}
-	r.NetworkSize = PairedNetworkSize{
-		Baseline: stats.Describe(before),
-		FollowUp: stats.Describe(after),
-		Change:   stats.Describe(change),
-		Wilcoxon: signedRank(before, after),
-	}
-
-	for _, s := range scheme.Supports {
-		r.Adequacy = append(r.Adequacy, pairedAdequacy(s, pairs))
-	}
-	for _, s := range scheme.Supports {
-		r.Availability = append(r.Availability, PairedAvailabilityRow{
-			Support:     s,
-			PairedShare: pairedShare(pairs, func(in Input) [4]int { return in.Support[s] }),
-		})
-	}
-	r.Strain = pairedShare(pairs, func(in Input) [4]int { return in.LetDown })
-
-	r.Groups = PairedGroups{LifelongLinks: len(llChange), Comparison: len(cmpChange)}
-	if len(llChange) > 0 && len(cmpChange) > 0 {
-		rs := stats.MannWhitneyU(llChange, cmpChange)
-		r.Groups.NetworkSizeChange = &rs
-	}
-	return r
-}
-
-func pairedAdequacy(support string, pairs []Pair) PairedAdequacyRow {
-	row := PairedAdequacyRow{Support: support}
-	var before, after []float64
+	c := NewPairCounter(scheme)
+	var t PairTally
 	for _, p := range pairs {
-		b, a := p.Baseline.Adequacy[support], p.FollowUp.Adequacy[support]
-		if b < 1 || b > 3 || a < 1 || a > 3 {
-			continue // skipped (or out of range) at either timepoint
-		}
-		row.Base++
-		row.Table[b-1][a-1]++
-		before = append(before, float64(b))
-		after = append(after, float64(a))
+		c.Add(&t, c.Cells(p.Group, p.Baseline, p.FollowUp), 1)
 	}
-
-	t := row.Table
-	rowSum := func(i int) int { return t[i][0] + t[i][1] + t[i][2] }
-	colSum := func(j int) int { return t[0][j] + t[1][j] + t[2][j] }
-	row.Baseline = AdequacyCounts{NoOne: rowSum(0), TooFew: rowSum(1), Enough: rowSum(2)}
-	row.FollowUp = AdequacyCounts{NoOne: colSum(0), TooFew: colSum(1), Enough: colSum(2)}
-	row.MarginalHomogeneity = stats.StuartMaxwell([][]int{t[0][:], t[1][:], t[2][:]})
-	row.Wilcoxon = signedRank(before, after)
-	return row
-}
-
-// pairedShare compares the share of ratings 3 or 4 among the counts ratings picks out of
-// each Input. Negative counts are ignored, as Tally ignores them.
-func pairedShare(pairs []Pair, ratings func(Input) [4]int) PairedShare {
-	var s PairedShare
-	var before, after []float64
-	var highB, totalB, highA, totalA int
-	for _, p := range pairs {
-		hb, nb := highShare(ratings(p.Baseline))
-		ha, na := highShare(ratings(p.FollowUp))
-		if nb == 0 || na == 0 {
-			continue
-		}
-		s.Base++
-		highB, totalB = highB+hb, totalB+nb
-		highA, totalA = highA+ha, totalA+na
-		before = append(before, float64(hb)/float64(nb))
-		after = append(after, float64(ha)/float64(na))
-	}
-	s.BaselinePercent = percent(highB, totalB)
-	s.FollowUpPercent = percent(highA, totalA)
-	s.Wilcoxon = signedRank(before, after)
-	return s
+	return c.Report(scheme, t)
 }
 
 // highShare returns how many ratings are 3 or 4, and how many there are.
@@ -196,14 +111,4 @@ func highShare(c [4]int) (high, total int) {
 		}
 	}
 	return high, total
-}
-
-// signedRank runs the Wilcoxon test on slices this file built in pairs, so their lengths
-// always match and the error cannot occur.
-func signedRank(before, after []float64) stats.SignedRank {
-	sr, err := stats.WilcoxonSignedRank(before, after)
-	if err != nil {
-		panic("summary: unpaired values: " + err.Error())
-	}
-	return sr
 }

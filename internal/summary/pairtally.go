@@ -1,0 +1,322 @@
+package summary
+
+import (
+	"slices"
+
+	"github.com/lifelong-links/sct/internal/stats"
+)
+
+// What a pair contributes to the paired comparison is a handful of small
+// whole numbers: its network size at each timepoint, each adequacy answer at
+// each, and for each support type (and let-down) how many of its ratings
+// were high out of how many. A PairTally counts pairs per combination of
+// those, so the comparison (descriptions, rank tests with their ties, the
+// cross-tables) is worked out from a few thousand counts whatever the number
+// of pairs, and tallies of any sets of pairs add and take away exactly.
+
+// Bounds of the counted combinations held in the dense part of a tally: the
+// SCT names up to 20 important people and 5 key people, each rating every
+// support type once. Anything beyond them (which validated answers cannot
+// give) is counted in the tally's extra cells, exactly the same.
+const (
+	maxNetwork = 20
+	maxRatings = 5
+	groupsN    = 3 // lifelong_links, comparison, any other
+	netCells   = groupsN * (maxNetwork + 1) * (maxNetwork + 1)
+	shareCells = (maxRatings + 1) * (maxRatings + 1) * (maxRatings + 1) * (maxRatings + 1)
+)
+
+// PairCell is one combination a pair falls in. Kind says which: network size
+// (Part: the group; V: sizes before and after), adequacy (Part: the support
+// type's position; V: answers before and after, 1..3) or a share of high
+// ratings (Part: the support type's position, or the number of types for
+// let-down; V: high and all ratings before, high and all after).
+type PairCell struct {
+	Kind uint8
+	Part uint8
+	V    [4]int32
+}
+
+// Cell kinds.
+const (
+	cellNetwork uint8 = iota
+	cellAdequacy
+	cellShare
+)
+
+// PairTally counts pairs per cell: dense where the answers can fall, and in
+// Extra beyond that.
+type PairTally struct {
+	Dense []int64
+	Extra map[PairCell]int64
+}
+
+// PairCounter places pairs in cells over one scheme's support types.
+type PairCounter struct {
+	supports []string
+	sup      map[string]int
+}
+
+// NewPairCounter counts over the support types of scheme.
+func NewPairCounter(scheme Scheme) *PairCounter {
+	c := &PairCounter{sup: map[string]int{}}
+	for _, s := range scheme.Supports {
+		if _, ok := c.sup[s]; !ok {
+			c.sup[s] = len(c.supports)
+			c.supports = append(c.supports, s)
+		}
+	}
+	return c
+}
+
+func (c *PairCounter) denseSize() int {
+	n := len(c.supports)
+	return netCells + n*9 + (n+1)*shareCells
+}
+
+// index is a cell's place in the dense part, or false.
+func (c *PairCounter) index(cell PairCell) (int, bool) {
+	v := cell.V
+	n := len(c.supports)
+	switch cell.Kind {
+	case cellNetwork:
+		if v[0] < 0 || v[0] > maxNetwork || v[1] < 0 || v[1] > maxNetwork {
+			return 0, false
+		}
+		return (int(cell.Part)*(maxNetwork+1)+int(v[0]))*(maxNetwork+1) + int(v[1]), true
+	case cellAdequacy:
+		return netCells + int(cell.Part)*9 + int(v[0]-1)*3 + int(v[1]-1), true
+	default:
+		for _, x := range v {
+			if x < 0 || x > maxRatings {
+				return 0, false
+			}
+		}
+		i := ((int(v[0])*(maxRatings+1)+int(v[1]))*(maxRatings+1)+int(v[2]))*(maxRatings+1) + int(v[3])
+		return netCells + n*9 + int(cell.Part)*shareCells + i, true
+	}
+}
+
+// cellAt is the cell at a place in the dense part.
+func (c *PairCounter) cellAt(i int) PairCell {
+	n := len(c.supports)
+	const side = maxNetwork + 1
+	switch {
+	case i < netCells:
+		return PairCell{Kind: cellNetwork, Part: uint8(i / (side * side)), V: [4]int32{int32(i / side % side), int32(i % side)}}
+	case i < netCells+n*9:
+		i -= netCells
+		return PairCell{Kind: cellAdequacy, Part: uint8(i / 9), V: [4]int32{int32(i%9/3 + 1), int32(i%3 + 1)}}
+	default:
+		i -= netCells + n*9
+		const r = maxRatings + 1
+		part, j := i/shareCells, i%shareCells
+		return PairCell{Kind: cellShare, Part: uint8(part), V: [4]int32{int32(j / (r * r * r)), int32(j / (r * r) % r), int32(j / r % r), int32(j % r)}}
+	}
+}
+
+// Cells are the cells one pair falls in: its network size, each adequacy
+// item answered at both timepoints, and each share with a rating at both.
+// Codes outside the counter's scheme are ignored.
+func (c *PairCounter) Cells(group string, baseline, followUp Input) []PairCell {
+	g := uint8(2)
+	switch group {
+	case groupLifelongLinks:
+		g = 0
+	case groupComparison:
+		g = 1
+	}
+	cells := []PairCell{{Kind: cellNetwork, Part: g, V: [4]int32{int32(max(baseline.Nominees, 0)), int32(max(followUp.Nominees, 0))}}}
+	for i, s := range c.supports {
+		b, a := baseline.Adequacy[s], followUp.Adequacy[s]
+		if b >= 1 && b <= 3 && a >= 1 && a <= 3 {
+			cells = append(cells, PairCell{Kind: cellAdequacy, Part: uint8(i), V: [4]int32{int32(b), int32(a)}})
+		}
+	}
+	share := func(part int, b, a [4]int) {
+		hb, nb := highShare(b)
+		ha, na := highShare(a)
+		if nb > 0 && na > 0 {
+			cells = append(cells, PairCell{Kind: cellShare, Part: uint8(part), V: [4]int32{int32(hb), int32(nb), int32(ha), int32(na)}})
+		}
+	}
+	for i, s := range c.supports {
+		share(i, baseline.Support[s], followUp.Support[s])
+	}
+	share(len(c.supports), baseline.LetDown, followUp.LetDown)
+	return cells
+}
+
+// Add counts cells n times (n negative: takes them away).
+func (c *PairCounter) Add(t *PairTally, cells []PairCell, n int64) {
+	if t.Dense == nil {
+		t.Dense = make([]int64, c.denseSize())
+	}
+	for _, cell := range cells {
+		if i, ok := c.index(cell); ok {
+			t.Dense[i] += n
+			continue
+		}
+		if t.Extra == nil {
+			t.Extra = map[PairCell]int64{}
+		}
+		t.Extra[cell] += n
+		if t.Extra[cell] == 0 {
+			delete(t.Extra, cell)
+		}
+	}
+}
+
+// Merge adds o to t.
+func (t *PairTally) Merge(o PairTally) {
+	if o.Dense != nil {
+		if t.Dense == nil {
+			t.Dense = make([]int64, len(o.Dense))
+		}
+		for i, n := range o.Dense {
+			t.Dense[i] += n
+		}
+	}
+	for cell, n := range o.Extra {
+		if t.Extra == nil {
+			t.Extra = map[PairCell]int64{}
+		}
+		t.Extra[cell] += n
+	}
+}
+
+// each calls fn with every cell counted, in a fixed order.
+func (c *PairCounter) each(t PairTally, fn func(PairCell, int)) {
+	for i, n := range t.Dense {
+		if n != 0 {
+			fn(c.cellAt(i), int(n))
+		}
+	}
+	extra := make([]PairCell, 0, len(t.Extra))
+	for cell := range t.Extra {
+		extra = append(extra, cell)
+	}
+	slices.SortFunc(extra, func(a, b PairCell) int {
+		if a.Kind != b.Kind {
+			return int(a.Kind) - int(b.Kind)
+		}
+		if a.Part != b.Part {
+			return int(a.Part) - int(b.Part)
+		}
+		for i := range a.V {
+			if a.V[i] != b.V[i] {
+				return int(a.V[i] - b.V[i])
+			}
+		}
+		return 0
+	})
+	for _, cell := range extra {
+		if n := t.Extra[cell]; n != 0 {
+			fn(cell, int(n))
+		}
+	}
+}
+
+// Report is the paired comparison of the pairs counted in t, with rows for
+// the support types of scheme (in its order).
+func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
+	r := PairedReport{
+		Adequacy:     make([]PairedAdequacyRow, 0, len(scheme.Supports)),
+		Availability: make([]PairedAvailabilityRow, 0, len(scheme.Supports)),
+	}
+	var before, after, change, ll, cmp []stats.Weighted
+	var net []stats.PairCount
+	tables := make([][3][3]int, len(c.supports))
+	shares := make([][]PairCell, len(c.supports)+1)
+	counts := make([][]int, len(c.supports)+1)
+	c.each(t, func(cell PairCell, n int) {
+		v := cell.V
+		switch cell.Kind {
+		case cellNetwork:
+			r.Pairs += n
+			b, a := float64(v[0]), float64(v[1])
+			before = append(before, stats.Weighted{Value: b, N: n})
+			after = append(after, stats.Weighted{Value: a, N: n})
+			change = append(change, stats.Weighted{Value: a - b, N: n})
+			net = append(net, stats.PairCount{Before: b, After: a, N: n})
+			switch cell.Part {
+			case 0:
+				ll = append(ll, stats.Weighted{Value: a - b, N: n})
+				r.Groups.LifelongLinks += n
+			case 1:
+				cmp = append(cmp, stats.Weighted{Value: a - b, N: n})
+				r.Groups.Comparison += n
+			}
+		case cellAdequacy:
+			tables[cell.Part][v[0]-1][v[1]-1] += n
+		case cellShare:
+			shares[cell.Part] = append(shares[cell.Part], cell)
+			counts[cell.Part] = append(counts[cell.Part], n)
+		}
+	})
+	r.NetworkSize = PairedNetworkSize{
+		Baseline: stats.DescribeOf(before),
+		FollowUp: stats.DescribeOf(after),
+		Change:   stats.DescribeOf(change),
+		Wilcoxon: stats.SignedRankOf(net),
+	}
+	for _, s := range scheme.Supports {
+		var table [3][3]int
+		if i, ok := c.sup[s]; ok {
+			table = tables[i]
+		}
+		r.Adequacy = append(r.Adequacy, adequacyRow(s, table))
+	}
+	for _, s := range scheme.Supports {
+		row := PairedAvailabilityRow{Support: s, PairedShare: sharesOf(nil, nil)}
+		if i, ok := c.sup[s]; ok {
+			row.PairedShare = sharesOf(shares[i], counts[i])
+		}
+		r.Availability = append(r.Availability, row)
+	}
+	r.Strain = sharesOf(shares[len(c.supports)], counts[len(c.supports)])
+	if len(ll) > 0 && len(cmp) > 0 {
+		rs := stats.RankSumOf(ll, cmp)
+		r.Groups.NetworkSizeChange = &rs
+	}
+	return r
+}
+
+// adequacyRow is one adequacy item's row from its cross-table.
+func adequacyRow(support string, t [3][3]int) PairedAdequacyRow {
+	row := PairedAdequacyRow{Support: support, Table: t}
+	var pairs []stats.PairCount
+	for b := range 3 {
+		for a := range 3 {
+			if n := t[b][a]; n > 0 {
+				row.Base += n
+				pairs = append(pairs, stats.PairCount{Before: float64(b + 1), After: float64(a + 1), N: n})
+			}
+		}
+	}
+	rowSum := func(i int) int { return t[i][0] + t[i][1] + t[i][2] }
+	colSum := func(j int) int { return t[0][j] + t[1][j] + t[2][j] }
+	row.Baseline = AdequacyCounts{NoOne: rowSum(0), TooFew: rowSum(1), Enough: rowSum(2)}
+	row.FollowUp = AdequacyCounts{NoOne: colSum(0), TooFew: colSum(1), Enough: colSum(2)}
+	row.MarginalHomogeneity = stats.StuartMaxwell([][]int{t[0][:], t[1][:], t[2][:]})
+	row.Wilcoxon = stats.SignedRankOf(pairs)
+	return row
+}
+
+// sharesOf compares the shares of high ratings of the share cells counted.
+func sharesOf(cells []PairCell, counts []int) PairedShare {
+	var s PairedShare
+	var highB, totalB, highA, totalA int
+	pairs := make([]stats.PairCount, 0, len(cells))
+	for i, cell := range cells {
+		n, v := counts[i], cell.V
+		s.Base += n
+		highB, totalB = highB+n*int(v[0]), totalB+n*int(v[1])
+		highA, totalA = highA+n*int(v[2]), totalA+n*int(v[3])
+		pairs = append(pairs, stats.PairCount{Before: float64(v[0]) / float64(v[1]), After: float64(v[2]) / float64(v[3]), N: n})
+	}
+	s.BaselinePercent = percent(highB, totalB)
+	s.FollowUpPercent = percent(highA, totalA)
+	s.Wilcoxon = stats.SignedRankOf(pairs)
+	return s
+}
