@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/lifelong-links/sct/internal/caseload"
@@ -131,8 +130,7 @@ func (s *Service) SCT(ctx context.Context, q Query) (summary.Report, error) {
 
 // Paired compares the same children at baseline and at one follow-up wave
 // (1 unless asked); it returns the wave compared. Both SCTs of a pair must
-// pass the filters. Two passes over the sums in memory and a join by child;
-// the rank tests then sort the pairs.
+// pass the filters. The sums keep the pairs joined and counted.
 func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, int, error) {
 	scheme, err := s.sctScheme(q.Version)
 	if err != nil {
@@ -142,29 +140,8 @@ func (s *Service) Paired(ctx context.Context, q Query) (summary.PairedReport, in
 	if wave == 0 {
 		wave = 1
 	}
-	type half struct {
-		group string
-		in    summary.Input
-	}
-	baseline := map[string]half{}
-	sq := q.sums()
-	sq.Timepoint, sq.Wave = "baseline", 0
-	if err := s.sums.Each(ctx, sq, func(it sums.Item[summary.Input]) {
-		baseline[it.Child] = half{it.Key.Group, it.In}
-	}); err != nil {
-		return summary.PairedReport{}, 0, err
-	}
-	var pairs []summary.Pair
-	sq.Timepoint, sq.Wave = "follow_up", wave
-	if err := s.sums.Each(ctx, sq, func(it sums.Item[summary.Input]) {
-		if b, ok := baseline[it.Child]; ok {
-			pairs = append(pairs, summary.Pair{ChildID: it.Child, Group: b.group, Baseline: b.in, FollowUp: it.In})
-		}
-	}); err != nil {
-		return summary.PairedReport{}, 0, err
-	}
-	slices.SortFunc(pairs, func(a, b summary.Pair) int { return strings.Compare(a.ChildID, b.ChildID) })
-	return summary.Paired(scheme, pairs), wave, nil
+	r, err := s.sums.Paired(ctx, q.sums(), wave, scheme)
+	return r, wave, err
 }
 
 // Practice is Tables 2, 5 and 6 and the connection and process figures

@@ -42,19 +42,21 @@ type Sums struct {
 	*Held[summary.Input]
 	index   *summary.Index
 	members map[summary.Key]map[string]bool // bucket → response ids in it
+	pairs   *pairs
 }
 
 // New makes the sums of form's submitted responses, keeping the codes in
 // scheme (codes outside it appear in no report). Tell it of the store's
 // commits (Committed) before serving.
 func New(src Source, form string, scheme summary.Scheme) *Sums {
-	m := &Sums{Held: NewHeld[summary.Input](src, form), index: summary.NewIndex(scheme)}
+	m := &Sums{Held: NewHeld[summary.Input](src, form), index: summary.NewIndex(scheme), pairs: newPairs(scheme)}
 	m.Held.changed, m.Held.loadedAll = m.changed, m.load
 	return m
 }
 
 // changed keeps the buckets of a response's old and new inputs.
 func (m *Sums) changed(id string, old, next *Item[summary.Input]) {
+	m.pairs.changed(m.items, id, old, next)
 	dirty := map[summary.Key]bool{}
 	if old != nil {
 		delete(m.members[old.Key], id)
@@ -82,6 +84,7 @@ func (m *Sums) changed(id string, old, next *Item[summary.Input]) {
 // load builds the index from every submitted response: each bucket's tally
 // is added up once.
 func (m *Sums) load(all map[string]Item[summary.Input]) {
+	m.pairs.load(all)
 	m.members = map[summary.Key]map[string]bool{}
 	for id, it := range all {
 		if m.members[it.Key] == nil {

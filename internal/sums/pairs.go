@@ -1,0 +1,166 @@
+package sums
+
+import (
+	"context"
+	"slices"
+
+	"github.com/lifelong-links/sct/internal/summary"
+)
+
+// pairs keeps the paired comparison's join made: each child's baseline with
+// each of their follow-ups, counted per series of pairs (the baseline's and
+// the follow-up's series), so that a comparison adds one tally per series,
+// and one with dates adds the pairs of the matching series one by one,
+// never joining every SCT again.
+type pairs struct {
+	counter *summary.PairCounter
+	byChild map[string][]string // child → ids of their SCTs held
+	series  map[pairSeries]*pairSet
+	in      map[string][]pairSeries // child → the series holding their pairs
+}
+
+// pairSeries names the series of a baseline and of a follow-up (keys
+// without the day).
+type pairSeries struct{ Baseline, FollowUp summary.Key }
+
+// pairSet is the pairs of one series: their tally, and each pair by child.
+type pairSet struct {
+	tally summary.PairTally
+	pairs map[string]*pair
+}
+
+// pair is one child's baseline and follow-up: their days and the cells they
+// fall in.
+type pair struct {
+	baselineDay, followUpDay string
+	cells                    []summary.PairCell
+}
+
+func newPairs(scheme summary.Scheme) *pairs {
+	p := &pairs{counter: summary.NewPairCounter(scheme)}
+	p.reset()
+	return p
+}
+
+// reset forgets every pair.
+func (p *pairs) reset() {
+	p.byChild, p.series, p.in = map[string][]string{}, map[pairSeries]*pairSet{}, map[string][]pairSeries{}
+}
+
+// changed keeps the pairs of the children whose SCT id changed (old or next
+// nil: none), from what items holds now.
+func (p *pairs) changed(items map[string]Item[summary.Input], id string, old, next *Item[summary.Input]) {
+	if old != nil {
+		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s string) bool { return s == id })
+		if len(p.byChild[old.Child]) == 0 {
+			delete(p.byChild, old.Child)
+		}
+	}
+	if next != nil && !slices.Contains(p.byChild[next.Child], id) {
+		p.byChild[next.Child] = append(p.byChild[next.Child], id)
+	}
+	if old != nil {
+		p.rejoin(items, old.Child)
+	}
+	if next != nil && (old == nil || old.Child != next.Child) {
+		p.rejoin(items, next.Child)
+	}
+}
+
+// load joins every child's SCTs.
+func (p *pairs) load(items map[string]Item[summary.Input]) {
+	p.reset()
+	for id, it := range items {
+		p.byChild[it.Child] = append(p.byChild[it.Child], id)
+	}
+	for child := range p.byChild {
+		p.rejoin(items, child)
+	}
+}
+
+// rejoin takes a child's pairs away and makes them again from their SCTs:
+// their baseline (the first by id, should there be more than one) with
+// each of their follow-ups.
+func (p *pairs) rejoin(items map[string]Item[summary.Input], child string) {
+	for _, ps := range p.in[child] {
+		set := p.series[ps]
+		p.counter.Add(&set.tally, set.pairs[child].cells, -1)
+		delete(set.pairs, child)
+		if len(set.pairs) == 0 {
+			delete(p.series, ps)
+		}
+	}
+	delete(p.in, child)
+	ids := slices.Clone(p.byChild[child])
+	slices.Sort(ids)
+	var baseline *Item[summary.Input]
+	for _, id := range ids {
+		if it := items[id]; it.Key.Timepoint == "baseline" {
+			baseline = &it
+			break
+		}
+	}
+	if baseline == nil {
+		return
+	}
+	for _, id := range ids {
+		f := items[id]
+		if f.Key.Timepoint != "follow_up" {
+			continue
+		}
+		ps := pairSeries{Baseline: seriesOf(baseline.Key), FollowUp: seriesOf(f.Key)}
+		set := p.series[ps]
+		if set == nil {
+			set = &pairSet{pairs: map[string]*pair{}}
+			p.series[ps] = set
+		}
+		if _, ok := set.pairs[child]; ok {
+			continue // two follow-ups in one series cannot be: slots are unique
+		}
+		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day, cells: p.counter.Cells(baseline.Key.Group, baseline.In, f.In)}
+		set.pairs[child] = pr
+		p.in[child] = append(p.in[child], ps)
+		p.counter.Add(&set.tally, pr.cells, 1)
+	}
+}
+
+// tally adds up the pairs whose baseline and follow-up (at wave) the query
+// both selects.
+func (p *pairs) tally(q summary.Query, wave int) summary.PairTally {
+	whole := q
+	whole.From, whole.To = "", ""
+	bq, fq := whole, whole
+	bq.Timepoint, bq.Wave = "baseline", 0
+	fq.Timepoint, fq.Wave = "follow_up", wave
+	var t summary.PairTally
+	for ps, set := range p.series {
+		if !bq.Selects(ps.Baseline) || !fq.Selects(ps.FollowUp) {
+			continue
+		}
+		if q.From == "" && q.To == "" {
+			t.Merge(set.tally)
+			continue
+		}
+		for _, pr := range set.pairs {
+			if in(q, pr.baselineDay) && in(q, pr.followUpDay) {
+				p.counter.Add(&t, pr.cells, 1)
+			}
+		}
+	}
+	return t
+}
+
+func in(q summary.Query, day string) bool {
+	return (q.From == "" || day >= q.From) && (q.To == "" || day <= q.To)
+}
+
+// Paired compares the children's baselines with their follow-ups at wave,
+// both selected by the query, with rows for scheme's support types.
+func (m *Sums) Paired(ctx context.Context, q summary.Query, wave int, scheme summary.Scheme) (summary.PairedReport, error) {
+	if err := m.ready(ctx); err != nil {
+		return summary.PairedReport{}, err
+	}
+	defer m.mu.Unlock()
+	q.Form = m.form
+	return m.pairs.counter.Report(scheme, m.pairs.tally(q, wave)), nil
+}

@@ -1,0 +1,161 @@
+package sums_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
+	"github.com/lifelong-links/sct/internal/summary"
+	"github.com/lifelong-links/sct/internal/sums"
+)
+
+var pairScheme = summary.Scheme{Relationships: []string{"friend", "sibling"}, Supports: []string{"emotional", "trust"}}
+
+func randomSCT(r *rand.Rand) summary.Input {
+	in := summary.Input{Nominees: r.IntN(21), KeyPeople: r.IntN(6), Support: map[string][4]int{}, Adequacy: map[string]int{}}
+	for _, s := range pairScheme.Supports {
+		var c [4]int
+		for range in.KeyPeople {
+			c[r.IntN(4)]++
+		}
+		in.Support[s] = c
+		if r.IntN(4) > 0 {
+			in.Adequacy[s] = 1 + r.IntN(3)
+		}
+	}
+	for range in.KeyPeople {
+		in.LetDown[r.IntN(4)]++
+	}
+	return in
+}
+
+// The pairs kept joined give the comparison a join of every SCT gives, for
+// every filter, after random submissions, revisions (of sites, groups and
+// days too) and erasures, and again after a restart.
+func TestPaired_AgreesWithAJoinOfEverySCT(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s := storetest.OpenAt(t, dir, store.Options{})
+	follow := func(s *store.Store) *sums.Sums {
+		m := sums.New(s, "sct", pairScheme)
+		s.OnCommit(m.Committed)
+		return m
+	}
+	m := follow(s)
+	r := rand.New(rand.NewPCG(5, 23))
+	live := map[string]store.Response{}
+	put := func(child, timepoint string, wave int) {
+		id := fmt.Sprintf("%s-%s-%d", child, timepoint, wave)
+		in := randomSCT(r)
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		day := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(200)).Format(time.DateOnly)
+		next := store.Response{ID: id, Form: "sct", Version: "1", ChildID: child, Site: []string{"A", "B"}[r.IntN(2)],
+			Group: []string{"lifelong_links", "comparison"}[r.IntN(2)], Timepoint: timepoint, Wave: wave, CompletedOn: day,
+			Mode: "paper", Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Answers: map[string]any{}, Derived: b,
+			CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		old, ok := live[id]
+		if !ok {
+			if err := s.InsertResponse(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			next.Revision, next.BodyHash = old.Revision+1, fmt.Sprintf("h%d", old.Revision+1)
+			if err := s.UpdateResponse(ctx, next, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+		live[id] = next
+	}
+	check := func(m *sums.Sums, when string) {
+		t.Helper()
+		queries := []summary.Query{{}, {Site: "A"}, {Group: "comparison"}, {Version: "1"}, {From: "2019-02-01", To: "2019-05-31"}, {From: "2019-03-10"}}
+		for _, q := range queries {
+			for _, wave := range []int{1, 2} {
+				ids := make([]string, 0, len(live))
+				for id := range live {
+					ids = append(ids, id)
+				}
+				slices.Sort(ids)
+				baseline := map[string]store.Response{}
+				key := func(r store.Response) summary.Key {
+					return summary.Key{Form: "sct", Site: r.Site, Group: r.Group, Timepoint: r.Timepoint, Version: r.Version, Wave: r.Wave, Day: r.CompletedOn}
+				}
+				bq, fq := q, q
+				bq.Timepoint, fq.Timepoint, fq.Wave = "baseline", "follow_up", wave
+				for _, id := range ids {
+					if b := live[id]; bq.Selects(key(b)) {
+						baseline[b.ChildID] = b
+					}
+				}
+				var pairs []summary.Pair
+				for _, id := range ids {
+					f := live[id]
+					b, ok := baseline[f.ChildID]
+					if !ok || !fq.Selects(key(f)) {
+						continue
+					}
+					var bi, fi summary.Input
+					if err := json.Unmarshal(b.Derived, &bi); err != nil {
+						t.Fatal(err)
+					}
+					if err := json.Unmarshal(f.Derived, &fi); err != nil {
+						t.Fatal(err)
+					}
+					pairs = append(pairs, summary.Pair{ChildID: f.ChildID, Group: b.Group, Baseline: bi, FollowUp: fi})
+				}
+				want := summary.Paired(pairScheme, pairs)
+				got, err := m.Paired(ctx, q, wave, pairScheme)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+					t.Errorf("%s, query %+v wave %d:\n got %s\nwant %s", when, q, wave, g, w)
+				}
+			}
+		}
+	}
+	for i := range 80 {
+		child := fmt.Sprintf("C%02d", i)
+		put(child, "baseline", 0)
+		if i%2 == 0 {
+			put(child, "follow_up", 1)
+		}
+		if i%5 == 0 {
+			put(child, "follow_up", 2)
+		}
+	}
+	check(m, "after submissions")
+	for range 50 {
+		i := r.IntN(80)
+		child := fmt.Sprintf("C%02d", i)
+		switch r.IntN(3) {
+		case 0:
+			put(child, "baseline", 0)
+		default:
+			put(child, "follow_up", 1+r.IntN(2))
+		}
+	}
+	for _, child := range []string{"C04", "C10", "C33"} {
+		if err := s.EraseChild(ctx, child); err != nil {
+			t.Fatal(err)
+		}
+		for id, resp := range live {
+			if resp.ChildID == child {
+				delete(live, id)
+			}
+		}
+	}
+	check(m, "after revisions and erasures")
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(follow(storetest.OpenAt(t, dir, store.Options{})), "after a restart")
+}
