@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/followup"
@@ -42,9 +43,14 @@ type fact struct {
 }
 
 func factOf(r store.ResponseInfo) fact {
-	return fact{child: r.ChildID, site: r.Site, form: r.Form, version: r.Version, timepoint: r.Timepoint,
-		status: r.Status, completedOn: r.CompletedOn, wave: r.Wave}
+	return fact{child: r.ChildID, site: intern(r.Site), form: intern(r.Form), version: intern(r.Version), timepoint: intern(r.Timepoint),
+		status: intern(r.Status), completedOn: intern(r.CompletedOn), wave: r.Wave}
 }
+
+// intern is s, sharing its memory with every equal string interned: a
+// caseload holds a few hundred distinct sites, forms, statuses and days
+// many thousands of times over.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // kid is a child as the caseload knows them.
 type kid struct {
@@ -52,9 +58,29 @@ type kid struct {
 	ceased          bool
 	row             participation.Row // what they add to Table 7
 	hasRow          bool
-	registered      bool                    // known as a child, not only from an SCT
-	scts            map[string]followup.SCT // submitted SCTs by response id
+	registered      bool      // known as a child, not only from an SCT
+	scts            []heldSCT // submitted SCTs
 	placed          place
+}
+
+// heldSCT is one submitted SCT of a child's, by response id. A child has a
+// few, so a slice holds them in far less memory than a map would.
+type heldSCT struct {
+	id string
+	followup.SCT
+}
+
+// setSCT holds (or, with sct nil, forgets) a child's SCT.
+func (k *kid) setSCT(id string, sct *followup.SCT) {
+	i := slices.IndexFunc(k.scts, func(h heldSCT) bool { return h.id == id })
+	switch {
+	case sct == nil && i >= 0:
+		k.scts = slices.Delete(k.scts, i, i+1)
+	case sct != nil && i >= 0:
+		k.scts[i].SCT = *sct
+	case sct != nil:
+		k.scts = append(k.scts, heldSCT{id: id, SCT: *sct})
+	}
 }
 
 // place is where a child stands in their site's due list.
@@ -183,14 +209,14 @@ func (c *Caseload) count(id string, f fact, sign int) {
 	}
 	k := c.kids[f.child]
 	if k == nil { // an SCT read before its child (another instance's): the child comes
-		k = &kid{id: f.child, site: f.site, scts: map[string]followup.SCT{}}
+		k = &kid{id: f.child, site: f.site}
 		c.kids[f.child] = k
 	}
 	c.unplace(k)
 	if sign > 0 {
-		k.scts[id] = followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn}
+		k.setSCT(id, &followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn})
 	} else {
-		delete(k.scts, id)
+		k.setSCT(id, nil)
 	}
 	c.placeKid(k)
 }
@@ -211,10 +237,10 @@ func (c *Caseload) setChild(id string, next *store.Child) {
 		return
 	}
 	if k == nil {
-		k = &kid{id: id, scts: map[string]followup.SCT{}}
+		k = &kid{id: id}
 		c.kids[id] = k
 	}
-	k.site, k.group, k.registered = next.Site, next.Group, true
+	k.site, k.group, k.registered = intern(next.Site), intern(next.Group), true
 	k.ceased = next.Participation != nil && next.Participation.CeasedOn != ""
 	k.row, k.hasRow = participation.RowOf(*next)
 	st := c.siteOf(k.site)
@@ -229,7 +255,7 @@ func (c *Caseload) setChild(id string, next *store.Child) {
 func (k *kid) child() followup.Child {
 	ch := followup.Child{ID: k.id, Site: k.site, Group: k.group, Ceased: k.ceased}
 	for _, s := range k.scts {
-		ch.SCTs = append(ch.SCTs, s)
+		ch.SCTs = append(ch.SCTs, s.SCT)
 	}
 	return ch
 }
@@ -322,7 +348,7 @@ func (c *Caseload) load(ctx context.Context) error {
 	}
 	c.facts, c.kids, c.sites = make(map[string]fact, len(responses)), make(map[string]*kid, len(children)), map[string]*site{}
 	for _, ch := range children {
-		k := &kid{id: ch.ID, site: ch.Site, group: ch.Group, registered: true, scts: map[string]followup.SCT{}}
+		k := &kid{id: ch.ID, site: intern(ch.Site), group: intern(ch.Group), registered: true}
 		k.ceased = ch.Participation != nil && ch.Participation.CeasedOn != ""
 		k.row, k.hasRow = participation.RowOf(ch)
 		c.kids[ch.ID] = k
@@ -347,7 +373,7 @@ func (c *Caseload) load(ctx context.Context) error {
 			st.practice[f.version]++
 		}
 		if k := c.kids[f.child]; k != nil && f.form == catalog.SCT && f.status == store.StatusSubmitted {
-			k.scts[r.ID] = followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn}
+			k.setSCT(r.ID, &followup.SCT{Timepoint: f.timepoint, Wave: f.wave, CompletedOn: f.completedOn})
 		}
 	}
 	for _, k := range c.kids {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
@@ -99,11 +100,16 @@ func itemOf[T any](d store.Derived) *Item[T] {
 		return nil
 	}
 	return &Item[T]{
-		ID:    d.ID,
-		Key:   summary.Key{Form: d.Form, Site: d.Site, Group: d.Group, Timepoint: d.Timepoint, Version: d.Version, Wave: d.Wave, Day: d.CompletedOn},
+		ID: d.ID,
+		Key: summary.Key{Form: intern(d.Form), Site: intern(d.Site), Group: intern(d.Group), Timepoint: intern(d.Timepoint),
+			Version: intern(d.Version), Wave: d.Wave, Day: intern(d.CompletedOn)},
 		Child: d.ChildID, In: in,
 	}
 }
+
+// intern is s, sharing its memory with every equal string interned: the
+// keys of many thousands of responses hold a few hundred distinct strings.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // recount reads the inputs of the submitted responses f selects, decoding
 // them on every core.
