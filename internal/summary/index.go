@@ -83,6 +83,9 @@ func NewIndex(scheme Scheme) *Index {
 	return x
 }
 
+// Scheme is the scheme the index counts over.
+func (x *Index) Scheme() Scheme { return x.scheme }
+
 func (x *Index) size() int {
 	r, s := len(x.scheme.Relationships), len(x.scheme.Supports)
 	return scalars + 2*r + 4*s + 4 + 3*s
@@ -194,10 +197,46 @@ func (v vec) sub(o vec) {
 
 // Set replaces one bucket's tally.
 func (x *Index) Set(k Key, t Tally) {
-	sk := seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}
 	v := x.toVec(t)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.setVec(k, v)
+}
+
+// Add adds one response's packed inputs to a bucket (sign −1: takes them
+// away).
+func (x *Index) Add(k Key, p Packed, sign int64) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	v := make(vec, x.size())
+	if cur := x.day(k); cur != nil {
+		copy(v, cur)
+	}
+	p.addTo(v, sign)
+	x.setVec(k, v)
+}
+
+// day is a bucket's vector, or nil; the caller holds the lock.
+func (x *Index) day(k Key) vec {
+	s := x.series[seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}]
+	if s == nil {
+		return nil
+	}
+	name := monthOf(k.Day)
+	mi, found := slices.BinarySearchFunc(s.months, name, func(m *month, name string) int { return strings.Compare(m.name, name) })
+	if !found {
+		return nil
+	}
+	m := s.months[mi]
+	if di, found := slices.BinarySearch(m.days, k.Day); found {
+		return m.vecs[di]
+	}
+	return nil
+}
+
+// setVec replaces one bucket's vector; the caller holds the lock.
+func (x *Index) setVec(k Key, v vec) {
+	sk := seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}
 	clear(x.cache)
 	s := x.series[sk]
 	if s == nil {

@@ -21,9 +21,10 @@ import (
 // instances' writes. What is built on them (the SCT sums' index) follows
 // through the changed and loaded functions.
 type Held[T any] struct {
-	form string
-	src  Source
-	now  func() time.Time
+	form   string
+	src    Source
+	now    func() time.Time
+	decode func(inputs []byte) (T, error)
 
 	mu     sync.Mutex
 	loaded bool
@@ -45,9 +46,18 @@ type Item[T any] struct {
 	In    T
 }
 
-// NewHeld holds form's derived inputs, decoded as T.
+// NewHeld holds form's derived inputs, decoded from JSON as T.
 func NewHeld[T any](src Source, form string) *Held[T] {
-	return &Held[T]{form: form, src: src, now: time.Now}
+	return NewHeldAs(src, form, func(inputs []byte) (T, error) {
+		var in T
+		err := json.Unmarshal(inputs, &in)
+		return in, err
+	})
+}
+
+// NewHeldAs holds form's derived inputs as decode makes them of their JSON.
+func NewHeldAs[T any](src Source, form string, decode func(inputs []byte) (T, error)) *Held[T] {
+	return &Held[T]{form: form, src: src, now: time.Now, decode: decode}
 }
 
 // Committed records a committed write (next nil: erased), once loaded;
@@ -63,7 +73,7 @@ func (h *Held[T]) Committed(id string, next *store.Response) {
 	}
 	var it *Item[T]
 	if next != nil {
-		it = itemOfResponse[T](*next)
+		it = h.itemOfResponse(*next)
 	}
 	h.set(id, it)
 }
@@ -84,19 +94,19 @@ func (h *Held[T]) set(id string, it *Item[T]) {
 	}
 }
 
-func itemOfResponse[T any](r store.Response) *Item[T] {
+func (h *Held[T]) itemOfResponse(r store.Response) *Item[T] {
 	if r.Status != store.StatusSubmitted || r.Derived == nil {
 		return nil
 	}
-	return itemOf[T](store.Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site, Group: r.Group,
+	return h.itemOf(store.Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site, Group: r.Group,
 		Timepoint: r.Timepoint, CompletedOn: r.CompletedOn, Wave: r.Wave, Inputs: r.Derived})
 }
 
 // itemOf reads what a response holds; inputs it cannot read hold nothing
 // (and show in Check).
-func itemOf[T any](d store.Derived) *Item[T] {
-	var in T
-	if err := json.Unmarshal(d.Inputs, &in); err != nil {
+func (h *Held[T]) itemOf(d store.Derived) *Item[T] {
+	in, err := h.decode(d.Inputs)
+	if err != nil {
 		return nil
 	}
 	return &Item[T]{
@@ -128,7 +138,7 @@ func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(rows); i += workers {
-				decoded[i] = itemOf[T](rows[i])
+				decoded[i] = h.itemOf(rows[i])
 			}
 		})
 	}
@@ -252,7 +262,7 @@ func (h *Held[T]) Check(ctx context.Context) ([]string, error) {
 		var now *Item[T]
 		switch {
 		case err == nil:
-			now = itemOfResponse[T](r)
+			now = h.itemOfResponse(r)
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}

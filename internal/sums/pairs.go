@@ -13,6 +13,7 @@ import (
 // and one with dates adds the pairs of the matching series one by one,
 // never joining every SCT again.
 type pairs struct {
+	index   *summary.Index // unpacks the inputs
 	counter *summary.PairCounter
 	byChild map[string][]string // child → ids of their SCTs held
 	series  map[pairSeries]*pairSet
@@ -36,8 +37,8 @@ type pair struct {
 	cells                    []summary.PairCell
 }
 
-func newPairs(scheme summary.Scheme) *pairs {
-	p := &pairs{counter: summary.NewPairCounter(scheme)}
+func newPairs(index *summary.Index) *pairs {
+	p := &pairs{index: index, counter: summary.NewPairCounter(index.Scheme())}
 	p.reset()
 	return p
 }
@@ -49,7 +50,7 @@ func (p *pairs) reset() {
 
 // changed keeps the pairs of the children whose SCT id changed (old or next
 // nil: none), from what items holds now.
-func (p *pairs) changed(items map[string]Item[summary.Input], id string, old, next *Item[summary.Input]) {
+func (p *pairs) changed(items map[string]Item[summary.Packed], id string, old, next *Item[summary.Packed]) {
 	if old != nil {
 		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s string) bool { return s == id })
 		if len(p.byChild[old.Child]) == 0 {
@@ -68,7 +69,7 @@ func (p *pairs) changed(items map[string]Item[summary.Input], id string, old, ne
 }
 
 // load joins every child's SCTs.
-func (p *pairs) load(items map[string]Item[summary.Input]) {
+func (p *pairs) load(items map[string]Item[summary.Packed]) {
 	p.reset()
 	for id, it := range items {
 		p.byChild[it.Child] = append(p.byChild[it.Child], id)
@@ -81,7 +82,7 @@ func (p *pairs) load(items map[string]Item[summary.Input]) {
 // rejoin takes a child's pairs away and makes them again from their SCTs:
 // their baseline (the first by id, should there be more than one) with
 // each of their follow-ups.
-func (p *pairs) rejoin(items map[string]Item[summary.Input], child string) {
+func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 	for _, ps := range p.in[child] {
 		set := p.series[ps]
 		p.counter.Add(&set.tally, set.pairs[child].cells, -1)
@@ -93,7 +94,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Input], child string) {
 	delete(p.in, child)
 	ids := slices.Clone(p.byChild[child])
 	slices.Sort(ids)
-	var baseline *Item[summary.Input]
+	var baseline *Item[summary.Packed]
 	for _, id := range ids {
 		if it := items[id]; it.Key.Timepoint == "baseline" {
 			baseline = &it
@@ -103,6 +104,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Input], child string) {
 	if baseline == nil {
 		return
 	}
+	var baselineIn *summary.Input
 	for _, id := range ids {
 		f := items[id]
 		if f.Key.Timepoint != "follow_up" {
@@ -117,7 +119,12 @@ func (p *pairs) rejoin(items map[string]Item[summary.Input], child string) {
 		if _, ok := set.pairs[child]; ok {
 			continue // two follow-ups in one series cannot be: slots are unique
 		}
-		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day, cells: p.counter.Cells(baseline.Key.Group, baseline.In, f.In)}
+		if baselineIn == nil {
+			in := p.index.Unpack(baseline.In)
+			baselineIn = &in
+		}
+		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day,
+			cells: p.counter.Cells(baseline.Key.Group, *baselineIn, p.index.Unpack(f.In))}
 		set.pairs[child] = pr
 		p.in[child] = append(p.in[child], ps)
 		p.counter.Add(&set.tally, pr.cells, 1)

@@ -14,6 +14,7 @@ package sums
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/lifelong-links/sct/internal/store"
@@ -36,69 +37,55 @@ const CatchUpEvery = 2 * time.Second
 // this much further than its last read.
 const ClockSkew = 10 * time.Second
 
-// Sums holds one form's SCT summary inputs added up: a Held of the inputs
-// and an index of their sums by bucket.
+// Sums holds one form's SCT summary inputs added up: a Held of each
+// response's inputs, packed as the index counts them, and an index of their
+// sums by bucket.
 type Sums struct {
-	*Held[summary.Input]
-	index   *summary.Index
-	members map[summary.Key]map[string]bool // bucket → response ids in it
-	pairs   *pairs
+	*Held[summary.Packed]
+	index *summary.Index
+	pairs *pairs
 }
 
 // New makes the sums of form's submitted responses, keeping the codes in
 // scheme (codes outside it appear in no report). Tell it of the store's
 // commits (Committed) before serving.
 func New(src Source, form string, scheme summary.Scheme) *Sums {
-	m := &Sums{Held: NewHeld[summary.Input](src, form), index: summary.NewIndex(scheme), pairs: newPairs(scheme)}
+	index := summary.NewIndex(scheme)
+	held := NewHeldAs(src, form, func(inputs []byte) (summary.Packed, error) {
+		var in summary.Input
+		if err := json.Unmarshal(inputs, &in); err != nil {
+			return summary.Packed{}, err
+		}
+		return index.Pack(in), nil
+	})
+	m := &Sums{Held: held, index: index, pairs: newPairs(index)}
 	m.Held.changed, m.Held.loadedAll = m.changed, m.load
 	return m
 }
 
-// changed keeps the buckets of a response's old and new inputs.
-func (m *Sums) changed(id string, old, next *Item[summary.Input]) {
+// changed takes a response's old inputs out of their bucket and adds its
+// new ones to theirs.
+func (m *Sums) changed(id string, old, next *Item[summary.Packed]) {
 	m.pairs.changed(m.items, id, old, next)
-	dirty := map[summary.Key]bool{}
 	if old != nil {
-		delete(m.members[old.Key], id)
-		dirty[old.Key] = true
+		m.index.Add(old.Key, old.In, -1)
 	}
 	if next != nil {
-		if m.members[next.Key] == nil {
-			m.members[next.Key] = map[string]bool{}
-		}
-		m.members[next.Key][id] = true
-		dirty[next.Key] = true
-	}
-	for k := range dirty {
-		var t summary.Tally
-		for rid := range m.members[k] {
-			t.Add(m.items[rid].In)
-		}
-		if len(m.members[k]) == 0 {
-			delete(m.members, k)
-		}
-		m.index.Set(k, t)
+		m.index.Add(next.Key, next.In, 1)
 	}
 }
 
 // load builds the index from every submitted response: each bucket's tally
 // is added up once.
-func (m *Sums) load(all map[string]Item[summary.Input]) {
+func (m *Sums) load(all map[string]Item[summary.Packed]) {
 	m.pairs.load(all)
-	m.members = map[summary.Key]map[string]bool{}
-	for id, it := range all {
-		if m.members[it.Key] == nil {
-			m.members[it.Key] = map[string]bool{}
-		}
-		m.members[it.Key][id] = true
+	buckets := map[summary.Key][]summary.Packed{}
+	for _, it := range all {
+		buckets[it.Key] = append(buckets[it.Key], it.In)
 	}
 	m.index.Reset()
-	for k, ids := range m.members {
-		var t summary.Tally
-		for id := range ids {
-			t.Add(all[id].In)
-		}
-		m.index.Set(k, t)
+	for k, ps := range buckets {
+		m.index.Set(k, m.index.Sum(ps))
 	}
 }
 
