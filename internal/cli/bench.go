@@ -48,7 +48,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		fs.IntVar(&clients, "clients", 64, "concurrent clients")
 		fs.DurationVar(&duration, "duration", 20*time.Second, "how long each phase runs")
 		fs.BoolVar(&asJSON, "json", false, "print the results as JSON")
-		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the submission phase to this file")
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the submission phase (with --reads: of the reads) to this file")
 		fs.StringVar(&memProfile, "memprofile", "", "with --reads: write a heap profile to this file after the reads")
 		fs.IntVar(&fillN, "fill", 0, "write this many realistic SCTs (with children, practice summaries, participation and audit entries) into the store named by --data or SCT_MONGODB_URI, then stop (or go on to --reads)")
 		fs.IntVar(&fillAudit, "fill-audit", 0, "with --fill: add this many audit entries of reads")
@@ -63,7 +63,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 		if s.DataDir == scratch && s.MongoDBURI == "" && !reads {
 			return errors.New("--fill writes into the store named by --data or SCT_MONGODB_URI: say which")
 		}
-		return fillAndRead(ctx, s, fillN, fillAudit, reads, readRequests, memProfile, asJSON, stdout, stderr)
+		return fillAndRead(ctx, s, fillN, fillAudit, reads, readRequests, profiles{cpu: cpuProfile, heap: memProfile}, asJSON, stdout, stderr)
 	}
 	if clients < 1 || clients > 1024 || duration <= 0 || duration > 10*time.Minute {
 		return errors.New("--clients must be 1 to 1024 and --duration up to 10m")

@@ -46,7 +46,7 @@ func storeName(s config.Settings) string {
 
 // fillAndRead fills the store if asked, then times the reads if asked, on
 // a server of its own on loopback.
-func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, reads bool, requests int, memProfile string, asJSON bool, stdout, stderr io.Writer) error {
+func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, reads bool, requests int, prof profiles, asJSON bool, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	out := map[string]any{}
 	if fillN > 0 {
@@ -60,7 +60,7 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 		}
 	}
 	if reads {
-		results, rss, err := timeReads(ctx, s, log, requests, memProfile, stderr)
+		results, rss, err := timeReads(ctx, s, log, requests, prof, stderr)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 // timeReads starts the server on the store, signs in an administrator, an
 // evaluator and a coordinator of site FA made for the run, and times each
 // of bench.UserReads.
-func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, memProfile string, stderr io.Writer) ([]bench.ReadResult, int, error) {
+func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, prof profiles, stderr io.Writer) ([]bench.ReadResult, int, error) {
 	password := randomPassword()
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1_000_000)
 	users := map[string]accounts.NewUser{
@@ -132,10 +132,23 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 		tokens[name] = tok
 	}
 	fmt.Fprintf(stderr, "timing %d reads, %d requests each…\n", len(bench.UserReads()), requests)
+	if prof.cpu != "" {
+		f, err := os.Create(prof.cpu)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, 0, err
+		}
+	}
 	results, err := bench.Reads(ctx, base, tokens, bench.UserReads(), requests)
+	if prof.cpu != "" {
+		pprof.StopCPUProfile()
+	}
 	rss := residentMiB()
-	if err == nil && memProfile != "" {
-		err = writeHeapProfile(memProfile)
+	if err == nil && prof.heap != "" {
+		err = writeHeapProfile(prof.heap)
 	}
 	cancel()
 	if stopErr := <-done; err == nil {
@@ -159,6 +172,9 @@ func residentMiB() int {
 	}
 	return 0
 }
+
+// profiles names the files to write profiles of the reads to ("": none).
+type profiles struct{ cpu, heap string }
 
 // writeHeapProfile writes the live heap, after a collection, to path.
 func writeHeapProfile(path string) error {

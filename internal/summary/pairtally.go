@@ -147,16 +147,40 @@ func (c *PairCounter) Cells(group string, baseline, followUp Input) []PairCell {
 	return cells
 }
 
+// Placed is a pair's cells by their place in a tally: what adding the pair
+// costs is then an addition per cell.
+type Placed struct {
+	dense []int32
+	extra []PairCell
+}
+
+// Place finds the places of cells.
+func (c *PairCounter) Place(cells []PairCell) Placed {
+	var p Placed
+	for _, cell := range cells {
+		if i, ok := c.index(cell); ok {
+			p.dense = append(p.dense, int32(i))
+		} else {
+			p.extra = append(p.extra, cell)
+		}
+	}
+	return p
+}
+
 // Add counts cells n times (n negative: takes them away).
 func (c *PairCounter) Add(t *PairTally, cells []PairCell, n int64) {
+	c.AddPlaced(t, c.Place(cells), n)
+}
+
+// AddPlaced counts placed cells n times (n negative: takes them away).
+func (c *PairCounter) AddPlaced(t *PairTally, p Placed, n int64) {
 	if t.Dense == nil {
 		t.Dense = make([]int64, c.denseSize())
 	}
-	for _, cell := range cells {
-		if i, ok := c.index(cell); ok {
-			t.Dense[i] += n
-			continue
-		}
+	for _, i := range p.dense {
+		t.Dense[i] += n
+	}
+	for _, cell := range p.extra {
 		if t.Extra == nil {
 			t.Extra = map[PairCell]int64{}
 		}

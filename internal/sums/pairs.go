@@ -34,7 +34,7 @@ type pairSet struct {
 // fall in.
 type pair struct {
 	baselineDay, followUpDay string
-	cells                    []summary.PairCell
+	cells                    summary.Placed
 }
 
 func newPairs(index *summary.Index) *pairs {
@@ -85,7 +85,7 @@ func (p *pairs) load(items map[string]Item[summary.Packed]) {
 func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 	for _, ps := range p.in[child] {
 		set := p.series[ps]
-		p.counter.Add(&set.tally, set.pairs[child].cells, -1)
+		p.counter.AddPlaced(&set.tally, set.pairs[child].cells, -1)
 		delete(set.pairs, child)
 		if len(set.pairs) == 0 {
 			delete(p.series, ps)
@@ -124,10 +124,10 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 			baselineIn = &in
 		}
 		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day,
-			cells: p.counter.Cells(baseline.Key.Group, *baselineIn, p.index.Unpack(f.In))}
+			cells: p.counter.Place(p.counter.Cells(baseline.Key.Group, *baselineIn, p.index.Unpack(f.In)))}
 		set.pairs[child] = pr
 		p.in[child] = append(p.in[child], ps)
-		p.counter.Add(&set.tally, pr.cells, 1)
+		p.counter.AddPlaced(&set.tally, pr.cells, 1)
 	}
 }
 
@@ -150,7 +150,7 @@ func (p *pairs) tally(q summary.Query, wave int) summary.PairTally {
 		}
 		for _, pr := range set.pairs {
 			if in(q, pr.baselineDay) && in(q, pr.followUpDay) {
-				p.counter.Add(&t, pr.cells, 1)
+				p.counter.AddPlaced(&t, pr.cells, 1)
 			}
 		}
 	}
