@@ -3,6 +3,7 @@ package sums
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -24,10 +25,25 @@ type pairs struct {
 // without the day).
 type pairSeries struct{ Baseline, FollowUp summary.Key }
 
-// pairSet is the pairs of one series: their tally, and each pair by child.
+// pairSet is the pairs of one series: their tally, each pair by child, and
+// (made when a comparison with dates first needs it after a change) the
+// pairs in order of their baseline's day.
 type pairSet struct {
-	tally summary.PairTally
-	pairs map[string]*pair
+	tally  summary.PairTally
+	pairs  map[string]*pair
+	sorted []*pair
+}
+
+// byBaselineDay is the set's pairs in order of their baseline's day.
+func (set *pairSet) byBaselineDay() []*pair {
+	if set.sorted == nil {
+		set.sorted = make([]*pair, 0, len(set.pairs))
+		for _, pr := range set.pairs {
+			set.sorted = append(set.sorted, pr)
+		}
+		slices.SortFunc(set.sorted, func(a, b *pair) int { return strings.Compare(a.baselineDay, b.baselineDay) })
+	}
+	return set.sorted
 }
 
 // pair is one child's baseline and follow-up: their days and the cells they
@@ -87,6 +103,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 		set := p.series[ps]
 		p.counter.AddPlaced(&set.tally, set.pairs[child].cells, -1)
 		delete(set.pairs, child)
+		set.sorted = nil
 		if len(set.pairs) == 0 {
 			delete(p.series, ps)
 		}
@@ -126,6 +143,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day,
 			cells: p.counter.Place(p.counter.Cells(baseline.Key.Group, *baselineIn, p.index.Unpack(f.In)))}
 		set.pairs[child] = pr
+		set.sorted = nil
 		p.in[child] = append(p.in[child], ps)
 		p.counter.AddPlaced(&set.tally, pr.cells, 1)
 	}
@@ -148,8 +166,13 @@ func (p *pairs) tally(q summary.Query, wave int) summary.PairTally {
 			t.Merge(set.tally)
 			continue
 		}
-		for _, pr := range set.pairs {
-			if in(q, pr.baselineDay) && in(q, pr.followUpDay) {
+		sorted := set.byBaselineDay()
+		i, _ := slices.BinarySearchFunc(sorted, q.From, func(pr *pair, day string) int { return strings.Compare(pr.baselineDay, day) })
+		for _, pr := range sorted[i:] {
+			if q.To != "" && pr.baselineDay > q.To {
+				break
+			}
+			if in(q, pr.followUpDay) {
 				p.counter.AddPlaced(&t, pr.cells, 1)
 			}
 		}
