@@ -1,9 +1,6 @@
 package summary
 
-import (
-	"math"
-	"slices"
-)
+import "math"
 
 // Packed is what one response adds to the index: the tally of that response
 // alone, as a flat vector over the index's scheme. Small numbers take two
@@ -53,37 +50,6 @@ func (p Packed) vec() vec {
 	return v
 }
 
-// Unpack is the part of a packed response's inputs that the tables read:
-// the number of people named (0 when none), the relationships and key
-// relationships in the scheme, whether a key person was named (KeyPeople is
-// 1 then, not their number), the ratings and the adequacy answers in range.
-func (x *Index) Unpack(p Packed) Input {
-	t := x.toTally(p.vec())
-	in := Input{Nominees: t.NomineeSum, KeyPeople: t.NamedKeyPerson, LetDown: t.LetDown}
-	for code := range t.Relationships {
-		in.Relationships = append(in.Relationships, code)
-	}
-	for code := range t.KeyRelationships {
-		in.KeyRelationships = append(in.KeyRelationships, code)
-	}
-	slices.Sort(in.Relationships)
-	slices.Sort(in.KeyRelationships)
-	if len(t.Support) > 0 {
-		in.Support = t.Support
-	}
-	for s, c := range t.Adequacy {
-		for i, n := range c {
-			if n > 0 {
-				if in.Adequacy == nil {
-					in.Adequacy = map[string]int{}
-				}
-				in.Adequacy[s] = i + 1
-			}
-		}
-	}
-	return in
-}
-
 // Sum adds packed responses up, as the index would add them to one bucket.
 func (x *Index) Sum(ps []Packed) Tally {
 	v := make(vec, x.size())
@@ -91,4 +57,54 @@ func (x *Index) Sum(ps []Packed) Tally {
 		p.addTo(v, 1)
 	}
 	return x.toTally(v)
+}
+
+// PairCells are the cells of the pair of two packed responses, as
+// c.Cells gives them for the inputs they were packed from.
+func (x *Index) PairCells(c *PairCounter, group string, baseline, followUp Packed) []PairCell {
+	_, _, sup, let, adq := x.offsets()
+	at := func(p Packed, i int) int {
+		if p.wide != nil {
+			return int(p.wide[i])
+		}
+		return int(p.small[i])
+	}
+	side := func(p Packed) Input {
+		in := Input{Nominees: at(p, 2)}
+		for _, j := range [4]int{0, 1, 2, 3} {
+			in.LetDown[j] = at(p, let+j)
+		}
+		return in
+	}
+	b, f := side(baseline), side(followUp)
+	cells := []PairCell{{Kind: cellNetwork, Part: groupPart(group), V: [4]int32{int32(max(b.Nominees, 0)), int32(max(f.Nominees, 0))}}}
+	answer := func(p Packed, i int) int {
+		for j := range 3 {
+			if at(p, adq+3*i+j) != 0 {
+				return j + 1
+			}
+		}
+		return 0
+	}
+	ratings := func(p Packed, i int) (r [4]int) {
+		for j := range r {
+			r[j] = at(p, sup+4*i+j)
+		}
+		return r
+	}
+	for part, s := range c.supports {
+		i, ok := x.sup[s]
+		if !ok {
+			continue
+		}
+		if bi, fi := answer(baseline, i), answer(followUp, i); bi > 0 && fi > 0 {
+			cells = append(cells, PairCell{Kind: cellAdequacy, Part: uint8(part), V: [4]int32{int32(bi), int32(fi)}})
+		}
+	}
+	for part, s := range c.supports {
+		if i, ok := x.sup[s]; ok {
+			cells = shareCell(cells, part, ratings(baseline, i), ratings(followUp, i))
+		}
+	}
+	return shareCell(cells, len(c.supports), b.LetDown, f.LetDown)
 }

@@ -119,31 +119,38 @@ func (c *PairCounter) cellAt(i int) PairCell {
 // item answered at both timepoints, and each share with a rating at both.
 // Codes outside the counter's scheme are ignored.
 func (c *PairCounter) Cells(group string, baseline, followUp Input) []PairCell {
-	g := uint8(2)
-	switch group {
-	case groupLifelongLinks:
-		g = 0
-	case groupComparison:
-		g = 1
-	}
-	cells := []PairCell{{Kind: cellNetwork, Part: g, V: [4]int32{int32(max(baseline.Nominees, 0)), int32(max(followUp.Nominees, 0))}}}
+	cells := []PairCell{{Kind: cellNetwork, Part: groupPart(group), V: [4]int32{int32(max(baseline.Nominees, 0)), int32(max(followUp.Nominees, 0))}}}
 	for i, s := range c.supports {
 		b, a := baseline.Adequacy[s], followUp.Adequacy[s]
 		if b >= 1 && b <= 3 && a >= 1 && a <= 3 {
 			cells = append(cells, PairCell{Kind: cellAdequacy, Part: uint8(i), V: [4]int32{int32(b), int32(a)}})
 		}
 	}
-	share := func(part int, b, a [4]int) {
-		hb, nb := highShare(b)
-		ha, na := highShare(a)
-		if nb > 0 && na > 0 {
-			cells = append(cells, PairCell{Kind: cellShare, Part: uint8(part), V: [4]int32{int32(hb), int32(nb), int32(ha), int32(na)}})
-		}
-	}
 	for i, s := range c.supports {
-		share(i, baseline.Support[s], followUp.Support[s])
+		cells = shareCell(cells, i, baseline.Support[s], followUp.Support[s])
 	}
-	share(len(c.supports), baseline.LetDown, followUp.LetDown)
+	return shareCell(cells, len(c.supports), baseline.LetDown, followUp.LetDown)
+}
+
+// groupPart is a group's part of the network-size cells.
+func groupPart(group string) uint8 {
+	switch group {
+	case groupLifelongLinks:
+		return 0
+	case groupComparison:
+		return 1
+	}
+	return 2
+}
+
+// shareCell adds the cell of the shares of high ratings b and a to cells,
+// when both have a rating.
+func shareCell(cells []PairCell, part int, b, a [4]int) []PairCell {
+	hb, nb := highShare(b)
+	ha, na := highShare(a)
+	if nb > 0 && na > 0 {
+		cells = append(cells, PairCell{Kind: cellShare, Part: uint8(part), V: [4]int32{int32(hb), int32(nb), int32(ha), int32(na)}})
+	}
 	return cells
 }
 

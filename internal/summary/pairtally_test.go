@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/lifelong-links/sct/internal/stats"
@@ -186,4 +187,20 @@ func rounded(v any) any {
 		}
 	}
 	return v
+}
+
+// The cells of two packed responses are the cells of the inputs they were
+// packed from.
+func TestPairCells_OfPackedInputs(t *testing.T) {
+	scheme := summary.Scheme{Relationships: []string{"friend"}, Supports: []string{"emotional", "practical", "trust"}}
+	index, c := summary.NewIndex(scheme), summary.NewPairCounter(scheme)
+	r := rand.New(rand.NewPCG(2, 9))
+	for range 300 {
+		b, f := randomInput(r, scheme), randomInput(r, scheme)
+		group := []string{"lifelong_links", "comparison", "other"}[r.IntN(3)]
+		want := c.Cells(group, b, f)
+		if got := index.PairCells(c, group, index.Pack(b), index.Pack(f)); !reflect.DeepEqual(got, want) {
+			t.Fatalf("cells of packed %+v and %+v:\n got %v\nwant %v", b, f, got, want)
+		}
+	}
 }

@@ -121,7 +121,6 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 	if baseline == nil {
 		return
 	}
-	var baselineIn *summary.Input
 	for _, id := range ids {
 		f := items[id]
 		if f.Key.Timepoint != "follow_up" {
@@ -136,12 +135,8 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 		if _, ok := set.pairs[child]; ok {
 			continue // two follow-ups in one series cannot be: slots are unique
 		}
-		if baselineIn == nil {
-			in := p.index.Unpack(baseline.In)
-			baselineIn = &in
-		}
 		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day,
-			cells: p.counter.Place(p.counter.Cells(baseline.Key.Group, *baselineIn, p.index.Unpack(f.In)))}
+			cells: p.counter.Place(p.index.PairCells(p.counter, baseline.Key.Group, baseline.In, f.In))}
 		set.pairs[child] = pr
 		set.sorted = nil
 		p.in[child] = append(p.in[child], ps)
