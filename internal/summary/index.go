@@ -26,8 +26,9 @@ type Query struct {
 // Index keeps bucket tallies in memory so that a summary costs a few vector
 // operations per series (form × site × group × timepoint × version × wave),
 // whatever the number of responses or the date range: each series holds its
-// days in order with running totals, by month and by day within a month, so
-// the sum over any range of days is the difference of two running totals.
+// months in order with running totals, and each month its days with their
+// total, so the sum over any range of days is the difference of two running
+// totals of months, give or take the days of a month at either end.
 // Tallies are held as flat vectors over the scheme's codes (codes outside the
 // scheme are not shown in any report, so nothing is lost). Safe for
 // concurrent use.
@@ -55,13 +56,13 @@ type series struct {
 	run    []vec
 }
 
-// month holds one month's days in order; run[i] is the total of days[0] to
-// days[i].
+// month holds one month's days in order and their total; a range that
+// ends within a month adds up its days (at most 31).
 type month struct {
-	name string // YYYY-MM
-	days []string
-	vecs []vec
-	run  []vec
+	name  string // YYYY-MM
+	days  []string
+	vecs  []vec
+	total vec
 }
 
 // vec layout: respondents, named anyone, nominee sum, nominee sum of
@@ -259,15 +260,18 @@ func (x *Index) setVec(k Key, v vec) {
 	di, found := slices.BinarySearch(m.days, k.Day)
 	switch {
 	case found && v.zero():
-		m.days, m.vecs, m.run = slices.Delete(m.days, di, di+1), slices.Delete(m.vecs, di, di+1), slices.Delete(m.run, di, di+1)
+		m.days, m.vecs = slices.Delete(m.days, di, di+1), slices.Delete(m.vecs, di, di+1)
 	case found:
 		m.vecs[di] = v
 	case v.zero():
 		return
 	default:
-		m.days, m.vecs, m.run = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, v), slices.Insert(m.run, di, nil)
+		m.days, m.vecs = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, v)
 	}
-	x.runOn(m.vecs, m.run, di)
+	m.total = make(vec, x.size())
+	for _, d := range m.vecs {
+		m.total.add(d)
+	}
 	if len(m.days) == 0 {
 		s.months, s.run = slices.Delete(s.months, mi, mi+1), slices.Delete(s.run, mi, mi+1)
 		if len(s.months) == 0 {
@@ -277,7 +281,7 @@ func (x *Index) setVec(k Key, v vec) {
 	}
 	totals := make([]vec, len(s.months))
 	for i, m := range s.months {
-		totals[i] = m.run[len(m.run)-1]
+		totals[i] = m.total
 	}
 	x.runOn(totals, s.run, mi)
 }
@@ -317,8 +321,8 @@ func (s *series) upTo(total vec, day string, inclusive, subtract bool) {
 	if found && inclusive {
 		di++
 	}
-	if di > 0 {
-		add(m.run[di-1])
+	for _, d := range m.vecs[:di] {
+		add(d)
 	}
 }
 
