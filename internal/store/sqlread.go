@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,6 +70,10 @@ var derivedExpr = "coalesce(" + field("derived") + ", " + field("inputs") + ", "
 var derivedCols = []string{field("form"), field("status"), field("site"), field("group"), field("timepoint"),
 	field("version"), field("wave"), field("completed_on"), field("child_id"), field("_id"), derivedExpr}
 
+// inputCols are the columns of the index that covers what a start reads of
+// every response: the derived inputs and, last, the slot.
+var inputCols = append(slices.Clone(derivedCols), field("slot"))
+
 // infoCols are a response's ResponseInfo, in the order of the index that
 // lists a site's responses (q_info).
 var infoCols = []string{field("site"), field("child_id"), field("updated_at"), field("_id"), field("form"), field("version"),
@@ -78,8 +83,9 @@ var infoCols = []string{field("site"), field("child_id"), field("updated_at"), f
 var slotCols = []string{field("_id"), field("status"), field("slot"), field("completed_on")}
 
 // sqlIndexes are the indexes sqlReader's queries use, by collection: a name
-// and the expressions, in order. Two cover what a start reads of every
-// response (q_derived, q_slots): SQLite reads them from the index alone,
+// and the expressions, in order. One covers what a start reads of every
+// response (q_inputs: the derived inputs and the slots, in one index so
+// that a write keeps one index for both): SQLite reads them from the index alone,
 // where reading the rows would parse each stored document's JSON, answers
 // and all (2 s per 100,000 responses). A write computes their values once,
 // from the document it parses anyway for FerretDB's own indexes.
@@ -89,8 +95,7 @@ var sqlIndexes = map[string][]struct {
 }{
 	collResponses: {
 		{"q_info", infoCols},
-		{"q_derived", derivedCols},
-		{"q_slots", slotCols},
+		{"q_inputs", inputCols},
 	},
 	collChildren: {{"q_site", []string{field("site"), field("_id")}}},
 	collAudit:    {{"q_at", []string{field("at"), field("_id")}}},
@@ -256,7 +261,7 @@ func (r *sqlReader) eachDerived(ctx context.Context, f Filter, parts int, fn fun
 	if !f.ChangedSince.IsZero() {
 		parts = 1
 	}
-	index := "q_derived"
+	index := "q_inputs"
 	if !f.ChangedSince.IsZero() {
 		index = "" // updated_at is not in it: MongoDB's catch-up only
 	}
@@ -333,7 +338,7 @@ func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) err
 // slots reads every response's id and, for a submitted one, the slot it
 // holds and when it was completed.
 func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, slot, completedOn string)) error {
-	return r.scan(ctx, collResponses, "q_slots", slotCols, "1", nil, parts, func(v []sql.NullString) error {
+	return r.scan(ctx, collResponses, "q_inputs", slotCols, "1", nil, parts, func(v []sql.NullString) error {
 		fn(v[0].String, v[1].String, v[2].String, v[3].String)
 		return nil
 	})
