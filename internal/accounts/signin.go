@@ -83,7 +83,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (Sign
 	}
 	release()
 	s.rememberAddress(ctx, u, addr)
-	return s.issue(ctx, u, uuid.NewString(), s.now().Add(s.signInLifetime), false)
+	return s.issue(ctx, u, uuid.NewString(), u.TokenGen, s.now().Add(s.signInLifetime), false)
 }
 
 // NormalEmail is an email as accounts are found by: trimmed, lower case.
@@ -163,7 +163,7 @@ func jwtSubject(subject string) jwt.RegisteredClaims { return jwt.RegisteredClai
 
 // issue makes a new access token and a new refresh token of the same
 // family. However often it is refreshed, a sign-in ends at ends.
-func (s *Service) issue(ctx context.Context, u store.User, family string, ends time.Time, renewal bool) (SignIn, error) {
+func (s *Service) issue(ctx context.Context, u store.User, family string, gen int, ends time.Time, renewal bool) (SignIn, error) {
 	refresh, hash, err := auth.NewOpaqueToken()
 	if err != nil {
 		return SignIn{}, err
@@ -174,17 +174,32 @@ func (s *Service) issue(ctx context.Context, u store.User, family string, ends t
 		expires = ends.UTC()
 	}
 	if err := s.store.InsertRefreshToken(ctx, store.RefreshToken{
-		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(),
+		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(), Gen: &gen,
 	}); err != nil {
 		return SignIn{}, err
 	}
 	// A renewal: a revocation made while it was under way (a copied token
 	// caught, the account changed) missed the token just stored, so look
-	// again now that it is there. A new sign-in's family has nothing to find.
+	// again now that it is there: at the sign-in's tokens, and at the
+	// account, whose TokenGen a change that ends its sign-ins raises before
+	// it revokes them (revoking an account's tokens is many writes, and one
+	// may have read them before this token was stored). A new sign-in's
+	// family has nothing to find.
 	if renewal {
 		revoked, err := s.store.FamilyRevoked(ctx, family)
 		if err != nil {
 			return SignIn{}, err
+		}
+		if !revoked {
+			now, err := s.store.User(ctx, u.ID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				revoked = true
+			case err != nil:
+				return SignIn{}, err
+			default:
+				revoked = now.TokenGen != gen || now.Disabled
+			}
 		}
 		if revoked {
 			if err := s.store.RevokeTokenFamily(ctx, family); err != nil {
@@ -225,11 +240,21 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (SignIn, err
 	if err != nil {
 		return SignIn{}, err
 	}
+	gen := u.TokenGen
+	if t.Gen != nil { // a sign-in from before sign-ins kept it has the account's as read now
+		gen = *t.Gen
+	}
+	if u.TokenGen != gen { // the account changed since the sign-in was made
+		if err := s.store.RevokeTokenFamily(ctx, t.Family); err != nil {
+			return SignIn{}, err
+		}
+		return SignIn{}, ErrSignInEnded
+	}
 	ends := t.Ends
 	if ends.IsZero() { // a sign-in from before sign-ins had an end
 		ends = s.now().Add(s.signInLifetime)
 	}
-	return s.issue(ctx, u, t.Family, ends, true)
+	return s.issue(ctx, u, t.Family, gen, ends, true)
 }
 
 // Logout ends the sign-in the refresh token belongs to, and the account's
