@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { os.Exit(storetest.RunBoth(m)) }
 
 // racingReset is the store with an administrator's password reset made in
 // the middle of a renewal, as revoking an account's tokens can interleave
-// with it: the reset raises the account's TokenGen and reads the account's
+// with it: the reset raises the account's SignInGen and reads the account's
 // tokens just before the renewal stores its new token, so its revocation
 // (written whenever) misses that token, and has not yet reached the old
 // ones when the renewal looks at its sign-in's tokens.

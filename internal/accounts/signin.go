@@ -83,7 +83,7 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (Sign
 	}
 	release()
 	s.rememberAddress(ctx, u, addr)
-	return s.issue(ctx, u, uuid.NewString(), u.TokenGen, s.now().Add(s.signInLifetime), false)
+	return s.issue(ctx, u, uuid.NewString(), u.SignInGen, s.now().Add(s.signInLifetime), false)
 }
 
 // NormalEmail is an email as accounts are found by: trimmed, lower case.
@@ -174,15 +174,15 @@ func (s *Service) issue(ctx context.Context, u store.User, family string, gen in
 		expires = ends.UTC()
 	}
 	if err := s.store.InsertRefreshToken(ctx, store.RefreshToken{
-		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(), Gen: &gen,
+		Hash: hash, UserID: u.ID, Family: family, ExpiresAt: expires, Ends: ends.UTC(), SignInGen: &gen,
 	}); err != nil {
 		return SignIn{}, err
 	}
 	// A renewal: a revocation made while it was under way (a copied token
 	// caught, the account changed) missed the token just stored, so look
 	// again now that it is there: at the sign-in's tokens, and at the
-	// account, whose TokenGen a change that ends its sign-ins raises before
-	// it revokes them (revoking an account's tokens is many writes, and one
+	// account, whose SignInGen a change to it raises before it revokes its
+	// tokens (revoking an account's tokens is many writes, and one
 	// may have read them before this token was stored). A new sign-in's
 	// family has nothing to find.
 	if renewal {
@@ -198,7 +198,7 @@ func (s *Service) issue(ctx context.Context, u store.User, family string, gen in
 			case err != nil:
 				return SignIn{}, err
 			default:
-				revoked = now.TokenGen != gen || now.Disabled
+				revoked = now.SignInGen != gen || now.Disabled
 			}
 		}
 		if revoked {
@@ -240,11 +240,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (SignIn, err
 	if err != nil {
 		return SignIn{}, err
 	}
-	gen := u.TokenGen
-	if t.Gen != nil { // a sign-in from before sign-ins kept it has the account's as read now
-		gen = *t.Gen
+	gen := u.SignInGen
+	if t.SignInGen != nil { // a sign-in from before sign-ins kept it has the account's as read now
+		gen = *t.SignInGen
 	}
-	if u.TokenGen != gen { // the account changed since the sign-in was made
+	if u.SignInGen != gen { // the account changed since the sign-in was made
 		if err := s.store.RevokeTokenFamily(ctx, t.Family); err != nil {
 			return SignIn{}, err
 		}

@@ -26,11 +26,12 @@ type RefreshToken struct {
 	Ends      time.Time  `bson:"ends,omitempty"` // when the sign-in ends however often it is refreshed
 	UsedAt    *time.Time `bson:"used_at,omitempty"`
 	Revoked   bool       `bson:"revoked"`
-	// Gen is the account's TokenGen when the sign-in was made (nil in
-	// tokens stored before it was kept): a change that ends the account's
-	// sign-ins raises TokenGen, so a renewal racing that change finds it
-	// even where revoking the account's tokens is not one atomic write.
-	Gen *int `bson:"gen,omitempty"`
+	// SignInGen is the account's SignInGen when the sign-in was made (nil
+	// in tokens stored before it was kept): a change to the account raises
+	// it before revoking the account's tokens, so a renewal racing that
+	// change finds it even where the revocation, many writes, misses the
+	// renewal's new token.
+	SignInGen *int `bson:"signin_gen,omitempty"`
 }
 
 // InsertRefreshToken stores a new refresh token.

@@ -25,6 +25,10 @@ type User struct {
 	// TokenGen counts the changes that ended the account's sign-ins: an
 	// access token issued before the last of them no longer works.
 	TokenGen int `bson:"token_gen" json:"-"`
+	// SignInGen counts the changes to the account itself (password, role,
+	// sites, disabled), which end its sign-ins, where signing out on one
+	// device ends only the access tokens.
+	SignInGen int `bson:"signin_gen" json:"-"`
 	// KnownAddresses are where the account last signed in from.
 	KnownAddresses []KnownAddress `bson:"known_addresses,omitempty" json:"-"`
 }
@@ -111,7 +115,8 @@ type UserChange struct {
 
 // UpdateUser applies a change to an account and returns the result. Any
 // change ends what the account's old standing gave: its access tokens (the
-// token generation moves on) and its calendar address.
+// token generation moves on), its sign-ins (the sign-in generation moves on:
+// see RefreshToken.SignInGen) and its calendar address.
 func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User, error) {
 	set := bson.D{{Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}
 	if ch.Role != nil {
@@ -126,7 +131,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ch UserChange) (User,
 	if ch.PasswordHash != nil {
 		set = append(set, bson.E{Key: "password_hash", Value: *ch.PasswordHash})
 	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}}}}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "token_gen", Value: 1}, {Key: "signin_gen", Value: 1}}}}
 	// First: a feed that outlives the change would be worse than a change
 	// that has to be made again.
 	if _, err := s.wdb.Collection(collCalendars).DeleteMany(ctx, bson.D{{Key: "user_id", Value: id}}); err != nil {
