@@ -291,3 +291,24 @@ func TestPruneExpired_DeletesFailureCountsOfClosedWindows(t *testing.T) {
 		})
 	}
 }
+
+// Revoking a sign-in marks it revoked at once, tokens or none (a renewal
+// under way looks for the mark after storing its token); the mark is pruned
+// once it has outlived any renewal.
+func TestRevokeTokenFamily_MarksTheSignInUntilPruned(t *testing.T) {
+	c := &clock{}
+	s := newStoreWithClock(t, c)
+	c.set(cutoff.Add(-25 * time.Hour))
+	if err := s.RevokeTokenFamily(t.Context(), "no tokens yet"); err != nil {
+		t.Fatal(err)
+	}
+	revoked, err := s.FamilyRevoked(t.Context(), "no tokens yet")
+	if err != nil || !revoked {
+		t.Fatalf("revoked = %v, %v; want the sign-in marked revoked", revoked, err)
+	}
+	if revoked, err := s.FamilyRevoked(t.Context(), "another"); err != nil || revoked {
+		t.Fatalf("another sign-in: revoked = %v, %v", revoked, err)
+	}
+	c.set(cutoff)
+	prunesOnce(t, s, store.PruneResult{RefreshTokens: 1})
+}

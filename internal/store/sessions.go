@@ -78,12 +78,34 @@ func (s *Store) FamilyRevoked(ctx context.Context, family string) (bool, error) 
 	return n > 0, nil
 }
 
-// RevokeTokenFamily revokes every token descended from one sign-in.
+// RevokeTokenFamily revokes every token descended from one sign-in. It
+// first stores a revoked marker of the sign-in (FamilyRevoked counts it),
+// then revokes the tokens: revoking them is many writes, and a renewal under
+// way could store its new token after they were read. The renewal looks at
+// FamilyRevoked after storing its token, so either it finds the marker or
+// the revocation, which reads the tokens after the marker is written, finds
+// its token.
 func (s *Store) RevokeTokenFamily(ctx context.Context, family string) error {
-	_, err := s.wdb.Collection(collRefreshTokens).UpdateMany(ctx, bson.D{{Key: "family", Value: family}},
+	coll := s.wdb.Collection(collRefreshTokens)
+	_, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: familyMarkerPrefix + family}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "family", Value: family}, {Key: "revoked", Value: true},
+			{Key: "expires_at", Value: s.now().UTC().Add(familyMarkerTTL)}}}}, options.Update().SetUpsert(true))
+	if err != nil {
+		return classify(fmt.Errorf("revoke sign-in: %w", err))
+	}
+	_, err = coll.UpdateMany(ctx, bson.D{{Key: "family", Value: family}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "revoked", Value: true}}}})
 	return classify(err)
 }
+
+// A revoked sign-in's marker is a document among its tokens, under an id no
+// token hash can take. It is needed only while a renewal that began before
+// the revocation may still be under way; its tokens stay revoked after it is
+// pruned.
+const (
+	familyMarkerPrefix = "revoked:"
+	familyMarkerTTL    = 24 * time.Hour
+)
 
 // RevokeUserTokens revokes every refresh token of a user.
 func (s *Store) RevokeUserTokens(ctx context.Context, userID string) error {
