@@ -13,8 +13,9 @@ import (
 )
 
 // exportFile streams one export file, or a site's whole data return as a
-// zip. Files are pseudonymised: no names, no free text. Every export is
-// recorded in the audit trail before it is sent.
+// zip. Files are pseudonymised: no names, no free text. Every export of
+// data is recorded in the audit trail before it is sent; syntax files
+// (.sps, .do, .R), which hold none, are not.
 func (h *handlers) exportFile(c echo.Context) error {
 	q, err := bindSummaryQuery(c, "site", "from", "to")
 	if err != nil {
@@ -48,15 +49,31 @@ func (h *handlers) exportFile(c echo.Context) error {
 			return err
 		}
 		send("text/markdown; charset=utf-8", name)
-		return h.streamErr(c, export.Codebook(res, h.eval.ExportLayouts()...))
+		return h.streamErr(c, export.Codebook(res, parts...))
 	}
+	stem, ext, _ := strings.Cut(name, ".")
 	for _, p := range parts {
-		stem, ext, _ := strings.Cut(name, ".")
-		if stem != p.Layout.Name {
+		if stem != p.Name() {
 			continue
 		}
-		switch ext {
-		case "csv":
+		if p.Network != nil {
+			if ext != "graphml" {
+				break
+			}
+			if err := audit(); err != nil {
+				return err
+			}
+			send("application/graphml+xml", name)
+			g, err := export.NewGraphWriter(res, p.Network)
+			if err != nil {
+				return h.streamErr(c, err)
+			}
+			if err := p.Graphs(g); err != nil {
+				return h.streamErr(c, err)
+			}
+			return h.streamErr(c, g.Close())
+		}
+		if ext == "csv" {
 			if err := audit(); err != nil {
 				return err
 			}
@@ -69,9 +86,13 @@ func (h *handlers) exportFile(c echo.Context) error {
 				return h.streamErr(c, err)
 			}
 			return h.streamErr(c, w.Flush())
-		case "sps":
-			send("text/plain; charset=utf-8", name)
-			return h.streamErr(c, export.SPSS(res, p.Layout, stem+".csv"))
+		}
+		// Syntax files hold no data: they are not audited.
+		for _, s := range export.Syntaxes() {
+			if "."+ext == s.Ext {
+				send("text/plain; charset=utf-8", name)
+				return h.streamErr(c, s.Write(res, p.Layout, stem+".csv"))
+			}
 		}
 	}
 	return invalid(http.StatusNotFound, "no such export; see the codebook for the files")

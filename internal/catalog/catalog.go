@@ -27,11 +27,14 @@ type Form struct {
 	Derive func(version string, answers []byte) (json.RawMessage, error)
 	// Exported forms have a wide and a long file in every data return.
 	Exported bool
+	// Network forms' responses are personal networks (the SCT's shape):
+	// their data returns add nodes and edges files and GraphML.
+	Network bool
 }
 
 // Forms lists the forms in the order exports show them.
 var Forms = []Form{
-	{ID: SCT, Derive: deriveSCT, Exported: true},
+	{ID: SCT, Derive: deriveSCT, Exported: true, Network: true},
 	{ID: PracticeSummary, Derive: derivePractice, Exported: true},
 }
 

@@ -9,16 +9,17 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 )
 
-// exportPart is one file of a data return: a layout and the form whose
-// responses fill it ("" for participation).
+// exportPart is one file of a data return: a layout, or a network's
+// GraphML, and the form whose responses fill it ("" for participation).
 type exportPart struct {
-	layout *export.Layout
-	form   string
+	layout  *export.Layout
+	network *export.Network
+	form    string
 }
 
 // exportParts derives the export layouts, once, from the definitions of
-// the forms the catalog exports: a wide and a long file each, then
-// participation.
+// the forms the catalog exports: a wide and a long file each, the nodes,
+// edges and GraphML of a network form, then participation.
 func exportParts(forms *form.Registry) ([]exportPart, error) {
 	var parts []exportPart
 	for _, f := range catalog.Forms {
@@ -34,18 +35,17 @@ func exportParts(forms *form.Registry) ([]exportPart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("export layout of %s: %w", f.ID, err)
 		}
-		parts = append(parts, exportPart{wide, f.ID}, exportPart{long, f.ID})
+		parts = append(parts, exportPart{layout: wide, form: f.ID}, exportPart{layout: long, form: f.ID})
+		if f.Network {
+			n, err := export.NewNetwork(defs)
+			if err != nil {
+				return nil, fmt.Errorf("export network of %s: %w", f.ID, err)
+			}
+			parts = append(parts, exportPart{layout: n.Nodes, form: f.ID}, exportPart{layout: n.Edges, form: f.ID},
+				exportPart{network: n, form: f.ID})
+		}
 	}
 	return append(parts, exportPart{layout: export.ParticipationLayout()}), nil
-}
-
-// ExportLayouts are the layouts of the data return's files, in order.
-func (s *Service) ExportLayouts() []*export.Layout {
-	out := make([]*export.Layout, len(s.exports))
-	for i, p := range s.exports {
-		out[i] = p.layout
-	}
-	return out
 }
 
 // Export gives the data return's files for the query (site and dates),
@@ -54,6 +54,12 @@ func (s *Service) ExportLayouts() []*export.Layout {
 func (s *Service) Export(ctx context.Context, q Query) []export.Part {
 	parts := make([]export.Part, len(s.exports))
 	for i, p := range s.exports {
+		if p.network != nil {
+			parts[i] = export.Part{Network: p.network, Graphs: func(g *export.GraphWriter) error {
+				return s.store.EachResponse(ctx, q.filter(p.form), g.Response)
+			}}
+			continue
+		}
 		parts[i] = export.Part{Layout: p.layout, Rows: func(w *export.Writer) error {
 			if p.form != "" {
 				return s.store.EachResponse(ctx, q.filter(p.form), w.Response)

@@ -48,11 +48,58 @@ func (a About) FileName() string {
 	return name + ".zip"
 }
 
-// Part is one file of a data return: its layout and a callback that writes
-// its rows to the Writer it is given (from a streaming cursor, say).
+// Part is one file of a data return: a layout and a callback that writes
+// its rows to the Writer it is given (from a streaming cursor, say); or a
+// network and a callback that writes its graphs.
 type Part struct {
 	Layout *Layout
 	Rows   func(*Writer) error
+
+	// Network, instead of Layout, makes the part the network's GraphML
+	// file, <Network.Name>.graphml.
+	Network *Network
+	Graphs  func(*GraphWriter) error
+}
+
+// Name is the part's file stem.
+func (p Part) Name() string {
+	switch {
+	case p.Layout != nil:
+		return p.Layout.Name
+	case p.Network != nil:
+		return p.Network.Name
+	}
+	return ""
+}
+
+// Files returns the names of the part's files: a layout's CSV and the
+// syntax files that read it, or a network's GraphML.
+func (p Part) Files() []string {
+	switch {
+	case p.Layout != nil:
+		out := []string{p.Layout.Name + ".csv"}
+		for _, s := range Syntaxes() {
+			out = append(out, p.Layout.Name+s.Ext)
+		}
+		return out
+	case p.Network != nil:
+		return []string{p.Network.Name + ".graphml"}
+	}
+	return nil
+}
+
+// Syntax is a program, written beside a layout's CSV, that reads the CSV
+// into a statistics package and labels it.
+type Syntax struct {
+	Ext   string // the file name's ending: ".sps"
+	Tool  string // what reads it: "SPSS"
+	Write func(w io.Writer, l *Layout, csvFile string) error
+}
+
+// Syntaxes are the syntax files beside every CSV, in the order a data
+// return holds them: SPSS, Stata, R.
+func Syntaxes() []Syntax {
+	return []Syntax{{".sps", "SPSS", SPSS}, {".do", "Stata", Stata}, {".R", "R", R}}
 }
 
 // Files returns the names of the files DataReturn writes for parts, in
@@ -60,33 +107,30 @@ type Part struct {
 func Files(parts ...Part) []string {
 	var out []string
 	for _, p := range parts {
-		if p.Layout != nil {
-			out = append(out, p.Layout.Name+".csv", p.Layout.Name+".sps")
-		}
+		out = append(out, p.Files()...)
 	}
 	return append(out, "codebook.md", "README.txt")
 }
 
-// DataReturn streams a zip to w: for each part, <name>.csv and the SPSS
-// syntax <name>.sps that reads it; codebook.md covering every part; and
+// DataReturn streams a zip to w: for each layout part, <name>.csv and the
+// syntax files that read it (<name>.sps, <name>.do, <name>.R); for each
+// network part, <name>.graphml; codebook.md covering every part; and
 // README.txt giving the site, the period, when it was made and the rows in
 // each file. Each part's rows go straight into the zip as its callback
 // writes them.
 func DataReturn(w io.Writer, about About, parts ...Part) error {
 	seen := map[string]bool{}
-	layouts := make([]*Layout, 0, len(parts))
 	for _, p := range parts {
-		if p.Layout == nil || p.Rows == nil {
-			return errors.New("export: a data return part needs a layout and rows")
+		if (p.Layout == nil || p.Rows == nil) == (p.Network == nil || p.Graphs == nil) {
+			return errors.New("export: a data return part needs a layout and rows, or a network and graphs")
 		}
-		if !ValidName(p.Layout.Name) {
-			return fmt.Errorf("export: %q is not a safe file name", p.Layout.Name)
+		if !ValidName(p.Name()) {
+			return fmt.Errorf("export: %q is not a safe file name", p.Name())
 		}
-		if seen[p.Layout.Name] {
-			return fmt.Errorf("export: two parts are named %s", p.Layout.Name)
+		if seen[p.Name()] {
+			return fmt.Errorf("export: two parts are named %s", p.Name())
 		}
-		seen[p.Layout.Name] = true
-		layouts = append(layouts, p.Layout)
+		seen[p.Name()] = true
 	}
 	made := about.Made.UTC()
 	zw := zip.NewWriter(w)
@@ -95,7 +139,25 @@ func DataReturn(w io.Writer, about About, parts ...Part) error {
 	}
 	rows := make([]int, len(parts))
 	for i, p := range parts {
-		name := p.Layout.Name
+		name := p.Name()
+		if p.Network != nil {
+			f, err := create(name + ".graphml")
+			if err != nil {
+				return err
+			}
+			gw, err := NewGraphWriter(f, p.Network)
+			if err != nil {
+				return err
+			}
+			if err := p.Graphs(gw); err != nil {
+				return fmt.Errorf("export: %s graphs: %w", name, err)
+			}
+			if err := gw.Close(); err != nil {
+				return err
+			}
+			rows[i] = gw.Graphs()
+			continue
+		}
 		f, err := create(name + ".csv")
 		if err != nil {
 			return err
@@ -111,18 +173,20 @@ func DataReturn(w io.Writer, about About, parts ...Part) error {
 			return err
 		}
 		rows[i] = cw.Rows()
-		if f, err = create(name + ".sps"); err != nil {
-			return err
-		}
-		if err := SPSS(f, p.Layout, name+".csv"); err != nil {
-			return err
+		for _, s := range Syntaxes() {
+			if f, err = create(name + s.Ext); err != nil {
+				return err
+			}
+			if err := s.Write(f, p.Layout, name+".csv"); err != nil {
+				return err
+			}
 		}
 	}
 	f, err := create("codebook.md")
 	if err != nil {
 		return err
 	}
-	if err := Codebook(f, layouts...); err != nil {
+	if err := Codebook(f, parts...); err != nil {
 		return err
 	}
 	if f, err = create("README.txt"); err != nil {
@@ -145,10 +209,16 @@ func readme(w io.Writer, about About, made time.Time, parts []Part, rows []int) 
 	p("child ID; names and free text are never exported.\r\n\r\n")
 	p("Files:\r\n")
 	for i, part := range parts {
+		if n := part.Network; n != nil {
+			p("  %s.graphml  %s networks as GraphML, one graph per response; %d graphs.\r\n", n.Name, oneLine(n.title), rows[i])
+			continue
+		}
 		l := part.Layout
-		p("  %s.csv  %s; %d rows. Read into SPSS with %s.sps.\r\n", l.Name, oneLine(l.Title), rows[i], l.Name)
+		p("  %s.csv  %s; %d rows.\r\n", l.Name, oneLine(l.Title), rows[i])
+		p("      Read into SPSS with %s.sps, Stata with %s.do, R with %s.R.\r\n", l.Name, l.Name, l.Name)
 	}
 	p("  codebook.md  every variable: name, label, kind, codes and missing value.\r\n\r\n")
 	p("Missing answers are -1 in numeric variables and empty in strings and dates.\r\n")
+	p("The syntax files read the CSV of the same name from the folder they are run in.\r\n")
 	return b.Flush()
 }

@@ -111,6 +111,8 @@ const (
 	wideLayout layoutKind = iota + 1
 	longLayout
 	participationLayout
+	nodesLayout
+	edgesLayout
 )
 
 // Layout is the ordered columns of one export file and how each row is made.
@@ -135,6 +137,10 @@ type Layout struct {
 	versions []string
 	// listCol and itemCol are the long layout's list and item columns.
 	listCol, itemCol int
+	// metaFrom is the column of the first meta column.
+	metaFrom int
+	// net is the network a nodes or edges layout belongs to.
+	net *Network
 }
 
 func (l *Layout) finish() {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/export/exporttest"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -1019,12 +1020,12 @@ func TestSPSS_CutsOverlongLabelsAtACharacterBoundary(t *testing.T) {
 
 func TestCodebook_MentionsEveryVariable(t *testing.T) {
 	all := layouts(t)
-	var ls []*Layout
+	var ps []Part
 	for _, l := range all {
-		ls = append(ls, l)
+		ps = append(ps, Part{Layout: l})
 	}
 	var buf bytes.Buffer
-	if err := Codebook(&buf, ls...); err != nil {
+	if err := Codebook(&buf, ps...); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -1064,12 +1065,17 @@ func TestDataReturn_ZipHoldsEveryFile(t *testing.T) {
 		}
 	}
 	yes := true
+	reg := registry(t)
+	net := must[*Network](t)(NewNetwork(reg.Versions("sct")))
 	parts := []Part{
-		{all["sct_wide"], responses(sctResponse(fullSCT()), sctResponse(nil))},
-		{all["sct_long"], responses(sctResponse(fullSCT()))},
-		{all["practice_summary_wide"], responses(ps)},
-		{all["practice_summary_long"], responses()},
-		{all["participation"], func(w *Writer) error {
+		{Layout: all["sct_wide"], Rows: responses(sctResponse(fullSCT()), sctResponse(nil))},
+		{Layout: all["sct_long"], Rows: responses(sctResponse(fullSCT()))},
+		{Layout: net.Nodes, Rows: responses(sctResponse(fullSCT()))},
+		{Layout: net.Edges, Rows: responses(sctResponse(fullSCT()))},
+		{Network: net, Graphs: func(g *GraphWriter) error { return g.Response(sctResponse(fullSCT())) }},
+		{Layout: all["practice_summary_wide"], Rows: responses(ps)},
+		{Layout: all["practice_summary_long"], Rows: responses()},
+		{Layout: all["participation"], Rows: func(w *Writer) error {
 			return w.Participation(Participation{ChildID: "C123", Site: "A", Group: "lifelong_links", Participating: &yes})
 		}},
 	}
@@ -1083,9 +1089,12 @@ func TestDataReturn_ZipHoldsEveryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"sct_wide.csv", "sct_wide.sps", "sct_long.csv", "sct_long.sps",
-		"practice_summary_wide.csv", "practice_summary_wide.sps", "practice_summary_long.csv", "practice_summary_long.sps",
-		"participation.csv", "participation.sps", "codebook.md", "README.txt",
+		"sct_wide.csv", "sct_wide.sps", "sct_wide.do", "sct_wide.R", "sct_long.csv", "sct_long.sps", "sct_long.do", "sct_long.R",
+		"sct_nodes.csv", "sct_nodes.sps", "sct_nodes.do", "sct_nodes.R", "sct_edges.csv", "sct_edges.sps", "sct_edges.do", "sct_edges.R",
+		"sct_network.graphml",
+		"practice_summary_wide.csv", "practice_summary_wide.sps", "practice_summary_wide.do", "practice_summary_wide.R",
+		"practice_summary_long.csv", "practice_summary_long.sps", "practice_summary_long.do", "practice_summary_long.R",
+		"participation.csv", "participation.sps", "participation.do", "participation.R", "codebook.md", "README.txt",
 	}
 	files := map[string][]byte{}
 	var names []string
@@ -1107,10 +1116,28 @@ func TestDataReturn_ZipHoldsEveryFile(t *testing.T) {
 	if !slices.Equal(names, want) || !slices.Equal(Files(parts...), want) {
 		t.Errorf("zip holds %v\nFiles says %v\nwant %v", names, Files(parts...), want)
 	}
-	wantRows := map[string]int{"sct_wide": 2, "sct_long": 5, "practice_summary_wide": 1, "practice_summary_long": 0, "participation": 1}
+	wantRows := map[string]int{"sct_wide": 2, "sct_long": 5, "sct_nodes": 5, "sct_edges": 4, "practice_summary_wide": 1,
+		"practice_summary_long": 0, "participation": 1}
 	for _, p := range parts {
-		name := p.Layout.Name
+		name := p.Name()
 		t.Run(name, func(t *testing.T) {
+			if p.Network != nil {
+				doc, errs := exporttest.ReadGraphML(files[name+".graphml"])
+				if len(errs) > 0 || len(doc.Graphs) != 1 || len(doc.Graphs[0].Nodes) != 5 {
+					t.Errorf("%s.graphml: %v", name, errs)
+				}
+				if !bytes.Contains(files["codebook.md"], []byte("## "+name+".graphml")) ||
+					!bytes.Contains(files["README.txt"], []byte(name+".graphml  ")) {
+					t.Errorf("the codebook or README does not list %s.graphml", name)
+				}
+				return
+			}
+			if s := parseStata(t, string(files[name+".do"])); s.file != name+".csv" || len(s.names) != len(p.Layout.Columns) {
+				t.Errorf("%s.do reads %q with %d variables", name, s.file, len(s.names))
+			}
+			if r := string(files[name+".R"]); !strings.Contains(r, name+" <- local({") || !strings.Contains(r, `read.csv("`+name+`.csv"`) {
+				t.Errorf("%s.R does not read %s.csv into %s", name, name, name)
+			}
 			if rows := records(t, p.Layout, files[name+".csv"]); len(rows) != wantRows[name] {
 				t.Errorf("%d rows, want %d", len(rows), wantRows[name])
 			}
@@ -1132,7 +1159,7 @@ func TestDataReturn_ZipHoldsEveryFile(t *testing.T) {
 			t.Errorf("README lacks %q:\n%s", s, readme)
 		}
 	}
-	for _, secret := range []string{"Nanna", "Kowalski", "Zebedee", "Philomena", "Gwendolyn"} {
+	for _, secret := range []string{"Nanna", "Kowalski", "Zebedee", "Philomena", "Gwendolyn", "Shaniqua", "Bernadette", "boxing", "lollipop"} {
 		for name, data := range files {
 			if bytes.Contains(data, []byte(secret)) {
 				t.Errorf("%s holds %q", name, secret)
@@ -1155,10 +1182,10 @@ func TestDataReturn_RejectsBadParts(t *testing.T) {
 		parts []Part
 		want  string
 	}{
-		{"the same name twice", []Part{{all["sct_wide"], none}, {all["sct_wide"], none}}, "two parts"},
-		{"an unsafe name", []Part{{&renamed, none}}, "safe file name"},
-		{"no rows callback", []Part{{all["sct_wide"], nil}}, "needs"},
-		{"rows that fail", []Part{{all["sct_wide"], failing}}, "cursor broke"},
+		{"the same name twice", []Part{{Layout: all["sct_wide"], Rows: none}, {Layout: all["sct_wide"], Rows: none}}, "two parts"},
+		{"an unsafe name", []Part{{Layout: &renamed, Rows: none}}, "safe file name"},
+		{"no rows callback", []Part{{Layout: all["sct_wide"], Rows: nil}}, "needs"},
+		{"rows that fail", []Part{{Layout: all["sct_wide"], Rows: failing}}, "cursor broke"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

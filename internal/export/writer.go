@@ -42,20 +42,29 @@ func NewWriter(w io.Writer, l *Layout) (*Writer, error) {
 func (w *Writer) Rows() int { return w.rows }
 
 // Response writes r: one row in a wide layout, one row per item of the
-// layout's lists in a long layout (none when the lists are empty). Answers
+// layout's lists in a long layout (none when the lists are empty), one row
+// per person (the young person first) in a network's nodes layout and one
+// per tie in its edges layout. Answers
 // the layout does not know are never written; a response of another form, or
 // of a version the layout was not made from, is an error.
 func (w *Writer) Response(r store.Response) error {
 	l := w.l
-	if l.kind != wideLayout && l.kind != longLayout {
+	if l.kind != wideLayout && l.kind != longLayout && l.kind != nodesLayout && l.kind != edgesLayout {
 		return fmt.Errorf("export: layout %s does not take responses", l.Name)
 	}
 	if r.Form != l.Form {
 		return fmt.Errorf("export: response %s is form %s, layout %s is form %s", r.ID, r.Form, l.Name, l.Form)
 	}
 	p := l.plans[r.Version]
-	if p == nil {
+	covered := p != nil
+	if l.net != nil {
+		covered = l.net.plans[r.Version] != nil
+	}
+	if !covered {
 		return fmt.Errorf("export: response %s is %s version %s, which layout %s does not cover", r.ID, r.Form, r.Version, l.Name)
+	}
+	if l.net != nil {
+		return w.networkRows(&r)
 	}
 	if l.kind == wideLayout {
 		w.start(&r)
@@ -98,7 +107,7 @@ func (w *Writer) Flush() error {
 func (w *Writer) start(r *store.Response) {
 	copy(w.row, w.l.missing)
 	for i, m := range w.l.meta {
-		w.row[i] = m.get(r)
+		w.row[w.l.metaFrom+i] = m.get(r)
 	}
 }
 
