@@ -324,8 +324,9 @@ func TestExports_DataReturnIsPseudonymisedAndAudited(t *testing.T) {
 		rc.Close()
 		files[f.Name] = string(b)
 	}
-	for _, want := range []string{"sct_wide.csv", "sct_wide.sps", "sct_long.csv", "sct_long.sps", "practice_summary_wide.csv",
-		"practice_summary_wide.sps", "practice_summary_long.csv", "participation.csv", "participation.sps", "codebook.md", "README.txt"} {
+	for _, want := range []string{"sct_wide.csv", "sct_wide.sps", "sct_wide.do", "sct_wide.R", "sct_long.csv", "sct_long.sps",
+		"sct_nodes.csv", "sct_edges.csv", "sct_network.graphml", "practice_summary_wide.csv", "practice_summary_wide.sps",
+		"practice_summary_long.csv", "participation.csv", "participation.sps", "participation.do", "participation.R", "codebook.md", "README.txt"} {
 		if _, ok := files[want]; !ok {
 			t.Errorf("data return lacks %s (has %d files)", want, len(files))
 		}

@@ -2723,9 +2723,10 @@ type ClientInterface interface {
 
 	// ExportFile One pseudonymised data file, or a site's whole data return
 	//
-	// Files carry no names and no free text; every export but the SPSS
-	// syntax files is recorded in the audit trail before it is sent.
-	// `data-return.zip` holds every file; `codebook.md` describes them.
+	// Files carry no names and no free text; every export but the
+	// syntax files (`.sps`, `.do`, `.R`) is recorded in the audit trail
+	// before it is sent. `data-return.zip` holds every file;
+	// `codebook.md` describes them.
 	// Once the file has started, a failure shows as a body cut short.
 	// Exports cannot suppress counts (`suppress` is a 400).
 	//
@@ -3481,9 +3482,10 @@ func (c *Client) CreateSession(ctx context.Context, id ChildID, body CreateSessi
 
 // ExportFile One pseudonymised data file, or a site's whole data return
 //
-// Files carry no names and no free text; every export but the SPSS
-// syntax files is recorded in the audit trail before it is sent.
-// `data-return.zip` holds every file; `codebook.md` describes them.
+// Files carry no names and no free text; every export but the
+// syntax files (`.sps`, `.do`, `.R`) is recorded in the audit trail
+// before it is sent. `data-return.zip` holds every file;
+// `codebook.md` describes them.
 // Once the file has started, a failure shows as a body cut short.
 // Exports cannot suppress counts (`suppress` is a 400).
 //
@@ -6253,9 +6255,10 @@ type ClientWithResponsesInterface interface {
 
 	// ExportFileWithResponse One pseudonymised data file, or a site's whole data return
 	//
-	// Files carry no names and no free text; every export but the SPSS
-	// syntax files is recorded in the audit trail before it is sent.
-	// `data-return.zip` holds every file; `codebook.md` describes them.
+	// Files carry no names and no free text; every export but the
+	// syntax files (`.sps`, `.do`, `.R`) is recorded in the audit trail
+	// before it is sent. `data-return.zip` holds every file;
+	// `codebook.md` describes them.
 	// Once the file has started, a failure shows as a body cut short.
 	// Exports cannot suppress counts (`suppress` is a 400).
 	//
@@ -10375,9 +10378,10 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, id 
 
 // ExportFileWithResponse One pseudonymised data file, or a site's whole data return
 //
-// Files carry no names and no free text; every export but the SPSS
-// syntax files is recorded in the audit trail before it is sent.
-// `data-return.zip` holds every file; `codebook.md` describes them.
+// Files carry no names and no free text; every export but the
+// syntax files (`.sps`, `.do`, `.R`) is recorded in the audit trail
+// before it is sent. `data-return.zip` holds every file;
+// `codebook.md` describes them.
 // Once the file has started, a failure shows as a body cut short.
 // Exports cannot suppress counts (`suppress` is a 400).
 //

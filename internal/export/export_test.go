@@ -1020,7 +1020,9 @@ func TestSPSS_CutsOverlongLabelsAtACharacterBoundary(t *testing.T) {
 
 func TestCodebook_MentionsEveryVariable(t *testing.T) {
 	all := layouts(t)
-	var ps []Part
+	net := must[*Network](t)(NewNetwork(registry(t).Versions("sct")))
+	all[net.Nodes.Name], all[net.Edges.Name] = net.Nodes, net.Edges
+	ps := []Part{{Network: net}}
 	for _, l := range all {
 		ps = append(ps, Part{Layout: l})
 	}
@@ -1029,10 +1031,27 @@ func TestCodebook_MentionsEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
+	t.Run("network", func(t *testing.T) {
+		if !strings.Contains(out, "## sct_network.graphml") {
+			t.Error("no section for the GraphML")
+		}
+		for _, k := range net.graphKeys() {
+			if !strings.Contains(out, "| `"+k.name+"` | "+k.domain+" | "+k.typ+" | ") {
+				t.Errorf("no row for the %s attribute %s", k.domain, k.name)
+			}
+		}
+	})
 	for name, l := range all {
 		t.Run(name, func(t *testing.T) {
-			if !strings.Contains(out, "## "+l.Name+".csv") {
-				t.Errorf("no section for %s", l.Name)
+			head := fmt.Sprintf("## %s.csv\n\n%s. %d variables. Read with `%s.sps` (SPSS), `%s.do` (Stata) or `%s.R` (R).",
+				l.Name, cell(l.Title), len(l.Columns), l.Name, l.Name, l.Name)
+			if !strings.Contains(out, head) {
+				t.Errorf("no section for %s starting %q", l.Name, head)
+			}
+			for i, n := range StataNames(l) {
+				if c := l.Columns[i].Name; n != c && !strings.Contains(out, "`"+c+"` → `"+n+"`") {
+					t.Errorf("the codebook does not give %s's Stata name %s", c, n)
+				}
 			}
 			for _, c := range l.Columns {
 				line := "| `" + c.Name + "` | " + cell(c.Label) + " | " + c.Kind.String() + " | "
@@ -1175,6 +1194,8 @@ func TestDataReturn_RejectsBadParts(t *testing.T) {
 	all := layouts(t)
 	none := func(*Writer) error { return nil }
 	failing := func(*Writer) error { return errors.New("cursor broke") }
+	net := must[*Network](t)(NewNetwork(registry(t).Versions("sct")))
+	graphs := func(*GraphWriter) error { return nil }
 	renamed := *all["sct_wide"]
 	renamed.Name = "../evil"
 	tests := []struct {
@@ -1185,6 +1206,9 @@ func TestDataReturn_RejectsBadParts(t *testing.T) {
 		{"the same name twice", []Part{{Layout: all["sct_wide"], Rows: none}, {Layout: all["sct_wide"], Rows: none}}, "two parts"},
 		{"an unsafe name", []Part{{Layout: &renamed, Rows: none}}, "safe file name"},
 		{"no rows callback", []Part{{Layout: all["sct_wide"], Rows: nil}}, "needs"},
+		{"a layout and a network", []Part{{Layout: all["sct_wide"], Rows: none, Network: net, Graphs: graphs}}, "needs"},
+		{"no graphs callback", []Part{{Network: net}}, "needs"},
+		{"graphs that fail", []Part{{Network: net, Graphs: func(*GraphWriter) error { return errors.New("cursor broke") }}}, "cursor broke"},
 		{"rows that fail", []Part{{Layout: all["sct_wide"], Rows: failing}}, "cursor broke"},
 	}
 	for _, tt := range tests {
