@@ -342,3 +342,98 @@ writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 		t.Errorf("R's tables are not the fixture's: %v", fromR)
 	}
 }
+
+// pspp returns the path of GNU PSPP, which reads SPSS syntax. Without it
+// the test is skipped on a workstation and fails in CI, which installs
+// Debian's pspp.
+func pspp(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("pspp")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but pspp is not on the PATH (%v): .ci/run installs pspp", err)
+		}
+		t.Skipf("pspp is not on the PATH (%v): apt-get install pspp to run this check", err)
+	}
+	return bin
+}
+
+// The SPSS syntax of a data return, run by GNU PSPP on the return, gives
+// the summary's baseline adequacy (the wide file) and availability (the
+// edges file) by their value labels.
+func TestExports_SPSSSyntaxGivesTheSummaryTables(t *testing.T) {
+	bin := pspp(t)
+	s := servertest.Start(t, t.TempDir(), forms.FS())
+	s.AddUsers(t)
+	seedNetworks(t, s)
+	st, body := s.Do(t, "GET", "/api/v1/exports/data-return.zip", "", "evaluator")
+	if st != 200 {
+		t.Fatalf("data return: %d %s", st, body)
+	}
+	dir := t.TempDir()
+	for name, content := range unzip(t, body) {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One run per file: each GET DATA replaces the active dataset.
+	frequencies := func(file, variable string) map[string]string {
+		t.Helper()
+		syntax := fmt.Sprintf("INCLUDE FILE='%s.sps'.\nSELECT IF (timepoint = 1).\nFREQUENCIES VARIABLES=%s /STATISTICS=NONE.\n", file, variable)
+		if err := os.WriteFile(filepath.Join(dir, "check.sps"), []byte(syntax), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bin, "-O", "format=csv", "-o", "out.csv", "check.sps")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("pspp %s: %v\n%s", file, err, out)
+		}
+		out, err := os.ReadFile(filepath.Join(dir, "out.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out, []byte("error")) || bytes.Contains(out, []byte("warning")) {
+			t.Errorf("pspp on %s.sps:\n%s", file, out)
+		}
+		// Rows under "Valid", up to the next heading: ",<label>,<count>,...".
+		counts := map[string]string{}
+		valid := false
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Split(line, ",")
+			if f[0] != "" {
+				valid = f[0] == "Valid"
+			}
+			if valid && len(f) >= 3 && f[1] != "" && f[1] != "Total" {
+				counts[f[1]] = f[2]
+			}
+		}
+		return counts
+	}
+	sum := getJSON(t, s, "evaluator", "/api/v1/summaries/sct?timepoint=baseline")
+	itoa := func(v any) string { f, _ := v.(float64); return strconv.Itoa(int(f)) }
+	adequacy := frequencies("sct_wide", "adequacy_emotional")
+	for _, a := range dig(sum, "adequacy").([]any) {
+		if dig(a, "support") != "emotional" {
+			continue
+		}
+		for key, label := range map[string]string{"no_one": "No one", "too_few": "Too few people", "enough": "Enough people"} {
+			if got, want := adequacy[label], itoa(dig(a, key, "count")); got != want && !(got == "" && want == "0") {
+				t.Errorf("PSPP counts %s %s, the summary %s", label, got, want)
+			}
+		}
+	}
+	ratings := frequencies("sct_edges", "support_emotional")
+	probably := 0
+	for _, label := range []string{"Probably", "Definitely"} {
+		n, _ := strconv.Atoi(ratings[label])
+		probably += n
+	}
+	for _, a := range dig(sum, "availability").([]any) {
+		if dig(a, "support") == "emotional" && strconv.Itoa(probably) != itoa(dig(a, "probably_or_definitely")) {
+			t.Errorf("PSPP counts %d probably or definitely for emotional support, the summary %v (%v)", probably, dig(a, "probably_or_definitely"), ratings)
+		}
+	}
+	if adequacy["Enough people"] != "2" || probably != 3 {
+		t.Errorf("PSPP's tables are not the fixture's: %v %v", adequacy, ratings)
+	}
+}
