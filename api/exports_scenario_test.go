@@ -263,6 +263,19 @@ for (v in grep("^support_", names(e), value = TRUE)) {
   put("availability", sub("^support_", "", v), sum(!is.na(e[[v]])), sum(e[[v]] >= "Probably", na.rm = TRUE))
 }
 put("strain", "let_down", sum(!is.na(e$let_down)), sum(e$let_down <= "Not really", na.rm = TRUE), sum(e$let_down >= "Probably", na.rm = TRUE))
+if (requireNamespace("igraph", quietly = TRUE)) {
+  # The GraphML as a network package reads it (igraph's reader stops after
+  # the first graph it skips, so only the first graph can be asked for); and
+  # the edge list with its nodes as one graph, a component per response.
+  g <- igraph::read_graph("sct_network.graphml", format = "graphml", index = 0)
+  put("graphml", igraph::graph_attr(g, "response_id"), igraph::vcount(g), igraph::ecount(g),
+    sum(igraph::vertex_attr(g, "role") == "ego"))
+  h <- igraph::graph_from_data_frame(sct_edges, vertices = sct_nodes)
+  put("edgelist", "all", igraph::vcount(h), igraph::ecount(h), igraph::count_components(h))
+  for (c in igraph::decompose(h)) {
+    put("component", igraph::vertex_attr(c, "response_id")[1], igraph::vcount(c))
+  }
+}
 writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 `
 	if err := os.WriteFile(filepath.Join(dir, "driver.R"), []byte(driver), 0o600); err != nil {
@@ -331,6 +344,34 @@ writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 	}
 	want("strain\tlet_down", itoa(dig(sum, "strain", "base"))+"\t"+itoa(dig(sum, "strain", "not_at_all_or_not_really"))+"\t"+
 		itoa(dig(sum, "strain", "probably_or_definitely")))
+	// igraph, R's network package, reads each graph of the GraphML with the
+	// people the wide file counts, and the CSVs as one graph with a
+	// component per response.
+	sizes, err := exporttest.WideNetworkSizes(unzip(t, body)["sct_wide.csv"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fromR["edgelist\tall"]; !ok {
+		if os.Getenv("CI") != "" {
+			t.Error("CI is set but R has no igraph: .ci/run installs r-cran-igraph")
+		} else {
+			t.Log("R has no igraph (apt-get install r-cran-igraph): the GraphML was not read by it")
+		}
+	} else {
+		people, graphs := 0, 0
+		for id, n := range sizes {
+			people += n
+			want("component\t"+id, strconv.Itoa(n))
+			if _, ok := fromR["graphml\t"+id]; ok {
+				graphs++
+				want("graphml\t"+id, fmt.Sprintf("%d\t%d\t1", n, n-1))
+			}
+		}
+		want("edgelist\tall", fmt.Sprintf("%d\t%d\t%d", people, people-len(sizes), len(sizes)))
+		if graphs != 1 {
+			t.Errorf("igraph read %d graphs of the GraphML, want the first", graphs)
+		}
+	}
 	if checks < 30 {
 		t.Errorf("only %d figures compared", checks)
 	}
