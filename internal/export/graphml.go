@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -90,6 +91,7 @@ type GraphWriter struct {
 	row    []string // an Edges row, for the key person's answers
 	graphs int
 	closed bool
+	err    error
 }
 
 // NewGraphWriter writes the GraphML header and n's attribute declarations
@@ -109,10 +111,19 @@ func NewGraphWriter(w io.Writer, n *Network) (*GraphWriter, error) {
 		p(`  <key id="%s" for="%s" attr.name="%s" attr.type="%s"><desc>%s</desc></key>`+"\n",
 			k.id(), k.domain, k.name, k.typ, text(k.desc))
 	}
-	return g, g.b.Flush()
+	if err := g.b.Flush(); err != nil {
+		return nil, err
+	}
+	return g, g.err
 }
 
-func (g *GraphWriter) p(format string, args ...any) { fmt.Fprintf(g.b, format, args...) }
+// p writes to the buffer, keeping the first error (the reader gone, say)
+// for Response and Close to return.
+func (g *GraphWriter) p(format string, args ...any) {
+	if _, err := fmt.Fprintf(g.b, format, args...); err != nil && g.err == nil {
+		g.err = err
+	}
+}
 
 // Graphs returns the number of graphs written.
 func (g *GraphWriter) Graphs() int { return g.graphs }
@@ -132,7 +143,7 @@ func (g *GraphWriter) Response(r store.Response) error {
 	}
 	people := n.people(&r, plan)
 	p := g.p
-	p(`  <graph id="%s" edgedefault="directed">`+"\n", attr(r.ID))
+	p(`  <graph id="%s" edgedefault="directed">`+"\n", text(r.ID))
 	graph := map[string]string{
 		"response_id": r.ID, "child_id": r.ChildID, "site": r.Site, "group": r.Group, "timepoint": r.Timepoint,
 		"wave": strconv.Itoa(max(r.Wave, 1)), "version": r.Version, "completed_on": dateOrEmpty(r.CompletedOn),
@@ -143,11 +154,11 @@ func (g *GraphWriter) Response(r store.Response) error {
 			g.data(4, k.id(), graph[k.name])
 		}
 	}
-	p(`    <node id="%s">`, attr(nodeID(r.ID, 0)))
+	p(`    <node id="%s">`, text(nodeID(r.ID, 0)))
 	g.data(0, "node_role", RoleEgo)
 	p("</node>\n")
 	for _, pp := range people {
-		p(`    <node id="%s">`, attr(nodeID(r.ID, pp.node)))
+		p(`    <node id="%s">`, text(nodeID(r.ID, pp.node)))
 		g.data(0, "node_role", pp.role)
 		g.data(0, "node_relationship", pp.relationship)
 		if pp.nominee > 0 {
@@ -159,7 +170,7 @@ func (g *GraphWriter) Response(r store.Response) error {
 		p("</node>\n")
 	}
 	for _, pp := range people {
-		p(`    <edge source="%s" target="%s">`, attr(nodeID(r.ID, 0)), attr(nodeID(r.ID, pp.node)))
+		p(`    <edge source="%s" target="%s">`, text(nodeID(r.ID, 0)), text(nodeID(r.ID, pp.node)))
 		if pp.key > 0 {
 			g.data(0, "edge_key_person", strconv.Itoa(pp.key))
 			copy(g.row, n.Edges.missing)
@@ -181,6 +192,9 @@ func (g *GraphWriter) Response(r store.Response) error {
 		p("</edge>\n")
 	}
 	p("  </graph>\n")
+	if g.err != nil {
+		return g.err
+	}
 	g.graphs++
 	return nil
 }
@@ -206,19 +220,17 @@ func (g *GraphWriter) Close() error {
 		g.closed = true
 		g.p("</graphml>\n")
 	}
+	if g.err != nil {
+		return g.err
+	}
 	return g.b.Flush()
 }
 
-// text escapes s for XML character data (and attribute values): markup
-// characters become entities, characters XML cannot hold become U+FFFD.
+// text escapes s for XML character data and attribute values: markup
+// characters and quotes become references, characters XML cannot hold
+// become U+FFFD.
 func text(s string) string {
-	var b bytesBuffer
-	_ = xml.EscapeText(&b, []byte(oneLine(s)))
-	return string(b)
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(oneLine(s))) // a strings.Builder does not fail
+	return b.String()
 }
-
-func attr(s string) string { return text(s) }
-
-type bytesBuffer []byte
-
-func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }

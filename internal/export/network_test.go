@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -277,4 +278,37 @@ func TestNetwork_RejectsAFormThatIsNotANetwork(t *testing.T) {
 func NewGraphWriterOrFail(t *testing.T, n *Network) *GraphWriter {
 	t.Helper()
 	return must[*GraphWriter](t)(NewGraphWriter(&bytes.Buffer{}, n))
+}
+
+// failingWriter takes n bytes, then fails, as a connection whose reader has
+// gone does.
+type failingWriter struct{ n int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		return 0, errors.New("reader gone")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// A GraphML writer whose reader has gone says so, so the cursor feeding it
+// stops, rather than writing every graph into the void.
+func TestGraphWriter_StopsWhenTheReaderHasGone(t *testing.T) {
+	n := sctNetwork(t)
+	g := must[*GraphWriter](t)(NewGraphWriter(&failingWriter{n: 1 << 16}, n))
+	var err error
+	written := 0
+	for ; written < 10_000 && err == nil; written++ {
+		err = g.Response(sctResponse(fullSCT()))
+	}
+	if err == nil || !strings.Contains(err.Error(), "reader gone") {
+		t.Fatalf("after %d graphs: %v", written, err)
+	}
+	if written > 100 {
+		t.Errorf("%d graphs written before the failure showed", written)
+	}
+	if err := g.Close(); err == nil {
+		t.Error("Close after a failed write: no error")
+	}
 }
