@@ -34,8 +34,12 @@ func Codebook(w io.Writer, parts ...Part) error {
 		if l == nil {
 			continue
 		}
-		p("\n## %s.csv\n\n%s. %d variables. Read with `%s.sps` (SPSS), `%s.do` (Stata) or `%s.R` (R).\n\n",
-			l.Name, cell(l.Title), len(l.Columns), l.Name, l.Name, l.Name)
+		var with []string
+		for _, s := range Syntaxes() {
+			with = append(with, "`"+l.Name+s.Ext+"` ("+s.Tool+")")
+		}
+		p("\n## %s.csv\n\n%s. %d variables. Read with %s or %s.\n\n",
+			l.Name, cell(l.Title), len(l.Columns), strings.Join(with[:len(with)-1], ", "), with[len(with)-1])
 		if vs := l.versions; len(vs) > 0 {
 			p("Form `%s`, versions %s. A variable a version does not ask is missing in its rows.\n\n", l.Form, strings.Join(vs, ", "))
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -215,7 +216,11 @@ func readme(w io.Writer, about About, made time.Time, parts []Part, rows []int) 
 		}
 		l := part.Layout
 		p("  %s.csv  %s; %d rows.\r\n", l.Name, oneLine(l.Title), rows[i])
-		p("      Read into SPSS with %s.sps, Stata with %s.do, R with %s.R.\r\n", l.Name, l.Name, l.Name)
+		var with []string
+		for _, s := range Syntaxes() {
+			with = append(with, s.Tool+" with "+l.Name+s.Ext)
+		}
+		p("      Read into %s.\r\n", strings.Join(with, ", "))
 	}
 	p("  codebook.md  every variable: name, label, kind, codes and missing value.\r\n\r\n")
 	p("Missing answers are -1 in numeric variables and empty in strings and dates.\r\n")

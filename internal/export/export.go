@@ -1,8 +1,10 @@
 // Package export writes the pseudonymised files evaluators take into SPSS, R
 // or Stata: one CSV per layout (wide: one row per response; long: one row per
-// item of a form's lists; participation: one row per child), an SPSS syntax
-// file beside each CSV, a Markdown codebook, and a zip "data return" holding
-// them all.
+// item of a form's lists; participation: one row per child; the SCT's
+// network nodes and edges), beside each CSV the syntax that reads and labels
+// it in SPSS (.sps), Stata (.do) and R (.R), all three written from the
+// layout; the SCT's personal networks as GraphML; a Markdown codebook; and a
+// zip "data return" holding them all.
 //
 // Every column is derived from the form definitions, so a new form version
 // exports without code changes. Answers the definition marks sensitive
@@ -37,8 +39,9 @@
 // underscores: sct_wide, practice_summary_long). The SCT's long file holds
 // nominees and key people together, told apart by its list column, so a key
 // person's nominee number joins to the item column of a nominee row of the
-// same response. A data return holds <name>.csv and <name>.sps per layout,
-// then codebook.md and README.txt.
+// same response. A data return holds <name>.csv, <name>.sps, <name>.do and
+// <name>.R per layout, <name>.graphml per network, then codebook.md and
+// README.txt.
 package export
 
 import (
