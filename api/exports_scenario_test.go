@@ -223,28 +223,41 @@ func rscript(t *testing.T) string {
 	return bin
 }
 
-// The R scripts of a data return, run by R on the return, give the same
-// baseline tables as the server's own summary: adequacy (a coded SCT
-// variable of the wide file), nominees by relationship (the long file),
-// key people by relationship (the nodes file, where a key person from the
-// list carries that person's relationship) and availability and strain
-// (the edges file's ratings).
-func TestExports_RScriptsGiveTheSummaryTables(t *testing.T) {
-	bin := rscript(t)
+// The syntax files of a data return, run by the statistics packages on the
+// return, give the same baseline tables as the server's own summary.
+func TestExports_StatisticsPackagesGiveTheSummaryTables(t *testing.T) {
 	s := servertest.Start(t, t.TempDir(), forms.FS())
 	s.AddUsers(t)
 	seedNetworks(t, s)
-
 	st, body := s.Do(t, "GET", "/api/v1/exports/data-return.zip", "", "evaluator")
 	if st != 200 {
 		t.Fatalf("data return: %d %s", st, body)
 	}
+	files := unzip(t, body)
+	sum := getJSON(t, s, "evaluator", "/api/v1/summaries/sct?timepoint=baseline")
+	t.Run("R", func(t *testing.T) { checkRTables(t, unpack(t, files), files, sum) })
+	t.Run("PSPP", func(t *testing.T) { checkPSPPTables(t, unpack(t, files), sum) })
+}
+
+// unpack writes files into a directory of the test's own.
+func unpack(t *testing.T, files map[string][]byte) string {
+	t.Helper()
 	dir := t.TempDir()
-	for name, content := range unzip(t, body) {
+	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return dir
+}
+
+// checkRTables has R's scripts of the return compute adequacy (a coded SCT
+// variable of the wide file), nominees by relationship (the long file), key
+// people by relationship (the nodes file, where a key person from the list
+// carries that person's relationship) and availability and strain (the
+// edges file's ratings), and compares them with the summary's.
+func checkRTables(t *testing.T, dir string, files map[string][]byte, sum map[string]any) {
+	bin := rscript(t)
 	driver := `for (f in c("sct_wide.R", "sct_long.R", "sct_nodes.R", "sct_edges.R")) source(f)
 base <- function(d) d[!is.na(d$timepoint) & d$timepoint == "Baseline", ]
 out <- character()
@@ -309,7 +322,6 @@ writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 	for _, c := range def.CodeLists["relationship"] {
 		label[c.Code] = c.Label
 	}
-	sum := getJSON(t, s, "evaluator", "/api/v1/summaries/sct?timepoint=baseline")
 	checks := 0
 	want := func(key, value string) {
 		t.Helper()
@@ -347,7 +359,7 @@ writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 	// igraph, R's network package, reads each graph of the GraphML with the
 	// people the wide file counts, and the CSVs as one graph with a
 	// component per response.
-	sizes, err := exporttest.WideNetworkSizes(unzip(t, body)["sct_wide.csv"])
+	sizes, err := exporttest.WideNetworkSizes(files["sct_wide.csv"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,24 +411,11 @@ func pspp(t *testing.T) string {
 	return bin
 }
 
-// The SPSS syntax of a data return, run by GNU PSPP on the return, gives
-// the summary's baseline adequacy (the wide file) and availability (the
-// edges file) by their value labels.
-func TestExports_SPSSSyntaxGivesTheSummaryTables(t *testing.T) {
+// checkPSPPTables has GNU PSPP run the return's SPSS syntax and compares its
+// frequencies of baseline adequacy (the wide file) and emotional-support
+// ratings (the edges file), by their value labels, with the summary's.
+func checkPSPPTables(t *testing.T, dir string, sum map[string]any) {
 	bin := pspp(t)
-	s := servertest.Start(t, t.TempDir(), forms.FS())
-	s.AddUsers(t)
-	seedNetworks(t, s)
-	st, body := s.Do(t, "GET", "/api/v1/exports/data-return.zip", "", "evaluator")
-	if st != 200 {
-		t.Fatalf("data return: %d %s", st, body)
-	}
-	dir := t.TempDir()
-	for name, content := range unzip(t, body) {
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// One run per file: each GET DATA replaces the active dataset.
 	frequencies := func(file, variable string) map[string]string {
 		t.Helper()
@@ -450,7 +449,6 @@ func TestExports_SPSSSyntaxGivesTheSummaryTables(t *testing.T) {
 		}
 		return counts
 	}
-	sum := getJSON(t, s, "evaluator", "/api/v1/summaries/sct?timepoint=baseline")
 	itoa := func(v any) string { f, _ := v.(float64); return strconv.Itoa(int(f)) }
 	adequacy := frequencies("sct_wide", "adequacy_emotional")
 	for _, a := range dig(sum, "adequacy").([]any) {
