@@ -258,7 +258,12 @@ func unpack(t *testing.T, files map[string][]byte) string {
 // edges file's ratings), and compares them with the summary's.
 func checkRTables(t *testing.T, dir string, files map[string][]byte, sum map[string]any) {
 	bin := rscript(t)
-	driver := `for (f in c("sct_wide.R", "sct_long.R", "sct_nodes.R", "sct_edges.R")) source(f)
+	// Every script of the return runs (participation's, the practice
+	// summary's too), warning-free.
+	driver := `options(warn = 2)
+for (f in list.files(pattern = "[.]R$")) if (f != "driver.R") source(f)
+stopifnot(nrow(participation) >= 0, nrow(practice_summary_wide) >= 0)
+options(warn = 0)
 base <- function(d) d[!is.na(d$timepoint) & d$timepoint == "Baseline", ]
 out <- character()
 put <- function(...) out <<- c(out, paste(..., sep = "\t"))
@@ -416,6 +421,19 @@ func pspp(t *testing.T) string {
 // ratings (the edges file), by their value labels, with the summary's.
 func checkPSPPTables(t *testing.T, dir string, sum map[string]any) {
 	bin := pspp(t)
+	// Every syntax file of the return runs without an error or a warning.
+	names, err := filepath.Glob(filepath.Join(dir, "*.sps"))
+	if err != nil || len(names) < 7 {
+		t.Fatalf("%d .sps files (%v)", len(names), err)
+	}
+	for _, name := range names {
+		cmd := exec.Command(bin, "-O", "format=csv", "-o", "all.csv", filepath.Base(name))
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || bytes.Contains(out, []byte("error")) || bytes.Contains(out, []byte("warning")) {
+			t.Errorf("pspp %s: %v\n%s", filepath.Base(name), err, out)
+		}
+	}
 	// One run per file: each GET DATA replaces the active dataset.
 	frequencies := func(file, variable string) map[string]string {
 		t.Helper()
