@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -132,8 +133,11 @@ func (s *Store) auditByQuery(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 // finds the mark when it checks its child after writing, and removes
 // itself (DropErasedResponse); one written before the mark is swept below.
 func (s *Store) EraseChild(ctx context.Context, id string) error {
-	if _, err := s.wdb.Collection(collChildren).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}, {Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}}}); err != nil {
+	var marked Child
+	err := s.wdb.Collection(collChildren).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}, {Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}}},
+		options.FindOneAndUpdate().SetProjection(bson.D{{Key: "site", Value: 1}})).Decode(&marked)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
 	if s.mirror != nil {
@@ -149,11 +153,11 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	responses := make([]Response, len(docs))
 	for i, d := range docs {
 		responses[i] = d.response()
-		if err := s.noteErased(ctx, d.ID); err != nil {
+		if err := s.noteErased(ctx, d.ID, ""); err != nil {
 			return err
 		}
 	}
-	if err := s.noteErased(ctx, ErasedChild(id)); err != nil {
+	if err := s.noteErased(ctx, ErasedChild(id), marked.Site); err != nil {
 		return err
 	}
 	type step struct {
@@ -193,7 +197,7 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 // ran meanwhile, with its history and its part in the summaries, as the
 // erasure would have.
 func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
-	if err := s.noteErased(ctx, r.ID); err != nil {
+	if err := s.noteErased(ctx, r.ID, ""); err != nil {
 		return err
 	}
 	for _, st := range []struct {
@@ -270,11 +274,34 @@ func (s *Store) ErasedSince(ctx context.Context, since time.Time) ([]string, err
 	return ids, nil
 }
 
-// noteErased notes an erased response id (the id only), so that other
-// instances drop it from their summaries.
-func (s *Store) noteErased(ctx context.Context, id string) error {
+// Erasure is a noted erasure: of a response (ID its id) or of a child
+// (ID made by ErasedChild, Site the child's site).
+type Erasure struct {
+	ID   string    `bson:"_id"`
+	Site string    `bson:"site,omitempty"`
+	At   time.Time `bson:"at"`
+}
+
+// ErasuresSince lists the erasures noted at or after since, oldest first.
+func (s *Store) ErasuresSince(ctx context.Context, since time.Time) ([]Erasure, error) {
+	cur, err := s.db.Collection(collErasures).Find(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}},
+		options.Find().SetSort(bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, classify(fmt.Errorf("read erasures: %w", err))
+	}
+	out := []Erasure{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, classify(fmt.Errorf("read erasures: %w", err))
+	}
+	return out, nil
+}
+
+// noteErased notes an erased response or child id (with a child's site,
+// nothing else), so that other instances drop it from their summaries and
+// webhooks can tell of it.
+func (s *Store) noteErased(ctx context.Context, id, site string) error {
 	_, err := s.wdb.Collection(collErasures).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "_id", Value: id}, {Key: "at", Value: s.now().UTC()}}, options.Replace().SetUpsert(true))
+		Erasure{ID: id, Site: site, At: s.now().UTC()}, options.Replace().SetUpsert(true))
 	if err != nil {
 		return classify(fmt.Errorf("note erasure: %w", err))
 	}

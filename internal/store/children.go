@@ -270,9 +270,21 @@ func (s *Store) ChildrenChangedSince(ctx context.Context, since time.Time) ([]Ch
 }
 
 // ResponsesChangedSince lists the responses (no answers) written at or
-// after since: what another instance's catch-up reads (MongoDB, by an index
-// on updated_at).
+// after since: what another instance's catch-up and the webhooks read
+// (MongoDB, by an index on updated_at).
 func (s *Store) ResponsesChangedSince(ctx context.Context, since time.Time) ([]ResponseInfo, error) {
+	if s.closed.Load() {
+		return nil, errClosed
+	}
+	if s.sqlr != nil {
+		// FerretDB would read and decode every response: the index of
+		// responses' facts (q_info) is read alone instead.
+		out, err := s.sqlr.infos(ctx, field("updated_at")+" >= ?", []any{since.UnixMilli()})
+		if err != nil {
+			return nil, classify(fmt.Errorf("read changed responses: %w", err))
+		}
+		return out, nil
+	}
 	cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "updated_at", Value: bson.D{{Key: "$gte", Value: since.UTC()}}}},
 		options.Find().SetProjection(bson.D{{Key: "answers", Value: 0}, {Key: "inputs", Value: 0}, {Key: "derived", Value: 0},
 			{Key: "practice", Value: 0}, {Key: "superseded", Value: 0}}))

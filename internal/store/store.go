@@ -311,6 +311,13 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		collCalendars: {
 			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
 		},
+		collDeliveries: {
+			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_at", Value: 1}}, Options: options.Index().SetName("due")},
+			{Keys: bson.D{{Key: "webhook_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("webhook_created")},
+		},
+		collClaims: {
+			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
+		},
 		collAudit: {
 			{Keys: bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("at_id")},
 			{Keys: bson.D{{Key: "actor", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("actor_at")},
@@ -377,12 +384,17 @@ const (
 	collAudit         = "audit"
 	collCalendars     = "calendar_tokens"
 	collErasures      = "erasures"
+	collWebhooks      = "webhooks"
+	collDeliveries    = "webhook_deliveries"
+	collClaims        = "webhook_claims"
+	collWebhookMarks  = "webhook_marks"
 )
 
 // collections lists every collection the store uses.
 func collections() []string {
 	return []string{collChildren, collResponses, collRevisions, collFormVersions, collUsers, collSites,
-		collRefreshTokens, collSessions, collAttempts, collAudit, collCalendars, collErasures}
+		collRefreshTokens, collSessions, collAttempts, collAudit, collCalendars, collErasures,
+		collWebhooks, collDeliveries, collClaims, collWebhookMarks}
 }
 
 // readByID lists the collections whose documents are looked up by _id; the
