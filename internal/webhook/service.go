@@ -124,7 +124,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (store.Webhook, 
 func (s *Service) List(ctx context.Context) ([]store.Webhook, error) { return s.st.Webhooks(ctx) }
 
 // Get reads one webhook.
-func (s *Service) Get(ctx context.Context, id string) (store.Webhook, error) { return s.st.Webhook(ctx, id) }
+func (s *Service) Get(ctx context.Context, id string) (store.Webhook, error) {
+	return s.st.Webhook(ctx, id)
+}
 
 // Delete removes a webhook; nothing more is sent to it.
 func (s *Service) Delete(ctx context.Context, id string) error { return s.st.DeleteWebhook(ctx, id) }
