@@ -73,6 +73,21 @@ func spellingsOf(r route) map[string]spelling {
 		}
 	case strings.HasPrefix(r.path, "/api/v1/children/:id"):
 		out["id"] = matching(codePattern)
+	case strings.HasPrefix(r.path, "/api/v1/webhooks/:id"):
+		out["id"] = func(v string) (string, error) {
+			if id, ok := canonicalUUID(v, false); ok {
+				return id, nil
+			}
+			return "", errNotFound
+		}
+	}
+	if strings.Contains(r.path, ":delivery") {
+		out["delivery"] = func(v string) (string, error) {
+			if v = strings.ToLower(v); deliveryIDPattern.MatchString(v) {
+				return v, nil
+			}
+			return "", errNotFound
+		}
 	}
 	if strings.Contains(r.path, ":code") {
 		out["code"] = matching(siteCodePattern)

@@ -33,6 +33,7 @@ import (
 	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
+	"github.com/lifelong-links/sct/internal/webhook"
 )
 
 // MaxBody is the largest request body accepted.
@@ -52,6 +53,8 @@ type Store interface {
 	CreateSite(ctx context.Context, site store.Site) (store.Site, error)
 
 	Session(ctx context.Context, id string) (store.Session, error)
+
+	webhook.ServiceStore
 
 	AppendAudit(ctx context.Context, e store.AuditEntry) error
 	Audit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, bool, error)
@@ -97,6 +100,9 @@ type Deps struct {
 	// listen address and any the administrator lists. Empty with no
 	// PublicURL: no links are made (421).
 	AllowedHosts []string
+	// Webhooks registers and lists webhooks (nil: one over Store that lets
+	// deliveries go to the public internet only, and tells no dispatcher).
+	Webhooks *webhook.Service
 }
 
 // New returns the HTTP handler for the whole API.
@@ -171,7 +177,11 @@ func New(d Deps) (*echo.Echo, error) {
 			return nil, err
 		}
 	}
+	if d.Webhooks == nil {
+		d.Webhooks = webhook.NewService(webhook.ServiceOptions{Store: d.Store, Now: d.Now})
+	}
 	h := &handlers{
+		webhooks: d.Webhooks,
 		forms:    d.Forms,
 		eval:     d.Evaluation,
 		store:    d.Store,
@@ -192,6 +202,7 @@ func New(d Deps) (*echo.Echo, error) {
 }
 
 type handlers struct {
+	webhooks *webhook.Service
 	forms    *form.Registry
 	eval     *evaluation.Service
 	store    Store
@@ -235,6 +246,11 @@ func (h *handlers) routes() []route {
 		{http.MethodGet, "/api/v1/audit", h.listAudit, access.PermAuditRead, noSite},
 		{http.MethodGet, "/api/v1/admin/summaries/check", h.checkSummaries, access.PermMaintain, noSite},
 		{http.MethodPost, "/api/v1/admin/summaries/rebuild", h.rebuildSummaries, access.PermMaintain, noSite},
+		{http.MethodGet, "/api/v1/webhooks", h.listWebhooks, access.PermWebhookManage, noSite},
+		{http.MethodPost, "/api/v1/webhooks", h.createWebhook, access.PermWebhookManage, noSite},
+		{http.MethodDelete, "/api/v1/webhooks/:id", h.deleteWebhook, access.PermWebhookManage, noSite},
+		{http.MethodGet, "/api/v1/webhooks/:id/deliveries", h.listDeliveries, access.PermWebhookManage, noSite},
+		{http.MethodPost, "/api/v1/webhooks/:id/deliveries/:delivery/retry", h.retryDelivery, access.PermWebhookManage, noSite},
 
 		{http.MethodGet, "/api/v1/children", h.listChildren, access.PermChildRead, querySite},
 		{http.MethodPost, "/api/v1/children", h.createChild, access.PermChildWrite, bodySite},

@@ -13,7 +13,7 @@ type Role string
 
 // Roles.
 const (
-	Admin       Role = "admin"        // sites, users, audit; reads everything
+	Admin       Role = "admin"        // sites, users, audit, webhooks; reads everything
 	Evaluator   Role = "evaluator"    // pseudonymised records and summaries, every site
 	SiteLead    Role = "site_lead"    // everything in their own sites
 	Coordinator Role = "coordinator"  // children and forms in their own sites
@@ -46,13 +46,14 @@ const (
 	PermAuditRead     Permission = "audit:read"
 	PermExport        Permission = "export:read" // pseudonymised data files
 	PermMaintain      Permission = "maintain"    // check and rebuild derived state
+	PermWebhookManage Permission = "webhook:manage"
 )
 
 // Granted returns the permissions a role has.
 func Granted(r Role) []Permission {
 	switch r {
 	case Admin:
-		return []Permission{PermChildRead, PermResponseRead, PermChildErase, PermSiteRead, PermSiteManage, PermUserManage, PermAuditRead, PermMaintain}
+		return []Permission{PermChildRead, PermResponseRead, PermChildErase, PermSiteRead, PermSiteManage, PermUserManage, PermAuditRead, PermMaintain, PermWebhookManage}
 	case Evaluator:
 		return []Permission{PermChildRead, PermResponseRead, PermSummaryRead, PermSiteRead, PermExport}
 	case SiteLead:

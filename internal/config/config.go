@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lifelong-links/sct/internal/webhook"
 )
 
 // Settings configure one server process.
@@ -50,6 +52,11 @@ type Settings struct {
 	// comma-separated) believed for links when PublicURL is empty, besides
 	// the listen address itself (and localhost:<port> when it is loopback).
 	AllowedHosts string
+	// WebhookAllow names webhook receivers allowed although not on the
+	// public internet (loopback, private and other special addresses are
+	// refused otherwise): hosts (names or addresses) and CIDR ranges,
+	// comma-separated. Plain http is taken only for these.
+	WebhookAllow string
 	// The administrator created on the first start on an empty store.
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
@@ -105,6 +112,7 @@ func (s *Settings) table() []setting {
 		{flag: "trusted-proxies", env: "SCT_TRUSTED_PROXIES", usage: "CIDR ranges of proxies whose X-Forwarded-For is believed, comma-separated", str: &s.TrustedProxies},
 		{flag: "public-url", env: "SCT_PUBLIC_URL", usage: "the address people use, e.g. https://sct.example.org; links the server makes start with it", str: &s.PublicURL},
 		{flag: "allowed-hosts", env: "SCT_ALLOWED_HOSTS", usage: "without a public URL: Host header values (host or host:port) believed for links besides the listen address, comma-separated", str: &s.AllowedHosts},
+		{flag: "webhook-allow", env: "SCT_WEBHOOK_ALLOW", usage: "webhook receivers allowed on loopback, private or other non-public addresses (and over plain http): hosts and CIDR ranges, comma-separated", str: &s.WebhookAllow},
 		{flag: "max-inflight", env: "SCT_MAX_INFLIGHT", usage: "API requests served at once; more wait 200ms, then get 503", num: &s.MaxInFlight},
 		{env: "SCT_BOOTSTRAP_ADMIN_EMAIL", str: &s.BootstrapAdminEmail, envOnly: true},
 		{env: "SCT_BOOTSTRAP_ADMIN_PASSWORD", str: &s.BootstrapAdminPassword, secret: true, envOnly: true},
@@ -218,6 +226,9 @@ func (s Settings) Validate() error {
 	if _, err := s.HostAllowList(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := s.WebhookAllowList(); err != nil {
+		errs = append(errs, err)
+	}
 	if s.MaxInFlight < 1 || s.MaxInFlight > 100000 {
 		errs = append(errs, errors.New("max-inflight: must be 1 to 100000"))
 	}
@@ -268,6 +279,7 @@ func (s Settings) LogValue() slog.Value {
 		slog.Duration("prune_interval", s.PruneInterval),
 		slog.String("public_url", s.PublicURL),
 		slog.String("allowed_hosts", s.AllowedHosts),
+		slog.String("webhook_allow", s.WebhookAllow),
 		slog.String("bootstrap_admin", s.BootstrapAdminEmail),
 	)
 }
@@ -349,6 +361,15 @@ func (s Settings) HostAllowList() ([]string, error) {
 		out = append(out, strings.ToLower(part))
 	}
 	return out, nil
+}
+
+// WebhookAllowList parses WebhookAllow.
+func (s Settings) WebhookAllowList() (webhook.Guard, error) {
+	g, err := webhook.ParseAllow(s.WebhookAllow)
+	if err != nil {
+		return webhook.Guard{}, fmt.Errorf("webhook-allow: %w", err)
+	}
+	return g, nil
 }
 
 // validPort reports whether u has no port or one from 1 to 65535.

@@ -22,6 +22,7 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/metrics"
 	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/webhook"
 	"github.com/lifelong-links/sct/static"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	Started func(addr string, st *store.Store)
 	// Definitions are the form definitions (nil: the published ones).
 	Definitions fs.FS
+	// Webhooks sets the webhook dispatcher's timings (zero fields: the
+	// defaults); tests shorten them.
+	Webhooks webhook.Tuning
 }
 
 // Run runs the server until ctx ends.
@@ -118,7 +122,23 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	if err != nil {
 		return err
 	}
+	guard, err := s.WebhookAllowList()
+	if err != nil {
+		return err
+	}
+	tuning := o.Webhooks
+	if tuning.Poll == 0 && st.Embedded() {
+		// The server is the embedded store's only writer and is told of
+		// every commit: the poll is a safety net only.
+		tuning.Poll = 15 * time.Second
+	}
+	dispatcher := webhook.New(webhook.Options{Store: st, Guard: guard, Tuning: tuning,
+		Logger: log, Sole: st.Embedded()})
+	st.OnCommit(func(string, *store.Response) { dispatcher.Notify() })
+	st.OnChildCommit(func(string, *store.Child) { dispatcher.Notify() })
+	hooks := webhook.NewService(webhook.ServiceOptions{Store: st, Guard: guard, GiveUpAfter: tuning.GiveUpAfter, Notify: dispatcher.Notify})
 	handler, err := api.New(api.Deps{
+		Webhooks: hooks,
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
 		Forms: registry, Store: st, Evaluation: eval, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
@@ -130,6 +150,17 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	// Stops on return, once the HTTP server has shut down and before the
 	// store closes (defers run last first): no prune outlives the store.
 	defer stopPruning()
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		dispatcher.Run(dispatchCtx)
+	}()
+	// Like the pruning: stopped after the HTTP server, before the store.
+	defer func() {
+		stopDispatch()
+		<-dispatched
+	}()
 	go func() {
 		start := time.Now()
 		if err := eval.Warm(ctx); err != nil && ctx.Err() == nil {

@@ -135,8 +135,7 @@ func (s *Store) auditByQuery(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 func (s *Store) EraseChild(ctx context.Context, id string) error {
 	var marked Child
 	err := s.wdb.Collection(collChildren).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}, {Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}}},
-		options.FindOneAndUpdate().SetProjection(bson.D{{Key: "site", Value: 1}})).Decode(&marked)
+		bson.D{{Key: "$set", Value: bson.D{{Key: "erasing", Value: true}, {Key: "updated_at", Value: s.now().UTC().Truncate(time.Millisecond)}}}}).Decode(&marked)
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}

@@ -122,8 +122,12 @@ func (t Tuning) Backoff(n int, rnd func(int64) int64) time.Duration {
 
 // Options make a dispatcher.
 type Options struct {
-	Store  Store
-	Client *http.Client // nil: NewClient with an empty allow list
+	Store Store
+	// Guard says where deliveries may go (the zero Guard: the public
+	// internet only).
+	Guard Guard
+	// Client sends deliveries (nil: NewClient with Guard and the timeout).
+	Client *http.Client
 	Tuning Tuning
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -163,7 +167,7 @@ func New(o Options) *Dispatcher {
 	}
 	t := o.Tuning.withDefaults()
 	if o.Client == nil {
-		o.Client = NewClient(Guard{}, t.Timeout)
+		o.Client = NewClient(o.Guard, t.Timeout)
 	}
 	if o.Owner == "" {
 		o.Owner = "instance-" + strconv.FormatUint(rand.Uint64(), 36)
@@ -253,7 +257,7 @@ func (d *Dispatcher) record(ctx context.Context) error {
 	d.mu.Unlock()
 	start := d.now()
 	if len(hooks) == 0 {
-		return d.st.SetWebhookMark(ctx, start)
+		return nil // a webhook registered later reads from when it was
 	}
 	mark, err := d.st.WebhookMark(ctx)
 	if err != nil {
@@ -387,6 +391,12 @@ const dueBatch = 100
 // dispatch starts the attempts due now, and says when the next one falls
 // due (zero: none pending).
 func (d *Dispatcher) dispatch(ctx context.Context) (time.Time, error) {
+	d.mu.Lock()
+	none := len(d.hooks) == 0
+	d.mu.Unlock()
+	if none {
+		return time.Time{}, nil // a deleted webhook's deliveries go with it
+	}
 	now := d.now()
 	due, err := d.st.DueDeliveries(ctx, now, dueBatch)
 	if err != nil {
