@@ -138,7 +138,7 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	st.OnChildCommit(func(string, *store.Child) { dispatcher.Notify() })
 	hooks := webhook.NewService(webhook.ServiceOptions{Store: st, Guard: guard, GiveUpAfter: tuning.GiveUpAfter, Notify: dispatcher.Notify})
 	handler, err := api.New(api.Deps{
-		Webhooks: hooks,
+		Webhooks:       hooks,
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
 		Forms: registry, Store: st, Evaluation: eval, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
 		Static: static.FS(), Logger: log, Metrics: meter,
