@@ -155,13 +155,13 @@ func freeLoopbackAddr(t *testing.T) string {
 	return addr
 }
 
-// startCrashProc starts the binary on the data directory and waits until it
-// is ready. The port is picked free and then bound by the child, so another
+// startCrashProc starts the binary on the data directory, with the
+// settings in env besides the test's own, and waits until it is ready. The port is picked free and then bound by the child, so another
 // process may take it between: the start is tried again on a new port.
-func startCrashProc(t *testing.T, bin, data, logPath string) *crashProc {
+func startCrashProc(t *testing.T, bin, data, logPath string, env ...string) *crashProc {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		p, err := tryStartCrashProc(t, bin, data, logPath)
+		p, err := tryStartCrashProc(t, bin, data, logPath, env)
 		if err == nil {
 			return p
 		}
@@ -172,7 +172,7 @@ func startCrashProc(t *testing.T, bin, data, logPath string) *crashProc {
 	}
 }
 
-func tryStartCrashProc(t *testing.T, bin, data, logPath string) (*crashProc, error) {
+func tryStartCrashProc(t *testing.T, bin, data, logPath string, env []string) (*crashProc, error) {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
 	logFile, err := os.Create(logPath)
@@ -188,6 +188,7 @@ func tryStartCrashProc(t *testing.T, bin, data, logPath string) (*crashProc, err
 	}
 	cmd.Env = append(cmd.Env, "SCT_DATA_DIR="+data, "SCT_ADDR="+addr, "SCT_LOG_LEVEL=warn",
 		"SCT_BOOTSTRAP_ADMIN_EMAIL="+servertest.AdminEmail, "SCT_BOOTSTRAP_ADMIN_PASSWORD="+servertest.AdminPassword)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

@@ -61,6 +61,14 @@ func StartErr(t testing.TB, dataDir string, definitions fs.FS) (*Server, error) 
 // change if it is set.
 func StartWith(t testing.TB, dataDir string, definitions fs.FS, change func(*config.Settings)) (*Server, error) {
 	t.Helper()
+	return StartWithOptions(t, dataDir, change, server.Options{Definitions: definitions})
+}
+
+// StartWithOptions is StartWith with what a caller of server.Run may add
+// to the settings (the definitions, the webhooks' timings); its Started is
+// the harness's own.
+func StartWithOptions(t testing.TB, dataDir string, change func(*config.Settings), o server.Options) (*Server, error) {
+	t.Helper()
 	settings := config.Defaults()
 	settings.Addr = "127.0.0.1:0"
 	settings.DataDir = dataDir
@@ -88,7 +96,8 @@ func StartWith(t testing.TB, dataDir string, definitions fs.FS, change func(*con
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	go func() {
-		done <- server.Run(ctx, settings, log, server.Options{Started: func(a string, st *store.Store) { ready <- started{a, st} }, Definitions: definitions})
+		o.Started = func(a string, st *store.Store) { ready <- started{a, st} }
+		done <- server.Run(ctx, settings, log, o)
 	}()
 	select {
 	case up := <-ready:
