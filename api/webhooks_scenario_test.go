@@ -219,7 +219,7 @@ func TestWebhooks_OnlyAnAdministratorManagesThemAndBadRegistrationsSayWhy(t *tes
 		servertest.Scenario{Name: "plain http to a public address", As: "admin", Method: "POST", Path: "/api/v1/webhooks",
 			Body: `{"url":"http://93.184.216.34/hook","events":["response.submitted"]}`, Status: 422, Want: []string{`"path":"url"`, "https://"}},
 		servertest.Scenario{Name: "events checked one by one", As: "admin", Method: "POST", Path: "/api/v1/webhooks",
-			Body: fmt.Sprintf(`{"url":%q,"events":["response.submitted","response.draft","response.submitted"],"sites":["A","Z"]}`, rec.srv.URL),
+			Body:   fmt.Sprintf(`{"url":%q,"events":["response.submitted","response.draft","response.submitted"],"sites":["A","Z"]}`, rec.srv.URL),
 			Status: 422, Want: []string{`"path":"events[1]"`, "drafts make no event", `"path":"events[2]"`, `"path":"sites[1]"`, "not a site"},
 			Absent: []string{`"path":"sites[0]"`, `"path":"url"`}},
 		servertest.Scenario{Name: "no events", As: "admin", Method: "POST", Path: "/api/v1/webhooks",
