@@ -44,6 +44,12 @@ type fixture struct {
 	h       *handlers
 }
 
+// The fixture's webhook, of site A, and one of its deliveries.
+const (
+	fixtureHook     = "7d1f3a5b-9c2e-4f60-8a1b-2c3d4e5f6a7b"
+	fixtureDelivery = "msg_0123456789abcdef0123456789abcdef"
+)
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -63,6 +69,14 @@ func newFixture(t *testing.T) *fixture {
 		if _, err := st.CreateSite(ctx, store.Site{Code: s, Name: "Site " + s}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := st.CreateWebhook(ctx, store.Webhook{ID: fixtureHook, URL: "https://receiver.example.org/hook",
+		Events: []string{"response.submitted"}, Sites: []string{"A"}, Secret: "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RecordDelivery(ctx, store.Delivery{ID: fixtureDelivery, WebhookID: fixtureHook, Type: "response.submitted",
+		Key: respA, Seq: 1, Body: `{"type":"response.submitted"}`, Site: "A", NextAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
 	}
 	for _, c := range []store.Child{{ID: "CA1", Site: "A", Group: "lifelong_links"}, {ID: "CB1", Site: "B", Group: "comparison"}} {
 		if _, err := st.CreateChild(ctx, c); err != nil {
@@ -175,6 +189,9 @@ func (f *fixture) aimAtSiteA(r route) (path, body string) {
 		path = strings.Replace(path, ":id", f.userA.ID, 1)
 	case strings.HasPrefix(path, "/api/v1/sites/:code"):
 		path = strings.Replace(path, ":code", "A", 1)
+	case strings.HasPrefix(path, "/api/v1/webhooks/:id"):
+		path = strings.Replace(path, ":id", fixtureHook, 1)
+		path = strings.Replace(path, ":delivery", fixtureDelivery, 1)
 	}
 	if r.scope == querySite {
 		path += "?timepoint=baseline&site=A"

@@ -47,7 +47,7 @@ func mixCase(s string) string {
 // nothing of site A's and changes nothing.
 func TestRoutes_IDSpellingsOfAnotherSiteGetNothing(t *testing.T) {
 	f := newFixture(t)
-	ids := map[string]string{"CA1": "CA1", respA: respA, f.userA.ID: f.userA.ID, "/sites/A": "A"}
+	ids := map[string]string{"CA1": "CA1", respA: respA, f.userA.ID: f.userA.ID, "/sites/A": "A", fixtureHook: fixtureHook}
 	for _, r := range f.h.routes() {
 		if r.perm == "public" || (!strings.Contains(r.path, ":id") && !strings.Contains(r.path, ":code")) {
 			continue
@@ -73,7 +73,7 @@ func TestRoutes_IDSpellingsOfAnotherSiteGetNothing(t *testing.T) {
 						if status < 400 {
 							t.Errorf("status %d, want a refusal; body %s", status, got)
 						}
-						for _, leak := range append([]string{"CA1", respA, f.userA.ID, "keeps its form"}, secrets...) {
+						for _, leak := range append([]string{"CA1", respA, f.userA.ID, "keeps its form", "whsec_", "receiver.example.org"}, secrets...) {
 							if strings.Contains(strings.ToLower(got), strings.ToLower(leak)) {
 								t.Errorf("body shows %q: %s", leak, got)
 							}
