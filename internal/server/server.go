@@ -134,7 +134,11 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	}
 	dispatcher := webhook.New(webhook.Options{Store: st, Guard: guard, Tuning: tuning,
 		Logger: log, Sole: st.Embedded()})
-	st.OnCommit(func(string, *store.Response) { dispatcher.Notify() })
+	st.OnCommit(func(_ string, next *store.Response) {
+		if next == nil || next.Status == store.StatusSubmitted { // a draft makes no event
+			dispatcher.Notify()
+		}
+	})
 	st.OnChildCommit(func(string, *store.Child) { dispatcher.Notify() })
 	hooks := webhook.NewService(webhook.ServiceOptions{Store: st, Guard: guard, GiveUpAfter: tuning.GiveUpAfter, Notify: dispatcher.Notify})
 	handler, err := api.New(api.Deps{

@@ -189,13 +189,14 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 	return out, nil
 }
 
-// NextDue is when the next pending delivery falls due (zero: none is
-// pending).
-func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
+// NextDue is when the next pending delivery falls due after after (zero:
+// none does).
+func (s *Store) NextDue(ctx context.Context, after time.Time) (time.Time, error) {
 	var d struct {
 		NextAt time.Time `bson:"next_at"`
 	}
-	err := s.db.Collection(collDeliveries).FindOne(ctx, bson.D{{Key: "status", Value: DeliveryPending}},
+	err := s.db.Collection(collDeliveries).FindOne(ctx,
+		bson.D{{Key: "status", Value: DeliveryPending}, {Key: "next_at", Value: bson.D{{Key: "$gt", Value: after.UTC()}}}},
 		options.FindOne().SetSort(bson.D{{Key: "next_at", Value: 1}}).SetProjection(bson.D{{Key: "next_at", Value: 1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return time.Time{}, nil

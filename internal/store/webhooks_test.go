@@ -119,9 +119,15 @@ func TestDueDeliveries_PendingAndDueOnlyLongestDueFirst(t *testing.T) {
 	if due, _ := s.DueDeliveries(ctx, t0.Add(1500*time.Millisecond), 10); len(due) != 1 || due[0].ID != "d1" {
 		t.Fatalf("due at +1.5s: %+v, want d1 alone", due)
 	}
-	next, err := s.NextDue(ctx)
+	next, err := s.NextDue(ctx, t0)
 	if err != nil || !next.Equal(t0.Add(time.Second)) {
 		t.Fatalf("next due %v, %v; want %v", next, err, t0.Add(time.Second))
+	}
+	if next, err := s.NextDue(ctx, t0.Add(time.Second)); err != nil || !next.Equal(t0.Add(3*time.Second)) {
+		t.Fatalf("next due after +1s: %v, %v; want +3s (d2 is delivered)", next, err)
+	}
+	if next, err := s.NextDue(ctx, t0.Add(3*time.Second)); err != nil || !next.IsZero() {
+		t.Fatalf("next due after +3s: %v, %v; want none", next, err)
 	}
 	d2, _ := s.Delivery(ctx, "d2")
 	if d2.Status != store.DeliveryDelivered || d2.FinishedAt == nil || d2.Attempts != 1 {

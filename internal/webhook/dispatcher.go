@@ -45,7 +45,7 @@ type Store interface {
 	RecordDelivery(ctx context.Context, d store.Delivery) (bool, error)
 	Delivery(ctx context.Context, id string) (store.Delivery, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
-	NextDue(ctx context.Context) (time.Time, error)
+	NextDue(ctx context.Context, after time.Time) (time.Time, error)
 	ClaimAttempt(ctx context.Context, d store.Delivery, owner string, until time.Time) (int, bool, error)
 	ReleaseAttempt(ctx context.Context, id string, attempt int, owner string) error
 	ClearClaims(ctx context.Context) error
@@ -389,7 +389,7 @@ func (d *Dispatcher) forget(before time.Time) {
 const dueBatch = 100
 
 // dispatch starts the attempts due now, and says when the next one falls
-// due (zero: none pending).
+// due after now (zero: none).
 func (d *Dispatcher) dispatch(ctx context.Context) (time.Time, error) {
 	d.mu.Lock()
 	none := len(d.hooks) == 0
@@ -407,14 +407,10 @@ func (d *Dispatcher) dispatch(ctx context.Context) (time.Time, error) {
 			return time.Time{}, err
 		}
 	}
-	next, err := d.st.NextDue(ctx)
-	if err != nil || !next.After(now) {
-		// Due now but waiting (its turn, a free worker, another
-		// instance's attempt): looked at again when an attempt ends, or
-		// at the next poll.
-		return time.Time{}, err
-	}
-	return next, nil
+	// What is due now but waits (its turn, a free worker, another
+	// instance's attempt) is looked at again when an attempt ends, or at
+	// the next poll; what falls due later, when it does.
+	return d.st.NextDue(ctx, now)
 }
 
 // start claims and starts one due delivery's next attempt, unless it must

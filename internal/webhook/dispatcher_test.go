@@ -607,3 +607,29 @@ func TestBackoff_DoublesFromTheFirstRetryWithJitterUpToTheCap(t *testing.T) {
 		t.Fatalf("defaults %+v", tune)
 	}
 }
+
+// A retry goes when it falls due, though a later revision waits for it and
+// nothing else happens meanwhile (no poll, no commit).
+func TestDispatcher_RetriesOnTimeWhileALaterRevisionWaits(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	g := newRig(t, st)
+	rec := newReceiver(t)
+	rec.answer = func(n int) int {
+		if n <= 2 {
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	}
+	g.hook(t, rec, webhook.EventTypes())
+	child(t, st, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	tune := fast
+	tune.Poll = time.Hour
+	tune.FirstRetry = 50 * time.Millisecond
+	run(t, st, tune, "one")
+	got := rec.waitFor(t, 2, 5*time.Second)
+	if key(got[0]) != r1+"#1" || key(got[1]) != r1+"#2" {
+		t.Fatalf("got %s", describe(rec.all()))
+	}
+}
