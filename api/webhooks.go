@@ -80,7 +80,9 @@ func (h *handlers) createWebhook(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := h.audit(c, "webhook.create", "webhook:"+w.ID, "", strings.Join(w.Events, " ")+" "+w.URL); err != nil {
+	// The address without its query, which a receiver may use for a token.
+	where, _, _ := strings.Cut(w.URL, "?")
+	if err := h.audit(c, "webhook.create", "webhook:"+w.ID, "", strings.Join(w.Events, " ")+" "+where); err != nil {
 		return err
 	}
 	out := webhookOut(w)
