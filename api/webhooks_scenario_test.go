@@ -405,7 +405,7 @@ func TestWebhooks_TwoServersOnOneStoreSendEachEventOnce(t *testing.T) {
 		want = append(want, id+"#1")
 	}
 	rec.waitForKeys(t, 15*time.Second, want...)
-	time.Sleep(time.Second) // long enough for a second copy to come, were one sent
+	time.Sleep(500 * time.Millisecond) // long enough for a second copy to come, were one sent
 	ids := map[string]int{}
 	for _, c := range rec.got() {
 		ids[c.ID]++
