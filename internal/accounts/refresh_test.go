@@ -83,3 +83,46 @@ func TestRefresh_OvertakenByAResetEnds(t *testing.T) {
 		t.Fatalf("renewal overtaken by a reset: %v, want the sign-in ended", err)
 	}
 }
+
+// A token stored before tokens kept the account's sign-in generation ends
+// when the account was changed after it was made: a reset racing its first
+// renewal cannot hand the renewal the new generation.
+func TestRefresh_OldTokenEndsWhenTheAccountChangedSince(t *testing.T) {
+	ctx := t.Context()
+	st := storetest.Open(t, store.Options{})
+	spec, err := auth.GenerateKeySpec(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.ParseKeys(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, store.User{ID: "u1", Email: "lead@example.org", PasswordHash: "x", Role: "site_lead", Sites: []string{"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := accounts.New(accounts.Options{Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
+	old := func() string {
+		tok, hash, err := auth.NewOpaqueToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.InsertRefreshToken(ctx, store.RefreshToken{Hash: hash, UserID: u.ID, Family: tok[:12], ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	untouched := old()
+	if _, err := acc.Refresh(ctx, untouched); err != nil {
+		t.Fatalf("an old token of an account unchanged since: %v", err)
+	}
+	overtaken := old()
+	time.Sleep(2 * time.Millisecond)
+	if _, err := st.UpdateUser(ctx, u.ID, store.UserChange{}); err != nil { // the reset, its revocation not yet written
+		t.Fatal(err)
+	}
+	if _, err := acc.Refresh(ctx, overtaken); !errors.Is(err, accounts.ErrSignInEnded) {
+		t.Fatalf("an old token of an account changed since: %v, want the sign-in ended", err)
+	}
+}

@@ -241,10 +241,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (SignIn, err
 		return SignIn{}, err
 	}
 	gen := u.SignInGen
-	if t.SignInGen != nil { // a sign-in from before sign-ins kept it has the account's as read now
+	changed := false
+	if t.SignInGen != nil {
 		gen = *t.SignInGen
+		changed = u.SignInGen != gen
+	} else {
+		// A token stored before tokens kept the generation: the account
+		// changed since it was made if it was updated after.
+		changed = u.UpdatedAt.After(t.CreatedAt)
 	}
-	if u.SignInGen != gen { // the account changed since the sign-in was made
+	if changed { // the account changed since the sign-in was made
 		if err := s.store.RevokeTokenFamily(ctx, t.Family); err != nil {
 			return SignIn{}, err
 		}
