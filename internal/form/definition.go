@@ -50,6 +50,10 @@ type Definition struct {
 	File string `json:"-"`
 	// canonical is the definition as compact JSON with sorted keys.
 	canonical []byte
+	// localized is what it serves in each language, by code; langOrder
+	// lists the codes, its own language first.
+	localized map[string]*Localized
+	langOrder []string
 }
 
 // Period is when a version was in use; either end may be open.
@@ -202,6 +206,9 @@ func Parse(file string, data []byte) (*Definition, error) {
 	if file != want && !strings.HasSuffix(file, "/"+want) {
 		return nil, fmt.Errorf("%s: form %q version %q must live in %s", file, d.Form, d.Version, want)
 	}
+	if err := d.localize(nil); err != nil {
+		return nil, err
+	}
 	return &d, nil
 }
 
@@ -211,8 +218,10 @@ type Registry struct {
 	forms []string               // sorted form ids
 }
 
-// Load reads every <form>/<version>.json in fsys. Any fault stops loading with
-// an error naming the file and the fault.
+// Load reads every <form>/<version>.json in fsys, and beside each any
+// translations, <form>/<version>.<language>.json. Any fault stops loading
+// with an error naming the file and the fault: a translation that lacks a
+// wording of its definition, or has one the definition does not, is one.
 func Load(fsys fs.FS) (*Registry, error) {
 	files, err := fs.Glob(fsys, "*/*.json")
 	if err != nil {
@@ -222,10 +231,30 @@ func Load(fsys fs.FS) (*Registry, error) {
 		return nil, errors.New("no form definitions found")
 	}
 	r := &Registry{defs: make(map[string]*Definition)}
+	type pending struct {
+		file string
+		data []byte
+		head struct{ Form, Version string }
+	}
+	var translations []pending
 	for _, file := range files {
 		data, err := fs.ReadFile(fsys, file)
 		if err != nil {
 			return nil, err
+		}
+		// A translation says which language it is in; a definition does not.
+		var head struct {
+			Form, Version string
+			Language      *string
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if head.Language != nil {
+			p := pending{file: path.Clean(file), data: data}
+			p.head.Form, p.head.Version = head.Form, head.Version
+			translations = append(translations, p)
+			continue
 		}
 		d, err := Parse(path.Clean(file), data)
 		if err != nil {
@@ -241,6 +270,23 @@ func Load(fsys fs.FS) (*Registry, error) {
 		r.defs[key] = d
 	}
 	sort.Strings(r.forms)
+	byDef := map[*Definition][]*Translation{}
+	for _, p := range translations {
+		d, ok := r.defs[p.head.Form+"@"+p.head.Version]
+		if !ok {
+			return nil, fmt.Errorf("%s: translates form %q version %q, which is not defined", p.file, p.head.Form, p.head.Version)
+		}
+		t, err := ParseTranslation(p.file, p.data, d)
+		if err != nil {
+			return nil, err
+		}
+		byDef[d] = append(byDef[d], t)
+	}
+	for d, ts := range byDef {
+		if err := d.localize(ts); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
