@@ -1,9 +1,14 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/lifelong-links/sct/internal/form"
 )
 
 type formVersion struct {
@@ -12,6 +17,8 @@ type formVersion struct {
 	InUse   any    `json:"in_use,omitempty"`
 	Hash    string `json:"hash"`
 	URL     string `json:"url"`
+	// Languages are the languages the version can be read in.
+	Languages []form.Language `json:"languages"`
 }
 
 type formSummary struct {
@@ -25,7 +32,7 @@ func (h *handlers) listForms(c echo.Context) error {
 		fs := formSummary{Form: id}
 		for _, d := range h.forms.Versions(id) {
 			fv := formVersion{Version: d.Version, Title: d.Title, Hash: d.Hash,
-				URL: "/api/v1/forms/" + d.Form + "/versions/" + d.Version}
+				URL: "/api/v1/forms/" + d.Form + "/versions/" + d.Version, Languages: d.Languages()}
 			if d.InUse != nil {
 				fv.InUse = d.InUse
 			}
@@ -36,18 +43,34 @@ func (h *handlers) listForms(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"forms": out})
 }
 
-// getForm serves a definition exactly as published. Its hash is its ETag: a
-// published version never changes, so clients may keep it.
+// getForm serves a definition as published, in its own language or, with
+// ?lang=, in another it has: the same definition, codes and all, with its
+// wordings translated and the language and direction beside them. Its ETag
+// is a hash of exactly what is sent: a published version never changes, so
+// clients may keep it.
 func (h *handlers) getForm(c echo.Context) error {
 	d, ok := h.forms.Get(c.Param("form"), c.Param("version"))
 	if !ok {
 		return invalid(http.StatusNotFound, "no such form version")
 	}
-	etag := `"` + d.Hash + `"`
+	l, err := d.Localized(c.QueryParam("lang"))
+	switch {
+	case errors.Is(err, form.ErrBadLanguage):
+		return invalid(http.StatusBadRequest, "lang is not a language tag", form.FieldError{
+			Path: "lang", Reason: "must be a BCP 47 language tag, one of " + strings.Join(d.LanguageCodes(), ", ")})
+	case errors.Is(err, form.ErrNoLanguage):
+		return invalid(http.StatusNotFound, fmt.Sprintf("%s version %s has no wording in %q; its languages: %s",
+			d.Form, d.Version, c.QueryParam("lang"), strings.Join(d.LanguageCodes(), ", ")), form.FieldError{
+			Path: "lang", Reason: "must be one of " + strings.Join(d.LanguageCodes(), ", ")})
+	case err != nil:
+		return err
+	}
+	etag := `"` + l.ETag + `"`
 	c.Response().Header().Set("ETag", etag)
+	c.Response().Header().Set("Content-Language", l.Language.Code)
 	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
 	if c.Request().Header.Get("If-None-Match") == etag {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.JSONBlob(http.StatusOK, d.Canonical())
+	return c.JSONBlob(http.StatusOK, l.JSON)
 }

@@ -161,6 +161,42 @@ func (e FollowUpStatus) Valid() bool {
 	}
 }
 
+// Defines values for FormDefinitionDir.
+const (
+	FormDefinitionDirLtr FormDefinitionDir = "ltr"
+	FormDefinitionDirRtl FormDefinitionDir = "rtl"
+)
+
+// Valid indicates whether the value is a known member of the FormDefinitionDir enum.
+func (e FormDefinitionDir) Valid() bool {
+	switch e {
+	case FormDefinitionDirLtr:
+		return true
+	case FormDefinitionDirRtl:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FormLanguageDir.
+const (
+	FormLanguageDirLtr FormLanguageDir = "ltr"
+	FormLanguageDirRtl FormLanguageDir = "rtl"
+)
+
+// Valid indicates whether the value is a known member of the FormLanguageDir enum.
+func (e FormLanguageDir) Valid() bool {
+	switch e {
+	case FormLanguageDirLtr:
+		return true
+	case FormLanguageDirRtl:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Group.
 const (
 	Comparison    Group = "comparison"
@@ -993,9 +1029,20 @@ type FormDefinition struct {
 		Code  *string `json:"code,omitempty"`
 		Label *string `json:"label,omitempty"`
 	} `json:"code_lists,omitempty"`
-	Description *string                 `json:"description,omitempty"`
-	Form        string                  `json:"form"`
-	InUse       *map[string]interface{} `json:"in_use,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Dir The wording's writing direction.
+	Dir   *FormDefinitionDir      `json:"dir,omitempty"`
+	Form  string                  `json:"form"`
+	InUse *map[string]interface{} `json:"in_use,omitempty"`
+
+	// Language The language of the wording (a BCP 47 tag).
+	//
+	// Example: en
+	Language *string `json:"language,omitempty"`
+
+	// Languages Every language the version can be read in, English first.
+	Languages *[]FormLanguage `json:"languages,omitempty"`
 
 	// Scales Rating scales by name, each a list of {value, label, child}.
 	Scales *map[string][]struct {
@@ -1009,6 +1056,34 @@ type FormDefinition struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// FormDefinitionDir The wording's writing direction.
+type FormDefinitionDir string
+
+// FormLanguage defines model for FormLanguage.
+type FormLanguage struct {
+	// Code The canonical BCP 47 tag.
+	//
+	// Example: cy
+	Code string `json:"code"`
+
+	// Dir The writing direction.
+	Dir FormLanguageDir `json:"dir"`
+
+	// Draft The translation has not yet been reviewed by a native speaker.
+	Draft bool `json:"draft"`
+
+	// EnglishName Example: Welsh
+	EnglishName string `json:"english_name"`
+
+	// Name The language's name in that language.
+	//
+	// Example: Cymraeg
+	Name string `json:"name"`
+}
+
+// FormLanguageDir The writing direction.
+type FormLanguageDir string
+
 // FormList defines model for FormList.
 type FormList struct {
 	Forms []struct {
@@ -1020,7 +1095,7 @@ type FormList struct {
 
 // FormVersion defines model for FormVersion.
 type FormVersion struct {
-	// Hash The definition's content hash (its ETag).
+	// Hash The definition's content hash: the identity of the published version.
 	Hash string `json:"hash"`
 
 	// InUse When the version was in use.
@@ -1028,6 +1103,9 @@ type FormVersion struct {
 		From *openapi_types.Date `json:"from,omitempty"`
 		To   *openapi_types.Date `json:"to,omitempty"`
 	} `json:"in_use,omitempty"`
+
+	// Languages The languages the version can be read in, English first.
+	Languages *[]FormLanguage `json:"languages,omitempty"`
 
 	// Title Example: Social Connections Tool
 	Title string `json:"title"`
@@ -1398,7 +1476,12 @@ type Response struct {
 	Form        string              `json:"form"`
 	Group       Group               `json:"group"`
 	Id          openapi_types.UUID  `json:"id"`
-	Mode        ResponseMode        `json:"mode"`
+
+	// Language The language it was completed in (a BCP 47 tag); `en` for records made before languages were kept.
+	//
+	// Example: cy
+	Language string       `json:"language"`
+	Mode     ResponseMode `json:"mode"`
 
 	// Revision Submitted revisions so far; 0 while only a draft.
 	Revision int `json:"revision"`
@@ -1464,8 +1547,16 @@ type ResponseRequest struct {
 	CompletedOn *openapi_types.Date `json:"completed_on,omitempty"`
 
 	// Form Example: sct
-	Form string              `json:"form"`
-	Mode ResponseRequestMode `json:"mode"`
+	Form string `json:"form"`
+
+	// Language The language the form was completed in: a BCP 47 tag the form version has wording
+	// in (its `languages`), canonicalised as `?lang=` is. Absent: `en`. The answers'
+	// codes are the same in every language.
+	//
+	//
+	// Example: cy
+	Language *string             `json:"language,omitempty"`
+	Mode     ResponseRequestMode `json:"mode"`
 
 	// RevisionReason Why a submitted response is being changed (kept with the revision; the pages ask for it).
 	RevisionReason *string               `json:"revision_reason,omitempty"`
@@ -2090,6 +2181,11 @@ type FollowupsParams struct {
 
 // GetFormParams defines parameters for GetForm.
 type GetFormParams struct {
+	// Lang A BCP 47 language tag, canonicalised once (case and `_` do not
+	// matter: `AR`, `cy_gb`). It is matched exactly, else by its base
+	// language (`ar-EG` reads `ar`). Absent: English. A tag the version
+	// has no wording in is a 404 naming the languages it has.
+	Lang        *string `form:"lang,omitempty" json:"lang,omitempty"`
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -2297,6 +2393,14 @@ func (a *FormDefinition) UnmarshalJSON(b []byte) error {
 		delete(object, "description")
 	}
 
+	if raw, found := object["dir"]; found {
+		err = json.Unmarshal(raw, &a.Dir)
+		if err != nil {
+			return fmt.Errorf("error reading 'dir': %w", err)
+		}
+		delete(object, "dir")
+	}
+
 	if raw, found := object["form"]; found {
 		err = json.Unmarshal(raw, &a.Form)
 		if err != nil {
@@ -2311,6 +2415,22 @@ func (a *FormDefinition) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'in_use': %w", err)
 		}
 		delete(object, "in_use")
+	}
+
+	if raw, found := object["language"]; found {
+		err = json.Unmarshal(raw, &a.Language)
+		if err != nil {
+			return fmt.Errorf("error reading 'language': %w", err)
+		}
+		delete(object, "language")
+	}
+
+	if raw, found := object["languages"]; found {
+		err = json.Unmarshal(raw, &a.Languages)
+		if err != nil {
+			return fmt.Errorf("error reading 'languages': %w", err)
+		}
+		delete(object, "languages")
 	}
 
 	if raw, found := object["scales"]; found {
@@ -2385,6 +2505,13 @@ func (a FormDefinition) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.Dir != nil {
+		object["dir"], err = json.Marshal(a.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'dir': %w", err)
+		}
+	}
+
 	object["form"], err = json.Marshal(a.Form)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'form': %w", err)
@@ -2394,6 +2521,20 @@ func (a FormDefinition) MarshalJSON() ([]byte, error) {
 		object["in_use"], err = json.Marshal(a.InUse)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'in_use': %w", err)
+		}
+	}
+
+	if a.Language != nil {
+		object["language"], err = json.Marshal(a.Language)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'language': %w", err)
+		}
+	}
+
+	if a.Languages != nil {
+		object["languages"], err = json.Marshal(a.Languages)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'languages': %w", err)
 		}
 	}
 
@@ -2931,10 +3072,15 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/forms (the `ListForms` operationId).
 	ListForms(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetForm One form definition, exactly as published
+	// GetForm One form definition, exactly as published, in one of its languages
 	//
-	// A published version never changes: its content hash is its `ETag`,
-	// and clients may keep it.
+	// A published version never changes: the hash of the answer is its `ETag`,
+	// and clients may keep it. The definition is written in English; `lang`
+	// asks for its wording in another of its `languages` (titles, labels,
+	// prompts, help, the `child` wordings of codes and scale points). Codes,
+	// values and structure never change with the language. The answer says
+	// which language it is in (`language`, also `Content-Language`) and its
+	// writing direction (`dir`).
 	//
 	// Corresponds with GET /api/v1/forms/{form}/versions/{version} (the `GetForm` operationId).
 	GetForm(ctx context.Context, form GetFormParamsForm, version string, params *GetFormParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3797,10 +3943,15 @@ func (c *Client) ListForms(ctx context.Context, reqEditors ...RequestEditorFn) (
 	return c.Client.Do(req)
 }
 
-// GetForm One form definition, exactly as published
+// GetForm One form definition, exactly as published, in one of its languages
 //
-// A published version never changes: its content hash is its `ETag`,
-// and clients may keep it.
+// A published version never changes: the hash of the answer is its `ETag`,
+// and clients may keep it. The definition is written in English; `lang`
+// asks for its wording in another of its `languages` (titles, labels,
+// prompts, help, the `child` wordings of codes and scale points). Codes,
+// values and structure never change with the language. The answer says
+// which language it is in (`language`, also `Content-Language`) and its
+// writing direction (`dir`).
 //
 // Corresponds with GET /api/v1/forms/{form}/versions/{version} (the `GetForm` operationId).
 func (c *Client) GetForm(ctx context.Context, form GetFormParamsForm, version string, params *GetFormParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5369,6 +5520,33 @@ func NewGetFormRequest(server string, form GetFormParamsForm, version string, pa
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Lang != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "lang", *params.Lang, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -6898,10 +7076,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/forms (the `ListForms` operationId).
 	ListFormsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFormsResponse, error)
 
-	// GetFormWithResponse One form definition, exactly as published
+	// GetFormWithResponse One form definition, exactly as published, in one of its languages
 	//
-	// A published version never changes: its content hash is its `ETag`,
-	// and clients may keep it.
+	// A published version never changes: the hash of the answer is its `ETag`,
+	// and clients may keep it. The definition is written in English; `lang`
+	// asks for its wording in another of its `languages` (titles, labels,
+	// prompts, help, the `child` wordings of codes and scale points). Codes,
+	// values and structure never change with the language. The answer says
+	// which language it is in (`language`, also `Content-Language`) and its
+	// writing direction (`dir`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9065,7 +9248,8 @@ func (r ListFormsResponse) ContentType() string {
 
 // GetFormResponse200Headers the declared response headers of an HTTP 200 response for GetForm
 type GetFormResponse200Headers struct {
-	ETag *string
+	ContentLanguage *string
+	ETag            *string
 }
 
 type GetFormResponse struct {
@@ -9073,6 +9257,8 @@ type GetFormResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FormDefinition
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -9082,6 +9268,11 @@ type GetFormResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetFormResponse) GetJSON200() *FormDefinition {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetFormResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -11564,10 +11755,15 @@ func (c *ClientWithResponses) ListFormsWithResponse(ctx context.Context, reqEdit
 	return ParseListFormsResponse(rsp)
 }
 
-// GetFormWithResponse One form definition, exactly as published
+// GetFormWithResponse One form definition, exactly as published, in one of its languages
 //
-// A published version never changes: its content hash is its `ETag`,
-// and clients may keep it.
+// A published version never changes: the hash of the answer is its `ETag`,
+// and clients may keep it. The definition is written in English; `lang`
+// asks for its wording in another of its `languages` (titles, labels,
+// prompts, help, the `child` wordings of codes and scale points). Codes,
+// values and structure never change with the language. The answer says
+// which language it is in (`language`, also `Content-Language`) and its
+// writing direction (`dir`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13807,6 +14003,13 @@ func ParseGetFormResponse(rsp *http.Response) (*GetFormResponse, error) {
 	case rsp.StatusCode == 304:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13819,6 +14022,13 @@ func ParseGetFormResponse(rsp *http.Response) (*GetFormResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetFormResponse200Headers
+		if values := rsp.Header.Values("Content-Language"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Language", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentLanguage = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

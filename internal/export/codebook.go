@@ -21,6 +21,7 @@ func Codebook(w io.Writer, parts ...Part) error {
 	p("- Missing (skipped, or not asked in that form version): **-1** in numeric variables, empty in strings and dates.\n")
 	p("- Dates are `YYYY-MM-DD`. `statistical_year` is the April-to-March year of the date completed, e.g. `2019-20`.\n")
 	p("- List items are numbered from 1. A reference to a list item holds that item's number (the `item` variable of the long file).\n")
+	p("- `language` is the language a form was completed in (a BCP 47 tag: `en` English, `cy` Welsh, `ar` Arabic). Codes and values are the same in every language.\n")
 	p("- Each CSV has, under the same name, syntax that reads and labels it:\n")
 	p("  - `.sps` for SPSS (and GNU PSPP): variable and value labels, -1 declared missing;\n")
 	p("  - `.do` for Stata 14 or later: variable and value labels, -1 made the missing value `.a` (labelled where the codes label -1), dates as Stata dates; names longer than Stata's 32 characters are shortened as listed under each file;\n")

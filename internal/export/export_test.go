@@ -135,7 +135,7 @@ func checkRow(t *testing.T, l *Layout, got, want map[string]string) {
 func sctResponse(answers map[string]any) store.Response {
 	return store.Response{ID: "3f1c2d9e-0000-4000-8000-000000000001", Form: "sct", Version: "1", ChildID: "C123",
 		Site: "A", Group: "lifelong_links", Timepoint: "follow_up", Wave: 2, CompletedOn: "2019-03-31",
-		Mode: "paper", Status: store.StatusSubmitted, Revision: 2, Answers: answers}
+		Mode: "paper", Language: "ar", Status: store.StatusSubmitted, Revision: 2, Answers: answers}
 }
 
 // fullSCT has names and free text wherever the SCT allows them.
@@ -312,7 +312,7 @@ func TestWide_SCTRowHoldsAnswersAndMissingAsMinusOne(t *testing.T) {
 	l := must[*Layout](t)(Wide([]*form.Definition{def}))
 	meta := map[string]string{
 		"response_id": "3f1c2d9e-0000-4000-8000-000000000001", "child_id": "C123", "site": "A", "group": "1",
-		"timepoint": "2", "wave": "2", "version": "1", "mode": "2", "completed_on": "2019-03-31",
+		"timepoint": "2", "wave": "2", "version": "1", "mode": "2", "language": "ar", "completed_on": "2019-03-31",
 		"statistical_year": "2018-19", "revision": "2",
 	}
 	zeroCounts := func(want map[string]string) map[string]string {
@@ -467,7 +467,7 @@ func TestWide_PracticeSummaryIsTheUnionOfVersions(t *testing.T) {
 	}
 	meta := func(version string, want map[string]string) map[string]string {
 		for k, v := range map[string]string{"response_id": "p-" + version, "child_id": "C7", "site": "D", "group": "1",
-			"version": version, "mode": "1", "completed_on": "2019-03-01", "statistical_year": "2018-19", "revision": "1"} {
+			"version": version, "mode": "1", "language": "en", "completed_on": "2019-03-01", "statistical_year": "2018-19", "revision": "1"} {
 			want[k] = v
 		}
 		return want
@@ -561,7 +561,7 @@ func TestWide_CodesAddedInALaterVersionKeepEarlierNumbers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rows := records(t, l, write(t, l, tt.response))
 			want := map[string]string{"response_id": tt.response.ID, "child_id": "X", "site": "S", "group": "2",
-				"timepoint": "1", "wave": "1", "version": tt.response.Version, "mode": "1", "revision": "0"}
+				"timepoint": "1", "wave": "1", "version": tt.response.Version, "mode": "1", "language": "en", "revision": "0"}
 			for k, v := range tt.want {
 				want[k] = v
 			}
@@ -1270,5 +1270,47 @@ func TestWriter_StreamsWithoutGrowingMemory(t *testing.T) {
 			}
 			runtime.KeepAlive(w)
 		})
+	}
+}
+
+// The wide files say which language each form was completed in, in the
+// CSV, its SPSS syntax and the codebook; the codes beside it are the same
+// in every language.
+func TestWide_LanguageColumn(t *testing.T) {
+	reg := registry(t)
+	l := must[*Layout](t)(Wide(reg.Versions("sct")))
+	english := sctResponse(fullSCT())
+	english.ID, english.Language = "3f1c2d9e-0000-4000-8000-000000000002", ""
+	rows := records(t, l, write(t, l, sctResponse(fullSCT()), english))
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	col := slices.IndexFunc(l.Columns, func(c Column) bool { return c.Name == "language" })
+	if col < 0 || l.Columns[col].Kind != String {
+		t.Fatalf("no string column language in %s", l.Name)
+	}
+	if rows[0]["language"] != "ar" || rows[1]["language"] != "en" {
+		t.Errorf("languages %q, %q; want ar, and en for a record made before languages were kept", rows[0]["language"], rows[1]["language"])
+	}
+	for name, v := range rows[0] {
+		if name != "language" && name != "response_id" && v != rows[1][name] {
+			t.Errorf("%s: %q in Arabic, %q in English; codes never change with the language", name, v, rows[1][name])
+		}
+	}
+	var sps, book bytes.Buffer
+	if err := SPSS(&sps, l, "sct_wide.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if s := parseSPSS(t, sps.String()); !strings.HasPrefix(s.formats["language"], "A") || !strings.Contains(s.varLabels["language"], "Language completed in") {
+		t.Errorf("SPSS: language format %q label %q", s.formats["language"], s.varLabels["language"])
+	}
+	if err := Codebook(&book, l); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(book.String(), "| `language` | Language completed in") {
+		t.Errorf("the codebook does not list language:\n%s", book.String())
+	}
+	if long := must[*Layout](t)(Long(reg.Versions("sct"))); slices.ContainsFunc(long.Columns, func(c Column) bool { return c.Name == "language" }) {
+		t.Error("the long file repeats the language on every item; it belongs to the wide file")
 	}
 }

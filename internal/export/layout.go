@@ -616,7 +616,11 @@ func metaColumns(defs []*form.Definition, wide bool) []metaColumn {
 	}
 	out = append(out, str("version", "Form version", 16, func(r *store.Response) string { return r.Version }))
 	if wide {
-		out = append(out, num("mode", "Mode of completion", modeCodes, func(r *store.Response) string { return number(modeNumbers, r.Mode) }))
+		out = append(out, num("mode", "Mode of completion", modeCodes, func(r *store.Response) string { return number(modeNumbers, r.Mode) }),
+			// The answers' codes are the same in every language; this says
+			// only which wording the young person read.
+			str("language", "Language completed in (BCP 47 tag: en English, cy Welsh, ar Arabic)", 16,
+				func(r *store.Response) string { return r.LanguageOrDefault() }))
 	}
 	out = append(out,
 		metaColumn{Column{Name: "completed_on", key: "@completed_on", source: "meta", Kind: Date, Width: 10, Label: "Date completed"},

@@ -31,18 +31,22 @@ const (
 // Response is the current state of one form response; submitted revisions
 // are also kept, whole, in its history.
 type Response struct {
-	ID          string         `bson:"_id"`
-	Form        string         `bson:"form"`
-	Version     string         `bson:"version"`
-	ChildID     string         `bson:"child_id"`
-	Site        string         `bson:"site"`
-	Group       string         `bson:"group"`
-	Timepoint   string         `bson:"timepoint,omitempty"`
-	Wave        int            `bson:"wave"`
-	CompletedOn string         `bson:"completed_on,omitempty"`
-	Mode        string         `bson:"mode"`
-	Status      string         `bson:"status"`
-	Answers     map[string]any `bson:"-"` // stored as responseDoc.Answers
+	ID          string `bson:"_id"`
+	Form        string `bson:"form"`
+	Version     string `bson:"version"`
+	ChildID     string `bson:"child_id"`
+	Site        string `bson:"site"`
+	Group       string `bson:"group"`
+	Timepoint   string `bson:"timepoint,omitempty"`
+	Wave        int    `bson:"wave"`
+	CompletedOn string `bson:"completed_on,omitempty"`
+	Mode        string `bson:"mode"`
+	// Language is the language the form was completed in (a canonical
+	// BCP 47 tag); empty in records made before languages were kept, which
+	// were all in English.
+	Language string         `bson:"language,omitempty"`
+	Status   string         `bson:"status"`
+	Answers  map[string]any `bson:"-"` // stored as responseDoc.Answers
 	// Revision counts submitted revisions; 0 while it has only been a draft.
 	Revision int `bson:"revision"`
 	// RevisionReason is why staff changed a submitted response (free text).
@@ -55,6 +59,15 @@ type Response struct {
 	// JSON, worked out once at submission by the form's deriver (nil when
 	// the form has none, and for drafts). The store keeps it as it is given.
 	Derived json.RawMessage `bson:"-" json:"-"`
+}
+
+// LanguageOrDefault is the language the response was completed in: its
+// own, or English for a record made before languages were kept.
+func (r *Response) LanguageOrDefault() string {
+	if r.Language == "" {
+		return "en"
+	}
+	return r.Language
 }
 
 // responseDoc is a response as stored: with the slot that makes "one

@@ -29,8 +29,11 @@ type Request struct {
 	Wave        int
 	CompletedOn string
 	Mode        string
-	Status      string
-	Answers     json.RawMessage
+	// Language is the language the form was completed in, a BCP 47 tag
+	// the form version has wording in; empty: English.
+	Language string
+	Status   string
+	Answers  json.RawMessage
 	// RevisionReason says why a submitted response is being changed.
 	RevisionReason string
 }
@@ -243,6 +246,15 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 		answers = []byte("{}")
 	}
 	if def != nil {
+		switch l, err := def.Localized(req.Language); {
+		case errors.Is(err, form.ErrNoLanguage), errors.Is(err, form.ErrBadLanguage):
+			fault("language", "form %s version %s has no wording in %q; its languages: %s",
+				def.Form, def.Version, req.Language, strings.Join(def.LanguageCodes(), ", "))
+		case err != nil:
+			return store.Response{}, err
+		default:
+			r.Language = l.Language.Code
+		}
 		normal, errs := def.Validate(answers, submitted)
 		faults = append(faults, errs...)
 		r.Answers = normal
@@ -324,7 +336,12 @@ func (s *Service) checkOrder(ctx context.Context, r store.Response, fault func(p
 // hash of the JSON array of the envelope's fields and the answers, given as
 // their JSON.
 func hashOf(r store.Response, answers []byte) string {
-	head := mustJSON([]any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave, r.CompletedOn, r.Mode, r.Status})
+	envelope := []any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave, r.CompletedOn, r.Mode, r.Status}
+	if r.Language != form.Default {
+		// English bodies hash as they did before languages were kept.
+		envelope = append(envelope, r.Language)
+	}
+	head := mustJSON(envelope)
 	h := sha256.New()
 	h.Write(head[:len(head)-1]) // without the closing bracket
 	h.Write([]byte(","))
