@@ -28,7 +28,7 @@ func TestAPI_FormLanguages(t *testing.T) {
 				`"child":"أمي البيولوجية"`, `"value":4`, `"name":"positive_feedback"`, langs},
 			Absent: []string{"My birth mum", "Do they believe in you?"}},
 		{Name: "Welsh", Method: "GET", Path: "/api/v1/forms/sct/versions/1?lang=cy", Status: 200,
-			Want: []string{`"dir":"ltr"`, `"language":"cy"`, `"title":"Offeryn Cysylltiadau Cymdeithasol"`, `"code":"grandparent"`},
+			Want:   []string{`"dir":"ltr"`, `"language":"cy"`, `"title":"Offeryn Cysylltiadau Cymdeithasol"`, `"code":"grandparent"`},
 			Absent: []string{"My nan, grandma or grandad"}},
 		{Name: "the tag is canonicalised: case", Method: "GET", Path: "/api/v1/forms/sct/versions/1?lang=AR", Status: 200,
 			Want: []string{`"language":"ar"`, `"dir":"rtl"`}},
