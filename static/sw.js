@@ -2,8 +2,9 @@
 // an SCT that is open keeps working with no signal. Answers themselves are
 // kept by the page (IndexedDB) and sent when the connection returns.
 
-const CACHE = 'sct-pages-v5';
-const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js'];
+const CACHE = 'sct-pages-v6';
+const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/i18n.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js',
+  '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES)).then(() => self.skipWaiting()));
@@ -27,7 +28,10 @@ async function networkFirst(request) {
     if (res.ok) cache.put(request, res.clone());
     return res;
   } catch (err) {
-    const kept = await cache.match(request, { ignoreSearch: true });
+    // A page is the same whatever its query; a form definition is not: its
+    // ?lang= names the language it is in.
+    const api = new URL(request.url).pathname.startsWith('/api/');
+    const kept = await cache.match(request, { ignoreSearch: !api });
     if (kept) return kept;
     throw err;
   }

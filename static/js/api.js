@@ -4,13 +4,15 @@
 // day without signal does not strand answers; the grant renews the link's
 // access to its one response until that is sent or the child erased.
 
+import { t } from './i18n.js';
+
 const STAFF = 'sct.staff';
 const YOUNG = 'sct.young';
 
 /** An answer from the server that is not a success. */
 export class APIError extends Error {
   constructor(status, body) {
-    super(body && body.error ? body.error : `The server answered ${status}.`);
+    super(body && body.error ? body.error : t('api.status', { status }));
     this.status = status;
     this.fields = (body && body.fields) || [];
   }
@@ -18,7 +20,7 @@ export class APIError extends Error {
 
 /** No connection to the server. */
 export class Offline extends Error {
-  constructor() { super('There is no connection right now.'); }
+  constructor() { super(t('api.offline')); }
 }
 
 function read(storage, key) {
@@ -97,7 +99,7 @@ export async function renewGrant(grant) {
 
 /** GrantEnded means a device grant can send nothing more. */
 export class GrantEnded extends Error {
-  constructor() { super('This link has ended.'); }
+  constructor() { super(t('api.grantEnded')); }
 }
 
 async function answer(res) {
@@ -180,7 +182,11 @@ function forgetKept() {
 export async function keepForOffline() {
   const list = await get('/api/v1/forms');
   const jobs = [];
-  for (const f of list.forms || []) for (const v of f.versions || []) jobs.push(form(f.form, v.version));
+  for (const f of list.forms || []) {
+    for (const v of f.versions || []) {
+      for (const l of v.languages || [{ code: 'en' }]) jobs.push(form(f.form, v.version, l.code));
+    }
+  }
   const s = session.staff();
   for (const site of (s && s.sites) || []) jobs.push(keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children'));
   await Promise.allSettled(jobs);
@@ -220,12 +226,24 @@ export async function join(code) {
   return t.session;
 }
 
-/** form returns a form definition; published versions never change, so they are kept. */
-export async function form(id, version) {
-  const key = `sct.form.${id}.${version}`;
+/**
+ * form returns a form definition in a language (English when none is
+ * named); published versions never change, so each language's is kept.
+ */
+export async function form(id, version, lang = 'en') {
+  const key = `sct.form.${id}.${version}${lang === 'en' ? '' : `.${lang}`}`;
   const kept = read(localStorage, key);
-  if (kept) return kept;
-  const def = await get(`/api/v1/forms/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}`);
+  // One kept before definitions named their languages is fetched again
+  // once, and still used with no connection.
+  if (kept && kept.languages) return kept;
+  const query = lang === 'en' ? '' : `?lang=${encodeURIComponent(lang)}`;
+  let def;
+  try {
+    def = await get(`/api/v1/forms/${encodeURIComponent(id)}/versions/${encodeURIComponent(version)}${query}`);
+  } catch (e) {
+    if (kept && e instanceof Offline) return kept;
+    throw e;
+  }
   try { localStorage.setItem(key, JSON.stringify(def)); } catch { /* storage full: fetch next time */ }
   return def;
 }

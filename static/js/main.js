@@ -5,6 +5,8 @@
 import { session, login, logout, join, codeKey, get, keptList, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults } from './ui.js';
+import * as i18n from './i18n.js';
+import { t, tx } from './i18n.js';
 
 const routes = [
   [/^#join=([A-Za-z0-9-]+)$/, (code) => joinPage(code)],
@@ -39,6 +41,10 @@ async function route() {
   // A young person reaches their own SCT only.
   if (who && who.role === 'young_person' && hash.startsWith('#/sct/') && !hash.startsWith(`#/sct/${who.session.response_id}`)) return youngHome();
   if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=') && hash !== '#/login' && hash !== '#/code') return youngHome();
+  // A young person's pages and the SCT speak the language picked on this
+  // device (the SCT then takes its answers' own); staff pages are English.
+  const theirs = hash.startsWith('#/sct/') || hash.startsWith('#join=') || hash === '#/code' || (who && who.role === 'young_person');
+  await i18n.use(theirs ? i18n.chosen() || 'en' : 'en').catch(() => { /* the words already loaded serve */ });
   for (const [re, fn] of routes) {
     const m = hash.match(re);
     if (m) {
@@ -62,14 +68,13 @@ function failed(e) {
     const young = session.role() === 'young_person';
     if (young) session.clearYoung(); else session.clear();
     if (young) {
-      return show('This link has ended', h('h1', {}, 'This link has ended'),
-        h('p', {}, 'Your answers have been sent, or the link ran out of time. If you need to carry on, please ask your worker for a new link.'));
+      return show(t('ended.title'), h('h1', {}, t('ended.title')), h('p', {}, t('ended.body')));
     }
     return loginPage();
   }
-  const msg = e instanceof Offline ? 'There is no connection, and this page was not kept on this device. It will open once there is a connection.' : e.message;
-  return show('Something went wrong', h('h1', {}, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, msg),
-    h('button', { type: 'button', onclick: route }, 'Try again'));
+  const msg = e instanceof Offline ? t('failed.offline') : e.message;
+  return show(t('failed.title'), h('h1', {}, t('failed.title')), h('p', { class: 'error', role: 'alert' }, msg),
+    h('button', { type: 'button', onclick: route }, t('failed.retry')));
 }
 
 function nav() {
@@ -89,9 +94,9 @@ async function netStatus() {
   const waiting = await outbox.pendingCount().catch(() => 0);
   const offline = navigator.onLine === false;
   el.className = offline ? 'net offline' : 'net';
-  el.textContent = offline
-    ? `No connection. Answers are kept on this device${waiting ? ` (${waiting} waiting to send)` : ''}.`
-    : (waiting ? `${waiting} waiting to send…` : '');
+  el.replaceChildren(...(offline
+    ? tx(waiting ? 'net.offlineWaiting' : 'net.offline', { n: waiting })
+    : (waiting ? tx('net.waiting', { n: waiting }) : [])));
 }
 
 function loginPage() {
@@ -122,22 +127,22 @@ function codePage() {
   const code = h('input', { id: 'code', type: 'text', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false',
     required: true, inputmode: 'text', 'aria-describedby': 'code-hint' });
   const err = h('div');
-  show('Type your code',
-    h('h1', {}, 'Type your code'),
+  show(t('code.title'),
+    h('h1', {}, t('code.title')),
     h('form', {
       class: 'card', onsubmit: (e) => {
         e.preventDefault();
         const c = codeKey(code.value);
-        if (c.length < 8) { err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'The code has 8 letters and numbers, like KQ7M-3HXP.')); code.focus(); return; }
+        if (c.length < 8) { err.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('code.short'))); code.focus(); return; }
         go(`#join=${c}`);
       },
-    }, h('label', { for: 'code' }, 'Your code'), code,
-    h('p', { class: 'hint', id: 'code-hint' }, 'Your worker has it: 8 letters and numbers, like KQ7M-3HXP. Capitals or not, with or without the dash.'),
-    err, h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Start'))));
+    }, h('label', { for: 'code' }, t('code.label')), code,
+    h('p', { class: 'hint', id: 'code-hint' }, t('code.hint')),
+    err, h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('code.start')))));
 }
 
 async function joinPage(code) {
-  show('Welcome', h('h1', {}, 'Welcome'), h('p', { role: 'status' }, 'Opening your questions…'));
+  show(t('join.title'), h('h1', {}, t('join.title')), h('p', { role: 'status' }, t('join.opening')));
   try {
     const s = await join(code);
     history.replaceState(null, '', `#/sct/${s.response_id}`);
@@ -150,8 +155,8 @@ async function joinPage(code) {
       history.replaceState(null, '', `#/sct/${kept.session.response_id}`);
       return route();
     }
-    return show('This link does not work', h('h1', {}, 'This link does not work'),
-      h('p', {}, 'It may have been used already or have expired. Please ask your worker for a new one.'), faults(e));
+    return show(t('join.bad.title'), h('h1', {}, t('join.bad.title')),
+      h('p', {}, t('join.bad.body')), faults(e));
   }
 }
 
@@ -354,5 +359,5 @@ addEventListener('online', netStatus);
 addEventListener('offline', netStatus);
 outbox.onChange(netStatus);
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => { /* works without it, online */ });
-netStatus();
-route();
+// The connection line speaks the page's language, loaded by the first route.
+route().finally(netStatus);

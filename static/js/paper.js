@@ -13,7 +13,7 @@ export async function open({ id, meta, done, revise = false }) {
     try {
       const r = await get(`/api/v1/responses/${id}`);
       // A revision keeps how the SCT was taken (online or on paper).
-      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: revise ? r.mode : 'paper', status: r.status, completed_on: r.completed_on, answers: r.answers };
+      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: revise ? r.mode : 'paper', language: revise ? r.language : undefined, status: r.status, completed_on: r.completed_on, answers: r.answers };
       revision = r.revision;
     } catch (e) {
       if (!(e instanceof APIError && e.status === 404) && !(e instanceof Offline)) throw e;

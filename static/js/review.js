@@ -22,6 +22,7 @@ export async function open({ id, done }) {
   show(`SCT of child ${r.child_id}`,
     h('h1', {}, `SCT: child ${r.child_id}, ${when}`),
     h('p', {}, [r.completed_on ? `Completed ${r.completed_on}` : null, r.mode === 'paper' ? 'on paper' : 'online',
+      r.language && r.language !== 'en' ? `in ${((def.languages || []).find((l) => l.code === r.language) || { english_name: r.language }).english_name}` : null,
       r.status === 'submitted' ? `submitted, revision ${r.revision}` : 'draft'].filter(Boolean).join(' · ')),
     r.revision_reason ? h('p', { class: 'notice' }, `Last changed because: ${r.revision_reason}`) : null,
     h('h2', {}, `${field(def, 'nominees').label} (${people.length})`),

@@ -5,7 +5,9 @@
 
 import { form, get, session, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, tiles, sayButton, faults, today, field, codes, scale } from './ui.js';
+import { h, show, tiles, sayButton, faults, today, field, codes, scale, voicesReady, voiceFor, noVoice } from './ui.js';
+import * as i18n from './i18n.js';
+import { t, tx } from './i18n.js';
 
 /**
  * open runs the wizard for response id. meta names the form version, child,
@@ -31,17 +33,19 @@ export async function open({ id, meta, young = false, done }) {
   body = body || { ...meta, mode: 'online', status: 'draft', answers: {} };
   // Sent and refused: the answers go back to being a draft, to be changed.
   if (kept && kept.error && body.status === 'submitted') body.status = 'draft';
+  // The language: the one these answers were begun in, else the one
+  // picked on this device before, else English.
+  const def = await inLanguage(body, body.language || i18n.chosen() || 'en');
   if (body.status === 'submitted' && !(kept && kept.pending)) {
-    show('Already sent', h('h1', {}, 'These answers have been sent'),
-      h('p', {}, 'Thank you. Nothing more is needed here.'));
+    show(t('sent.title'), h('h1', {}, t('sent.heading')),
+      h('p', {}, t('sent.body')));
     return;
   }
-  const def = await form(body.form, body.version);
   const wizard = new Wizard({ id, def, body, step, young, done, grant });
   if (body.status === 'submitted') {
     // Sent from this phone before, and still waiting on it: say what
     // becomes of it rather than ask again.
-    show('Sending', h('h1', {}, 'Sending your answers…'), wizard.status);
+    show(t('sending.title'), h('h1', {}, t('sending.heading')), wizard.status);
     const kept = await outbox.settle(id);
     if (kept && kept.error) {
       body.status = 'draft';
@@ -55,28 +59,56 @@ export async function open({ id, meta, young = false, done }) {
   wizard.render();
 }
 
+/**
+ * inLanguage loads the form definition and the page's words in a language
+ * the form has (else English), and marks the answers with it.
+ */
+async function inLanguage(body, code) {
+  let def;
+  try {
+    def = await form(body.form, body.version, code);
+  } catch (e) {
+    if (!(e instanceof APIError && e.status === 404) || code === 'en') throw e;
+    def = await form(body.form, body.version, 'en');
+  }
+  await i18n.use(def.language || 'en');
+  body.language = def.language || 'en';
+  return def;
+}
+
 // nameIn puts a person's name into a question about "them", so that the
 // question says who on screen and aloud: "Would you talk to Nan about how
-// you feel?", "Does Nan believe in you?".
+// you feel?", "Does Nan believe in you?". English only: in another
+// language the step's heading names the person.
 function nameIn(q, who) {
+  if (i18n.lang() !== 'en') return q;
   return q.replace(/\bDo they\b/, `Does ${who}`).replace(/\bAre they\b/, `Is ${who}`)
     .replace(/\bthey\b/, who).replace(/\bthem\b/, who);
 }
 
 function pick(r) {
-  const { form: f, version, child_id: child, timepoint, wave, mode, status, completed_on: completed } = r;
-  const out = { form: f, version, child_id: child, timepoint, wave, mode, status };
+  const { form: f, version, child_id: child, timepoint, wave, mode, status, completed_on: completed, language } = r;
+  const out = { form: f, version, child_id: child, timepoint, wave, mode, status, language };
   if (completed) out.completed_on = completed;
   return out;
 }
 
 class Wizard {
   constructor({ id, def, body, step, young, done, grant }) {
-    Object.assign(this, { id, def, body, step, young, done, grant });
+    Object.assign(this, { id, body, step, young, done, grant });
     const a = body.answers;
     a.nominees = a.nominees || [];
     a.key_people = a.key_people || [];
     a.adequacy = a.adequacy || {};
+    this.setDef(def);
+    this.editing = null; // index of the nominee being changed
+    this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.unlisten = outbox.onChange((s) => { if (s.id === this.id) this.showSaveState(s); });
+  }
+
+  // setDef takes the form definition (in the language being used).
+  setDef(def) {
+    this.def = def;
     this.f = {
       nominees: field(def, 'nominees'),
       name: field(def, 'nominees.name'),
@@ -88,9 +120,16 @@ class Wizard {
       letDown: field(def, 'key_people.let_down'),
       adequacy: field(def, 'adequacy'),
     };
-    this.editing = null; // index of the nominee being changed
-    this.status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-    this.unlisten = outbox.onChange((s) => { if (s.id === this.id) this.showSaveState(s); });
+  }
+
+  // chooseLanguage answers in another of the form's languages: its words
+  // and the page's, kept on the device for next time and with the answers.
+  async chooseLanguage(code) {
+    i18n.remember(code);
+    this.setDef(await inLanguage(this.body, code));
+    this.save();
+    this.render();
+    this.refocus(`input[name="language"][value="${code}"]`);
   }
 
   get a() { return this.body.answers; }
@@ -106,9 +145,7 @@ class Wizard {
     const kept = await outbox.keep(this.id, this.body, { step: this.step }, this.grant);
     // Only what a person needs to hear is announced: kept for want of a
     // connection, or a failure; not every save.
-    this.status.textContent = navigator.onLine === false
-      ? 'Saved on this phone. It will be sent when there is a connection.'
-      : '';
+    this.status.textContent = navigator.onLine === false ? t('save.offline') : '';
     return kept;
   }
 
@@ -117,9 +154,9 @@ class Wizard {
     if (!this.status.isConnected) { this.unlisten(); return; }
     const words = {
       saved: '',
-      offline: 'Saved on this phone. It will be sent when there is a connection.',
-      retry: 'Saved on this phone. Trying to send it again soon.',
-      refused: `Not accepted by the server: ${s.error && s.error.message}`,
+      offline: t('save.offline'),
+      retry: t('save.retry'),
+      refused: t('save.refused', { message: s.error && s.error.message }),
     };
     this.status.textContent = words[s.state] || '';
     if (s.state === 'saved' && s.status === 'submitted' && !this.sent) this.finished(true);
@@ -158,15 +195,21 @@ class Wizard {
     const keyCount = this.a.key_people.length;
     const within = kind === 'rate' && keyCount ? Number(arg) / keyCount : 0;
     const where = kind === 'rate'
-      ? `Part ${part + 1} of ${parts.length} · Person ${Number(arg) + 1} of ${keyCount}: ${this.keyName(this.a.key_people[Number(arg)])}`
-      : `Part ${part + 1} of ${parts.length}`;
+      ? tx('progress.person', { part: part + 1, parts: parts.length, n: Number(arg) + 1, count: keyCount, name: this.keyName(this.a.key_people[Number(arg)]) })
+      : tx('progress.part', { part: part + 1, parts: parts.length });
     const progress = h('div', { class: 'progress sticky-top' },
-      h('progress', { max: String(parts.length - 1), value: String(part + within), 'aria-label': 'Progress' }),
+      h('progress', { max: String(parts.length - 1), value: String(part + within), 'aria-label': t('progress.label') }),
       h('p', { class: 'hint', id: 'where' }, where));
+    // The arrows point the way the page reads: mirrored right to left.
     const nav = h('div', { class: 'actions sticky-nav' },
-      this.step > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => this.go(this.step - 1) }, '← Back') : h('span'),
-      kind !== 'finish' ? h('button', { type: 'button', id: 'next', onclick: () => this.go(this.step + 1) }, 'Next →') : null);
-    show(content.title, progress, content.nodes, nav, this.status);
+      this.step > 0 ? h('button', { type: 'button', class: 'secondary', onclick: () => this.go(this.step - 1) },
+        h('span', { class: 'arrow', 'aria-hidden': 'true' }, '←'), ` ${t('nav.back')}`) : h('span'),
+      kind !== 'finish' ? h('button', { type: 'button', id: 'next', onclick: () => this.go(this.step + 1) },
+        `${t('nav.next')} `, h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→')) : null);
+    // A translation no native speaker has checked says so.
+    const draft = this.def.languages && (this.def.languages.find((l) => l.code === this.def.language) || {}).draft;
+    const note = draft || i18n.draft() ? h('p', { class: 'draft-note', id: 'draft-note' }, t('draft.note')) : null;
+    show(content.title, note, progress, content.nodes, nav, this.status);
   }
 
   // refocus keeps focus on the control just used when the step is redrawn.
@@ -178,21 +221,33 @@ class Wizard {
   // ---- steps --------------------------------------------------------------
 
   intro() {
-    const who = this.young ? 'you' : 'the young person';
+    // The young person (or the worker) picks the language first; each
+    // language is named in itself.
+    const langs = (this.def.languages || []).filter((l) => i18n.PAGE_LANGUAGES.includes(l.code));
+    const picker = langs.length > 1 ? tiles({
+      name: 'language', legend: t('language.legend'), value: this.def.language, cls: 'compact', say: false,
+      options: langs.map((l) => ({ value: l.code, label: l.name, lang: l.code, dir: l.dir })),
+      onpick: (code) => this.chooseLanguage(code),
+    }) : null;
+    // Said at once when the device cannot read aloud in this language.
+    const voice = h('div', { id: 'voice-note' });
+    voicesReady().then(() => { if (!voiceFor(i18n.lang()) && voice.isConnected) voice.replaceChildren(noVoice()); });
     return {
-      title: 'About the people in your life',
+      title: t('intro.title'),
       nodes: [
-        h('h1', {}, 'The people in your life'),
-        h('p', {}, `These questions are about the people who matter to ${who}, and who ${who === 'you' ? 'you' : 'they'} would go to for help.`),
-        h('p', {}, 'There are no right or wrong answers. You can skip any question, go back, or stop and carry on later: your answers are kept.'),
-        sayButton(() => `The people in your life. These questions are about the people who matter to you, and who you would go to for help. There are no right or wrong answers. You can skip any question.`),
+        h('h1', {}, t('intro.heading')),
+        picker,
+        h('p', {}, t(this.young ? 'intro.aboutYou' : 'intro.aboutThem')),
+        h('p', {}, t('intro.noWrong')),
+        sayButton(() => t('intro.say')),
+        voice,
       ],
     };
   }
 
   personLabel(p) {
     const rel = codes(this.def, this.f.relationship.codes, true).find((c) => c.value === p.relationship);
-    return { who: p.name || (rel ? rel.label : 'Someone'), rel: rel ? (p.relationship === 'other' && p.other_text ? p.other_text : rel.label) : '' };
+    return { who: p.name || (rel ? rel.label : t('someone')), rel: rel ? (p.relationship === 'other' && p.other_text ? p.other_text : rel.label) : '' };
   }
 
   people() {
@@ -201,22 +256,22 @@ class Wizard {
     const items = list.map((p, i) => {
       const l = this.personLabel(p);
       return h('li', {},
-        h('span', {}, h('span', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
+        h('span', {}, h('bdi', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
         h('span', { class: 'row' },
-          h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = i; this.render(); }, 'aria-label': `Change ${l.who}` }, 'Change'),
-          h('button', { type: 'button', class: 'danger', onclick: () => this.removeNominee(i), 'aria-label': `Remove ${l.who}` }, 'Remove')));
+          h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = i; this.render(); }, 'aria-label': t('person.changeName', { name: l.who }) }, t('person.change')),
+          h('button', { type: 'button', class: 'danger', onclick: () => this.removeNominee(i), 'aria-label': t('person.removeName', { name: l.who }) }, t('person.remove'))));
     });
     const full = list.length >= max && this.editing === null;
     return {
-      title: 'Important people',
+      title: t('people.title'),
       nodes: [
         h('h1', {}, this.f.nominees.prompt),
         sayButton(() => this.f.nominees.prompt),
-        h('p', { class: 'hint' }, `${list.length} of up to ${max} people.`),
+        h('p', { class: 'hint' }, tx('people.count', { n: list.length, max })),
         // The form stays at the top, where the keyboard is: the list grows
         // below it, not above.
-        full ? h('p', { class: 'notice', role: 'status' }, this.f.nominees.limit_message || `That is the most this list can hold (${max}).`) : this.personForm(),
-        list.length ? h('ul', { class: 'people', 'aria-label': 'People you have added' }, items) : null,
+        full ? h('p', { class: 'notice', role: 'status' }, this.f.nominees.limit_message || t('people.full', { max })) : this.personForm(),
+        list.length ? h('ul', { class: 'people', 'aria-label': t('people.list') }, items) : null,
       ],
     };
   }
@@ -240,7 +295,7 @@ class Wizard {
       },
     });
     const commit = () => {
-      if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
+      if (!draft.relationship) { err.textContent = t('person.pickWho'); return; }
       const p = { relationship: draft.relationship };
       if (nameInput.value.trim()) p.name = nameInput.value.trim();
       if (draft.relationship === 'other' && otherInput.value.trim()) p.other_text = otherInput.value.trim();
@@ -249,7 +304,7 @@ class Wizard {
       });
       this.editing = null;
       this.render();
-      this.status.textContent = `Added ${this.personLabel(p).who}.`;
+      this.status.textContent = t('person.added', { name: this.personLabel(p).who });
       // Back to the name box, scrolled to the top, so that who they are to
       // the young person is in view below it for the next one.
       const again = document.getElementById('person-name');
@@ -259,7 +314,7 @@ class Wizard {
       const named = nameInput.value.trim() !== '';
       if (!named && !draft.relationship) return true;
       if (draft.relationship) { commit(); return true; }
-      err.textContent = `Please pick who ${nameInput.value.trim()} is to you, or clear the name to go on.`;
+      err.replaceChildren(...tx('person.pickWhoNamed', { name: nameInput.value.trim() }));
       nameInput.scrollIntoView({ block: 'center' });
       err.scrollIntoView({ block: 'nearest' });
       const first = document.querySelector('input[name="relationship"]');
@@ -267,12 +322,12 @@ class Wizard {
       return false;
     };
     return h('div', { class: 'card' },
-      h('h2', {}, editing ? 'Change this person' : 'Add a person'),
+      h('h2', {}, t(editing ? 'person.changeHeading' : 'person.addHeading')),
       h('label', { for: 'person-name' }, this.f.name.prompt), nameInput,
       rel, otherBox, err,
       h('div', { class: 'row' },
-        h('button', { type: 'button', id: 'add-person', onclick: commit }, editing ? 'Save changes' : 'Add this person'),
-        editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, 'Cancel') : null));
+        h('button', { type: 'button', id: 'add-person', onclick: commit }, t(editing ? 'person.save' : 'person.add')),
+        editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, t('person.cancel')) : null));
   }
 
   // pickKey ticks or unticks nominee i as a key person for reason, saying
@@ -283,7 +338,7 @@ class Wizard {
     const k = now.find((x) => x.nominee === i);
     const n = !on && k ? this.ratingsOf(k) : 0;
     const who = this.personLabel(this.a.nominees[i]).who;
-    if (!n || confirm(`Untick ${who}? Your ${n} answer${n === 1 ? '' : 's'} about ${who} will go too.`)) {
+    if (!n || confirm(t('key.untick', { name: who, n }))) {
       this.change(() => {
         if (on && now.length < max) this.setKey(reason, [...now, { nominee: i, reason }]);
         if (!on) this.setKey(reason, now.filter((x) => x.nominee !== i));
@@ -299,13 +354,13 @@ class Wizard {
   sameForAll({ name, about, options, values, set }) {
     const same = values.every((v) => v !== undefined && v === values[0]) ? values[0] : undefined;
     return h('div', { class: 'card same' }, tiles({
-      name, legend: `The same answer for ${about}`, options, value: same, cls: 'scale', say: false,
+      name, legend: t('same.legend', { about }), options, value: same, cls: 'scale', say: false,
       onpick: (v) => {
         this.change(() => set(v));
         this.render();
         this.refocus(`input[name="${name}"][value="${v}"]`);
       },
-    }), h('p', { class: 'hint' }, 'Then change any that are different.'));
+    }), h('p', { class: 'hint' }, t('same.hint')));
   }
 
   // ratingsOf counts the answers given about a key person.
@@ -315,7 +370,7 @@ class Wizard {
     const l = this.personLabel(this.a.nominees[i]);
     const key = this.a.key_people.find((k) => k.nominee === i);
     const n = key ? this.ratingsOf(key) : 0;
-    if (!confirm(n ? `Remove ${l.who} from your list? Your ${n} answer${n === 1 ? '' : 's'} about ${l.who} will go too.` : `Remove ${l.who} from your list?`)) return;
+    if (!confirm(n ? t('remove.confirmAnswers', { name: l.who, n }) : t('remove.confirm', { name: l.who }))) return;
     this.change(() => {
       this.a.nominees.splice(i, 1);
       this.a.key_people = this.a.key_people
@@ -349,18 +404,18 @@ class Wizard {
     const picked = new Set(chosen.map((k) => k.nominee));
     const takenBySupport = new Set(this.keyOf('support').map((k) => k.nominee));
     const note = h('p', { class: 'notice', role: 'status', hidden: picked.size < max },
-      `You have picked ${max}. To pick someone else, untick one first.`);
+      tx('picked.full', { max }));
     const options = nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !takenBySupport.has(o.value));
     const group = nominees.length ? tiles({
-      name: 'important', multiple: true, legend: `${this.reasonLabel('important')} (up to ${max})`, value: [...picked], options,
+      name: 'important', multiple: true, legend: t('important.legend', { reason: this.reasonLabel('important'), max }), value: [...picked], options,
       onpick: (i, on) => this.pickKey('important', max, i, on),
-    }) : h('p', { class: 'notice' }, 'There is nobody on the list yet. You can go back and add people, or carry on.');
+    }) : h('p', { class: 'notice' }, t('important.nobody'));
     if (picked.size >= max) {
       for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
     }
     // The reason the other tiles cannot be picked sits above them, where
     // it is seen before they are tried.
-    return { title: 'Most important people', nodes: [h('h1', {}, this.f.key.prompt), note, group] };
+    return { title: t('important.title'), nodes: [h('h1', {}, this.f.key.prompt), note, group] };
   }
 
   support() {
@@ -371,25 +426,25 @@ class Wizard {
     const full = chosen.length >= max;
     const options = this.a.nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !important.has(o.value));
     const group = options.length ? tiles({
-      name: 'support', multiple: true, legend: `${this.reasonLabel('support')}: someone from your list`, value: [...listed], options,
+      name: 'support', multiple: true, legend: t('support.legend', { reason: this.reasonLabel('support') }), value: [...listed], options,
       onpick: (i, on) => this.pickKey('support', max, i, on),
     }) : null;
     if (group && full) for (const input of group.querySelectorAll('input')) if (!input.checked) input.disabled = true;
     const newcomers = chosen.map((k, idx) => ({ k, idx })).filter(({ k }) => k.nominee === undefined);
     return {
-      title: 'Other people who help',
+      title: t('support.title'),
       nodes: [
-        h('h1', {}, `${this.reasonLabel('support')}?`),
-        h('p', {}, `Is there anyone else you would be very likely to go to for help? Up to ${max}.`),
-        sayButton(() => `Is there anyone else you would be very likely to go to for help? You can pick up to ${max}.`),
+        h('h1', {}, t('support.heading', { reason: this.reasonLabel('support') })),
+        h('p', {}, tx('support.anyone', { max })),
+        sayButton(() => t('support.say', { max })),
         // Why the other tiles cannot be picked, above them.
-        full && group ? h('p', { class: 'notice' }, `You have picked ${max}. To pick someone else, untick one first.`) : null,
+        full && group ? h('p', { class: 'notice' }, tx('picked.full', { max })) : null,
         group,
-        newcomers.length ? h('ul', { class: 'people', 'aria-label': 'People not on your list' }, newcomers.map(({ k }) => {
+        newcomers.length ? h('ul', { class: 'people', 'aria-label': t('support.notListed') }, newcomers.map(({ k }) => {
           const l = this.personLabel(k);
           return h('li', {},
-            h('span', {}, h('span', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
-            h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${l.who}`, onclick: () => { this.change(() => this.setKey('support', this.keyOf('support').filter((x) => x !== k))); this.render(); } }, 'Remove'));
+            h('span', {}, h('bdi', { class: 'who' }, l.who), h('span', { class: 'rel' }, l.rel)),
+            h('button', { type: 'button', class: 'danger', 'aria-label': t('person.removeName', { name: l.who }), onclick: () => { this.change(() => this.setKey('support', this.keyOf('support').filter((x) => x !== k))); this.render(); } }, t('person.remove')));
         })) : null,
         full ? h('p', { class: 'notice', role: 'status' }, this.f.key.limit_message) : this.newSupporterForm(),
       ],
@@ -405,17 +460,17 @@ class Wizard {
       onpick: (v) => { draft.relationship = v; err.textContent = ''; },
     });
     return h('details', { class: 'card' },
-      h('summary', {}, 'Someone who is not on your list'),
+      h('summary', {}, t('support.new')),
       h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, rel, err,
       h('button', {
         type: 'button', id: 'add-supporter', onclick: () => {
-          if (!draft.relationship) { err.textContent = 'Please pick who they are to you.'; return; }
+          if (!draft.relationship) { err.textContent = t('person.pickWho'); return; }
           const k = { reason: 'support', relationship: draft.relationship };
           if (nameInput.value.trim()) k.name = nameInput.value.trim();
           this.change(() => this.setKey('support', [...this.keyOf('support'), k]));
           this.render();
         },
-      }, 'Add this person'));
+      }, t('person.add')));
   }
 
   keyName(k) {
@@ -438,21 +493,21 @@ class Wizard {
     });
     const items = this.f.support.fields.map((f) => f.name);
     const all = this.sameForAll({
-      name: `all-${i}`, about: `the ${items.length} questions about ${who} below`, options: opts(this.f.support.fields[0]),
+      name: `all-${i}`, about: t('rate.all', { n: items.length, name: who }), options: opts(this.f.support.fields[0]),
       values: items.map((n) => (k.support || {})[n]),
       set: (v) => { k.support = Object.fromEntries(items.map((n) => [n, v])); },
     });
-    return { title: `About ${who}`, nodes: [h('h1', {}, `Think about ${who}`), all, questions, letDown] };
+    return { title: t('rate.title', { name: who }), nodes: [h('h1', {}, tx('rate.heading', { name: who })), all, questions, letDown] };
   }
 
   adequacy() {
     const f = this.f.adequacy;
     return {
-      title: 'Enough people?',
+      title: t('adequacy.title'),
       nodes: [
         h('h1', {}, f.prompt),
         this.sameForAll({
-          name: 'adequacy-all', about: `all ${f.fields.length} questions below`, options: scale(this.def, f.fields[0].scale, true),
+          name: 'adequacy-all', about: t('adequacy.all', { n: f.fields.length }), options: scale(this.def, f.fields[0].scale, true),
           values: f.fields.map((q) => this.a.adequacy[q.name]),
           set: (v) => { for (const q of f.fields) this.a.adequacy[q.name] = v; },
         }),
@@ -473,14 +528,14 @@ class Wizard {
     const send = h('button', {
       type: 'button', id: 'send', onclick: async () => {
         if (sure && !sure.checked) {
-          err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'Nobody is named yet. Tick "I don\'t want to name anyone", or go back and add people.'));
+          err.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('finish.nobodyError')));
           sure.focus();
           return;
         }
         this.body.completed_on = date.value || today();
         this.body.status = 'submitted';
         send.disabled = true;
-        send.textContent = 'Sending…';
+        send.textContent = t('finish.sending');
         await this.save();
         // Waits for a save already under way, then sends these answers.
         const kept = await outbox.settle(this.id);
@@ -489,7 +544,7 @@ class Wizard {
           this.body.status = 'draft';
           await this.save();
           send.disabled = false;
-          send.textContent = this.young ? 'Send my answers' : 'Submit the SCT';
+          send.textContent = t(this.young ? 'finish.sendYoung' : 'finish.sendStaff');
           err.replaceChildren(faults(kept.error, this.def));
           err.focus();
         } else if (kept && kept.pending) {
@@ -498,21 +553,21 @@ class Wizard {
           this.finished(true);
         }
       },
-    }, this.young ? 'Send my answers' : 'Submit the SCT');
+    }, t(this.young ? 'finish.sendYoung' : 'finish.sendStaff'));
     const a = this.a;
     return {
-      title: 'Ready to send',
+      title: t('finish.title'),
       nodes: [
-        h('h1', {}, 'Ready to send?'),
-        h('p', {}, 'Here is what you told us:'),
+        h('h1', {}, t('finish.heading')),
+        h('p', {}, t('finish.told')),
         h('ul', {},
-          h('li', {}, `${a.nominees.length} important ${a.nominees.length === 1 ? 'person' : 'people'}`),
-          h('li', {}, `${a.key_people.length} key ${a.key_people.length === 1 ? 'person' : 'people'}`),
-          h('li', {}, `${Object.keys(a.adequacy).length} of ${this.f.adequacy.fields.length} questions about having enough people`)),
+          h('li', {}, tx('finish.important', { n: a.nominees.length })),
+          h('li', {}, tx('finish.key', { n: a.key_people.length })),
+          h('li', {}, tx('finish.adequacy', { n: Object.keys(a.adequacy).length, total: this.f.adequacy.fields.length }))),
         this.unanswered(),
-        sure ? h('div', { class: 'card' }, h('p', {}, 'You have not named anyone. That is a real answer, if it is yours.'),
-          h('label', { class: 'check', for: 'name-nobody' }, sure, " I don't want to name anyone")) : null,
-        this.young ? null : h('div', {}, h('label', { for: 'completed-on' }, 'Date completed'), date),
+        sure ? h('div', { class: 'card' }, h('p', {}, t('finish.nobody')),
+          h('label', { class: 'check', for: 'name-nobody' }, sure, ` ${t('finish.nobodyTick')}`)) : null,
+        this.young ? null : h('div', {}, h('label', { for: 'completed-on' }, t('finish.date')), date),
         err, send,
       ],
     };
@@ -525,13 +580,13 @@ class Wizard {
     const gaps = this.a.key_people.map((k) => {
       const missing = perKey - this.ratingsOf(k);
       const who = this.keyName(k);
-      return missing > 0 ? `${missing} of ${perKey} questions about ${who}` : null;
+      return missing > 0 ? tx('gaps.person', { n: missing, total: perKey, name: who }) : null;
     }).filter(Boolean);
     const adequacy = this.f.adequacy.fields.length - Object.keys(this.a.adequacy).length;
-    if (adequacy > 0) gaps.push(`${adequacy} of ${this.f.adequacy.fields.length} questions about having enough people`);
+    if (adequacy > 0) gaps.push(tx('finish.adequacy', { n: adequacy, total: this.f.adequacy.fields.length }));
     if (!gaps.length) return null;
-    return h('div', { class: 'card' }, h('h2', {}, 'Not answered yet'),
-      h('p', { class: 'hint' }, 'You can go back to answer these, or send your answers as they are.'),
+    return h('div', { class: 'card' }, h('h2', {}, t('gaps.heading')),
+      h('p', { class: 'hint' }, t('gaps.hint')),
       h('ul', {}, gaps.map((g) => h('li', {}, g))));
   }
 
@@ -545,9 +600,9 @@ class Wizard {
     }
     // While they wait, the page keeps the wizard's status line: it is how
     // the wizard hears that they were sent.
-    show('Thank you', h('h1', {}, 'Thank you!'),
-      h('p', {}, sent ? 'Your answers have been sent.' : 'Your answers are saved on this phone and will be sent as soon as there is a connection. Please keep this page open or come back to it later.'),
+    show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
+      h('p', {}, t(sent ? 'thanks.sent' : 'thanks.kept')),
       sent ? null : this.status,
-      this.done ? h('button', { type: 'button', onclick: this.done }, 'Done') : null);
+      this.done ? h('button', { type: 'button', onclick: this.done }, t('thanks.done')) : null);
   }
 }

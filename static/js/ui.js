@@ -1,5 +1,7 @@
 // Small DOM helpers, read-aloud, and the page frame.
 
+import { t, tx, lang, languageName } from './i18n.js';
+
 /** h builds an element: h('button', {class: 'x', onclick: f}, 'text', child). */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -22,7 +24,7 @@ export function show(title, ...content) {
   const main = document.getElementById('main');
   main.className = '';
   main.replaceChildren(...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-  document.title = `${title} · Social Connections Tool`;
+  document.title = `${title} · ${t('app.name')}`;
   const heading = main.querySelector('h1');
   if (heading) { heading.tabIndex = -1; heading.focus(); } else main.focus();
   return main;
@@ -30,25 +32,66 @@ export function show(title, ...content) {
 
 const canSpeak = typeof speechSynthesis !== 'undefined' && typeof SpeechSynthesisUtterance !== 'undefined';
 
-/** speak reads text aloud. */
+/**
+ * voicesReady waits (a moment at most) for the device's voices: phones
+ * list them only after a first ask.
+ */
+export function voicesReady() {
+  if (!canSpeak) return Promise.resolve([]);
+  const now = speechSynthesis.getVoices();
+  if (now.length) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = () => resolve(speechSynthesis.getVoices());
+    speechSynthesis.addEventListener('voiceschanged', done, { once: true });
+    setTimeout(done, 1500);
+  });
+}
+
+/** voiceFor is the device's voice for a language (en-GB first for English), or null. */
+export function voiceFor(code) {
+  if (!canSpeak) return null;
+  const voices = speechSynthesis.getVoices();
+  const base = (v) => v.lang.toLowerCase().replace('_', '-').split('-')[0];
+  return voices.find((v) => v.lang === 'en-GB' && code === 'en') || voices.find((v) => base(v) === code) || null;
+}
+
+/** speak reads text aloud in the page's language; false when the device has no voice for it. */
 export function speak(text) {
-  if (!canSpeak) return;
+  const voice = voiceFor(lang());
+  if (!voice) return false;
   speechSynthesis.cancel();
   const u = new SpeechSynthesisUtterance(text);
-  u.lang = 'en-GB';
+  u.voice = voice;
+  u.lang = voice.lang;
   u.rate = 0.95;
   speechSynthesis.speak(u);
+  return true;
+}
+
+/** noVoice says, in words, that the device cannot read aloud in the page's language. */
+export function noVoice() {
+  return h('p', { class: 'notice no-voice', role: 'status' }, tx('say.noVoice', { language: languageName() }));
 }
 
 /**
  * sayButton is a "Read aloud" button for a question and its choices; its
  * accessible name says which question (label, or the start of the text).
+ * With no voice for the language, it says so beside itself rather than
+ * read in another language's voice.
  */
 export function sayButton(text, label, small = false) {
   if (!canSpeak) return null;
-  const name = label || text().split('. ')[0];
-  return h('button', { type: 'button', class: small ? 'say small' : 'say', title: 'Read aloud', onclick: () => speak(text()), 'aria-label': `Read aloud: ${name}` },
-    h('span', { class: 'say-icon', 'aria-hidden': 'true' }), small ? null : ' Read aloud');
+  const name = label || text().split(/[.?!؟]\s/)[0];
+  const button = h('button', {
+    type: 'button', class: small ? 'say small' : 'say', title: t('say.button'), 'aria-label': t('say.label', { what: name }),
+    onclick: async () => {
+      await voicesReady();
+      if (speak(text())) return;
+      const said = button.parentNode && button.parentNode.querySelector(':scope > .no-voice');
+      if (!said) button.after(noVoice());
+    },
+  }, h('span', { class: 'say-icon', 'aria-hidden': 'true' }), small ? null : ` ${t('say.button')}`);
+  return button;
 }
 
 /** tiles is a group of big radio (or checkbox) tiles. */
@@ -58,7 +101,7 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
   const inputs = options.map((o) => {
     const input = h('input', { type, name, value: String(o.value), checked: chosen(o.value) });
     input.addEventListener('change', () => onpick(o.value, input.checked));
-    return h('label', { class: 'tile' }, input, h('span', {}, o.label));
+    return h('label', { class: 'tile', lang: o.lang, dir: o.dir }, input, h('span', {}, h('bdi', {}, o.label)));
   });
   const spoken = () => `${legend}. ${options.map((o) => o.label).join('. ')}.`;
   // The fieldset and its legend name the group once; the tiles' box adds
@@ -80,7 +123,7 @@ export function faults(err, def) {
 
 // Words for the parts of a path the server names that are not the
 // definition's own fields.
-const PATH_WORDS = { answers: '', child_id: 'Child ID', completed_on: 'Date completed', timepoint: 'Timepoint', wave: 'Follow-up number', mode: 'Online or paper' };
+const PATH_WORDS = ['child_id', 'completed_on', 'timepoint', 'wave', 'mode', 'language'];
 
 /**
  * describePath turns a field path the server gives ("answers.key_people[0]
@@ -95,12 +138,12 @@ export function describePath(path, def) {
   for (const part of parts) {
     const index = part.match(/^\[(\d+)\]$/);
     if (index) {
-      if (words.length) words[words.length - 1] += `, number ${Number(index[1]) + 1}`;
+      if (words.length) words[words.length - 1] = t('faults.number', { what: words[words.length - 1], n: Number(index[1]) + 1 });
       node = node && node.item ? node.item : null;
       continue;
     }
     const field = node && node.fields ? node.fields.find((f) => f.name === part) : null;
-    const word = part in PATH_WORDS && !field ? PATH_WORDS[part] : part === 'answers' ? '' : (field && field.label) || humanise(part);
+    const word = PATH_WORDS.includes(part) && !field ? t(`path.${part}`) : part === 'answers' ? '' : (field && field.label) || humanise(part);
     if (word) words.push(word);
     node = field;
   }
@@ -141,7 +184,5 @@ export function scale(def, name, child = false) {
 
 /** keptWords says truthfully why a body is still on the device. */
 export function keptWords() {
-  return navigator.onLine === false
-    ? 'Kept on this device; it will be sent when there is a connection.'
-    : 'Kept on this device; the server could not take it just now. It will be sent again shortly.';
+  return navigator.onLine === false ? t('kept.offline') : t('kept.retry');
 }
