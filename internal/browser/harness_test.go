@@ -209,6 +209,7 @@ type response struct {
 	Wave        int     `json:"wave"`
 	CompletedOn string  `json:"completed_on"`
 	Mode        string  `json:"mode"`
+	Language    string  `json:"language"`
 	Status      string  `json:"status"`
 	Revision    int     `json:"revision"`
 	Answers     answers `json:"answers"`

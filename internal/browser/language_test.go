@@ -1,0 +1,211 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/static"
+)
+
+// words are the wordings the SCT shows in one language: the form's (by
+// the keys of its translation file) and the page's own.
+type words struct {
+	code, dir, name string
+	form            map[string]string
+	page            map[string]any
+}
+
+func wordsIn(t *testing.T, code string) words {
+	t.Helper()
+	var f struct {
+		Dir      string            `json:"dir"`
+		Wordings map[string]string `json:"wordings"`
+	}
+	var p struct {
+		Name  string         `json:"name"`
+		Dir   string         `json:"dir"`
+		Words map[string]any `json:"words"`
+	}
+	for _, x := range []struct {
+		fsys fs.FS
+		file string
+		into any
+	}{{forms.FS(), "sct/1." + code + ".json", &f}, {static.FS(), "i18n/" + code + ".json", &p}} {
+		b, err := fs.ReadFile(x.fsys, x.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, x.into); err != nil {
+			t.Fatalf("%s: %v", x.file, err)
+		}
+	}
+	if f.Dir != p.Dir {
+		t.Fatalf("%s: the form's direction is %s, the page's %s", code, f.Dir, p.Dir)
+	}
+	return words{code: code, dir: f.Dir, name: p.Name, form: f.Wordings, page: p.Words}
+}
+
+// say is a page word with its {name}s filled in.
+func (w words) say(key string, vars ...string) string {
+	s, _ := w.page[key].(string)
+	for i := 0; i+1 < len(vars); i += 2 {
+		s = strings.ReplaceAll(s, "{"+vars[i]+"}", vars[i+1])
+	}
+	return s
+}
+
+// completeSCTIn has a young person pick a language on the SCT's first
+// step and answer the whole SCT in it, checking each step (screenshot, no
+// sideways scrolling, every control named), the page's direction and
+// language, and that the server holds the same codes as in English.
+// each, if not nil, checks more of every step.
+func completeSCTIn(t *testing.T, code, child string, each func(w *wizard, step string)) (*wizard, *server, link) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+	t.Cleanup(cancel)
+	in := wordsIn(t, code)
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, child)
+	check := func(step string) {
+		t.Helper()
+		w.check(step)
+		if each != nil {
+			each(w, step)
+		}
+	}
+
+	// The choice, each language named in itself.
+	w.tap(fmt.Sprintf(`input[name="language"][value=%q]`, code))
+	w.heading(in.say("intro.heading"))
+	w.waitFor("the document in "+code, fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q`, code, in.dir))
+	w.waitFor("the voice check", `document.readyState === 'complete'`)
+	time.Sleep(1600 * time.Millisecond) // the page waits as long for the device's voices
+	check("intro-" + code)
+	if got := eval[string](w.phone, `document.getElementById('draft-note')?.textContent || ''`); got != in.say("draft.note") {
+		t.Errorf("draft note %q, want %q: the translation is a draft", got, in.say("draft.note"))
+	}
+	// Read aloud uses a voice of the language, or says there is none.
+	hasVoice := eval[bool](w.phone, fmt.Sprintf(`speechSynthesis.getVoices().some((v) => v.lang.toLowerCase().startsWith(%q))`, code))
+	note := eval[string](w.phone, `document.querySelector('#voice-note .no-voice')?.textContent || ''`)
+	if !hasVoice && note != in.say("say.noVoice", "language", in.name) {
+		t.Errorf("the device has no %s voice and the page does not say so (note %q)", code, note)
+	}
+	if hasVoice && note != "" {
+		t.Errorf("the device has a %s voice, yet the page says %q", code, note)
+	}
+	if got := eval[string](w.phone, `localStorage.getItem('sct.lang')`); got != code {
+		t.Errorf("the language kept on the phone is %q, want %q", got, code)
+	}
+	// Kept for use with no signal.
+	if !eval[bool](w.phone, fmt.Sprintf(`navigator.serviceWorker.ready.then(() => caches.match('/i18n/%s.json')).then((r) => !!r)`, code)) {
+		t.Errorf("the page's words in %s are not kept for use offline", code)
+	}
+	// Remembered: a reload (a closed tab, a restart) carries on in it.
+	w.do("reload", chromedp.Reload())
+	w.heading(in.say("intro.heading"))
+	w.waitFor("the document still in "+code, fmt.Sprintf(`document.documentElement.dir === %q`, in.dir))
+
+	w.next(in.form["answers.nominees:prompt"])
+	w.addPeople(sctPeople)
+	check("people-" + code)
+	w.next(in.form["answers.key_people:prompt"])
+	w.pickImportant(sctImportant)
+	check("important-" + code)
+	w.next(in.say("support.heading", "reason", in.form["code_lists.reason.support:child"]))
+	w.clickButton(in.say("support.new"))
+	w.typeIn("#support-name", sctSupporter.name)
+	w.tap(fmt.Sprintf(`input[name="support-relationship"][value=%q]`, sctSupporter.relationship))
+	w.click("#add-supporter")
+	w.waitFor("the supporter added", fmt.Sprintf(`[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === %q)`, sctSupporter.name))
+	check("support-" + code)
+	who := []string{sctPeople[sctImportant[0]].name, sctPeople[sctImportant[1]].name, sctSupporter.name}
+	for i, rs := range sctRatings {
+		w.next(in.say("rate.heading", "name", who[i]))
+		w.rate(i, rs)
+		check(fmt.Sprintf("rate-%d-%s", i, code))
+	}
+	w.next(in.form["answers.adequacy:prompt"])
+	w.adequacy(sctAdequacy)
+	check("adequacy-" + code)
+	w.next(in.say("finish.heading"))
+	check("finish-" + code)
+	w.click("#send")
+	w.heading(in.say("thanks.heading"))
+	w.waitFor("the page to say the answers were sent", fmt.Sprintf(`document.querySelector('main').innerText.includes(%q)`, in.say("thanks.sent")))
+	check("sent-" + code)
+
+	if err := eventually(ctx, 15*time.Second, func() error {
+		r := s.response(t, l.ResponseID)
+		if r.Status != "submitted" || r.Language != code {
+			return fmt.Errorf("on the server: %s in %q, want submitted in %s", r.Status, r.Language, code)
+		}
+		// Codes never change with the language.
+		if want := wantSCT(); !reflect.DeepEqual(r.Answers, want) {
+			got, _ := json.Marshal(r.Answers)
+			wanted, _ := json.Marshal(want)
+			return fmt.Errorf("answers on the server:\n  %s\nwant\n  %s", got, wanted)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return w, s, l
+}
+
+// TestBrowser_SCTInArabic completes the SCT right to left: the document
+// says so, and the page mirrors: Back on the right and Next on the left,
+// each question's Read aloud at its left, the arrows turned, names and
+// numbers isolated.
+func TestBrowser_SCTInArabic(t *testing.T) {
+	checked := map[string]bool{}
+	completeSCTIn(t, "ar", "AR1", func(w *wizard, step string) {
+		t.Helper()
+		if got := eval[string](w.phone, `document.documentElement.dir + ' ' + document.documentElement.lang`); got != "rtl ar" {
+			t.Errorf("%s: document %q, want rtl ar", step, got)
+		}
+		if !eval[bool](w.phone, `[...document.querySelectorAll('.q-said')].every((q) => { const b = q.querySelector('.say.small'); return !b || b.getBoundingClientRect().left - q.getBoundingClientRect().left < 8; })`) {
+			t.Errorf("%s: a Read aloud button is not at its question's left", step)
+		}
+		if eval[int](w.phone, `document.querySelectorAll('.q-said .say.small').length`) > 0 {
+			checked["read aloud"] = true
+		}
+		back := eval[string](w.phone, `(() => { const b = [...document.querySelectorAll('.sticky-nav button')]; if (b.length < 2) return ''; return b[0].getBoundingClientRect().left > b[1].getBoundingClientRect().left ? 'mirrored' : 'not mirrored'; })()`)
+		if back == "not mirrored" {
+			t.Errorf("%s: Back is left of Next; right to left it goes on the right", step)
+		} else if back == "mirrored" {
+			checked["back and next"] = true
+		}
+		if !eval[bool](w.phone, `[...document.querySelectorAll('.arrow')].every((a) => getComputedStyle(a).transform.startsWith('matrix(-1'))`) {
+			t.Errorf("%s: an arrow points the English way", step)
+		}
+		if !eval[bool](w.phone, `[...document.querySelectorAll('.who')].every((e) => e.tagName === 'BDI')`) {
+			t.Errorf("%s: a name is not isolated in a bdi", step)
+		}
+		if !eval[bool](w.phone, `[...document.querySelectorAll('#where bdi')].length > 0 || !document.getElementById('where')`) {
+			t.Errorf("%s: the progress line's numbers are not isolated", step)
+		}
+	})
+	for _, what := range []string{"read aloud", "back and next"} {
+		if !checked[what] {
+			t.Errorf("no step showed %s to check", what)
+		}
+	}
+}
+
+// TestBrowser_SCTInWelsh completes the SCT in Welsh, left to right.
+func TestBrowser_SCTInWelsh(t *testing.T) {
+	completeSCTIn(t, "cy", "CY1", func(w *wizard, step string) {
+		t.Helper()
+		if got := eval[string](w.phone, `document.documentElement.dir + ' ' + document.documentElement.lang`); got != "ltr cy" {
+			t.Errorf("%s: document %q, want ltr cy", step, got)
+		}
+	})
+}
