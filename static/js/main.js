@@ -33,6 +33,10 @@ async function route() {
   nav();
   const hash = location.hash || '';
   const who = session.current();
+  // A young person's pages and the SCT speak the language picked on this
+  // device (the SCT then takes its answers' own); staff pages are English.
+  const theirs = (who && hash.startsWith('#/sct/')) || hash.startsWith('#join=') || hash === '#/code' || (who && who.role === 'young_person' && hash !== '#/login');
+  await i18n.use(theirs ? i18n.chosen() || 'en' : 'en').catch(() => { /* the words already loaded serve */ });
   if (!who && !hash.startsWith('#join=') && hash !== '#/code') return loginPage();
   // A link opened in a tab that already holds a young person's session is a
   // new link: it goes to the join page, not back to the old answers.
@@ -41,10 +45,6 @@ async function route() {
   // A young person reaches their own SCT only.
   if (who && who.role === 'young_person' && hash.startsWith('#/sct/') && !hash.startsWith(`#/sct/${who.session.response_id}`)) return youngHome();
   if (who && who.role === 'young_person' && !hash.startsWith('#/sct/') && !hash.startsWith('#join=') && hash !== '#/login' && hash !== '#/code') return youngHome();
-  // A young person's pages and the SCT speak the language picked on this
-  // device (the SCT then takes its answers' own); staff pages are English.
-  const theirs = hash.startsWith('#/sct/') || hash.startsWith('#join=') || hash === '#/code' || (who && who.role === 'young_person');
-  await i18n.use(theirs ? i18n.chosen() || 'en' : 'en').catch(() => { /* the words already loaded serve */ });
   for (const [re, fn] of routes) {
     const m = hash.match(re);
     if (m) {
