@@ -86,8 +86,9 @@ func completeSCTIn(t *testing.T, code, child string, each func(w *wizard, step s
 	w.tap(fmt.Sprintf(`input[name="language"][value=%q]`, code))
 	w.heading(in.say("intro.heading"))
 	w.waitFor("the document in "+code, fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q`, code, in.dir))
-	w.waitFor("the voice check", `document.readyState === 'complete'`)
-	time.Sleep(1600 * time.Millisecond) // the page waits as long for the device's voices
+	// The page asks the device for its voices (a moment at most) and says
+	// when it has none for the language.
+	w.waitFor("the voice check", fmt.Sprintf(`speechSynthesis.getVoices().some((v) => v.lang.toLowerCase().startsWith(%q)) || !!document.querySelector('#voice-note .no-voice')`, code))
 	check("intro-" + code)
 	if got := eval[string](w.phone, `document.getElementById('draft-note')?.textContent || ''`); got != in.say("draft.note") {
 		t.Errorf("draft note %q, want %q: the translation is a draft", got, in.say("draft.note"))
