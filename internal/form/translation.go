@@ -127,13 +127,6 @@ func (d *Definition) Localized(tag string) (*Localized, error) {
 	return nil, fmt.Errorf("%s: %w", code, ErrNoLanguage)
 }
 
-// HasLanguage reports whether code, canonical, is one of the version's
-// languages exactly.
-func (d *Definition) HasLanguage(code string) bool {
-	_, ok := d.localized[code]
-	return ok
-}
-
 // LanguageCodes lists the codes of the version's languages.
 func (d *Definition) LanguageCodes() []string { return slices.Clone(d.langOrder) }
 
