@@ -20,7 +20,8 @@ func TestAPI_FormLanguages(t *testing.T) {
 		`{"code":"cy","name":"Cymraeg","english_name":"Welsh","dir":"ltr","draft":true}]`
 	servertest.RunScenarios(t, s, []servertest.Scenario{
 		{Name: "the list names each version's languages", Method: "GET", Path: "/api/v1/forms", Status: 200,
-			Want: []string{langs, `"languages":[{"code":"en","name":"English","english_name":"English","dir":"ltr","draft":false}]`}},
+			Want: []string{langs, `"languages":[{"code":"en","name":"English","english_name":"English","dir":"ltr","draft":false},` +
+				`{"code":"cy","name":"Cymraeg","english_name":"Welsh","dir":"ltr","draft":true}]`}},
 		{Name: "English by default, its languages listed", Method: "GET", Path: "/api/v1/forms/sct/versions/1", Status: 200,
 			Want: []string{`"language":"en"`, `"dir":"ltr"`, langs, `"title":"Social Connections Tool"`, `"child":"My birth mum"`}},
 		{Name: "Arabic is right to left, in Arabic, codes unchanged", Method: "GET", Path: "/api/v1/forms/sct/versions/1?lang=ar", Status: 200,
@@ -36,8 +37,10 @@ func TestAPI_FormLanguages(t *testing.T) {
 			Want: []string{`"language":"ar"`}},
 		{Name: "an unknown language is a 404 naming the languages there are", Method: "GET", Path: "/api/v1/forms/sct/versions/1?lang=fr", Status: 404,
 			Want: []string{`"error":"sct version 1 has no wording in \"fr\"; its languages: en, ar, cy"`, `"path":"lang"`}},
-		{Name: "a version in English only names English", Method: "GET", Path: "/api/v1/forms/practice-summary/versions/2?lang=cy", Status: 404,
-			Want: []string{"its languages: en"}},
+		{Name: "each version names its own languages", Method: "GET", Path: "/api/v1/forms/practice-summary/versions/2?lang=ar", Status: 404,
+			Want: []string{"its languages: en, cy"}},
+		{Name: "a practice summary in Welsh", Method: "GET", Path: "/api/v1/forms/practice-summary/versions/2?lang=cy", Status: 200,
+			Want: []string{`"title":"Crynodeb ymarfer (fformat newydd)"`, `"code":"genogram"`, `"dir":"ltr"`}},
 		{Name: "a malformed tag is a 400", Method: "GET", Path: "/api/v1/forms/sct/versions/1?lang=!!", Status: 400,
 			Want: []string{`{"path":"lang","reason":"must be a BCP 47 language tag, one of en, ar, cy"}`}},
 	})

@@ -21,3 +21,21 @@ func TestHashOf_SameAsStoredBefore(t *testing.T) {
 		t.Errorf("hash %s, want %x", got, want)
 	}
 }
+
+// A response in another language than English hashes differently from the
+// same answers in English, which hash as they did before languages were
+// kept.
+func TestHashOf_LanguageCountsOnlyWhenNotEnglish(t *testing.T) {
+	r := store.Response{Form: "sct", Version: "1", ChildID: "C1", Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14",
+		Mode: "paper", Status: "submitted"}
+	answers := []byte(`{"nominees":[]}`)
+	before := hashOf(r, answers)
+	r.Language = "en"
+	if got := hashOf(r, answers); got != before {
+		t.Errorf("English hashes %s, before languages were kept %s", got, before)
+	}
+	r.Language = "cy"
+	if got := hashOf(r, answers); got == before {
+		t.Error("Welsh hashes as English")
+	}
+}

@@ -337,7 +337,7 @@ func (s *Service) checkOrder(ctx context.Context, r store.Response, fault func(p
 // their JSON.
 func hashOf(r store.Response, answers []byte) string {
 	envelope := []any{r.Form, r.Version, r.ChildID, r.Timepoint, r.Wave, r.CompletedOn, r.Mode, r.Status}
-	if r.Language != form.Default {
+	if r.Language != "" && r.Language != form.Default {
 		// English bodies hash as they did before languages were kept.
 		envelope = append(envelope, r.Language)
 	}
