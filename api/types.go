@@ -199,17 +199,16 @@ func ptr[T any](v T) *T { return &v }
 
 // responseRequest is the body of PUT /api/v1/responses/{id}.
 type responseRequest struct {
-	Form        string `json:"form" validate:"required,max=64"`
-	Version     string `json:"version" validate:"required,max=32"`
-	ChildID     string `json:"child_id" validate:"required,max=64"`
-	Timepoint   string `json:"timepoint" validate:"omitempty,oneof=baseline follow_up"`
-	Wave        int    `json:"wave" validate:"omitempty,min=1,max=99"`
-	CompletedOn string `json:"completed_on" validate:"omitempty,datetime=2006-01-02"`
-	Mode        string `json:"mode" validate:"required,oneof=online paper"`
-	// Language is the language the form was completed in; absent: English.
-	Language string          `json:"language" validate:"omitempty,max=35"`
-	Status   string          `json:"status" validate:"required,oneof=draft submitted"`
-	Answers  json.RawMessage `json:"answers"`
+	Form        string          `json:"form" validate:"required,max=64"`
+	Version     string          `json:"version" validate:"required,max=32"`
+	ChildID     string          `json:"child_id" validate:"required,max=64"`
+	Timepoint   string          `json:"timepoint" validate:"omitempty,oneof=baseline follow_up"`
+	Wave        int             `json:"wave" validate:"omitempty,min=1,max=99"`
+	CompletedOn string          `json:"completed_on" validate:"omitempty,datetime=2006-01-02"`
+	Mode        string          `json:"mode" validate:"required,oneof=online paper"`
+	Language    string          `json:"language" validate:"omitempty,max=35"` // the language it was completed in; absent: English
+	Status      string          `json:"status" validate:"required,oneof=draft submitted"`
+	Answers     json.RawMessage `json:"answers"`
 	// RevisionReason says why a submitted response is being changed.
 	RevisionReason string `json:"revision_reason" validate:"omitempty,max=500"`
 }

@@ -31,22 +31,19 @@ const (
 // Response is the current state of one form response; submitted revisions
 // are also kept, whole, in its history.
 type Response struct {
-	ID          string `bson:"_id"`
-	Form        string `bson:"form"`
-	Version     string `bson:"version"`
-	ChildID     string `bson:"child_id"`
-	Site        string `bson:"site"`
-	Group       string `bson:"group"`
-	Timepoint   string `bson:"timepoint,omitempty"`
-	Wave        int    `bson:"wave"`
-	CompletedOn string `bson:"completed_on,omitempty"`
-	Mode        string `bson:"mode"`
-	// Language is the language the form was completed in (a canonical
-	// BCP 47 tag); empty in records made before languages were kept, which
-	// were all in English.
-	Language string         `bson:"language,omitempty"`
-	Status   string         `bson:"status"`
-	Answers  map[string]any `bson:"-"` // stored as responseDoc.Answers
+	ID          string         `bson:"_id"`
+	Form        string         `bson:"form"`
+	Version     string         `bson:"version"`
+	ChildID     string         `bson:"child_id"`
+	Site        string         `bson:"site"`
+	Group       string         `bson:"group"`
+	Timepoint   string         `bson:"timepoint,omitempty"`
+	Wave        int            `bson:"wave"`
+	CompletedOn string         `bson:"completed_on,omitempty"`
+	Mode        string         `bson:"mode"`
+	Language    string         `bson:"language,omitempty"` // a canonical BCP 47 tag; empty in records made before languages were kept (all English)
+	Status      string         `bson:"status"`
+	Answers     map[string]any `bson:"-"` // stored as responseDoc.Answers
 	// Revision counts submitted revisions; 0 while it has only been a draft.
 	Revision int `bson:"revision"`
 	// RevisionReason is why staff changed a submitted response (free text).

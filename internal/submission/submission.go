@@ -29,11 +29,9 @@ type Request struct {
 	Wave        int
 	CompletedOn string
 	Mode        string
-	// Language is the language the form was completed in, a BCP 47 tag
-	// the form version has wording in; empty: English.
-	Language string
-	Status   string
-	Answers  json.RawMessage
+	Language    string // the language it was completed in, one the form version has; empty: English
+	Status      string
+	Answers     json.RawMessage
 	// RevisionReason says why a submitted response is being changed.
 	RevisionReason string
 }
