@@ -60,6 +60,9 @@ func TestBrowser_PaperTranscription(t *testing.T) {
 	// takes the first letters of its choice, as a typist would use it.
 	p.focus("#completed-on")
 	p.keys("the date", dateKeys(p, "2019", "06", "14"))
+	// The paper form was the Welsh one.
+	p.focus("#paper-language")
+	p.keys("the language", "W")
 	p.focus("#n0-name")
 	p.keys("the people",
 		"Nan\tgr\t\t"+
@@ -86,8 +89,9 @@ func TestBrowser_PaperTranscription(t *testing.T) {
 		t.Fatalf("child P1 has %+v; want one submitted paper response", list)
 	}
 	r := s.response(t, list[0].ID)
-	if r.Mode != "paper" || r.CompletedOn != "2019-06-14" || r.Timepoint != "baseline" || r.Form != "sct" {
-		t.Errorf("response: mode %q completed_on %q timepoint %q form %q; want paper 2019-06-14 baseline sct", r.Mode, r.CompletedOn, r.Timepoint, r.Form)
+	if r.Mode != "paper" || r.CompletedOn != "2019-06-14" || r.Timepoint != "baseline" || r.Form != "sct" || r.Language != "cy" {
+		t.Errorf("response: mode %q completed_on %q timepoint %q form %q language %q; want paper 2019-06-14 baseline sct cy",
+			r.Mode, r.CompletedOn, r.Timepoint, r.Form, r.Language)
 	}
 	want := answers{
 		Nominees: []nominee{{"Nan", "grandparent", ""}, {"Mum", "biological_mother", ""}, {"Dave", "foster_carer_current", ""}},

@@ -13,7 +13,7 @@ export async function open({ id, meta, done, revise = false }) {
     try {
       const r = await get(`/api/v1/responses/${id}`);
       // A revision keeps how the SCT was taken (online or on paper).
-      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: revise ? r.mode : 'paper', language: revise ? r.language : undefined, status: r.status, completed_on: r.completed_on, answers: r.answers };
+      body = { form: r.form, version: r.version, child_id: r.child_id, timepoint: r.timepoint, wave: r.wave, mode: revise ? r.mode : 'paper', language: r.language, status: r.status, completed_on: r.completed_on, answers: r.answers };
       revision = r.revision;
     } catch (e) {
       if (!(e instanceof APIError && e.status === 404) && !(e instanceof Offline)) throw e;
@@ -88,6 +88,12 @@ function render(id, def, body, done, revise) {
     h('td', {}, select(`a-${q.name}`, numbers(q.scale), (a.adequacy || {})[q.name], q.label))));
 
   const date = h('input', { id: 'completed-on', type: 'date', value: body.completed_on || '', max: today(), required: true });
+  // The language the paper form was printed in: the answers' codes are the
+  // same in every language; the response records which it was.
+  const langs = def.languages || [];
+  const language = langs.length > 1 ? h('select', { id: 'paper-language' }, langs.map((l) => h('option', {
+    value: l.code, selected: (body.language || 'en') === l.code,
+  }, l.code === 'en' ? l.name : `${l.english_name} (${l.name})`))) : null;
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const errors = h('div');
   const reason = h('textarea', { id: 'revision-reason', rows: '2', maxlength: '500', 'aria-required': revise ? 'true' : undefined });
@@ -125,7 +131,7 @@ function render(id, def, body, done, revise) {
     }
     const adequacyAnswers = {};
     for (const q of adequacy) { const v = num(`a-${q.name}`); if (v !== undefined) adequacyAnswers[q.name] = v; }
-    return { ...body, mode: body.mode || 'paper', completed_on: date.value || undefined, answers: { nominees, key_people: key, adequacy: adequacyAnswers } };
+    return { ...body, mode: body.mode || 'paper', language: language ? language.value : body.language, completed_on: date.value || undefined, answers: { nominees, key_people: key, adequacy: adequacyAnswers } };
   };
 
   let timer = null;
@@ -184,6 +190,7 @@ function render(id, def, body, done, revise) {
       : 'Tab moves between boxes. Leave a box empty where the paper form has no answer.'),
     revise ? h('div', {}, h('label', { for: 'revision-reason' }, 'Why is it being changed?'), reason) : null,
     h('label', { for: 'completed-on' }, 'Date the paper form was completed'), date,
+    language ? h('div', {}, h('label', { for: 'paper-language' }, 'Language of the paper form'), language) : null,
     // Each table's title sits above its scrolling box, so it stays in view
     // while a narrow screen scrolls the table sideways.
     h('h2', { id: 'paper-nominees' }, `${fNom.label} (up to ${fNom.max_items})`),
