@@ -1304,7 +1304,7 @@ func TestWide_LanguageColumn(t *testing.T) {
 	if s := parseSPSS(t, sps.String()); !strings.HasPrefix(s.formats["language"], "A") || !strings.Contains(s.varLabels["language"], "Language completed in") {
 		t.Errorf("SPSS: language format %q label %q", s.formats["language"], s.varLabels["language"])
 	}
-	if err := Codebook(&book, l); err != nil {
+	if err := Codebook(&book, Part{Layout: l}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(book.String(), "| `language` | Language completed in") {
