@@ -10,6 +10,10 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 )
 
+// longNames are long names of the kind young people give, with wide
+// letters: the map cuts each to fit.
+var longNames = []string{"Wendy-Mae Worthington", "Mohammed Ali", "Grandad William", "Auntie Maria", "Mr McAllister", "Moira-Wyn"}
+
 // answers builds SCT answers: inner important people from the list, middle
 // supporters from the list, newMiddle supporters not on it, and outer
 // others; every name and relationship as long as the map draws.
@@ -20,7 +24,7 @@ func answers(inner, middle, newMiddle, outer int) Answers {
 			Name         string `json:"name"`
 			Relationship string `json:"relationship"`
 			OtherText    string `json:"other_text"`
-		}{Name: fmt.Sprintf("Wwwwwwwwwwwwwwwww %d", i), Relationship: "other", OtherText: "my best mate's older sister"})
+		}{Name: longNames[i%len(longNames)], Relationship: "other", OtherText: "my best mate's older sister"})
 	}
 	idx := func(i int) *float64 { v := float64(i); return &v }
 	for range inner + middle + outer {
@@ -41,7 +45,7 @@ func answers(inner, middle, newMiddle, outer int) Answers {
 		a.KeyPeople = append(a.KeyPeople, key{Nominee: idx(i*2 + 1), Reason: "support"})
 	}
 	for range newMiddle {
-		a.KeyPeople = append(a.KeyPeople, key{Name: "Mr Kkkkkkkkkkkkk", Relationship: "former_foster_carer", Reason: "support"})
+		a.KeyPeople = append(a.KeyPeople, key{Name: "Mrs Whittaker-Moss", Relationship: "former_foster_carer", Reason: "support"})
 	}
 	return a
 }
@@ -160,6 +164,7 @@ func TestCut_KeepsCharactersWhole(t *testing.T) {
 		{"short", "Nan", "Nan"},
 		{"exact", "Abcdefghij", "Abcdefghij"},
 		{"long", "Abcdefghijk", "Abcdefghi…"},
+		{"no space before the dots", "Mohammed Ali", "Mohammed…"},
 		{"multibyte", "Zoë-Ŵŷnnë-Ållå", "Zoë-Ŵŷnnë…"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

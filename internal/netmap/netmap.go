@@ -185,7 +185,7 @@ func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return string([]rune(s)[:n-1]) + "…"
+	return strings.TrimRight(string([]rune(s)[:n-1]), " ") + "…"
 }
 
 // Layout places everyone the answers name. Each person has a slot of their
@@ -334,13 +334,38 @@ func slotAngle(k, n int) float64 {
 }
 
 // rowsPerPerson is how much taller the outer ring grows for each person.
-const rowsPerPerson = 20
+const rowsPerPerson = 24
 
-// labelWidth estimates how wide a person's label is drawn (an average
-// character is about 0.6 of the font size).
+// labelWidth estimates how wide a person's label is drawn.
 func labelWidth(p Person) float64 {
-	return math.Max(float64(utf8.RuneCountInString(p.Shown))*0.6*nameSize,
-		float64(utf8.RuneCountInString(p.ShownLabel))*0.6*labelSize)
+	return math.Max(textWidth(p.Shown, nameSize)*1.12, textWidth(p.ShownLabel, labelSize)) // names are bold
+}
+
+// textWidth estimates how wide text is drawn at a font size, from the
+// widths of a wide sans-serif font's letters (DejaVu Sans: wider than a
+// phone's own font, so the estimate errs on the safe side); the page's map
+// module estimates alike.
+func textWidth(s string, size float64) float64 {
+	em := 0.0
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune("iIl.,:;'|!j ", r):
+			em += 0.32
+		case strings.ContainsRune("frt()-[]", r):
+			em += 0.45
+		case strings.ContainsRune("MWmw@", r):
+			em += 0.98
+		case r >= 'A' && r <= 'Z':
+			em += 0.74
+		case r >= 0x2E80: // CJK and other full-width scripts
+			em += 1
+		case r > 0x7F:
+			em += 0.7
+		default:
+			em += 0.62
+		}
+	}
+	return em * size
 }
 
 func round(v float64) float64 { return math.Round(v*10) / 10 }
