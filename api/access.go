@@ -130,11 +130,12 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 }
 
 // youngPersonRoutes are all a young person's link may do: read and write
-// its one response, and ask who it is.
+// its one response, see its map, and ask who it is.
 var youngPersonRoutes = map[string]bool{
-	http.MethodGet + " /api/v1/responses/:id": true,
-	http.MethodPut + " /api/v1/responses/:id": true,
-	http.MethodGet + " /api/v1/auth/me":       true,
+	http.MethodGet + " /api/v1/responses/:id":         true,
+	http.MethodPut + " /api/v1/responses/:id":         true,
+	http.MethodGet + " /api/v1/responses/:id/map.svg": true,
+	http.MethodGet + " /api/v1/auth/me":               true,
 }
 
 func (h *handlers) checkScope(c echo.Context, r route, p access.Principal) error {

@@ -258,6 +258,7 @@ func (h *handlers) routes() []route {
 		{http.MethodDelete, "/api/v1/children/:id", h.eraseChild, access.PermChildErase, childParam},
 		{http.MethodPost, "/api/v1/children/:id/sessions", h.createSession, access.PermSessionCreate, childParam},
 		{http.MethodPut, "/api/v1/children/:id/participation", h.putParticipation, access.PermChildWrite, childParam},
+		{http.MethodGet, "/api/v1/children/:id/change", h.getChange, access.PermChildRead, childParam},
 		{http.MethodGet, "/api/v1/followups", h.followups, access.PermChildRead, querySite},
 		{http.MethodPost, "/api/v1/calendar", h.createCalendar, access.PermChildRead, noSite},
 		{http.MethodGet, "/api/v1/calendar/:token", h.calendar, public, noSite},
@@ -265,6 +266,7 @@ func (h *handlers) routes() []route {
 		{http.MethodPut, "/api/v1/responses/:id", h.putResponse, access.PermResponsePut, responseParam},
 		{http.MethodGet, "/api/v1/responses/:id", h.getResponse, access.PermResponseRead, responseParam},
 		{http.MethodGet, "/api/v1/responses/:id/revisions", h.getRevisions, access.PermResponseRead, responseParam},
+		{http.MethodGet, "/api/v1/responses/:id/map.svg", h.getMap, access.PermResponseRead, responseParam},
 
 		{http.MethodGet, "/api/v1/summaries/sct", h.sctSummary, access.PermSummaryRead, querySite},
 		{http.MethodGet, "/api/v1/summaries/sct/paired", h.sctPaired, access.PermSummaryRead, querySite},

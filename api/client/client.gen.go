@@ -41,6 +41,111 @@ func (e Adequacy) Valid() bool {
 	}
 }
 
+// Defines values for ChangeDeltaAdequacyBaseline.
+const (
+	ChangeDeltaAdequacyBaselineEnough ChangeDeltaAdequacyBaseline = "enough"
+	ChangeDeltaAdequacyBaselineNoOne  ChangeDeltaAdequacyBaseline = "no_one"
+	ChangeDeltaAdequacyBaselineTooFew ChangeDeltaAdequacyBaseline = "too_few"
+)
+
+// Valid indicates whether the value is a known member of the ChangeDeltaAdequacyBaseline enum.
+func (e ChangeDeltaAdequacyBaseline) Valid() bool {
+	switch e {
+	case ChangeDeltaAdequacyBaselineEnough:
+		return true
+	case ChangeDeltaAdequacyBaselineNoOne:
+		return true
+	case ChangeDeltaAdequacyBaselineTooFew:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeDeltaAdequacyDirection.
+const (
+	Better   ChangeDeltaAdequacyDirection = "better"
+	NotKnown ChangeDeltaAdequacyDirection = "not_known"
+	Same     ChangeDeltaAdequacyDirection = "same"
+	Worse    ChangeDeltaAdequacyDirection = "worse"
+)
+
+// Valid indicates whether the value is a known member of the ChangeDeltaAdequacyDirection enum.
+func (e ChangeDeltaAdequacyDirection) Valid() bool {
+	switch e {
+	case Better:
+		return true
+	case NotKnown:
+		return true
+	case Same:
+		return true
+	case Worse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeDeltaAdequacyFollowUp.
+const (
+	ChangeDeltaAdequacyFollowUpEnough ChangeDeltaAdequacyFollowUp = "enough"
+	ChangeDeltaAdequacyFollowUpNoOne  ChangeDeltaAdequacyFollowUp = "no_one"
+	ChangeDeltaAdequacyFollowUpTooFew ChangeDeltaAdequacyFollowUp = "too_few"
+)
+
+// Valid indicates whether the value is a known member of the ChangeDeltaAdequacyFollowUp enum.
+func (e ChangeDeltaAdequacyFollowUp) Valid() bool {
+	switch e {
+	case ChangeDeltaAdequacyFollowUpEnough:
+		return true
+	case ChangeDeltaAdequacyFollowUpNoOne:
+		return true
+	case ChangeDeltaAdequacyFollowUpTooFew:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeSnapshotAdequacyAnswer.
+const (
+	ChangeSnapshotAdequacyAnswerEnough ChangeSnapshotAdequacyAnswer = "enough"
+	ChangeSnapshotAdequacyAnswerNoOne  ChangeSnapshotAdequacyAnswer = "no_one"
+	ChangeSnapshotAdequacyAnswerTooFew ChangeSnapshotAdequacyAnswer = "too_few"
+)
+
+// Valid indicates whether the value is a known member of the ChangeSnapshotAdequacyAnswer enum.
+func (e ChangeSnapshotAdequacyAnswer) Valid() bool {
+	switch e {
+	case ChangeSnapshotAdequacyAnswerEnough:
+		return true
+	case ChangeSnapshotAdequacyAnswerNoOne:
+		return true
+	case ChangeSnapshotAdequacyAnswerTooFew:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ChangeSnapshotTimepoint.
+const (
+	ChangeSnapshotTimepointBaseline ChangeSnapshotTimepoint = "baseline"
+	ChangeSnapshotTimepointFollowUp ChangeSnapshotTimepoint = "follow_up"
+)
+
+// Valid indicates whether the value is a known member of the ChangeSnapshotTimepoint enum.
+func (e ChangeSnapshotTimepoint) Valid() bool {
+	switch e {
+	case ChangeSnapshotTimepointBaseline:
+		return true
+	case ChangeSnapshotTimepointFollowUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ChildAgeBand.
 const (
 	ChildAgeBandN1012 ChildAgeBand = "10-12"
@@ -397,55 +502,85 @@ func (e Rating) Valid() bool {
 
 // Defines values for Relationship.
 const (
-	BiologicalFather       Relationship = "biological_father"
-	BiologicalMother       Relationship = "biological_mother"
-	FormerFosterCarer      Relationship = "former_foster_carer"
-	FormerProfessional     Relationship = "former_professional"
-	FosterCarerCurrent     Relationship = "foster_carer_current"
-	FosterFamilyMember     Relationship = "foster_family_member"
-	Friend                 Relationship = "friend"
-	Grandparent            Relationship = "grandparent"
-	LifelongLinksWorker    Relationship = "lifelong_links_worker"
-	Other                  Relationship = "other"
-	OtherRelative          Relationship = "other_relative"
-	SchoolStaff            Relationship = "school_staff"
-	Sibling                Relationship = "sibling"
-	SocialCareProfessional Relationship = "social_care_professional"
-	StepParent             Relationship = "step_parent"
+	RelationshipBiologicalFather       Relationship = "biological_father"
+	RelationshipBiologicalMother       Relationship = "biological_mother"
+	RelationshipFormerFosterCarer      Relationship = "former_foster_carer"
+	RelationshipFormerProfessional     Relationship = "former_professional"
+	RelationshipFosterCarerCurrent     Relationship = "foster_carer_current"
+	RelationshipFosterFamilyMember     Relationship = "foster_family_member"
+	RelationshipFriend                 Relationship = "friend"
+	RelationshipGrandparent            Relationship = "grandparent"
+	RelationshipLifelongLinksWorker    Relationship = "lifelong_links_worker"
+	RelationshipOther                  Relationship = "other"
+	RelationshipOtherRelative          Relationship = "other_relative"
+	RelationshipSchoolStaff            Relationship = "school_staff"
+	RelationshipSibling                Relationship = "sibling"
+	RelationshipSocialCareProfessional Relationship = "social_care_professional"
+	RelationshipStepParent             Relationship = "step_parent"
 )
 
 // Valid indicates whether the value is a known member of the Relationship enum.
 func (e Relationship) Valid() bool {
 	switch e {
-	case BiologicalFather:
+	case RelationshipBiologicalFather:
 		return true
-	case BiologicalMother:
+	case RelationshipBiologicalMother:
 		return true
-	case FormerFosterCarer:
+	case RelationshipFormerFosterCarer:
 		return true
-	case FormerProfessional:
+	case RelationshipFormerProfessional:
 		return true
-	case FosterCarerCurrent:
+	case RelationshipFosterCarerCurrent:
 		return true
-	case FosterFamilyMember:
+	case RelationshipFosterFamilyMember:
 		return true
-	case Friend:
+	case RelationshipFriend:
 		return true
-	case Grandparent:
+	case RelationshipGrandparent:
 		return true
-	case LifelongLinksWorker:
+	case RelationshipLifelongLinksWorker:
 		return true
-	case Other:
+	case RelationshipOther:
 		return true
-	case OtherRelative:
+	case RelationshipOtherRelative:
 		return true
-	case SchoolStaff:
+	case RelationshipSchoolStaff:
 		return true
-	case Sibling:
+	case RelationshipSibling:
 		return true
-	case SocialCareProfessional:
+	case RelationshipSocialCareProfessional:
 		return true
-	case StepParent:
+	case RelationshipStepParent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RelationshipGroup.
+const (
+	RelationshipGroupFamily       RelationshipGroup = "family"
+	RelationshipGroupFosterFamily RelationshipGroup = "foster_family"
+	RelationshipGroupFriends      RelationshipGroup = "friends"
+	RelationshipGroupOther        RelationshipGroup = "other"
+	RelationshipGroupSchool       RelationshipGroup = "school"
+	RelationshipGroupWorkers      RelationshipGroup = "workers"
+)
+
+// Valid indicates whether the value is a known member of the RelationshipGroup enum.
+func (e RelationshipGroup) Valid() bool {
+	switch e {
+	case RelationshipGroupFamily:
+		return true
+	case RelationshipGroupFosterFamily:
+		return true
+	case RelationshipGroupFriends:
+		return true
+	case RelationshipGroupOther:
+		return true
+	case RelationshipGroupSchool:
+		return true
+	case RelationshipGroupWorkers:
 		return true
 	default:
 		return false
@@ -628,16 +763,16 @@ func (e StaffRole) Valid() bool {
 
 // Defines values for Timepoint.
 const (
-	Baseline Timepoint = "baseline"
-	FollowUp Timepoint = "follow_up"
+	TimepointBaseline Timepoint = "baseline"
+	TimepointFollowUp Timepoint = "follow_up"
 )
 
 // Valid indicates whether the value is a known member of the Timepoint enum.
 func (e Timepoint) Valid() bool {
 	switch e {
-	case Baseline:
+	case TimepointBaseline:
 		return true
-	case FollowUp:
+	case TimepointFollowUp:
 		return true
 	default:
 		return false
@@ -810,6 +945,113 @@ type CalendarCreated struct {
 	// Url Example: https://sct.example.org/api/v1/calendar/9aQ3c2ZtR0VbJ2xv.ics
 	Url string `json:"url"`
 }
+
+// Change Then and now for one child.
+type Change struct {
+	Baseline ChangeSnapshot `json:"baseline"`
+
+	// Changes What changed; null until there is a follow-up.
+	Changes *ChangeDelta `json:"changes"`
+	ChildId string       `json:"child_id"`
+
+	// FollowUp The latest follow-up; null until there is one.
+	FollowUp *ChangeSnapshot `json:"follow_up"`
+
+	// Matching How people are matched across the two SCTs (by name only).
+	Matching string `json:"matching"`
+}
+
+// ChangeDelta defines model for ChangeDelta.
+type ChangeDelta struct {
+	Adequacy []struct {
+		Baseline  *ChangeDeltaAdequacyBaseline `json:"baseline,omitempty"`
+		Direction ChangeDeltaAdequacyDirection `json:"direction"`
+		FollowUp  *ChangeDeltaAdequacyFollowUp `json:"follow_up,omitempty"`
+		Support   string                       `json:"support"`
+	} `json:"adequacy"`
+	ByGroup []struct {
+		Baseline int `json:"baseline"`
+		Change   int `json:"change"`
+		FollowUp int `json:"follow_up"`
+
+		// Group The group a relationship code belongs to on the map.
+		Group RelationshipGroup `json:"group"`
+	} `json:"by_group"`
+
+	// Kept People named at both, matched by name only.
+	Kept struct {
+		Count int `json:"count"`
+
+		// Names Only for the staff of the child's site.
+		Names *[]string `json:"names,omitempty"`
+	} `json:"kept"`
+
+	// KeyPeople Follow-up minus baseline.
+	KeyPeople int `json:"key_people"`
+
+	// NetworkSize Follow-up minus baseline.
+	NetworkSize int `json:"network_size"`
+
+	// New People named at the follow-up but not at the baseline.
+	New int `json:"new"`
+
+	// NotNamedAgain People named at the baseline but not at the follow-up.
+	NotNamedAgain int `json:"not_named_again"`
+	Support       []struct {
+		Baseline int    `json:"baseline"`
+		Change   int    `json:"change"`
+		FollowUp int    `json:"follow_up"`
+		Support  string `json:"support"`
+	} `json:"support"`
+}
+
+// ChangeDeltaAdequacyBaseline defines model for ChangeDelta.Adequacy.Baseline.
+type ChangeDeltaAdequacyBaseline string
+
+// ChangeDeltaAdequacyDirection defines model for ChangeDelta.Adequacy.Direction.
+type ChangeDeltaAdequacyDirection string
+
+// ChangeDeltaAdequacyFollowUp defines model for ChangeDelta.Adequacy.FollowUp.
+type ChangeDeltaAdequacyFollowUp string
+
+// ChangeSnapshot defines model for ChangeSnapshot.
+type ChangeSnapshot struct {
+	Adequacy []struct {
+		// Answer Absent when skipped.
+		Answer  *ChangeSnapshotAdequacyAnswer `json:"answer,omitempty"`
+		Support string                        `json:"support"`
+	} `json:"adequacy"`
+	ByGroup     []GroupCount       `json:"by_group"`
+	CompletedOn openapi_types.Date `json:"completed_on"`
+	KeyPeople   []struct {
+		// Group The group a relationship code belongs to on the map.
+		Group RelationshipGroup `json:"group"`
+
+		// Name Only for the staff of the child's site.
+		Name         *string `json:"name,omitempty"`
+		Reason       string  `json:"reason"`
+		Relationship string  `json:"relationship"`
+	} `json:"key_people"`
+
+	// NetworkSize The number of people named as important.
+	NetworkSize int                `json:"network_size"`
+	ResponseId  openapi_types.UUID `json:"response_id"`
+
+	// Support Per support type, the key people rated probably or definitely (3 or 4), of those rated.
+	Support []struct {
+		People  int    `json:"people"`
+		Rated   int    `json:"rated"`
+		Support string `json:"support"`
+	} `json:"support"`
+	Timepoint ChangeSnapshotTimepoint `json:"timepoint"`
+	Wave      int                     `json:"wave"`
+}
+
+// ChangeSnapshotAdequacyAnswer Absent when skipped.
+type ChangeSnapshotAdequacyAnswer string
+
+// ChangeSnapshotTimepoint defines model for ChangeSnapshot.Timepoint.
+type ChangeSnapshotTimepoint string
 
 // Child defines model for Child.
 type Child struct {
@@ -1125,6 +1367,14 @@ type GrantRequest struct {
 
 // Group defines model for Group.
 type Group string
+
+// GroupCount defines model for GroupCount.
+type GroupCount struct {
+	Count int `json:"count"`
+
+	// Group The group a relationship code belongs to on the map.
+	Group RelationshipGroup `json:"group"`
+}
 
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
@@ -1457,6 +1707,9 @@ type RefreshRequest struct {
 
 // Relationship defines model for Relationship.
 type Relationship string
+
+// RelationshipGroup The group a relationship code belongs to on the map.
+type RelationshipGroup string
 
 // RelationshipRow defines model for RelationshipRow.
 type RelationshipRow struct {
@@ -2993,6 +3246,23 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/children/{id} (the `GetChild` operationId).
 	GetChild(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetChange Then and now, the child's baseline SCT beside their latest follow-up
+	//
+	// The child's submitted baseline SCT and their latest submitted
+	// follow-up (the highest wave in the unbroken run from wave 1), each
+	// summed up (network size, people by relationship group, key people,
+	// support per type, adequacy per type), and what changed between
+	// them. Without a follow-up yet, `follow_up` and `changes` are null.
+	// People are matched across the two by name only (the same name after
+	// trimming spaces and ignoring case); `matching` says so. Names (key
+	// people's, kept people's) are given only to the staff of the child's
+	// site, and such a read is audited (`child.change.read`); evaluators
+	// and administrators get the same counts without any name. 404 when
+	// the child has no submitted SCT.
+	//
+	// Corresponds with GET /api/v1/children/{id}/change (the `GetChange` operationId).
+	GetChange(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PutParticipationWithBody Replace a child's Lifelong Links participation record
 	//
 	// Takes any type of body and a specified content type.
@@ -3131,6 +3401,26 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/responses/{id} (the `PutResponse` operationId).
 	PutResponse(ctx context.Context, id ResponseID, body PutResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMap The map of the young person's people, drawn from an SCT, as SVG
+	//
+	// The young person in the centre; their up to 3 most important people
+	// (key people with the reason `important`) in the inner circle; the
+	// up to 2 others they would go to for help (key people with the
+	// reason `support`) in the middle circle; everyone else they named
+	// outside. Each person is marked by the colour and shape of their
+	// relationship's group (family, foster family, friends, school,
+	// workers, someone else), with a legend, and labelled with their name
+	// and relationship. The same content as text is in the SVG's
+	// `<title>` and `<desc>`. Names are drawn only for the staff of the
+	// child's site and for the young person's own link (which reaches its
+	// own draft only); evaluators and administrators get relationships
+	// only, with no name anywhere in the document. A read with names is
+	// audited (`response.map.read`). 404 for a response that is not an
+	// SCT.
+	//
+	// Corresponds with GET /api/v1/responses/{id}/map.svg (the `GetMap` operationId).
+	GetMap(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRevisions Every submitted revision of a response, oldest first
 	//
@@ -3794,6 +4084,33 @@ func (c *Client) GetChild(ctx context.Context, id ChildID, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
+// GetChange Then and now, the child's baseline SCT beside their latest follow-up
+//
+// The child's submitted baseline SCT and their latest submitted
+// follow-up (the highest wave in the unbroken run from wave 1), each
+// summed up (network size, people by relationship group, key people,
+// support per type, adequacy per type), and what changed between
+// them. Without a follow-up yet, `follow_up` and `changes` are null.
+// People are matched across the two by name only (the same name after
+// trimming spaces and ignoring case); `matching` says so. Names (key
+// people's, kept people's) are given only to the staff of the child's
+// site, and such a read is audited (`child.change.read`); evaluators
+// and administrators get the same counts without any name. 404 when
+// the child has no submitted SCT.
+//
+// Corresponds with GET /api/v1/children/{id}/change (the `GetChange` operationId).
+func (c *Client) GetChange(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetChangeRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PutParticipationWithBody Replace a child's Lifelong Links participation record
 //
 // Takes any type of body and a specified content type.
@@ -4033,6 +4350,36 @@ func (c *Client) PutResponseWithBody(ctx context.Context, id ResponseID, content
 // Corresponds with PUT /api/v1/responses/{id} (the `PutResponse` operationId).
 func (c *Client) PutResponse(ctx context.Context, id ResponseID, body PutResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPutResponseRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMap The map of the young person's people, drawn from an SCT, as SVG
+//
+// The young person in the centre; their up to 3 most important people
+// (key people with the reason `important`) in the inner circle; the
+// up to 2 others they would go to for help (key people with the
+// reason `support`) in the middle circle; everyone else they named
+// outside. Each person is marked by the colour and shape of their
+// relationship's group (family, foster family, friends, school,
+// workers, someone else), with a legend, and labelled with their name
+// and relationship. The same content as text is in the SVG's
+// `<title>` and `<desc>`. Names are drawn only for the staff of the
+// child's site and for the young person's own link (which reaches its
+// own draft only); evaluators and administrators get relationships
+// only, with no name anywhere in the document. A read with names is
+// audited (`response.map.read`). 404 for a response that is not an
+// SCT.
+//
+// Corresponds with GET /api/v1/responses/{id}/map.svg (the `GetMap` operationId).
+func (c *Client) GetMap(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMapRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5203,6 +5550,40 @@ func NewGetChildRequest(server string, id ChildID) (*http.Request, error) {
 	return req, nil
 }
 
+// NewGetChangeRequest constructs an http.Request for the GetChange method
+func NewGetChangeRequest(server string, id ChildID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/children/%s/change", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewPutParticipationRequest calls the generic PutParticipation builder with application/json body
 func NewPutParticipationRequest(server string, id ChildID, body PutParticipationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5647,6 +6028,40 @@ func NewPutResponseRequestWithBody(server string, id ResponseID, contentType str
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetMapRequest constructs an http.Request for the GetMap method
+func NewGetMapRequest(server string, id ResponseID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/responses/%s/map.svg", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6991,6 +7406,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/children/{id} (the `GetChild` operationId).
 	GetChildWithResponse(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*GetChildResponse, error)
 
+	// GetChangeWithResponse Then and now, the child's baseline SCT beside their latest follow-up
+	//
+	// The child's submitted baseline SCT and their latest submitted
+	// follow-up (the highest wave in the unbroken run from wave 1), each
+	// summed up (network size, people by relationship group, key people,
+	// support per type, adequacy per type), and what changed between
+	// them. Without a follow-up yet, `follow_up` and `changes` are null.
+	// People are matched across the two by name only (the same name after
+	// trimming spaces and ignoring case); `matching` says so. Names (key
+	// people's, kept people's) are given only to the staff of the child's
+	// site, and such a read is audited (`child.change.read`); evaluators
+	// and administrators get the same counts without any name. 404 when
+	// the child has no submitted SCT.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/children/{id}/change (the `GetChange` operationId).
+	GetChangeWithResponse(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*GetChangeResponse, error)
+
 	// PutParticipationWithBodyWithResponse Replace a child's Lifelong Links participation record
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7139,6 +7573,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/responses/{id} (the `PutResponse` operationId).
 	PutResponseWithResponse(ctx context.Context, id ResponseID, body PutResponseJSONRequestBody, reqEditors ...RequestEditorFn) (*PutResponseResponse, error)
+
+	// GetMapWithResponse The map of the young person's people, drawn from an SCT, as SVG
+	//
+	// The young person in the centre; their up to 3 most important people
+	// (key people with the reason `important`) in the inner circle; the
+	// up to 2 others they would go to for help (key people with the
+	// reason `support`) in the middle circle; everyone else they named
+	// outside. Each person is marked by the colour and shape of their
+	// relationship's group (family, foster family, friends, school,
+	// workers, someone else), with a legend, and labelled with their name
+	// and relationship. The same content as text is in the SVG's
+	// `<title>` and `<desc>`. Names are drawn only for the staff of the
+	// child's site and for the young person's own link (which reaches its
+	// own draft only); evaluators and administrators get relationships
+	// only, with no name anywhere in the document. A read with names is
+	// audited (`response.map.read`). 404 for a response that is not an
+	// SCT.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/responses/{id}/map.svg (the `GetMap` operationId).
+	GetMapWithResponse(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*GetMapResponse, error)
 
 	// GetRevisionsWithResponse Every submitted revision of a response, oldest first
 	//
@@ -8775,6 +9231,89 @@ func (r GetChildResponse) ContentType() string {
 	return ""
 }
 
+// GetChangeResponse401Headers the declared response headers of an HTTP 401 response for GetChange
+type GetChangeResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetChangeResponse503Headers the declared response headers of an HTTP 503 response for GetChange
+type GetChangeResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetChangeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Change
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetChangeResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetChangeResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetChangeResponse) GetJSON200() *Change {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetChangeResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetChangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetChangeResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetChangeResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetChangeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetChangeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetChangeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetChangeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PutParticipationResponse401Headers the declared response headers of an HTTP 401 response for PutParticipation
 type PutParticipationResponse401Headers struct {
 	WWWAuthenticate *string
@@ -9525,6 +10064,96 @@ func (r PutResponseResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutResponseResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMapResponse200Headers the declared response headers of an HTTP 200 response for GetMap
+type GetMapResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetMapResponse401Headers the declared response headers of an HTTP 401 response for GetMap
+type GetMapResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetMapResponse503Headers the declared response headers of an HTTP 503 response for GetMap
+type GetMapResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetMapResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMapResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMapResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMapResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMapResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetMapResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetMapResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetMapResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMapResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMapResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMapResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMapResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMapResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11628,6 +12257,31 @@ func (c *ClientWithResponses) GetChildWithResponse(ctx context.Context, id Child
 	return ParseGetChildResponse(rsp)
 }
 
+// GetChangeWithResponse Then and now, the child's baseline SCT beside their latest follow-up
+//
+// The child's submitted baseline SCT and their latest submitted
+// follow-up (the highest wave in the unbroken run from wave 1), each
+// summed up (network size, people by relationship group, key people,
+// support per type, adequacy per type), and what changed between
+// them. Without a follow-up yet, `follow_up` and `changes` are null.
+// People are matched across the two by name only (the same name after
+// trimming spaces and ignoring case); `matching` says so. Names (key
+// people's, kept people's) are given only to the staff of the child's
+// site, and such a read is audited (`child.change.read`); evaluators
+// and administrators get the same counts without any name. 404 when
+// the child has no submitted SCT.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/children/{id}/change (the `GetChange` operationId).
+func (c *ClientWithResponses) GetChangeWithResponse(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*GetChangeResponse, error) {
+	rsp, err := c.GetChange(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetChangeResponse(rsp)
+}
+
 // PutParticipationWithBodyWithResponse Replace a child's Lifelong Links participation record
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -11841,6 +12495,34 @@ func (c *ClientWithResponses) PutResponseWithResponse(ctx context.Context, id Re
 		return nil, err
 	}
 	return ParsePutResponseResponse(rsp)
+}
+
+// GetMapWithResponse The map of the young person's people, drawn from an SCT, as SVG
+//
+// The young person in the centre; their up to 3 most important people
+// (key people with the reason `important`) in the inner circle; the
+// up to 2 others they would go to for help (key people with the
+// reason `support`) in the middle circle; everyone else they named
+// outside. Each person is marked by the colour and shape of their
+// relationship's group (family, foster family, friends, school,
+// workers, someone else), with a legend, and labelled with their name
+// and relationship. The same content as text is in the SVG's
+// `<title>` and `<desc>`. Names are drawn only for the staff of the
+// child's site and for the young person's own link (which reaches its
+// own draft only); evaluators and administrators get relationships
+// only, with no name anywhere in the document. A read with names is
+// audited (`response.map.read`). 404 for a response that is not an
+// SCT.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/responses/{id}/map.svg (the `GetMap` operationId).
+func (c *ClientWithResponses) GetMapWithResponse(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*GetMapResponse, error) {
+	rsp, err := c.GetMap(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMapResponse(rsp)
 }
 
 // GetRevisionsWithResponse Every submitted revision of a response, oldest first
@@ -13541,6 +14223,83 @@ func ParseGetChildResponse(rsp *http.Response) (*GetChildResponse, error) {
 	return response, nil
 }
 
+// ParseGetChangeResponse parses an HTTP response from a GetChangeWithResponse call
+func ParseGetChangeResponse(rsp *http.Response) (*GetChangeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetChangeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Change
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetChangeResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetChangeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParsePutParticipationResponse parses an HTTP response from a PutParticipationWithResponse call
 func ParsePutParticipationResponse(rsp *http.Response) (*PutParticipationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -14242,6 +15001,93 @@ func ParsePutResponseResponse(rsp *http.Response) (*PutResponseResponse, error) 
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutResponseResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMapResponse parses an HTTP response from a GetMapWithResponse call
+func ParseGetMapResponse(rsp *http.Response) (*GetMapResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMapResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMapResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetMapResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMapResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

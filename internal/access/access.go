@@ -99,6 +99,13 @@ func (p Principal) InSite(site string) bool {
 // nominee names and free text. Evaluators see pseudonymised records only.
 func (p Principal) SeesNames() bool { return p.Role != Evaluator }
 
+// SeesNamesOfOwnSite reports whether the principal sees names in what is
+// drawn from a child's answers (their map of people, then and now): the
+// staff of the child's own site and the young person's own link do. Roles
+// that reach every site (evaluators, administrators) see relationships
+// only, as nominee names are for the child's own worker.
+func (p Principal) SeesNamesOfOwnSite() bool { return p.SeesNames() && !p.AllSites() }
+
 // SiteBound reports whether a role reaches only the sites it is given.
 func (r Role) SiteBound() bool { return r == SiteLead || r == Coordinator }
 

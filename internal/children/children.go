@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/participation"
 	"github.com/lifelong-links/sct/internal/store"
@@ -20,6 +21,8 @@ type Store interface {
 	ChildrenPage(ctx context.Context, site, after string, limit int) ([]store.Child, []store.ResponseInfo, bool, error)
 	SetParticipation(ctx context.Context, childID string, p store.Participation) (store.Child, error)
 	EraseChild(ctx context.Context, id string) error
+	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
+	Response(ctx context.Context, id string) (store.Response, error)
 }
 
 // ErrIDTaken refuses an ID registered already, in the same words whichever
@@ -86,6 +89,45 @@ func (s *Service) SetParticipation(ctx context.Context, childID string, p store.
 		return store.Child{}, &form.RequestError{Message: "the participation record has invalid fields", Faults: faults}
 	}
 	return s.store.SetParticipation(ctx, childID, p)
+}
+
+// ErrNoSCT says a child has no submitted SCT.
+var ErrNoSCT = errors.New("this child has no submitted SCT yet")
+
+// SCTs returns a child's submitted baseline SCT and their latest submitted
+// follow-up (nil when there is none yet): the follow-up of the highest wave
+// in the unbroken run from wave 1, as the next follow-up due is counted.
+// ErrNoSCT when there is no baseline.
+func (s *Service) SCTs(ctx context.Context, childID string) (baseline store.Response, followUp *store.Response, err error) {
+	id, _, err := s.store.SlotHolder(ctx, childID, catalog.SCT, "baseline", 1)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Response{}, nil, ErrNoSCT
+	}
+	if err != nil {
+		return store.Response{}, nil, err
+	}
+	if baseline, err = s.store.Response(ctx, id); err != nil {
+		return store.Response{}, nil, err
+	}
+	latest := ""
+	for wave := 1; ; wave++ {
+		id, _, err := s.store.SlotHolder(ctx, childID, catalog.SCT, "follow_up", wave)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return store.Response{}, nil, err
+		}
+		latest = id
+	}
+	if latest == "" {
+		return baseline, nil, nil
+	}
+	f, err := s.store.Response(ctx, latest)
+	if err != nil {
+		return store.Response{}, nil, err
+	}
+	return baseline, &f, nil
 }
 
 // Erase removes a child and everything about them. Running it again

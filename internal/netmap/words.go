@@ -24,6 +24,7 @@ func English() Words {
 		"no_name":                      "(no name)",
 		"not_said":                     "Not said",
 		"baseline":                     "Baseline",
+		"draft":                        "draft",
 		"follow_up":                    "Follow-up %d",
 		"people_count":                 "%d people",
 		"group_family":                 "Family",
