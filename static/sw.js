@@ -2,9 +2,9 @@
 // an SCT that is open keeps working with no signal. Answers themselves are
 // kept by the page (IndexedDB) and sent when the connection returns.
 
-const CACHE = 'sct-pages-v6';
+const CACHE = 'sct-pages-v7';
 const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/i18n.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js',
-  '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
+  '/js/map.js', '/js/mapwords.js', '/js/mapview.js', '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES)).then(() => self.skipWaiting()));

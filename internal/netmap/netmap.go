@@ -29,8 +29,8 @@ const (
 )
 
 // Geometry of the picture, in the SVG's user units. A phone shows the
-// 600-unit width at about 360 CSS pixels, so a name (20 units) reads at
-// about 12 pixels.
+// 600-unit width at about 350 CSS pixels, so a name (22 units) reads at
+// about 13 pixels and a relationship (18 units) at about 10.5.
 const (
 	Width     = 600.0
 	centreX   = 300.0
@@ -38,8 +38,8 @@ const (
 	radiusX   = 250.0 // the outer ring: an upright ellipse, as a phone is
 	markR     = 14.0  // a person's marker
 	meR       = 32.0  // the young person in the centre
-	nameSize  = 20.0
-	labelSize = 16.0
+	nameSize  = 22.0
+	labelSize = 18.0
 	// nameChars and labelChars are how much of a name and of a free-text
 	// relationship fit under a person; longer ones end in "…" (the list
 	// beside the picture has them whole).
@@ -334,7 +334,7 @@ func slotAngle(k, n int) float64 {
 }
 
 // rowsPerPerson is how much taller the outer ring grows for each person.
-const rowsPerPerson = 24
+const rowsPerPerson = 28
 
 // labelWidth estimates how wide a person's label is drawn.
 func labelWidth(p Person) float64 {

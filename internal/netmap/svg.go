@@ -28,7 +28,7 @@ func (m Map) SVG(out io.Writer, caption string, w Words) error {
 	fmt.Fprintf(&b, "<title id=\"map-title\">%s</title>\n<desc id=\"map-desc\">%s</desc>\n", esc(title), esc(m.Text(w)))
 	b.WriteString(`<rect width="100%" height="100%" fill="#ffffff"/>` + "\n")
 	if caption != "" {
-		fmt.Fprintf(&b, `<text x="12" y="26" font-size="16" fill="#333333">%s</text>`+"\n", esc(caption))
+		fmt.Fprintf(&b, `<text x="12" y="26" font-size="18" fill="#333333">%s</text>`+"\n", esc(caption))
 	}
 	outer := 0.9
 	for _, p := range m.People {
@@ -73,15 +73,15 @@ func (m Map) SVG(out io.Writer, caption string, w Words) error {
 // legend writes the key: each group's shape and colour, then what the
 // circles mean.
 func legend(b *bytes.Buffer, legendY float64, w Words) {
-	fmt.Fprintf(b, `<g class="legend"><text x="12" y="%g" font-size="18" font-weight="700" fill="#111111">%s</text>`, legendY, esc(w.get("legend")))
+	fmt.Fprintf(b, `<g class="legend"><text x="12" y="%g" font-size="20" font-weight="700" fill="#111111">%s</text>`, legendY, esc(w.get("legend")))
 	styles := Styles()
 	for i, g := range Groups() {
-		x, y := 24.0+float64(i%2)*300, legendY+32+float64(i/2)*30
+		x, y := 24.0+float64(i%2)*300, legendY+34+float64(i/2)*32
 		b.WriteString(shape(styles[g], x, y-6, 10))
-		fmt.Fprintf(b, `<text x="%g" y="%g" font-size="16" fill="#111111">%s</text>`, x+20, y, esc(w.get("group_"+string(g))))
+		fmt.Fprintf(b, `<text x="%g" y="%g" font-size="18" fill="#111111">%s</text>`, x+20, y, esc(w.get("group_"+string(g))))
 	}
 	for i, r := range []string{"ring_1", "ring_2", "ring_3"} {
-		fmt.Fprintf(b, `<text x="12" y="%g" font-size="15" fill="#333333">%s</text>`, legendY+128+float64(i)*22, esc(w.get(r)))
+		fmt.Fprintf(b, `<text x="12" y="%g" font-size="17" fill="#333333">%s</text>`, legendY+136+float64(i)*24, esc(w.get(r)))
 	}
 	b.WriteString("</g>\n")
 }

@@ -7,6 +7,7 @@ import * as outbox from './outbox.js';
 import { h, show, faults } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
+import { WORDS as mapWords } from './mapwords.js';
 
 const routes = [
   [/^#join=([A-Za-z0-9-]+)$/, (code) => joinPage(code)],
@@ -18,6 +19,8 @@ const routes = [
   [/^#\/paper\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('paper', id, q)],
   [/^#\/practice\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('practice', id, q)],
   [/^#\/response\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => import('./review.js').then((m) => m.open({ id, done: backToChild(q) }))],
+  [/^#\/map\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => import('./mapview.js').then((m) => m.open({ id, done: backToChild(q) }))],
+  [/^#\/change\/([^/?]+)$/, (id) => import('./mapview.js').then((m) => m.change({ child: decodeURIComponent(id), done: backToChild(`child=${id}`) }))],
   [/^#\/dashboard$/, () => import('./dashboard.js').then((m) => m.open())],
 ];
 
@@ -253,7 +256,18 @@ async function childPage(id) {
         h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
         h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
         h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on')
-          : r.form === 'sct' ? h('a', { href: `#/response/${r.id}?${q({})}`, 'aria-label': `Open the ${r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`} SCT` }, 'Open') : ''))))) : h('p', {}, 'None yet.'));
+          : r.form === 'sct' ? h('span', { class: 'row' },
+            h('a', { href: `#/response/${r.id}?${q({})}`, 'aria-label': `Open the ${r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`} SCT` }, 'Open'),
+            h('a', { href: `#/map/${r.id}?${q({})}`, 'aria-label': mapWords.map_link_name.replace('%s', r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`) }, mapWords.map_link)) : ''))))) : h('p', {}, 'None yet.'),
+    thenAndNow(id, responses));
+}
+
+// thenAndNow leads to the child's baseline and latest follow-up side by
+// side, once both are in.
+function thenAndNow(id, responses) {
+  const sct = responses.filter((r) => r.form === 'sct' && r.status === 'submitted');
+  if (!sct.some((r) => r.timepoint === 'baseline') || !sct.some((r) => r.timepoint === 'follow_up')) return null;
+  return h('p', {}, h('a', { class: 'button secondary', id: 'then-and-now', href: `#/change/${encodeURIComponent(id)}` }, mapWords.then_and_now));
 }
 
 // The codes of the evaluation's Table 15.

@@ -600,9 +600,23 @@ class Wizard {
     }
     // While they wait, the page keeps the wizard's status line: it is how
     // the wizard hears that they were sent.
+    const map = h('section', { class: 'map-end', 'aria-label': 'Map' });
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
       h('p', {}, t(sent ? 'thanks.sent' : 'thanks.kept')),
       sent ? null : this.status,
-      this.done ? h('button', { type: 'button', onclick: this.done }, t('thanks.done')) : null);
+      this.done ? h('button', { type: 'button', onclick: this.done }, t('thanks.done')) : null,
+      map);
+    this.showMap(map);
+  }
+
+  // showMap draws the young person's map from the answers on this device,
+  // so it shows with no signal too.
+  async showMap(place) {
+    const m = await import('./map.js');
+    const w = m.WORDS;
+    place.setAttribute('aria-label', this.young ? w.your_map : w.map_of);
+    place.replaceChildren(h('h2', {}, this.young ? w.your_map : w.map_of),
+      this.young ? h('p', { class: 'hint' }, w.your_map_hint) : null,
+      m.figure(this.body.answers, { names: true, caption: m.caption(this.body), id: 'end-map' }));
   }
 }
