@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"github.com/lifelong-links/sct/internal/netmap"
@@ -126,6 +129,26 @@ func TestBrowser_StaffSeeEachMapAndThenAndNow(t *testing.T) {
 	if problems := mapProblems(p, "svg.map", 21); len(problems) > 0 {
 		t.Errorf("the baseline's map: %s", strings.Join(problems, "; "))
 	}
+	t.Run("the map prints on one A4 page", func(t *testing.T) {
+		// An A4 page's width inside 12 mm margins, at 96 px to the inch.
+		p.do("print on A4", viewport(703, phoneHeight), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+			return err
+		}))
+		bottom := eval[float64](p, `(document.querySelector('svg.map').getBoundingClientRect().bottom + scrollY) * 25.4 / 96`)
+		bar := eval[string](p, `getComputedStyle(document.querySelector('.bar')).display + ' ' + getComputedStyle(document.querySelector('.actions')).display`)
+		p.shot("printed")
+		p.do("back to the screen", viewport(phoneWidth, phoneHeight), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+			return err
+		}))
+		if bottom > 297-24 {
+			t.Errorf("printed, the map ends %.0f mm down the page; an A4 page holds %d mm inside its margins", bottom, 297-24)
+		}
+		if bar != "none none" {
+			t.Errorf("printed, the menu bar and buttons show (display %s)", bar)
+		}
+	})
 
 	t.Run("the page draws the map as the server does", func(t *testing.T) {
 		b, _ := json.Marshal(base)

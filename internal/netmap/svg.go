@@ -12,6 +12,14 @@ import (
 // legendHeight is the legend's height, in user units.
 const legendHeight = 200.0
 
+// The largest a map is printed, in millimetres: an A4 page (210 × 297)
+// inside a browser's print margins, with room to spare for a US Letter
+// page's (279 mm tall) and the page's own margin.
+const (
+	printWidth  = 180.0
+	printHeight = 245.0
+)
+
 // SVG writes the map as a standalone SVG document: the picture, its legend,
 // and in <title> and <desc> the same content as text. caption (a timepoint
 // and date, say) heads the picture; it may be empty. Every text is escaped;
@@ -19,8 +27,11 @@ const legendHeight = 200.0
 func (m Map) SVG(out io.Writer, caption string, w Words) error {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-labelledby="map-title map-desc" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">`+"\n",
-		Width, m.Height, Width, m.Height)
+	// Its own size fits an A4 page inside the margins, so that it prints on
+	// one sheet; on a screen it scales with its box.
+	wide := math.Min(printWidth, printHeight*Width/m.Height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%.1fmm" height="%.1fmm" role="img" aria-labelledby="map-title map-desc" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif">`+"\n",
+		Width, m.Height, wide, wide*m.Height/Width)
 	title := w.get("title")
 	if caption != "" {
 		title = fmt.Sprintf(w.get("title_when"), caption)
