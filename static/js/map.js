@@ -295,7 +295,11 @@ export function figure(answers, { names = true, caption: cap = '', id = 'map', w
   const f = document.createElement('figure');
   f.className = 'map-figure';
   const pic = document.createElement('div');
-  pic.className = 'map-picture';
+  pic.className = 'map-picture scroll';
+  // With large text the picture pans sideways: a keyboard reaches it too.
+  Object.assign(pic, { tabIndex: 0 });
+  pic.setAttribute('role', 'group');
+  pic.setAttribute('aria-labelledby', `${id}-title`);
   pic.append(svg(m, { caption: cap, id, w }));
   const details = document.createElement('details');
   details.className = 'map-text';

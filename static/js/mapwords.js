@@ -45,7 +45,7 @@ export const WORDS = Object.freeze({
   rel_other: 'Other',
   // The pages' own words about maps and then and now.
   your_map: 'Your map of your people',
-  your_map_hint: 'The people closest to the middle are the ones who matter most to you. This picture stays on this phone; your worker can show it to you again.',
+  your_map_hint: 'The people closest to the middle are the ones who matter most to you. Your worker can show you this map again.',
   map_of: 'Map of their people',
   as_list: 'The same, as a list',
   save_map: 'Save the map as a picture',
