@@ -88,9 +88,17 @@ func getMap(t *testing.T, s *servertest.Server, as, id string) (svgMap, string) 
 	return m, string(body)
 }
 
-func TestMap_NamesForTheChildsSiteOnly(t *testing.T) {
+// The maps and then and now share one server: each part uses children of
+// its own.
+func TestMapsAndThenAndNow(t *testing.T) {
 	s := servertest.Start(t, t.TempDir(), forms.FS())
 	s.AddUsers(t)
+	t.Run("names for the child's site only", func(t *testing.T) { mapNamesForTheChildsSiteOnly(t, s) })
+	t.Run("a link sees its own response only", func(t *testing.T) { mapLinkSeesItsOwnResponseOnly(t, s) })
+	t.Run("then and now", func(t *testing.T) { thenAndNow(t, s) })
+}
+
+func mapNamesForTheChildsSiteOnly(t *testing.T, s *servertest.Server) {
 	createChild(t, s, "coordA", "MAP1", "A")
 	id := putSCT(t, s, "coordA", "MAP1", "baseline", 1, "2019-06-14", mapBaseline)
 
@@ -161,9 +169,7 @@ func TestMap_NamesForTheChildsSiteOnly(t *testing.T) {
 
 // A young person's link sees the map of its own response, with names, and
 // of no other.
-func TestMap_LinkSeesItsOwnResponseOnly(t *testing.T) {
-	s := servertest.Start(t, t.TempDir(), forms.FS())
-	s.AddUsers(t)
+func mapLinkSeesItsOwnResponseOnly(t *testing.T, s *servertest.Server) {
 	createChild(t, s, "coordA", "MAP2", "A")
 	createChild(t, s, "coordA", "MAP3", "A")
 	other := putSCT(t, s, "coordA", "MAP3", "baseline", 1, "2019-06-14", mapBaseline)
@@ -227,9 +233,7 @@ func getChange(t *testing.T, s *servertest.Server, as, child string) (changeOut,
 	return out, string(b)
 }
 
-func TestChange_ThenAndNow(t *testing.T) {
-	s := servertest.Start(t, t.TempDir(), forms.FS())
-	s.AddUsers(t)
+func thenAndNow(t *testing.T, s *servertest.Server) {
 	createChild(t, s, "coordA", "CH1", "A")
 
 	if st, b := s.Do(t, "GET", "/api/v1/children/CH1/change", "", "coordA"); st != 404 || !strings.Contains(string(b), "no submitted SCT") {
