@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -49,9 +50,22 @@ func TestBrowser_YoungPersonSeesTheirMapAtTheEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	s := startServer(t)
-	w, _ := startYoungPerson(ctx, t, s, "MAPYP")
+	w, l := startYoungPerson(ctx, t, s, "MAPYP")
 	w.throughPeople()
 	w.waitFor("the pages to be kept on the phone", `navigator.serviceWorker.controller !== null`)
+	// The people reach the server as a draft before the signal goes, as in
+	// TestBrowser_OfflineMidwayLosesNothing.
+	if err := eventually(ctx, 15*time.Second, func() error {
+		if list := s.childResponses(t, "MAPYP"); len(list) != 1 || list[0].Status != "draft" {
+			return fmt.Errorf("responses %+v, want one draft", list)
+		}
+		if n := len(s.response(t, l.ResponseID).Answers.Nominees); n != len(sctPeople) {
+			return fmt.Errorf("the draft has %d people, want %d", n, len(sctPeople))
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("before going offline: %v", err)
+	}
 	w.setOffline(true)
 	w.throughRatings("-map")
 	w.click("#send")
