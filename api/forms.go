@@ -68,7 +68,10 @@ func (h *handlers) getForm(c echo.Context) error {
 	etag := `"` + l.ETag + `"`
 	c.Response().Header().Set("ETag", etag)
 	c.Response().Header().Set("Content-Language", l.Language.Code)
-	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	// A version's wording in a language can be corrected (a reviewed
+	// translation) without a new version: caches ask again each time, and
+	// the ETag makes that cheap.
+	c.Response().Header().Set("Cache-Control", "public, no-cache")
 	if c.Request().Header.Get("If-None-Match") == etag {
 		return c.NoContent(http.StatusNotModified)
 	}

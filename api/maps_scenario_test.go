@@ -85,6 +85,12 @@ func getMap(t *testing.T, s *servertest.Server, as, id string) (svgMap, string) 
 	if m.Title == "" || m.Desc == "" {
 		t.Errorf("map as %s: title %q, desc %q", as, m.Title, m.Desc)
 	}
+	// Names and wordings in the text alternative are isolated (FSI … PDI);
+	// the checks below read the words.
+	m.Desc = strings.NewReplacer("\u2068", "", "\u2069", "").Replace(m.Desc)
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "sandbox") {
+		t.Errorf("map as %s: Content-Security-Policy %q, want one that runs and loads nothing", as, csp)
+	}
 	return m, string(body)
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -105,6 +106,11 @@ func (v *validation) value(f *Field, path string, x any) (any, bool) {
 		}
 		if n := utf8.RuneCountInString(s); n > f.MaxLength {
 			v.fail(path, "is %d characters long; at most %d allowed", n, f.MaxLength)
+			return nil, false
+		}
+		if i := strings.IndexFunc(s, unsafeInText); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			v.fail(path, "must not contain the control character U+%04X", r)
 			return nil, false
 		}
 		return strings.TrimSpace(s), true
@@ -441,4 +447,21 @@ func show(x any) string {
 		return "an object"
 	}
 	return "a value of the wrong kind"
+}
+
+// unsafeInText reports the characters text answers may not hold: control
+// characters other than tab and line breaks, and the explicit direction
+// marks (embeddings, overrides and isolates), which, left open, reverse how
+// whatever is shown after a name reads (a map's list of people, a table).
+// Plain left-to-right and right-to-left marks are allowed.
+func unsafeInText(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

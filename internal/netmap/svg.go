@@ -136,13 +136,18 @@ func polygon(attrs string, x, y, r float64, corners int, inner float64) string {
 }
 
 // describe is one person in words: name (when shown), relationship, group.
+// Each name and wording of the young person's own is isolated (FSI … PDI),
+// so that whatever direction it runs in it cannot turn the text after it.
 func (p Person) describe(w Words) string {
-	s := fmt.Sprintf("%s (%s)", p.Label, w.get("group_"+string(p.Group)))
+	s := fmt.Sprintf("%s (%s)", isolate(p.Label), w.get("group_"+string(p.Group)))
 	if p.Name != "" {
-		s = p.Name + ": " + s
+		s = isolate(p.Name) + ": " + s
 	}
 	return s
 }
+
+// isolate wraps s in the first-strong isolate marks.
+func isolate(s string) string { return "\u2068" + s + "\u2069" }
 
 // Text is the map as words, ring by ring: the text alternative to the
 // picture, in its <desc> and beside it on a page.

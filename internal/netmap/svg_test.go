@@ -63,7 +63,11 @@ func TestSVG_IsAnSVGDocumentWithItsTextAlternative(t *testing.T) {
 	if !strings.Contains(doc.Title, "Baseline, 2019-06-14") {
 		t.Errorf("title %q does not say which SCT", doc.Title)
 	}
-	for _, want := range []string{"Inner circle", "Nan", "Grandparent (Family)", `</text><script>alert(1)</script>: Friend (Friends)`, `Ann & "Bo" <b>: ]]><svg onload=x> (Someone else)`} {
+	// Each name and wording of the young person's is isolated, so that none
+	// can turn the direction of the text after it.
+	for _, want := range []string{"Inner circle", "\u2068Nan", "\u2068Grandparent\u2069 (Family)",
+		"\u2068</text><script>alert(1)</script>\u2069: \u2068Friend\u2069 (Friends)",
+		"\u2068Ann & \"Bo\" <b>\u2069: \u2068]]><svg onload=x>\u2069 (Someone else)"} {
 		if !strings.Contains(doc.Desc, want) {
 			t.Errorf("desc lacks %q: %q", want, doc.Desc)
 		}
@@ -91,7 +95,7 @@ func TestSVG_WithoutNamesHoldsNoName(t *testing.T) {
 			t.Errorf("the SVG without names holds %q", name)
 		}
 	}
-	if !strings.Contains(doc.Desc, "Names are not shown.") || !strings.Contains(doc.Desc, "Grandparent (Family)") {
+	if !strings.Contains(doc.Desc, "Names are not shown.") || !strings.Contains(doc.Desc, "\u2068Grandparent\u2069 (Family)") {
 		t.Errorf("desc %q", doc.Desc)
 	}
 }

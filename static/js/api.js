@@ -228,14 +228,14 @@ export async function join(code) {
 
 /**
  * form returns a form definition in a language (English when none is
- * named); published versions never change, so each language's is kept.
+ * named), kept on the device for use with no connection. A published
+ * version's codes never change, but its wording can (a translation
+ * reviewed, a language added), so with a connection it is asked for again:
+ * the browser's cache revalidates it with its ETag, which costs little.
  */
 export async function form(id, version, lang = 'en') {
   const key = `sct.form.${id}.${version}${lang === 'en' ? '' : `.${lang}`}`;
   const kept = read(localStorage, key);
-  // One kept before definitions named their languages is fetched again
-  // once, and still used with no connection.
-  if (kept && kept.languages) return kept;
   const query = lang === 'en' ? '' : `?lang=${encodeURIComponent(lang)}`;
   let def;
   try {
