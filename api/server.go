@@ -95,6 +95,9 @@ type Deps struct {
 	// link the server makes starts with; the request's Host and
 	// X-Forwarded-* headers are then ignored.
 	PublicURL *url.URL
+	// SetupToken, if set, lets the first administrator be created with it
+	// (POST /api/v1/setup) while the store has no account.
+	SetupToken string
 	// AllowedHosts are the Host header values (host or host:port, compared
 	// without regard to case) believed for links when PublicURL is nil: the
 	// listen address and any the administrator lists. Empty with no
@@ -170,7 +173,7 @@ func New(d Deps) (*echo.Echo, error) {
 		versions := d.Forms.Versions(catalog.SCT)
 		d.Accounts = accounts.New(accounts.Options{Store: d.Store, Tokens: d.Tokens, RefreshTTL: d.RefreshTTL,
 			SignInLifetime: d.SignInLifetime, CheckPassword: d.CheckPassword, Logger: d.Logger, Now: d.Now,
-			Links: d.Store, Calendars: d.Store, SCTVersion: versions[len(versions)-1].Version})
+			Links: d.Store, Calendars: d.Store, SCTVersion: versions[len(versions)-1].Version, SetupToken: d.SetupToken})
 	}
 	if d.Evaluation == nil {
 		if d.Evaluation, err = evaluation.New(d.Store, d.Forms, d.Now); err != nil {
@@ -233,6 +236,10 @@ func (h *handlers) routes() []route {
 		{http.MethodPost, "/api/v1/auth/session", h.openSession, public, noSite},
 		{http.MethodPost, "/api/v1/auth/session/renew", h.renewSession, public, noSite},
 		{http.MethodGet, "/api/v1/auth/me", h.me, signedIn, noSite},
+		// The first run's way in: the setup token is the credential, tried
+		// against the same limits as a sign-in.
+		{http.MethodGet, "/api/v1/setup", h.setupStatus, public, noSite},
+		{http.MethodPost, "/api/v1/setup", h.setup, public, noSite},
 
 		{http.MethodGet, "/api/v1/forms", h.listForms, public, noSite},
 		{http.MethodGet, "/api/v1/forms/:form/versions/:version", h.getForm, public, noSite},

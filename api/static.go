@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -41,6 +42,15 @@ func pages(fsys fs.FS) echo.HandlerFunc {
 		if strings.HasSuffix(name, "/") {
 			name += "index.html"
 		}
+		req := c.Request()
+		// A page of its own is reached without ".html" (/setup is setup.html).
+		if _, ok := etags[name]; !ok && path.Ext(name) == "" {
+			if _, ok := etags[name+".html"]; ok {
+				name += ".html"
+				req = req.Clone(req.Context())
+				req.URL.Path = name
+			}
+		}
 		etag, ok := etags[name]
 		if !ok {
 			return echo.ErrNotFound
@@ -51,7 +61,7 @@ func pages(fsys fs.FS) echo.HandlerFunc {
 		if c.Request().Header.Get("If-None-Match") == etag {
 			return c.NoContent(http.StatusNotModified)
 		}
-		files.ServeHTTP(c.Response(), c.Request())
+		files.ServeHTTP(c.Response(), req)
 		return nil
 	}
 }

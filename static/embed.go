@@ -7,7 +7,7 @@ import (
 	"io/fs"
 )
 
-//go:embed index.html app.css sw.js js i18n
+//go:embed index.html setup.html app.css sw.js js i18n
 var files embed.FS
 
 // FS returns the pages.

@@ -2008,6 +2008,22 @@ type SessionTokenResponse struct {
 // SessionTokenResponseTokenType defines model for SessionTokenResponse.TokenType.
 type SessionTokenResponseTokenType string
 
+// SetupRequest defines model for SetupRequest.
+type SetupRequest struct {
+	// Email Example: admin@example.org
+	Email    openapi_types.Email `json:"email"`
+	Password string              `json:"password"`
+
+	// Token The token in the fragment of the setup address in the server's log.
+	Token string `json:"token"`
+}
+
+// SetupStatus defines model for SetupStatus.
+type SetupStatus struct {
+	// Open Whether the first administrator may be created through this server.
+	Open bool `json:"open"`
+}
+
 // Share defines model for Share.
 type Share struct {
 	Count int `json:"count"`
@@ -2581,6 +2597,9 @@ type CreateSessionJSONRequestBody = SessionRequest
 
 // PutResponseJSONRequestBody defines body for PutResponse for application/json ContentType.
 type PutResponseJSONRequestBody = ResponseRequest
+
+// SetupJSONRequestBody defines body for Setup for application/json ContentType.
+type SetupJSONRequestBody = SetupRequest
 
 // CreateSiteJSONRequestBody defines body for CreateSite for application/json ContentType.
 type CreateSiteJSONRequestBody = SiteRequest
@@ -3426,6 +3445,56 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/responses/{id}/revisions (the `GetRevisions` operationId).
 	GetRevisions(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetupStatus Whether the first administrator may be created here
+	//
+	// `open` is true only while the store has no account at all and this
+	// server holds a setup token not yet used: a server started on an
+	// empty store with no `SCT_BOOTSTRAP_ADMIN_EMAIL` makes one and writes
+	// the setup address (`/setup#token=...`) in its log, once. The sign-in
+	// page uses this to say that there are no accounts yet. Nothing else
+	// is said.
+	//
+	// Corresponds with GET /api/v1/setup (the `SetupStatus` operationId).
+	SetupStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetupWithBody Create the first administrator with the setup token
+	//
+	// Creates the first administrator, and can do nothing else. The token
+	// is the one in the setup address the server logged when it started on
+	// an empty store (kept in memory only: it works until it has been used
+	// or the server stops). The password follows the rules of every new
+	// password. Wrong tokens are counted against the address as failed
+	// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+	// or the token has been used, every request is refused with 409
+	// (`setup is closed: an account exists; sign in`): of
+	// many requests at once, on any number of servers, one creates the
+	// administrator. The creation is audited (`user.create`, actor
+	// `setup`). The administrator then signs in as usual.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+	SetupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// Setup Create the first administrator with the setup token
+	//
+	// Creates the first administrator, and can do nothing else. The token
+	// is the one in the setup address the server logged when it started on
+	// an empty store (kept in memory only: it works until it has been used
+	// or the server stops). The password follows the rules of every new
+	// password. Wrong tokens are counted against the address as failed
+	// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+	// or the token has been used, every request is refused with 409
+	// (`setup is closed: an account exists; sign in`): of
+	// many requests at once, on any number of servers, one creates the
+	// administrator. The creation is audited (`user.create`, actor
+	// `setup`). The administrator then signs in as usual.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+	Setup(ctx context.Context, body SetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSites The sites
 	//
@@ -4395,6 +4464,86 @@ func (c *Client) GetMap(ctx context.Context, id ResponseID, reqEditors ...Reques
 // Corresponds with GET /api/v1/responses/{id}/revisions (the `GetRevisions` operationId).
 func (c *Client) GetRevisions(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRevisionsRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetupStatus Whether the first administrator may be created here
+//
+// `open` is true only while the store has no account at all and this
+// server holds a setup token not yet used: a server started on an
+// empty store with no `SCT_BOOTSTRAP_ADMIN_EMAIL` makes one and writes
+// the setup address (`/setup#token=...`) in its log, once. The sign-in
+// page uses this to say that there are no accounts yet. Nothing else
+// is said.
+//
+// Corresponds with GET /api/v1/setup (the `SetupStatus` operationId).
+func (c *Client) SetupStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetupStatusRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetupWithBody Create the first administrator with the setup token
+//
+// Creates the first administrator, and can do nothing else. The token
+// is the one in the setup address the server logged when it started on
+// an empty store (kept in memory only: it works until it has been used
+// or the server stops). The password follows the rules of every new
+// password. Wrong tokens are counted against the address as failed
+// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+// or the token has been used, every request is refused with 409
+// (`setup is closed: an account exists; sign in`): of
+// many requests at once, on any number of servers, one creates the
+// administrator. The creation is audited (`user.create`, actor
+// `setup`). The administrator then signs in as usual.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+func (c *Client) SetupWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetupRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// Setup Create the first administrator with the setup token
+//
+// Creates the first administrator, and can do nothing else. The token
+// is the one in the setup address the server logged when it started on
+// an empty store (kept in memory only: it works until it has been used
+// or the server stops). The password follows the rules of every new
+// password. Wrong tokens are counted against the address as failed
+// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+// or the token has been used, every request is refused with 409
+// (`setup is closed: an account exists; sign in`): of
+// many requests at once, on any number of servers, one creates the
+// administrator. The creation is audited (`user.create`, actor
+// `setup`). The administrator then signs in as usual.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+func (c *Client) Setup(ctx context.Context, body SetupJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetupRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6100,6 +6249,73 @@ func NewGetRevisionsRequest(server string, id ResponseID) (*http.Request, error)
 	return req, nil
 }
 
+// NewSetupStatusRequest constructs an http.Request for the SetupStatus method
+func NewSetupStatusRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/setup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetupRequest calls the generic Setup builder with application/json body
+func NewSetupRequest(server string, body SetupJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetupRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSetupRequestWithBody constructs an http.Request for the Setup method, with any body, and a specified content type
+func NewSetupRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/setup")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListSitesRequest constructs an http.Request for the ListSites method
 func NewListSitesRequest(server string) (*http.Request, error) {
 	var err error
@@ -7602,6 +7818,58 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/responses/{id}/revisions (the `GetRevisions` operationId).
 	GetRevisionsWithResponse(ctx context.Context, id ResponseID, reqEditors ...RequestEditorFn) (*GetRevisionsResponse, error)
+
+	// SetupStatusWithResponse Whether the first administrator may be created here
+	//
+	// `open` is true only while the store has no account at all and this
+	// server holds a setup token not yet used: a server started on an
+	// empty store with no `SCT_BOOTSTRAP_ADMIN_EMAIL` makes one and writes
+	// the setup address (`/setup#token=...`) in its log, once. The sign-in
+	// page uses this to say that there are no accounts yet. Nothing else
+	// is said.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/setup (the `SetupStatus` operationId).
+	SetupStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SetupStatusResponse, error)
+
+	// SetupWithBodyWithResponse Create the first administrator with the setup token
+	//
+	// Creates the first administrator, and can do nothing else. The token
+	// is the one in the setup address the server logged when it started on
+	// an empty store (kept in memory only: it works until it has been used
+	// or the server stops). The password follows the rules of every new
+	// password. Wrong tokens are counted against the address as failed
+	// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+	// or the token has been used, every request is refused with 409
+	// (`setup is closed: an account exists; sign in`): of
+	// many requests at once, on any number of servers, one creates the
+	// administrator. The creation is audited (`user.create`, actor
+	// `setup`). The administrator then signs in as usual.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+	SetupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetupResponse, error)
+
+	// SetupWithResponse Create the first administrator with the setup token
+	//
+	// Creates the first administrator, and can do nothing else. The token
+	// is the one in the setup address the server logged when it started on
+	// an empty store (kept in memory only: it works until it has been used
+	// or the server stops). The password follows the rules of every new
+	// password. Wrong tokens are counted against the address as failed
+	// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+	// or the token has been used, every request is refused with 409
+	// (`setup is closed: an account exists; sign in`): of
+	// many requests at once, on any number of servers, one creates the
+	// administrator. The creation is audited (`user.create`, actor
+	// `setup`). The administrator then signs in as usual.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+	SetupWithResponse(ctx context.Context, body SetupJSONRequestBody, reqEditors ...RequestEditorFn) (*SetupResponse, error)
 
 	// ListSitesWithResponse The sites
 	//
@@ -10250,6 +10518,193 @@ func (r GetRevisionsResponse) ContentType() string {
 	return ""
 }
 
+// SetupStatusResponse200Headers the declared response headers of an HTTP 200 response for SetupStatus
+type SetupStatusResponse200Headers struct {
+	CacheControl *string
+}
+
+// SetupStatusResponse503Headers the declared response headers of an HTTP 503 response for SetupStatus
+type SetupStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SetupStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SetupStatus
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *SetupStatusResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetupStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetupStatusResponse) GetJSON200() *SetupStatus {
+	return r.JSON200
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetupStatusResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetupStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetupStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetupStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetupStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// SetupResponse201Headers the declared response headers of an HTTP 201 response for Setup
+type SetupResponse201Headers struct {
+	CacheControl *string
+}
+
+// SetupResponse401Headers the declared response headers of an HTTP 401 response for Setup
+type SetupResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// SetupResponse429Headers the declared response headers of an HTTP 429 response for Setup
+type SetupResponse429Headers struct {
+	RetryAfter *int
+}
+
+// SetupResponse503Headers the declared response headers of an HTTP 503 response for Setup
+type SetupResponse503Headers struct {
+	RetryAfter *int
+}
+
+type SetupResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *User
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *SetupResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SetupResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SetupResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SetupResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SetupResponse) GetJSON201() *User {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetupResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetupResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r SetupResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetupResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r SetupResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SetupResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r SetupResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetupResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SetupResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetupResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetupResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListSitesResponse401Headers the declared response headers of an HTTP 401 response for ListSites
 type ListSitesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -12536,6 +12991,76 @@ func (c *ClientWithResponses) GetRevisionsWithResponse(ctx context.Context, id R
 		return nil, err
 	}
 	return ParseGetRevisionsResponse(rsp)
+}
+
+// SetupStatusWithResponse Whether the first administrator may be created here
+//
+// `open` is true only while the store has no account at all and this
+// server holds a setup token not yet used: a server started on an
+// empty store with no `SCT_BOOTSTRAP_ADMIN_EMAIL` makes one and writes
+// the setup address (`/setup#token=...`) in its log, once. The sign-in
+// page uses this to say that there are no accounts yet. Nothing else
+// is said.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/setup (the `SetupStatus` operationId).
+func (c *ClientWithResponses) SetupStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*SetupStatusResponse, error) {
+	rsp, err := c.SetupStatus(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetupStatusResponse(rsp)
+}
+
+// SetupWithBodyWithResponse Create the first administrator with the setup token
+//
+// Creates the first administrator, and can do nothing else. The token
+// is the one in the setup address the server logged when it started on
+// an empty store (kept in memory only: it works until it has been used
+// or the server stops). The password follows the rules of every new
+// password. Wrong tokens are counted against the address as failed
+// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+// or the token has been used, every request is refused with 409
+// (`setup is closed: an account exists; sign in`): of
+// many requests at once, on any number of servers, one creates the
+// administrator. The creation is audited (`user.create`, actor
+// `setup`). The administrator then signs in as usual.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+func (c *ClientWithResponses) SetupWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetupResponse, error) {
+	rsp, err := c.SetupWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetupResponse(rsp)
+}
+
+// SetupWithResponse Create the first administrator with the setup token
+//
+// Creates the first administrator, and can do nothing else. The token
+// is the one in the setup address the server logged when it started on
+// an empty store (kept in memory only: it works until it has been used
+// or the server stops). The password follows the rules of every new
+// password. Wrong tokens are counted against the address as failed
+// sign-ins are (429 after 20 in 15 minutes). Once any account exists,
+// or the token has been used, every request is refused with 409
+// (`setup is closed: an account exists; sign in`): of
+// many requests at once, on any number of servers, one creates the
+// administrator. The creation is audited (`user.create`, actor
+// `setup`). The administrator then signs in as usual.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/setup (the `Setup` operationId).
+func (c *ClientWithResponses) SetupWithResponse(ctx context.Context, body SetupJSONRequestBody, reqEditors ...RequestEditorFn) (*SetupResponse, error) {
+	rsp, err := c.Setup(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetupResponse(rsp)
 }
 
 // ListSitesWithResponse The sites
@@ -15172,6 +15697,187 @@ func ParseGetRevisionsResponse(rsp *http.Response) (*GetRevisionsResponse, error
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRevisionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetupStatusResponse parses an HTTP response from a SetupStatusWithResponse call
+func ParseSetupStatusResponse(rsp *http.Response) (*SetupStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetupStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SetupStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers SetupStatusResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetupStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseSetupResponse parses an HTTP response from a SetupWithResponse call
+func ParseSetupResponse(rsp *http.Response) (*SetupResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetupResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers SetupResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers SetupResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SetupResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SetupResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -7,9 +7,11 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lifelong-links/sct/internal/auth"
@@ -22,6 +24,8 @@ type Store interface {
 	User(ctx context.Context, id string) (store.User, error)
 	Users(ctx context.Context) ([]store.User, error)
 	CreateUser(ctx context.Context, u store.User) (store.User, error)
+	CountUsers(ctx context.Context) (int64, error)
+	CreateFirstAdmin(ctx context.Context, u store.User) (store.User, error)
 	UpdateUser(ctx context.Context, id string, ch store.UserChange) (store.User, error)
 	SiteExists(ctx context.Context, code string) (bool, error)
 	SetKnownAddresses(ctx context.Context, id string, addrs []store.KnownAddress) error
@@ -91,6 +95,9 @@ type Options struct {
 	Calendars CalendarStore
 	// SCTVersion is the SCT version new links open.
 	SCTVersion string
+	// SetupToken, if set, lets the first administrator be created with it
+	// while the store has no account (see CreateFirstAdmin).
+	SetupToken string
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -108,6 +115,8 @@ type Service struct {
 	links          LinkStore
 	calendars      CalendarStore
 	sctVersion     string
+	setupMu        sync.Mutex
+	setup          *firstRun // nil: no setup through this server
 }
 
 // New makes the service.
@@ -121,9 +130,13 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
+	s := &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
 		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now),
 		links: o.Links, calendars: o.Calendars, sctVersion: o.SCTVersion}
+	if o.SetupToken != "" {
+		s.setup = &firstRun{hash: sha256.Sum256([]byte(o.SetupToken))}
+	}
+	return s
 }
 
 // Stands reports whether a staff access token of account id, issued at

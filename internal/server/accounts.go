@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/store"
@@ -84,4 +88,36 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, s config.Settings, log
 	}
 	log.Info("created the bootstrap administrator", "email", u.Email)
 	return st.AppendAudit(ctx, store.AuditEntry{Actor: "system", Action: "user.create", Target: "user:" + u.ID, Detail: "bootstrap admin"})
+}
+
+// firstRunToken returns the setup token of a first run: made when the store
+// has no account and the settings name no administrator to create, else "".
+// A first administrator claimed but not yet made (the process stopped
+// between the two writes) is made first.
+func firstRunToken(ctx context.Context, st *store.Store, s config.Settings) (string, error) {
+	if _, err := st.FinishFirstAdmin(ctx); err != nil {
+		return "", err
+	}
+	if s.BootstrapAdminEmail != "" {
+		return "", nil
+	}
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	return accounts.NewSetupToken()
+}
+
+// setupAddress is the page where the first administrator is made, with the
+// token in its fragment (never sent to a server, so kept out of access logs
+// and Referer headers): on the public URL if one is set, else on the listen
+// address (localhost for a wildcard one).
+func setupAddress(public *url.URL, addr net.Addr, token string) string {
+	base := "http://" + addr.String()
+	if public != nil {
+		base = public.String()
+	} else if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		base = "http://" + net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	return base + "/setup#token=" + token
 }

@@ -89,6 +89,10 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	if err := bootstrapAdmin(ctx, st, s, log); err != nil {
 		return err
 	}
+	setupToken, err := firstRunToken(ctx, st, s)
+	if err != nil {
+		return err
+	}
 
 	proxies, err := s.ProxyNets()
 	if err != nil {
@@ -145,7 +149,7 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 		Webhooks:       hooks,
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,
 		Forms: registry, Store: st, Evaluation: eval, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: s.RefreshTTL, SignInLifetime: s.SignInLifetime, MaxInFlight: s.MaxInFlight,
-		Static: static.FS(), Logger: log, Metrics: meter,
+		Static: static.FS(), Logger: log, Metrics: meter, SetupToken: setupToken,
 	})
 	if err != nil {
 		return err
@@ -182,6 +186,10 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "forms", len(registry.All()), "embedded_store", st.Embedded())
+	if setupToken != "" {
+		log.Warn("no accounts yet: open the setup address in a browser to create the first administrator (it works once, until the server stops)",
+			"setup_address", setupAddress(publicURL, ln.Addr(), setupToken))
+	}
 	if started != nil {
 		started(ln.Addr().String(), st)
 	}

@@ -388,13 +388,14 @@ const (
 	collDeliveries    = "webhook_deliveries"
 	collClaims        = "webhook_claims"
 	collWebhookMarks  = "webhook_marks"
+	collSetup         = "setup"
 )
 
 // collections lists every collection the store uses.
 func collections() []string {
 	return []string{collChildren, collResponses, collRevisions, collFormVersions, collUsers, collSites,
 		collRefreshTokens, collSessions, collAttempts, collAudit, collCalendars, collErasures,
-		collWebhooks, collDeliveries, collClaims, collWebhookMarks}
+		collWebhooks, collDeliveries, collClaims, collWebhookMarks, collSetup}
 }
 
 // readByID lists the collections whose documents are looked up by _id; the

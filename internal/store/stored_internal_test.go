@@ -214,3 +214,38 @@ func TestClassify_ServerSaysNotNowIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// A first administrator claimed by a process that stopped before writing
+// the account is made from the claim at the next look, and the claim then
+// keeps no copy of the account (nor its password hash).
+func TestFinishFirstAdmin_MakesTheClaimedAccount(t *testing.T) {
+	s := openInternal(t, t.TempDir())
+	defer s.Close(context.Background())
+	ctx := context.Background()
+	u := s.normalUser(User{ID: "4f0b6a0e-8c1d-4a57-9d59-1b1f3c2f6a11", Email: "First@Example.org", PasswordHash: "hash", Role: "admin"})
+	if _, err := s.wdb.Collection(collSetup).InsertOne(ctx, setupClaim{ID: firstAdminClaim, UserID: u.ID, User: &u, At: u.CreatedAt}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.FinishFirstAdmin(ctx)
+	if err != nil || !claimed {
+		t.Fatalf("FinishFirstAdmin = %v, %v; want claimed", claimed, err)
+	}
+	got, err := s.UserByEmail(ctx, "first@example.org")
+	if err != nil || got.ID != u.ID || got.PasswordHash != "hash" || got.Role != "admin" {
+		t.Fatalf("the claimed account: %+v, %v", got, err)
+	}
+	var c bson.M
+	if err := s.db.Collection(collSetup).FindOne(ctx, bson.D{{Key: "_id", Value: firstAdminClaim}}).Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := c["user"]; kept {
+		t.Errorf("the claim still holds the account: %v", c)
+	}
+	// Again: nothing more is made.
+	if _, err := s.FinishFirstAdmin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("%d accounts, %v; want 1", n, err)
+	}
+}

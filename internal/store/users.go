@@ -48,12 +48,7 @@ func (s *Store) SetKnownAddresses(ctx context.Context, id string, addrs []KnownA
 
 // CreateUser stores a new account; ErrConflict when the email is taken.
 func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
-	now := s.now().UTC().Truncate(time.Millisecond)
-	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
-	u.CreatedAt, u.UpdatedAt = now, now
-	if u.Sites == nil {
-		u.Sites = []string{}
-	}
+	u = s.normalUser(u)
 	_, err := s.wdb.Collection(collUsers).InsertOne(ctx, u)
 	if mongo.IsDuplicateKeyError(err) {
 		return User{}, fmt.Errorf("user %s: %w", u.Email, ErrConflict)

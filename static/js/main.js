@@ -106,8 +106,10 @@ function loginPage() {
   const email = h('input', { id: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const err = h('div');
+  const firstRun = h('div');
   show('Sign in',
     h('h1', {}, 'Sign in'),
+    firstRun,
     h('form', {
       class: 'card', onsubmit: async (e) => {
         e.preventDefault();
@@ -123,6 +125,25 @@ function loginPage() {
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
     h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you, or ',
       h('a', { href: '#/code', id: 'type-code' }, 'type the code here'), '.'));
+  noAccountsYet(firstRun);
+}
+
+// noAccountsYet says, on a server with no account at all, where the way in
+// is: the setup address in the server's log. The server says only whether
+// setup is open, and it is open only while no account exists.
+async function noAccountsYet(box) {
+  let status;
+  try {
+    const res = await fetch('/api/v1/setup', { headers: { Accept: 'application/json' } });
+    if (!res.ok) return;
+    status = await res.json();
+  } catch { return; /* offline: nothing to say */ }
+  if (!status.open || !box.isConnected) return;
+  box.replaceChildren(h('div', { class: 'card notice', id: 'no-accounts', role: 'status' },
+    h('h2', {}, 'There are no accounts yet'),
+    h('p', {}, 'When the server started, it wrote a setup address in its log: a line that says ',
+      h('q', {}, 'no accounts yet'), ', with an address ending in ', h('code', {}, '#token=…'), '.'),
+    h('p', {}, 'Open that address in this browser to create the first administrator. It works once, until the server stops.')));
 }
 
 // codePage is where a young person types the code their worker gives them.

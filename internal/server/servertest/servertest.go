@@ -69,6 +69,18 @@ func StartWith(t testing.TB, dataDir string, definitions fs.FS, change func(*con
 // the harness's own.
 func StartWithOptions(t testing.TB, dataDir string, change func(*config.Settings), o server.Options) (*Server, error) {
 	t.Helper()
+	return start(t, dataDir, change, o, nil)
+}
+
+// StartLogged is StartWith, writing the server's log (from level info) to
+// logTo when it is set.
+func StartLogged(t testing.TB, dataDir string, definitions fs.FS, change func(*config.Settings), logTo io.Writer) (*Server, error) {
+	t.Helper()
+	return start(t, dataDir, change, server.Options{Definitions: definitions}, logTo)
+}
+
+func start(t testing.TB, dataDir string, change func(*config.Settings), o server.Options, logTo io.Writer) (*Server, error) {
+	t.Helper()
 	settings := config.Defaults()
 	settings.Addr = "127.0.0.1:0"
 	settings.DataDir = dataDir
@@ -94,6 +106,9 @@ func StartWithOptions(t testing.TB, dataDir string, change func(*config.Settings
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if logTo != nil {
+		log = slog.New(slog.NewTextHandler(logTo, nil))
 	}
 	go func() {
 		o.Started = func(a string, st *store.Store) { ready <- started{a, st} }
