@@ -81,7 +81,9 @@ func TestSetup_FirstRunMakesOneAdministrator(t *testing.T) {
 
 	s.Login(t, "admin", email, password)
 	status, body := s.Do(t, "GET", "/api/v1/users", "", "admin")
-	var users struct{ Users []struct{ Email, Role string } }
+	var users struct {
+		Users []struct{ Email, Role string }
+	}
 	if status != 200 || json.Unmarshal(body, &users) != nil || len(users.Users) != 1 || users.Users[0].Role != "admin" {
 		t.Fatalf("users: %d %s; want the one administrator", status, body)
 	}
