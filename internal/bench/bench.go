@@ -134,7 +134,7 @@ func Submit(ctx context.Context, cfg Config) (Result, error) {
 				}
 				b := Body(r, child, tp, w, day.AddDate(0, 0, 7*wave).Format(time.DateOnly))
 				t0 := time.Now()
-				status, err := send(ctx, client, cfg, http.MethodPut, "/api/v1/responses/"+uuid4(r), b)
+				status, err := send(ctx, client, cfg, http.MethodPut, "/api/v1/responses/"+UUID4(r), b)
 				if over(ctx) {
 					return // cut off by the end of the run: not counted
 				}
@@ -166,7 +166,7 @@ func send(ctx context.Context, client *http.Client, cfg Config, method, path str
 func Raw(ctx context.Context, cfg Config, doc func(id string, body []byte) any, insert func(context.Context, any) error) Result {
 	return run(ctx, cfg, cfg.Seed+1, func(ctx context.Context, r *rand.Rand, c int, rec *recorder) {
 		for n := 0; ctx.Err() == nil; n++ {
-			d := doc(uuid4(r), Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"))
+			d := doc(UUID4(r), Body(r, fmt.Sprintf("R%d-%d", c, n), "baseline", 1, "2019-06-14"))
 			t0 := time.Now()
 			err := insert(ctx, d)
 			if over(ctx) {
@@ -189,7 +189,9 @@ func over(ctx context.Context) bool {
 	return ctx.Err() != nil || (ok && !time.Now().Before(deadline))
 }
 
-func uuid4(r *rand.Rand) string {
+// UUID4 is a random (version 4) UUID drawn from r: the response ids a
+// client makes, reproducible from a seed.
+func UUID4(r *rand.Rand) string {
 	var b [16]byte
 	for i := range b {
 		b[i] = byte(r.UintN(256))

@@ -23,6 +23,11 @@ func relationships() []relationship {
 	}
 }
 
+// availability is, for each kind of support, the share of the report's
+// key-person ratings that said probably or definitely.
+var availability = map[string]float64{"emotional": .81, "practical": .63, "advice": .83, "advocacy": .64,
+	"socialising": .88, "lifelong": .86, "trust": .93, "positive_feedback": .88}
+
 // supports are the SCT's eight kinds of support.
 func supports() []string {
 	return []string{"emotional", "practical", "advice", "advocacy", "socialising", "lifelong", "trust", "positive_feedback"}
@@ -41,8 +46,14 @@ func pick(r *rand.Rand, weights []float64) int {
 
 // Body is a submitted SCT shaped like the report's: a mean of 9 important
 // people (SD 4.8, 0 to 20), up to 3 most important and 2 more supporters,
-// mostly positive ratings with some skipped, mostly "enough" people.
+// ratings of each kind of support in the report's shares (some skipped), a
+// few let down, mostly "enough" people.
 func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
+	return BodyOn(r, child, timepoint, wave, day, "online")
+}
+
+// BodyOn is Body completed in a mode: online, or on paper and typed in.
+func BodyOn(r *rand.Rand, child, timepoint string, wave int, day, mode string) []byte {
 	rels, sups := relationships(), supports()
 	n := int(r.NormFloat64()*4.8 + 9.5)
 	n = max(0, min(20, n))
@@ -87,19 +98,20 @@ func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
 	for _, k := range key {
 		support := map[string]any{}
 		for _, s := range sups {
-			if v, ok := rating([]float64{0.08, 0.11, 0.30, 0.51}); ok {
+			p := availability[s]
+			if v, ok := rating([]float64{(1 - p) * 0.45, (1 - p) * 0.55, p * 0.37, p * 0.63}); ok {
 				support[s] = v
 			}
 		}
 		k["support"] = support
-		if v, ok := rating([]float64{0.60, 0.25, 0.10, 0.05}); ok {
+		if v, ok := rating([]float64{0.60, 0.34, 0.04, 0.02}); ok {
 			k["let_down"] = v
 		}
 	}
 	adequacy := map[string]any{}
 	for _, s := range sups {
-		if r.IntN(30) > 0 {
-			adequacy[s] = 1 + pick(r, []float64{0.05, 0.08, 0.87})
+		if r.IntN(8) > 0 { // about 140 of the report's 160 answered each
+			adequacy[s] = 1 + pick(r, []float64{0.045, 0.075, 0.88})
 		}
 	}
 	answers := map[string]any{"nominees": nominees, "key_people": key, "adequacy": adequacy}
@@ -111,7 +123,7 @@ func Body(r *rand.Rand, child, timepoint string, wave int, day string) []byte {
 	}
 	b, _ := json.Marshal(map[string]any{
 		"form": "sct", "version": "1", "child_id": child, "timepoint": timepoint, "wave": wave,
-		"completed_on": day, "mode": "online", "status": "submitted", "answers": answers,
+		"completed_on": day, "mode": mode, "status": "submitted", "answers": answers,
 	})
 	return b
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -14,11 +15,12 @@ import (
 type Sink interface {
 	// Sites makes sure the sites exist.
 	Sites(ctx context.Context, codes []string) error
-	// Child registers a child; Response stores a response (a body as PUT
-	// /api/v1/responses/{id} takes it); Participation keeps a child's
-	// participation record (a body as PUT .../participation takes it).
-	// Each writes the audit entry the server would.
-	Child(ctx context.Context, id, site, group, startedOn string) error
+	// Child registers a child (ageBand may be empty); Response stores a
+	// response (a body as PUT /api/v1/responses/{id} takes it);
+	// Participation keeps a child's participation record (a body as PUT
+	// .../participation takes it). Each writes the audit entry the server
+	// would.
+	Child(ctx context.Context, id, site, group, ageBand, startedOn string) error
 	Response(ctx context.Context, id string, body []byte) error
 	Participation(ctx context.Context, childID string, body []byte) error
 	// ReadAudit writes the audit entry of a staff member reading a
@@ -101,7 +103,7 @@ func Fill(ctx context.Context, sink Sink, sctCount, auditReads, workers int, see
 			for ctx.Err() == nil && !failed() && reads.Add(1) <= int64(auditReads) {
 				site := FillSites[r.IntN(len(FillSites))]
 				child := fmt.Sprintf("%s%07d", prefix, 1+r.Int64N(max(1, children.Load())))
-				if err := sink.ReadAudit(ctx, uuid4(r), site, child); err != nil {
+				if err := sink.ReadAudit(ctx, UUID4(r), site, child); err != nil {
 					fail(err)
 					return
 				}
@@ -147,7 +149,7 @@ func fillChild(ctx context.Context, sink Sink, r *rand.Rand, id string, scts *at
 		scts.Add(left)
 		days = days[:left]
 	}
-	if err := sink.Child(ctx, id, site, group, baseline.Format(time.DateOnly)); err != nil {
+	if err := sink.Child(ctx, id, site, group, "", baseline.Format(time.DateOnly)); err != nil {
 		return false, fmt.Errorf("child %s: %w", id, err)
 	}
 	for wave, day := range days {
@@ -156,7 +158,7 @@ func fillChild(ctx context.Context, sink Sink, r *rand.Rand, id string, scts *at
 			tp, w = "follow_up", wave
 			followUps.Add(1)
 		}
-		if err := sink.Response(ctx, uuid4(r), Body(r, id, tp, w, day.Format(time.DateOnly))); err != nil {
+		if err := sink.Response(ctx, UUID4(r), Body(r, id, tp, w, day.Format(time.DateOnly))); err != nil {
 			return false, fmt.Errorf("SCT of %s: %w", id, err)
 		}
 	}
@@ -165,7 +167,12 @@ func fillChild(ctx context.Context, sink Sink, r *rand.Rand, id string, scts *at
 	}
 	if r.IntN(4) > 0 {
 		ended := baseline.AddDate(0, 0, 30+r.IntN(300))
-		if err := sink.Response(ctx, uuid4(r), practiceBody(r, id, baseline, ended)); err != nil {
+		version := "2"
+		if ended.Before(time.Date(2019, 4, 1, 0, 0, 0, 0, time.UTC)) {
+			version = "1"
+		}
+		body := PracticeBody(r, PracticeCase{Child: id, Version: version, Started: baseline, Ended: ended, FGC: r.IntN(3) > 0})
+		if err := sink.Response(ctx, UUID4(r), body); err != nil {
 			return false, fmt.Errorf("practice summary of %s: %w", id, err)
 		}
 		practice.Add(1)
@@ -177,49 +184,96 @@ func fillChild(ctx context.Context, sink Sink, r *rand.Rand, id string, scts *at
 	return true, nil
 }
 
+// PracticeCase is what a practice summary is about: the child, the format
+// (version "1", the old, until March 2019; "2", the new, from April 2019),
+// when the work started and ended, and whether it ended in a family group
+// conference (else a plan without one).
+type PracticeCase struct {
+	Child, Version string
+	Started, Ended time.Time
+	FGC            bool
+}
+
+// weighted is a code with how often the report saw it.
+type weighted struct {
+	code  string
+	share float64
+}
+
+// The report's shares: tools used (Table 2), outcomes (Table 6) and the
+// categories of objectives (Table 5, by frequency).
 var (
-	fillTools      = []string{"sct", "genogram", "online_search", "mobility_map", "deep_file_search", "ecomap", "ask_family"}
-	fillOutcomes   = []string{"direct_contact", "increased_network", "indirect_contact", "increased_knowledge", "sense_of_identity", "long_term_commitment", "overnight_stays", "repaired_relationships"}
-	fillObjectives = []string{"siblings", "mother", "father", "wider_family", "grandparents", "friends", "pets", "professionals", "former_foster_carers"}
+	practiceTools = []weighted{{"sct", .48}, {"genogram", .92}, {"online_search", .68}, {"mobility_map", .57},
+		{"deep_file_search", .64}, {"ecomap", .32}, {"ask_family", .88}}
+	practiceOutcomes = []weighted{{"direct_contact", .91}, {"increased_network", .76}, {"indirect_contact", .76},
+		{"increased_knowledge", .67}, {"sense_of_identity", .78}, {"long_term_commitment", .76}, {"overnight_stays", .24},
+		{"repaired_relationships", .53}, {"other", .24}}
+	practiceObjectives = []weighted{{"siblings", 7}, {"mother", 7}, {"father", 4}, {"wider_family", 13}, {"grandparents", 8},
+		{"friends", 5}, {"pets", 4}, {"professionals", 5}, {"former_foster_carers", 7}, {"former_residential_placement", 1},
+		{"leaving_care_support", 4}, {"family_history", 17}, {"family_photos", 3}, {"family_correspondence", 1}, {"other", 6}}
 )
 
-func someOf(r *rand.Rand, codes []string, p float64) []string {
+// someOf is each code with its share's chance.
+func someOf(r *rand.Rand, codes []weighted) []string {
 	out := []string{}
 	for _, c := range codes {
-		if r.Float64() < p {
-			out = append(out, c)
+		if r.Float64() < c.share {
+			out = append(out, c.code)
 		}
 	}
 	return out
 }
 
-// practiceBody is a submitted practice summary in the format in use on the
-// day it ends (version 1 until March 2019, version 2 after).
-func practiceBody(r *rand.Rand, child string, started, ended time.Time) []byte {
-	version := "2"
-	if ended.Before(time.Date(2019, 4, 1, 0, 0, 0, 0, time.UTC)) {
-		version = "1"
+// oneOf is one code, drawn in proportion to the weights.
+func oneOf(r *rand.Rand, codes []weighted) string {
+	total := 0.0
+	for _, c := range codes {
+		total += c.share
 	}
-	identified := 1 + r.IntN(25)
+	x := r.Float64() * total
+	for _, c := range codes {
+		if x < c.share {
+			return c.code
+		}
+		x -= c.share
+	}
+	return codes[len(codes)-1].code
+}
+
+// PracticeBody is a submitted practice summary shaped like the report's:
+// tools and outcomes in Tables 2 and 6's shares, 1 to 25 people found (a
+// mean of about 5, as 626 in 119 cases), 96% of them kept, about 14 at a
+// conference; in the new format, objectives in Table 5's categories, about
+// four in five met and all met for two children in three.
+func PracticeBody(r *rand.Rand, c PracticeCase) []byte {
+	identified := max(1, min(25, int(math.Round(math.Exp(1.45+0.6*r.NormFloat64())))))
+	retained := 0
+	for range identified {
+		if r.Float64() < 0.96 {
+			retained++
+		}
+	}
 	answers := map[string]any{
-		"started_on": started.Format(time.DateOnly), "ended_on": ended.Format(time.DateOnly),
-		"tools_used": someOf(r, fillTools, 0.5), "connections_identified": identified,
-		"connections_retained": identified - r.IntN(2), "outcomes": someOf(r, fillOutcomes, 0.4),
+		"started_on": c.Started.Format(time.DateOnly), "ended_on": c.Ended.Format(time.DateOnly),
+		"tools_used": someOf(r, practiceTools), "connections_identified": identified,
+		"connections_retained": retained, "outcomes": someOf(r, practiceOutcomes),
 	}
-	if r.IntN(3) > 0 {
-		answers["route"], answers["fgc_attendees"] = "fgc", 5+r.IntN(20)
+	if c.FGC {
+		answers["route"], answers["fgc_attendees"] = "fgc", 5+r.IntN(19)
 	} else {
 		answers["route"] = "plan_without_fgc"
 	}
-	if version == "2" {
-		var objectives []map[string]any
-		for range 1 + r.IntN(4) {
-			objectives = append(objectives, map[string]any{"category": fillObjectives[r.IntN(len(fillObjectives))], "met": r.IntN(5) > 0})
+	if c.Version == "2" {
+		n := 1 + r.IntN(5)
+		allMet := r.Float64() < 0.68
+		objectives := make([]map[string]any, 0, n)
+		for range n {
+			objectives = append(objectives, map[string]any{"category": oneOf(r, practiceObjectives), "met": allMet || r.Float64() < 0.4})
 		}
 		answers["objectives"] = objectives
 	}
-	b, _ := json.Marshal(map[string]any{"form": "practice-summary", "version": version, "child_id": child,
-		"completed_on": ended.Format(time.DateOnly), "mode": "online", "status": "submitted", "answers": answers})
+	b, _ := json.Marshal(map[string]any{"form": "practice-summary", "version": c.Version, "child_id": c.Child,
+		"completed_on": c.Ended.Format(time.DateOnly), "mode": "online", "status": "submitted", "answers": answers})
 	return b
 }
 

@@ -14,7 +14,7 @@ import (
 
 // NewServiceSink fills st through the services, with the forms.
 func NewServiceSink(st *store.Store, forms *form.Registry) *ServiceSink {
-	return &ServiceSink{st: st, submit: submission.New(forms, st, time.Now), children: children.New(st)}
+	return &ServiceSink{st: st, submit: submission.New(forms, st, time.Now), children: children.New(st), actor: "bench-fill"}
 }
 
 // ServiceSink is a Sink writing through the services the API calls, with
@@ -23,18 +23,23 @@ type ServiceSink struct {
 	st       *store.Store
 	submit   *submission.Service
 	children *children.Service
+	actor    string // who the audit entries name
 }
 
-const fillActor = "bench-fill"
+// As has the audit entries name actor as the one who wrote.
+func (f *ServiceSink) As(actor string) *ServiceSink {
+	f.actor = actor
+	return f
+}
 
 func (f *ServiceSink) audit(ctx context.Context, role, action, target, site, detail string) error {
-	return f.st.AppendAudit(ctx, store.AuditEntry{Actor: fillActor, Role: role, Action: action, Target: target, Site: site,
+	return f.st.AppendAudit(ctx, store.AuditEntry{Actor: f.actor, Role: role, Action: action, Target: target, Site: site,
 		Remote: "127.0.0.1", Detail: detail})
 }
 
 func (f *ServiceSink) Sites(ctx context.Context, codes []string) error {
 	for _, code := range codes {
-		_, err := f.st.CreateSite(ctx, store.Site{Code: code, Name: "Fill " + code})
+		_, err := f.st.CreateSite(ctx, store.Site{Code: code, Name: "Site " + code})
 		if err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
@@ -42,8 +47,8 @@ func (f *ServiceSink) Sites(ctx context.Context, codes []string) error {
 	return nil
 }
 
-func (f *ServiceSink) Child(ctx context.Context, id, site, group, startedOn string) error {
-	c, err := f.children.Register(ctx, store.Child{ID: id, Site: site, Group: group, StartedOn: startedOn})
+func (f *ServiceSink) Child(ctx context.Context, id, site, group, ageBand, startedOn string) error {
+	c, err := f.children.Register(ctx, store.Child{ID: id, Site: site, Group: group, AgeBand: ageBand, StartedOn: startedOn})
 	if err != nil {
 		return err
 	}
@@ -72,13 +77,15 @@ func (f *ServiceSink) Response(ctx context.Context, id string, body []byte) erro
 
 func (f *ServiceSink) Participation(ctx context.Context, childID string, body []byte) error {
 	var p struct {
-		Eligible, Participating                         *bool
-		StartedOn                                       string `json:"started_on"`
-		ReasonNotParticipating                          *int   `json:"reason_not_participating"`
-		CeasedOn                                        string `json:"ceased_on"`
-		ReasonCeased                                    *int   `json:"reason_ceased"`
-		PlanCompleted, FGCCompleted, ReviewFGCCompleted *int
-		Pauses                                          []store.Pause
+		Eligible, Participating *bool
+		StartedOn               string `json:"started_on"`
+		ReasonNotParticipating  *int   `json:"reason_not_participating"`
+		CeasedOn                string `json:"ceased_on"`
+		ReasonCeased            *int   `json:"reason_ceased"`
+		PlanCompleted           *int   `json:"plan_completed"`
+		FGCCompleted            *int   `json:"fgc_completed"`
+		ReviewFGCCompleted      *int   `json:"review_fgc_completed"`
+		Pauses                  []store.Pause
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
 		return err

@@ -23,6 +23,8 @@ Commands:
   serve      run the server (the default)
   user add   create a user account: --email E --role R [--site S]... [--password P]
   site add   create a site: --code C --name N
+  demo       fill an empty store with a made-up evaluation to look around in,
+             and print sign-ins for each role (see "sct demo -h")
   bench      measure submissions under load (see "sct bench -h")
 
 The account commands work on the store the settings name (data directory or
@@ -48,6 +50,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = userAddCommand(ctx, args, getenv, stdin, stdout, stderr)
 	case "site add":
 		err = siteAddCommand(ctx, args, getenv, stdout, stderr)
+	case "demo ":
+		err = demoCommand(ctx, args, getenv, stdout, stderr)
 	case "bench ":
 		err = benchCommand(ctx, args, getenv, stdout, stderr)
 	case "help ":

@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // firstAdminClaim is the _id of the one document that decides which first
@@ -102,4 +103,20 @@ func (s *Store) finishClaim(ctx context.Context, u User) error {
 		return classify(fmt.Errorf("finish the first administrator's claim: %w", err))
 	}
 	return nil
+}
+
+// HoldsData reports whether the store holds anything people made: an
+// account, a site, a child or a response. (Form versions, recorded by every
+// start, are not data.)
+func (s *Store) HoldsData(ctx context.Context) (bool, error) {
+	for _, coll := range []string{collUsers, collSites, collChildren, collResponses} {
+		n, err := s.db.Collection(coll).CountDocuments(ctx, bson.D{}, options.Count().SetLimit(1))
+		if err != nil {
+			return false, classify(fmt.Errorf("%s: %w", coll, err))
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
