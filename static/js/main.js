@@ -142,7 +142,7 @@ async function noAccountsYet(box) {
   box.replaceChildren(h('div', { class: 'card notice', id: 'no-accounts', role: 'status' },
     h('h2', {}, 'There are no accounts yet'),
     h('p', {}, 'When the server started, it wrote a setup address in its log: a line that says ',
-      h('q', {}, 'no accounts yet'), ', with an address ending in ', h('code', {}, '#token=…'), '.'),
+      h('q', {}, 'no accounts yet'), ', with an address ending in ', h('strong', {}, '#token=…'), '.'),
     h('p', {}, 'Open that address in this browser to create the first administrator. It works once, until the server stops.')));
 }
 
