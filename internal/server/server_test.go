@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"testing"
@@ -29,6 +30,28 @@ func TestOwnHosts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := ownHosts(tt.addr); !slices.Equal(got, tt.want) {
 				t.Errorf("ownHosts(%v) = %q, want %q", tt.addr, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSetupAddress(t *testing.T) {
+	public, _ := url.Parse("https://sct.example.org")
+	tests := []struct {
+		name   string
+		public *url.URL
+		addr   net.Addr
+		want   string
+	}{
+		{name: "the listen address", addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, want: "http://127.0.0.1:8080/setup#token=T"},
+		{name: "the public URL, when set", public: public, addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, want: "https://sct.example.org/setup#token=T"},
+		{name: "localhost for the IPv4 wildcard", addr: &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, want: "http://localhost:8080/setup#token=T"},
+		{name: "localhost for the IPv6 wildcard", addr: &net.TCPAddr{IP: net.IPv6unspecified, Port: 9000}, want: "http://localhost:9000/setup#token=T"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := setupAddress(tt.public, tt.addr, "T"); got != tt.want {
+				t.Errorf("setupAddress = %q, want %q", got, tt.want)
 			}
 		})
 	}
