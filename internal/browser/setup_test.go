@@ -86,6 +86,9 @@ func TestBrowser_FirstRunSetsUpTheAdministrator(t *testing.T) {
 	p.waitFor("the passwords differ", `(document.querySelector('main [role=alert]')?.textContent || '').includes('not the same')`)
 	eval[bool](p, `(() => { document.querySelector('#password-again').value = ''; return true; })()`)
 	p.typeIn("#password-again", password)
+	if eval[bool](p, `!!document.querySelector('main [role=alert]')`) {
+		t.Error("the complaint about the two passwords stays once they are the same")
+	}
 	p.check("setup-form")
 	p.clickButton("Create the administrator")
 	p.heading("The administrator is ready")

@@ -40,8 +40,11 @@ function done(user) {
 function form() {
   const email = h('input', { id: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: 12, maxlength: 256, 'aria-describedby': 'password-hint' });
-  const again = h('input', { id: 'password-again', type: 'password', autocomplete: 'new-password', required: true });
   const err = h('div');
+  // A complaint about the two passwords goes once either changes.
+  const retyped = () => { if (err.querySelector('.mismatch')) err.replaceChildren(); };
+  password.addEventListener('input', retyped);
+  const again = h('input', { id: 'password-again', type: 'password', autocomplete: 'new-password', required: true, oninput: retyped });
   const button = h('button', { type: 'submit' }, 'Create the administrator');
   show('Set up',
     h('h1', {}, 'Create the first administrator'),
@@ -51,7 +54,7 @@ function form() {
         e.preventDefault();
         err.replaceChildren();
         if (password.value !== again.value) {
-          err.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'The two passwords are not the same.'));
+          err.replaceChildren(h('p', { class: 'error mismatch', role: 'alert' }, 'The two passwords are not the same.'));
           again.focus();
           return;
         }
