@@ -4,7 +4,7 @@
 
 const CACHE = 'sct-pages-v9';
 const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/i18n.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js',
-  '/js/map.js', '/js/mapwords.js', '/js/mapview.js', '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
+  '/js/map.js', '/js/mapwords.js', '/js/mapview.js', '/js/setup.js', '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(PAGES)).then(() => self.skipWaiting()));
