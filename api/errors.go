@@ -18,6 +18,7 @@ import (
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
+	"github.com/lifelong-links/sct/internal/webhook"
 )
 
 // Problem is the error envelope every failed request gets.
@@ -93,6 +94,8 @@ func problemFor(err error) *Problem {
 		return &Problem{Status: http.StatusConflict, Error: submission.ErrImmutable.Error()}
 	case errors.Is(err, submission.ErrUnsubmit):
 		return &Problem{Status: http.StatusConflict, Error: submission.ErrUnsubmit.Error()}
+	case errors.Is(err, webhook.ErrErased):
+		return &Problem{Status: http.StatusConflict, Error: webhook.ErrErased.Error()}
 	case errors.Is(err, store.ErrConflict):
 		return &Problem{Status: http.StatusConflict, Error: "conflict: the record exists already or changed meanwhile"}
 	case errors.Is(err, store.ErrNotFound):

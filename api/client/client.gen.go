@@ -3677,6 +3677,8 @@ type ClientInterface interface {
 	// The delivery (received, given up on, or waiting for its next
 	// attempt) is sent again now, under the same `webhook-id`, and tried
 	// for another 24 hours if it fails. Recorded in the audit trail.
+	// A delivery about a response of a child who has since been erased
+	// is refused (409) and deleted: it is never sent again.
 	//
 	// Corresponds with POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry (the `RetryDelivery` operationId).
 	RetryDelivery(ctx context.Context, id WebhookID, delivery string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4935,6 +4937,8 @@ func (c *Client) ListDeliveries(ctx context.Context, id WebhookID, params *ListD
 // The delivery (received, given up on, or waiting for its next
 // attempt) is sent again now, under the same `webhook-id`, and tried
 // for another 24 hours if it fails. Recorded in the audit trail.
+// A delivery about a response of a child who has since been erased
+// is refused (409) and deleted: it is never sent again.
 //
 // Corresponds with POST /api/v1/webhooks/{id}/deliveries/{delivery}/retry (the `RetryDelivery` operationId).
 func (c *Client) RetryDelivery(ctx context.Context, id WebhookID, delivery string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8072,6 +8076,8 @@ type ClientWithResponsesInterface interface {
 	// The delivery (received, given up on, or waiting for its next
 	// attempt) is sent again now, under the same `webhook-id`, and tried
 	// for another 24 hours if it fails. Recorded in the audit trail.
+	// A delivery about a response of a child who has since been erased
+	// is refused (409) and deleted: it is never sent again.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12137,6 +12143,8 @@ type RetryDeliveryResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Unavailable
 	// Headers401 the parsed response headers for an HTTP 401 response
@@ -12163,6 +12171,11 @@ func (r RetryDeliveryResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r RetryDeliveryResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RetryDeliveryResponse) GetJSON409() *Conflict {
+	return r.JSON409
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13384,6 +13397,8 @@ func (c *ClientWithResponses) ListDeliveriesWithResponse(ctx context.Context, id
 // The delivery (received, given up on, or waiting for its next
 // attempt) is sent again now, under the same `webhook-id`, and tried
 // for another 24 hours if it fails. Recorded in the audit trail.
+// A delivery about a response of a child who has since been erased
+// is refused (409) and deleted: it is never sent again.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17253,6 +17268,13 @@ func ParseRetryDeliveryResponse(rsp *http.Response) (*RetryDeliveryResponse, err
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable

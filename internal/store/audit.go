@@ -123,7 +123,8 @@ func (s *Store) auditByQuery(ctx context.Context, f AuditFilter) ([]AuditEntry, 
 }
 
 // EraseChild removes a child and everything recorded about them: responses
-// with their history and summary inputs, and session links. Each step is
+// with their history and summary inputs, session links, and the webhook
+// deliveries of their responses (not yet sent, or kept for the list). Each step is
 // idempotent, so an erasure cut short is finished by running it again; the
 // child record goes last, so a half-done erasure is still visible and
 // repeatable. Erased response ids are noted (ids only) so that other
@@ -178,7 +179,10 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 			steps = append(steps, step{collResponses, bson.D{{Key: "_id", Value: d.ID}}})
 		}
 	}
-	steps = append(steps, step{collChildren, bson.D{{Key: "_id", Value: id}}})
+	// Webhook deliveries of the child's responses (Seq 1 and up: the
+	// delivery of the child's erasure itself has none), with their bodies.
+	steps = append(steps, step{collDeliveries, bson.D{{Key: "child_id", Value: id}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: 1}}}}},
+		step{collChildren, bson.D{{Key: "_id", Value: id}}})
 	for _, st := range steps {
 		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
 			return classify(fmt.Errorf("erase child from %s: %w", st.coll, err))
@@ -205,6 +209,7 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 	}{
 		{collRevisions, bson.D{{Key: "response_id", Value: r.ID}}},
 		{collResponses, bson.D{{Key: "_id", Value: r.ID}}},
+		{collDeliveries, bson.D{{Key: "key", Value: r.ID}, {Key: "seq", Value: bson.D{{Key: "$gte", Value: 1}}}}},
 	} {
 		if _, err := s.wdb.Collection(st.coll).DeleteMany(ctx, st.q); err != nil {
 			return classify(fmt.Errorf("drop erased response from %s: %w", st.coll, err))
@@ -271,6 +276,23 @@ func (s *Store) ErasedSince(ctx context.Context, since time.Time) ([]string, err
 		ids[i] = g.ID
 	}
 	return ids, nil
+}
+
+// Erased reports whether any of ids (response ids, or children's made by
+// ErasedChild) has been erased.
+func (s *Store) Erased(ctx context.Context, ids ...string) (bool, error) {
+	for _, id := range ids {
+		err := s.db.Collection(collErasures).FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return false, classify(fmt.Errorf("read erasures: %w", err))
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // Erasure is a noted erasure: of a response (ID its id) or of a child

@@ -313,6 +313,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		},
 		collDeliveries: {
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_at", Value: 1}}, Options: options.Index().SetName("due")},
+			{Keys: bson.D{{Key: "webhook_id", Value: 1}, {Key: "status", Value: 1}, {Key: "next_at", Value: 1}}, Options: options.Index().SetName("webhook_due")},
+			{Keys: bson.D{{Key: "child_id", Value: 1}}, Options: options.Index().SetName("child")},
 			{Keys: bson.D{{Key: "webhook_id", Value: 1}, {Key: "created_at", Value: -1}, {Key: "_id", Value: -1}}, Options: options.Index().SetName("webhook_created")},
 		},
 		collClaims: {

@@ -49,8 +49,15 @@ type Delivery struct {
 	Seq  int    `bson:"seq"`
 	Body string `bson:"body"` // the JSON sent, the same at every attempt
 	// Site is the site the event is about, for the record.
-	Site       string     `bson:"site,omitempty"`
-	Status     string     `bson:"status"`
+	Site string `bson:"site,omitempty"`
+	// ChildID is the child the event is about: a child's erasure deletes
+	// the deliveries of their responses.
+	ChildID string `bson:"child_id,omitempty"`
+	Status  string `bson:"status"`
+	// Waiting says a pending delivery waits for the one before it (Seq-1)
+	// to finish: it is not due meanwhile (NextAt is then when to look
+	// again at the latest), and is released when that one finishes.
+	Waiting    bool       `bson:"waiting,omitempty"`
 	Attempts   int        `bson:"attempts"`
 	LastStatus int        `bson:"last_status,omitempty"` // the HTTP status of the last answer
 	LastError  string     `bson:"last_error,omitempty"`
@@ -164,11 +171,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
 	return d, nil
 }
 
-// DueDeliveries lists up to limit pending deliveries due at now, the
-// longest due first.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+// DueDeliveries lists up to limit pending deliveries of a webhook due at
+// now, the longest due first.
+func (s *Store) DueDeliveries(ctx context.Context, webhookID string, now time.Time, limit int) ([]Delivery, error) {
 	cur, err := s.db.Collection(collDeliveries).Find(ctx,
-		bson.D{{Key: "status", Value: DeliveryPending}, {Key: "next_at", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}},
+		bson.D{{Key: "webhook_id", Value: webhookID}, {Key: "status", Value: DeliveryPending},
+			{Key: "next_at", Value: bson.D{{Key: "$lte", Value: now.UTC()}}}},
 		options.Find().SetSort(bson.D{{Key: "next_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
 	if err != nil {
 		return nil, classify(fmt.Errorf("read due deliveries: %w", err))
@@ -178,6 +186,63 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		return nil, classify(fmt.Errorf("read due deliveries: %w", err))
 	}
 	return out, nil
+}
+
+// WaitDelivery sets a pending delivery waiting for the one before it,
+// not due before until.
+func (s *Store) WaitDelivery(ctx context.Context, id string, until time.Time) error {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.wdb.Collection(collDeliveries).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: DeliveryPending}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "waiting", Value: true},
+			{Key: "next_at", Value: until.UTC().Truncate(time.Millisecond)}, {Key: "updated_at", Value: now}}}})
+	if err != nil {
+		return classify(fmt.Errorf("set delivery waiting: %w", err))
+	}
+	return nil
+}
+
+// ReleaseDelivery makes a waiting delivery due at once (the one before it
+// has finished); a delivery not waiting is left as it is.
+func (s *Store) ReleaseDelivery(ctx context.Context, id string) error {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	_, err := s.wdb.Collection(collDeliveries).UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: id}, {Key: "status", Value: DeliveryPending}, {Key: "waiting", Value: true}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "next_at", Value: now}, {Key: "updated_at", Value: now}}},
+			{Key: "$unset", Value: bson.D{{Key: "waiting", Value: ""}}}})
+	if err != nil {
+		return classify(fmt.Errorf("release delivery: %w", err))
+	}
+	return nil
+}
+
+// DeleteDelivery deletes one delivery (none: no error).
+func (s *Store) DeleteDelivery(ctx context.Context, id string) error {
+	if _, err := s.wdb.Collection(collDeliveries).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return classify(fmt.Errorf("delete delivery: %w", err))
+	}
+	return nil
+}
+
+// DeleteDeliveriesOf deletes the deliveries of a webhook that is gone.
+func (s *Store) DeleteDeliveriesOf(ctx context.Context, webhookID string) error {
+	if _, err := s.wdb.Collection(collDeliveries).DeleteMany(ctx, bson.D{{Key: "webhook_id", Value: webhookID}}); err != nil {
+		return classify(fmt.Errorf("delete webhook deliveries: %w", err))
+	}
+	return nil
+}
+
+// DeleteOrphanDeliveries deletes the deliveries recorded before before of
+// every webhook but those named (the webhooks stored at before): those of
+// webhooks deleted while a delivery to them was being recorded.
+func (s *Store) DeleteOrphanDeliveries(ctx context.Context, webhooks []string, before time.Time) (int64, error) {
+	res, err := s.wdb.Collection(collDeliveries).DeleteMany(ctx, bson.D{
+		{Key: "webhook_id", Value: bson.D{{Key: "$nin", Value: webhooks}}},
+		{Key: "created_at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+	if err != nil {
+		return 0, classify(fmt.Errorf("delete orphan deliveries: %w", err))
+	}
+	return res.DeletedCount, nil
 }
 
 // NextDue is when the next pending delivery falls due after after (zero:
@@ -291,7 +356,7 @@ func (s *Store) RetryDelivery(ctx context.Context, webhookID, id string, deadlin
 		bson.D{
 			{Key: "$set", Value: bson.D{{Key: "status", Value: DeliveryPending}, {Key: "next_at", Value: now},
 				{Key: "deadline", Value: deadline.UTC().Truncate(time.Millisecond)}, {Key: "updated_at", Value: now}}},
-			{Key: "$unset", Value: bson.D{{Key: "finished_at", Value: ""}}},
+			{Key: "$unset", Value: bson.D{{Key: "finished_at", Value: ""}, {Key: "waiting", Value: ""}}},
 		},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {

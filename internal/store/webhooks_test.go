@@ -109,14 +109,14 @@ func TestDueDeliveries_PendingAndDueOnlyLongestDueFirst(t *testing.T) {
 	if err := s.FinishAttempt(ctx, "d2", store.Attempt{N: 1, Status: store.DeliveryDelivered, HTTPStatus: 204}); err != nil {
 		t.Fatal(err)
 	}
-	due, err := s.DueDeliveries(ctx, t0.Add(5*time.Second), 10)
+	due, err := s.DueDeliveries(ctx, "h1", t0.Add(5*time.Second), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(due) != 2 || due[0].ID != "d1" || due[1].ID != "d0" {
 		t.Fatalf("due %+v, want d1 then d0 (d2 is delivered)", due)
 	}
-	if due, _ := s.DueDeliveries(ctx, t0.Add(1500*time.Millisecond), 10); len(due) != 1 || due[0].ID != "d1" {
+	if due, _ := s.DueDeliveries(ctx, "h1", t0.Add(1500*time.Millisecond), 10); len(due) != 1 || due[0].ID != "d1" {
 		t.Fatalf("due at +1.5s: %+v, want d1 alone", due)
 	}
 	next, err := s.NextDue(ctx, t0)
@@ -222,7 +222,7 @@ func TestRetryDelivery_MakesAGivenUpDeliveryDueAgain(t *testing.T) {
 	if d.Status != store.DeliveryPending || d.FinishedAt != nil || !d.Deadline.Equal(deadline) || d.Attempts != 9 {
 		t.Fatalf("retried: %+v", d)
 	}
-	if due, _ := s.DueDeliveries(ctx, time.UnixMilli(now.Load()), 10); len(due) != 1 {
+	if due, _ := s.DueDeliveries(ctx, "h1", time.UnixMilli(now.Load()), 10); len(due) != 1 {
 		t.Fatalf("due after retry: %+v", due)
 	}
 }

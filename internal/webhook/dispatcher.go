@@ -24,7 +24,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +46,13 @@ type Store interface {
 	SetWebhookMark(ctx context.Context, at time.Time) error
 	RecordDelivery(ctx context.Context, d store.Delivery) (bool, error)
 	Delivery(ctx context.Context, id string) (store.Delivery, error)
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]store.Delivery, error)
+	DueDeliveries(ctx context.Context, webhookID string, now time.Time, limit int) ([]store.Delivery, error)
+	WaitDelivery(ctx context.Context, id string, until time.Time) error
+	ReleaseDelivery(ctx context.Context, id string) error
+	DeleteDelivery(ctx context.Context, id string) error
+	DeleteDeliveriesOf(ctx context.Context, webhookID string) error
+	DeleteOrphanDeliveries(ctx context.Context, webhooks []string, before time.Time) (int64, error)
+	Erased(ctx context.Context, ids ...string) (bool, error)
 	NextDue(ctx context.Context, after time.Time) (time.Time, error)
 	ClaimAttempt(ctx context.Context, d store.Delivery, owner string, until time.Time) (int, bool, error)
 	ReleaseAttempt(ctx context.Context, id string, attempt int, owner string) error
@@ -78,13 +86,19 @@ type Tuning struct {
 	Keep time.Duration
 	// Workers is how many deliveries are sent at once.
 	Workers int
+	// PerWebhook is how many of them may go to one webhook at once, so
+	// that a slow receiver does not hold every worker.
+	PerWebhook int
+	// Batch is how many due deliveries of one webhook are read at once.
+	Batch int
 }
 
 // Defaults are the production timings: a first retry within 5 s, waits
-// doubling to an hour, given up on after 24 hours.
+// doubling to an hour, given up on after 24 hours; four attempts at once,
+// two of them to one webhook.
 func Defaults() Tuning {
 	return Tuning{FirstRetry: 5 * time.Second, MaxRetry: time.Hour, GiveUpAfter: 24 * time.Hour, Timeout: 10 * time.Second,
-		Lease: time.Minute, Poll: 2 * time.Second, Skew: 10 * time.Second, Keep: 30 * 24 * time.Hour, Workers: 4}
+		Lease: time.Minute, Poll: 2 * time.Second, Skew: 10 * time.Second, Keep: 30 * 24 * time.Hour, Workers: 4, PerWebhook: 2, Batch: 100}
 }
 
 func (t Tuning) withDefaults() Tuning {
@@ -100,6 +114,13 @@ func (t Tuning) withDefaults() Tuning {
 	if t.Workers <= 0 {
 		t.Workers = d.Workers
 	}
+	if t.Batch <= 0 {
+		t.Batch = d.Batch
+	}
+	if t.PerWebhook <= 0 {
+		t.PerWebhook = max(1, t.Workers/2)
+	}
+	t.PerWebhook = min(t.PerWebhook, t.Workers)
 	return t
 }
 
@@ -150,7 +171,8 @@ type Dispatcher struct {
 	wake   chan struct{}
 
 	mu       sync.Mutex
-	inflight map[string]bool
+	lanes    map[string]bool      // webhooks with a batch of due deliveries under way
+	workers  chan struct{}        // a token per attempt under way (Workers)
 	recorded map[string]time.Time // delivery ids recorded lately → the event's time
 	hooks    map[string]store.Webhook
 	pruned   time.Time
@@ -173,18 +195,24 @@ func New(o Options) *Dispatcher {
 		o.Owner = "instance-" + strconv.FormatUint(rand.Uint64(), 36)
 	}
 	return &Dispatcher{st: o.Store, client: o.Client, t: t, log: o.Logger, now: o.Now, owner: o.Owner, sole: o.Sole,
-		wake: make(chan struct{}, 1), inflight: map[string]bool{}, recorded: map[string]time.Time{}}
+		wake: make(chan struct{}, 1), lanes: map[string]bool{}, workers: make(chan struct{}, t.Workers), recorded: map[string]time.Time{}}
 }
 
 // NewClient is the HTTP client deliveries are sent with: connections only
-// where the guard allows (checked on the address connected to), no proxy
+// where the guard allows (checked on the address connected to: plain http
+// only inside the allow list, https to a public address too), no proxy
 // (which would connect on its own terms), redirects not followed, and an
 // answer within timeout.
 func NewClient(g Guard, timeout time.Duration) *http.Client {
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:                 nil,
-			DialContext:           g.DialContext,
+			Proxy:       nil,
+			DialContext: g.DialContext,
+			DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				ctx, cancel := context.WithTimeout(ctx, timeout)
+				defer cancel()
+				return g.DialTLSContext(ctx, network, addr, nil)
+			},
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          16,
 			IdleConnTimeout:       90 * time.Second,
@@ -250,15 +278,49 @@ func (d *Dispatcher) record(ctx context.Context) error {
 		return err
 	}
 	d.mu.Lock()
+	before := d.hooks
 	d.hooks = map[string]store.Webhook{}
 	for _, h := range hooks {
 		d.hooks[h.ID] = h
 	}
 	d.mu.Unlock()
+	for id := range before {
+		if _, ok := d.hooks[id]; !ok {
+			// Deleted by another instance, or by this one's API: its
+			// deliveries go with it (DeleteWebhook deletes them too;
+			// this finishes a deletion cut short).
+			if err := d.st.DeleteDeliveriesOf(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
 	start := d.now()
 	if len(hooks) == 0 {
 		return nil // a webhook registered later reads from when it was
 	}
+	if err := d.recordChanges(ctx, hooks, start); err != nil {
+		return err
+	}
+	// A webhook deleted while this round recorded deliveries to it (after
+	// DeleteWebhook deleted those it found) leaves them behind: delete
+	// them now.
+	now, err := d.st.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		if !slices.ContainsFunc(now, func(n store.Webhook) bool { return n.ID == h.ID }) {
+			if err := d.st.DeleteDeliveriesOf(ctx, h.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordChanges records the deliveries of what changed since the mark to
+// hooks, and moves the mark to start.
+func (d *Dispatcher) recordChanges(ctx context.Context, hooks []store.Webhook, start time.Time) error {
 	mark, err := d.st.WebhookMark(ctx)
 	if err != nil {
 		return err
@@ -354,11 +416,67 @@ func (d *Dispatcher) keep(ctx context.Context, dl store.Delivery, at time.Time) 
 		return nil
 	}
 	dl.Deadline = d.now().Add(d.t.GiveUpAfter)
-	if _, err := d.st.RecordDelivery(ctx, dl); err != nil {
+	var prev string
+	if dl.Seq > 1 {
+		// A revision whose previous revision's delivery is pending waits
+		// for it: it is recorded not due, and released when that one
+		// finishes (or checked again at the latest when it must have).
+		prev = deliveryID(dl.WebhookID, revisionEvent(dl.Key, dl.Seq-1))
+		p, err := d.st.Delivery(ctx, prev)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && p.Status == store.DeliveryPending {
+			dl.Waiting, dl.NextAt = true, d.waitUntil(p)
+		}
+	}
+	recorded, err := d.st.RecordDelivery(ctx, dl)
+	if err != nil {
 		return err
+	}
+	if recorded && dl.Waiting {
+		if err := d.releaseIfDone(ctx, dl.ID, prev); err != nil {
+			return err
+		}
 	}
 	d.remember(dl.ID, at)
 	return nil
+}
+
+// waitUntil is when a delivery waiting for prev is looked at again if
+// nothing released it: once prev must have been attempted or given up on.
+func (d *Dispatcher) waitUntil(prev store.Delivery) time.Time {
+	t := d.now()
+	for _, u := range []time.Time{prev.NextAt, prev.Deadline} {
+		if u.After(t) {
+			t = u
+		}
+	}
+	return t.Add(d.t.Lease)
+}
+
+// releaseIfDone releases a waiting delivery whose previous one (prev) is
+// no longer pending. Read after the delivery was set waiting, so that a
+// previous one that finished meanwhile (and found nothing to release) is
+// seen.
+func (d *Dispatcher) releaseIfDone(ctx context.Context, id, prev string) error {
+	p, err := d.st.Delivery(ctx, prev)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && p.Status == store.DeliveryPending {
+		return nil
+	}
+	return d.st.ReleaseDelivery(ctx, id)
+}
+
+// releaseNext releases the delivery of the revision after a finished
+// (or dropped) delivery's, if it waits for it.
+func (d *Dispatcher) releaseNext(ctx context.Context, dl store.Delivery) error {
+	if dl.Seq < 1 {
+		return nil
+	}
+	return d.st.ReleaseDelivery(ctx, deliveryID(dl.WebhookID, revisionEvent(dl.Key, dl.Seq+1)))
 }
 
 func (d *Dispatcher) seen(id string) bool {
@@ -385,53 +503,113 @@ func (d *Dispatcher) forget(before time.Time) {
 	}
 }
 
-// dueBatch is how many due deliveries one round looks at.
-const dueBatch = 100
-
-// dispatch starts the attempts due now, and says when the next one falls
-// due after now (zero: none).
+// dispatch starts sending the deliveries due now, a batch per webhook
+// (one at a time for each), and says when the next one falls due after
+// now (zero: none).
 func (d *Dispatcher) dispatch(ctx context.Context) (time.Time, error) {
 	d.mu.Lock()
+	hooks := make([]store.Webhook, 0, len(d.hooks))
+	for _, h := range d.hooks {
+		if !d.lanes[h.ID] {
+			hooks = append(hooks, h)
+		}
+	}
 	none := len(d.hooks) == 0
 	d.mu.Unlock()
 	if none {
 		return time.Time{}, nil // a deleted webhook's deliveries go with it
 	}
+	slices.SortFunc(hooks, func(a, b store.Webhook) int { return strings.Compare(a.ID, b.ID) })
 	now := d.now()
-	due, err := d.st.DueDeliveries(ctx, now, dueBatch)
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, dl := range due {
-		if err := d.start(ctx, dl, now); err != nil {
+	for _, h := range hooks {
+		due, err := d.st.DueDeliveries(ctx, h.ID, now, d.t.Batch)
+		if err != nil {
 			return time.Time{}, err
 		}
+		if len(due) > 0 {
+			d.send(ctx, h, due)
+		}
 	}
-	// What is due now but waits (its turn, a free worker, another
-	// instance's attempt) is looked at again when an attempt ends, or at
-	// the next poll; what falls due later, when it does.
+	// What is due now but waits (another instance's attempt) is looked at
+	// again when a batch ends, or at the next poll; what falls due later,
+	// when it does.
 	return d.st.NextDue(ctx, now)
 }
 
-// start claims and starts one due delivery's next attempt, unless it must
-// wait.
-func (d *Dispatcher) start(ctx context.Context, dl store.Delivery, now time.Time) error {
+// send sends a webhook's batch of due deliveries, PerWebhook at a time
+// (so that a slow receiver holds no more workers than that), each taking
+// one of the Workers; the batch's end tells the dispatcher to look again.
+func (d *Dispatcher) send(ctx context.Context, h store.Webhook, due []store.Delivery) {
 	d.mu.Lock()
-	h, hooked := d.hooks[dl.WebhookID]
-	busy := d.inflight[dl.ID] || len(d.inflight) >= d.t.Workers
+	d.lanes[h.ID] = true
 	d.mu.Unlock()
-	if !hooked || busy {
-		return nil
+	queue := make(chan store.Delivery, len(due))
+	for _, dl := range due {
+		queue <- dl
+	}
+	close(queue)
+	var lane sync.WaitGroup
+	for range min(d.t.PerWebhook, len(due)) {
+		lane.Add(1)
+		go func() {
+			defer lane.Done()
+			for dl := range queue {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := d.deliver(ctx, h, dl); err != nil && ctx.Err() == nil {
+					d.log.Warn("webhooks: sending deliveries", "webhook", h.ID, "delivery", dl.ID, "err", err)
+				}
+			}
+		}()
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		lane.Wait()
+		d.mu.Lock()
+		delete(d.lanes, h.ID)
+		d.mu.Unlock()
+		d.Notify()
+	}()
+}
+
+// deliver makes a due delivery's next attempt, unless it must wait: for
+// the revision before it, which is then waited for (so that the delivery
+// is no longer due), or for another instance's attempt. The delivery of an
+// erased response or child is deleted instead.
+func (d *Dispatcher) deliver(ctx context.Context, h store.Webhook, dl store.Delivery) error {
+	if gone, err := d.erased(ctx, dl); err != nil || gone {
+		if err != nil {
+			return err
+		}
+		d.log.Info("webhooks: delivery dropped, its child was erased", "webhook", h.ID, "delivery", dl.ID)
+		if err := d.st.DeleteDelivery(ctx, dl.ID); err != nil {
+			return err
+		}
+		return d.releaseNext(ctx, dl)
 	}
 	if dl.Seq > 1 {
-		prev, err := d.st.Delivery(ctx, deliveryID(dl.WebhookID, revisionEvent(dl.Key, dl.Seq-1)))
+		prevID := deliveryID(dl.WebhookID, revisionEvent(dl.Key, dl.Seq-1))
+		prev, err := d.st.Delivery(ctx, prevID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if err == nil && prev.Status == store.DeliveryPending {
-			return nil // the revision before it goes first
+			// The revision before it goes first.
+			if err := d.st.WaitDelivery(ctx, dl.ID, d.waitUntil(prev)); err != nil {
+				return err
+			}
+			return d.releaseIfDone(ctx, dl.ID, prevID)
 		}
 	}
+	select {
+	case d.workers <- struct{}{}:
+	case <-ctx.Done():
+		return nil
+	}
+	defer func() { <-d.workers }()
+	now := d.now()
 	n, ok, err := d.st.ClaimAttempt(ctx, dl, d.owner, now.Add(d.t.Lease))
 	if err != nil || !ok {
 		return err
@@ -448,24 +626,26 @@ func (d *Dispatcher) start(ctx context.Context, dl store.Delivery, now time.Time
 		}
 		return err
 	}
-	d.mu.Lock()
-	d.inflight[dl.ID] = true
-	d.mu.Unlock()
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		d.attempt(ctx, h, cur, n)
-		d.mu.Lock()
-		delete(d.inflight, dl.ID)
-		d.mu.Unlock()
-		d.Notify()
-	}()
+	d.attempt(ctx, h, cur, n)
 	return nil
+}
+
+// erased reports whether a delivery tells of a response, or a child's
+// response, that has been erased since it was recorded.
+func (d *Dispatcher) erased(ctx context.Context, dl store.Delivery) (bool, error) {
+	if dl.Seq < 1 {
+		return false, nil // a child's erasure itself
+	}
+	ids := []string{dl.Key}
+	if dl.ChildID != "" {
+		ids = append(ids, store.ErasedChild(dl.ChildID))
+	}
+	return d.st.Erased(ctx, ids...)
 }
 
 // attempt sends a delivery and records what came of it.
 func (d *Dispatcher) attempt(ctx context.Context, h store.Webhook, dl store.Delivery, n int) {
-	code, err := d.send(ctx, h, dl)
+	code, err := d.post(ctx, h, dl)
 	if ctx.Err() != nil {
 		return // stopping: the claim runs out and the attempt is made again
 	}
@@ -483,12 +663,18 @@ func (d *Dispatcher) attempt(ctx context.Context, h store.Webhook, dl store.Deli
 	}
 	if err := d.st.FinishAttempt(context.WithoutCancel(ctx), dl.ID, a); err != nil {
 		d.log.Warn("webhooks: recording an attempt", "delivery", dl.ID, "err", err)
+		return
+	}
+	if a.Status != store.DeliveryPending {
+		if err := d.releaseNext(context.WithoutCancel(ctx), dl); err != nil {
+			d.log.Warn("webhooks: releasing the next revision", "delivery", dl.ID, "err", err)
+		}
 	}
 }
 
-// send makes one attempt: the receiver's status, and an error unless it
+// post makes one attempt: the receiver's status, and an error unless it
 // answered 2xx in time.
-func (d *Dispatcher) send(ctx context.Context, h store.Webhook, dl store.Delivery) (int, error) {
+func (d *Dispatcher) post(ctx context.Context, h store.Webhook, dl store.Delivery) (int, error) {
 	at := d.now()
 	sig, err := Sign(h.Secret, dl.ID, at, []byte(dl.Body))
 	if err != nil {
@@ -498,7 +684,7 @@ func (d *Dispatcher) send(ctx context.Context, h store.Webhook, dl store.Deliver
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader([]byte(dl.Body)))
 	if err != nil {
-		return 0, err
+		return 0, errors.New("the receiver's URL cannot be read")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sct-webhooks")
@@ -510,7 +696,7 @@ func (d *Dispatcher) send(ctx context.Context, h store.Webhook, dl store.Deliver
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return 0, fmt.Errorf("no answer within %s", d.t.Timeout)
 		}
-		return 0, err
+		return 0, withoutQuery(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
@@ -521,6 +707,27 @@ func (d *Dispatcher) send(ctx context.Context, h store.Webhook, dl store.Deliver
 		return res.StatusCode, fmt.Errorf("answered %s", res.Status)
 	}
 	return res.StatusCode, nil
+}
+
+// withoutQuery is err with the URL it names (a *url.Error's) cut to its
+// scheme, host and path: the query and user information, where a receiver
+// may keep a token, reach neither the log nor the delivery's last error.
+func withoutQuery(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: Redact(ue.URL), Err: ue.Err}
+}
+
+// Redact is a receiver's URL as logs and errors may name it: scheme, host
+// and path only.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL that cannot be read)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // pruneEvery is how often finished deliveries past keeping are deleted.
@@ -534,6 +741,24 @@ func (d *Dispatcher) prune(ctx context.Context) {
 	d.pruned = now
 	if _, err := d.st.PruneDeliveries(ctx, now.Add(-d.t.Keep)); err != nil && ctx.Err() == nil {
 		d.log.Warn("webhooks: pruning deliveries", "err", err)
+	}
+	// Deliveries of webhooks that are gone, left by a process stopped
+	// between recording them and finding their webhook deleted: the
+	// webhooks are read first, so that none registered since counts as
+	// gone.
+	hooks, err := d.st.Webhooks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("webhooks: pruning deliveries", "err", err)
+		}
+		return
+	}
+	ids := make([]string, len(hooks))
+	for i, h := range hooks {
+		ids[i] = h.ID
+	}
+	if _, err := d.st.DeleteOrphanDeliveries(ctx, ids, now.Add(-d.t.Skew)); err != nil && ctx.Err() == nil {
+		d.log.Warn("webhooks: deleting the deliveries of deleted webhooks", "err", err)
 	}
 }
 

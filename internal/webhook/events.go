@@ -94,14 +94,14 @@ func (f revisionFacts) delivery(webhookID string) store.Delivery {
 		Wave: f.Wave, Status: store.StatusSubmitted, Revision: f.Revision, Time: at,
 	}})
 	return store.Delivery{ID: deliveryID(webhookID, revisionEvent(f.ID, f.Revision)), WebhookID: webhookID, Type: typ,
-		Key: f.ID, Seq: f.Revision, Body: string(body), Site: f.Site}
+		Key: f.ID, Seq: f.Revision, Body: string(body), Site: f.Site, ChildID: f.ChildID}
 }
 
 func erasureDelivery(webhookID, childID, site string, at time.Time) store.Delivery {
 	at = at.UTC()
 	body, _ := json.Marshal(Event{Type: ChildErased, Timestamp: at, Data: EventData{ChildID: childID, Site: site, Time: at}})
 	return store.Delivery{ID: deliveryID(webhookID, erasureEvent(childID, at)), WebhookID: webhookID, Type: ChildErased,
-		Key: "child:" + childID, Body: string(body), Site: site}
+		Key: "child:" + childID, Body: string(body), Site: site, ChildID: childID}
 }
 
 // wants reports whether a webhook takes an event of a type, about a site,

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -203,10 +204,50 @@ func describe(host string, a netip.Addr) string {
 	return host + " (" + a.String() + ")"
 }
 
-// DialContext connects to addr (host:port) for a delivery, refusing an
-// address that the host resolved to unless the guard allows it: the check
-// is made on the address connected to, after resolution.
+// DialContext makes a plain (unencrypted) connection to addr (host:port)
+// for a delivery over http: only to a host the allow list names, or to an
+// address in one of its ranges. That is checked on the address connected
+// to, after resolution, so a name allowed http at registration that
+// resolves to a public address later is refused, not sent the signed
+// body in the clear.
 func (g Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return g.dial(ctx, network, addr, g.inAllowed, "is not in SCT_WEBHOOK_ALLOW, and only a target there is sent plain http")
+}
+
+// DialTLSContext makes a TLS connection to addr (host:port) for a delivery
+// over https: to a public address, or one the allow list names, checked on
+// the address connected to. The server's certificate is verified for the
+// host with the system's roots (or config's, when given).
+func (g Guard) DialTLSContext(ctx context.Context, network, addr string, config *tls.Config) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := g.dial(ctx, network, addr, g.addrAllowed, "is not a public address (see SCT_WEBHOOK_ALLOW)")
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if config != nil {
+		cfg = config.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	if len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	}
+	conn := tls.Client(raw, cfg)
+	if err := conn.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// dial connects to addr if the host is allowed by name or the address it
+// resolved to passes ok.
+func (g Guard) dial(ctx context.Context, network, addr string, ok func(netip.Addr) bool, why string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -218,8 +259,8 @@ func (g Guard) DialContext(ctx context.Context, network, addr string) (net.Conn,
 			if err != nil {
 				return fmt.Errorf("%w: cannot read the address %q", ErrRefused, address)
 			}
-			if !g.addrAllowed(ap.Addr()) {
-				return fmt.Errorf("%w: %s is not a public address (see SCT_WEBHOOK_ALLOW)", ErrRefused, describe(host, ap.Addr().Unmap()))
+			if !ok(ap.Addr()) {
+				return fmt.Errorf("%w: %s %s", ErrRefused, describe(host, ap.Addr().Unmap()), why)
 			}
 			return nil
 		}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -21,6 +22,9 @@ type ServiceStore interface {
 	DeleteWebhook(ctx context.Context, id string) error
 	Deliveries(ctx context.Context, webhookID string, before *store.DeliveryCursor, limit int) ([]store.Delivery, bool, error)
 	RetryDelivery(ctx context.Context, webhookID, id string, deadline time.Time) (store.Delivery, error)
+	Delivery(ctx context.Context, id string) (store.Delivery, error)
+	DeleteDelivery(ctx context.Context, id string) error
+	Erased(ctx context.Context, ids ...string) (bool, error)
 	SiteExists(ctx context.Context, code string) (bool, error)
 }
 
@@ -139,10 +143,38 @@ func (s *Service) Deliveries(ctx context.Context, id string, before *store.Deliv
 	return s.st.Deliveries(ctx, id, before, limit)
 }
 
+// ErrErased is the retry of a delivery about a child (or a response) that
+// has been erased: it is deleted, never sent again.
+var ErrErased = errors.New("the delivery tells of a child who has been erased: it is deleted, and not sent again")
+
 // Retry sends a delivery again now (received or given up on, or waiting
-// for its next attempt), with a new deadline.
+// for its next attempt), with a new deadline. The delivery of an erased
+// child's response is refused (ErrErased), and deleted.
 func (s *Service) Retry(ctx context.Context, webhookID, id string) (store.Delivery, error) {
-	d, err := s.st.RetryDelivery(ctx, webhookID, id, s.now().Add(s.giveUp))
+	d, err := s.st.Delivery(ctx, id)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	if d.WebhookID != webhookID {
+		return store.Delivery{}, fmt.Errorf("delivery %s of webhook %s: %w", id, webhookID, store.ErrNotFound)
+	}
+	if d.Seq >= 1 {
+		ids := []string{d.Key}
+		if d.ChildID != "" {
+			ids = append(ids, store.ErasedChild(d.ChildID))
+		}
+		gone, err := s.st.Erased(ctx, ids...)
+		if err != nil {
+			return store.Delivery{}, err
+		}
+		if gone {
+			if err := s.st.DeleteDelivery(ctx, id); err != nil {
+				return store.Delivery{}, err
+			}
+			return store.Delivery{}, ErrErased
+		}
+	}
+	d, err = s.st.RetryDelivery(ctx, webhookID, id, s.now().Add(s.giveUp))
 	if err != nil {
 		return store.Delivery{}, err
 	}
