@@ -2,7 +2,12 @@ package webhook_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,5 +34,48 @@ func TestGuard_PlainHTTPToAPublicAddressIsRefusedOnConnecting(t *testing.T) {
 	}
 	if !errors.Is(err, webhook.ErrRefused) {
 		t.Errorf("a plain-http delivery to a public address after rebinding is not refused on connecting (dial: %v)", err)
+	}
+}
+
+// Over TLS a public address is allowed on connecting (the connection here
+// fails only for want of a network), a loopback one only when allowed, and
+// then the certificate is checked and the request is made.
+func TestGuard_TLSConnectsToPublicAddressesAndAllowedOnesOnly(t *testing.T) {
+	none, _ := webhook.ParseAllow("")
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	c, err := none.DialTLSContext(ctx, "tcp", "93.184.216.34:443", nil)
+	if c != nil {
+		c.Close()
+	}
+	if errors.Is(err, webhook.ErrRefused) {
+		t.Errorf("TLS to a public address is refused: %v", err)
+	}
+
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	roots := &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	if c, err := none.DialTLSContext(t.Context(), "tcp", addr, roots); !errors.Is(err, webhook.ErrRefused) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("TLS to loopback, not allowed: %v, want refused", err)
+	}
+	loop, _ := webhook.ParseAllow("127.0.0.1")
+	c, err = loop.DialTLSContext(t.Context(), "tcp", addr, roots)
+	if err != nil {
+		t.Fatalf("TLS to an allowed address: %v", err)
+	}
+	c.Close()
+	// With the system's roots the test server's certificate is not trusted.
+	res, err := webhook.NewClient(loop, 2*time.Second).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	if err == nil {
+		res.Body.Close()
+		t.Fatal("a certificate no root signed was accepted")
+	}
+	if hits.Load() != 0 {
+		t.Fatalf("the server was reached %d times", hits.Load())
 	}
 }

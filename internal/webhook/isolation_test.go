@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -180,4 +181,119 @@ func runDispatcher(t *testing.T, d *webhook.Dispatcher) func() {
 
 func contextWithCancel() (context.Context, context.CancelFunc) {
 	return context.WithCancel(context.Background())
+}
+
+// A receiver that answers nothing (each attempt waits for the timeout)
+// holds no more than its share of the workers: another webhook's events
+// go out meanwhile.
+func TestDispatcher_ASlowReceiverHoldsOnlyItsShareOfTheWorkers(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	g := newRig(t, st)
+	slow, healthy := newReceiver(t), newReceiver(t)
+	hold := make(chan struct{})
+	slow.hold = hold
+	t.Cleanup(func() { close(hold) })
+	g.hook(t, slow, []string{webhook.ResponseSubmitted})
+	g.hook(t, healthy, []string{webhook.ResponseSubmitted})
+	tune := fast
+	tune.Workers, tune.PerWebhook, tune.Timeout, tune.Lease = 4, 2, 30*time.Second, time.Minute
+	run(t, st, tune, "one")
+	var keys []string
+	for i := range 6 {
+		id := fmt.Sprintf("cccccccc-0000-4000-8000-%012d", i)
+		c := fmt.Sprintf("S%d", i)
+		child(t, st, c, "A")
+		submit(t, st, id, c, "A")
+		keys = append(keys, id+"#1")
+	}
+	healthy.waitForKeys(t, 10*time.Second, keys...)
+	if n := len(slow.all()); n != 0 {
+		t.Errorf("the held receiver answered %d requests", n)
+	}
+}
+
+// A webhook deleted while the dispatcher records deliveries to it (after
+// the deletion took the deliveries it found) is left with none.
+func TestDispatcher_AWebhookDeletedWhileRecordingIsLeftWithNoDeliveries(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	g := newRig(t, st)
+	rec := newReceiver(t)
+	w := g.hook(t, rec, webhook.EventTypes())
+	child(t, st, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	racing := &deletingStore{Store: st, webhook: w.ID}
+	d := webhook.New(webhook.Options{Store: racing, Guard: loopback, Tuning: fast, Logger: quiet(), Owner: "one"})
+	if err := d.RecordNow(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if racing.recorded == 0 {
+		t.Fatal("nothing was recorded: the race was not run")
+	}
+	list, _, err := st.Deliveries(t.Context(), w.ID, nil, 100)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("the deleted webhook has %d deliveries (%v): %+v", len(list), err, list)
+	}
+}
+
+// deletingStore deletes a webhook just before recording the first
+// delivery, as an administrator deleting it then would.
+type deletingStore struct {
+	*store.Store
+	webhook  string
+	recorded int
+}
+
+func (s *deletingStore) RecordDelivery(ctx context.Context, d store.Delivery) (bool, error) {
+	if s.recorded == 0 {
+		if err := s.DeleteWebhook(ctx, s.webhook); err != nil {
+			return false, err
+		}
+	}
+	s.recorded++
+	return s.Store.RecordDelivery(ctx, d)
+}
+
+// A response's delivery recorded after its child's erasure (a dispatcher
+// that read the response just before) is dropped, not sent, and its retry
+// is refused.
+func TestDispatcher_ADeliveryRecordedAfterItsChildsErasureIsDroppedNotSent(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	g := newRig(t, st)
+	rec := newReceiver(t)
+	w := g.hook(t, rec, []string{webhook.ResponseSubmitted})
+	child(t, st, "C9", "A")
+	if err := st.EraseChild(t.Context(), "C9"); err != nil {
+		t.Fatal(err)
+	}
+	late := store.Delivery{ID: "msg_0123456789abcdef0123456789abcdef", WebhookID: w.ID, Type: webhook.ResponseSubmitted,
+		Key: r1, Seq: 1, ChildID: "C9", Site: "A", Body: `{"type":"response.submitted","data":{"child_id":"C9"}}`,
+		Deadline: time.Now().Add(time.Hour)}
+	if _, err := st.RecordDelivery(t.Context(), late); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.svc.Retry(t.Context(), w.ID, late.ID); !errors.Is(err, webhook.ErrErased) {
+		t.Fatalf("retry: %v, want refused as erased", err)
+	}
+	if _, err := st.Delivery(t.Context(), late.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the refused retry the delivery is still stored: %v", err)
+	}
+	if _, err := st.RecordDelivery(t.Context(), late); err != nil {
+		t.Fatal(err)
+	}
+	run(t, st, fast, "one")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := st.Delivery(t.Context(), late.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the delivery is still stored: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Fatalf("the receiver was sent %d requests about the erased child", n)
+	}
 }
