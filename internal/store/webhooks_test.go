@@ -341,3 +341,105 @@ func TestChangesSince_ListSubmittedAndErasedWithTheChildsSite(t *testing.T) {
 		t.Fatalf("erasures %+v, want both responses and the child, of site B", erased)
 	}
 }
+
+func TestDeliveries_AWaitingOneIsNotDueUntilReleased(t *testing.T) {
+	s, now := clockStore(t)
+	ctx := t.Context()
+	t0 := time.UnixMilli(now.Load()).UTC()
+	for _, id := range []string{"d1", "d2"} {
+		if _, err := s.RecordDelivery(ctx, delivery(id, "h1", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.WaitDelivery(ctx, "d2", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueDeliveries(ctx, "h1", t0, 10); len(due) != 1 || due[0].ID != "d1" {
+		t.Fatalf("due while d2 waits: %+v, want d1 alone", due)
+	}
+	if due, _ := s.DueDeliveries(ctx, "h2", t0, 10); len(due) != 0 {
+		t.Fatalf("due for another webhook: %+v", due)
+	}
+	// Releasing one that is not waiting changes nothing.
+	if err := s.FinishAttempt(ctx, "d1", store.Attempt{N: 1, Status: store.DeliveryPending, NextAt: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseDelivery(ctx, "d1"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Delivery(ctx, "d1"); !d.NextAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("a delivery not waiting was released: %+v", d)
+	}
+	now.Add(1000)
+	if err := s.ReleaseDelivery(ctx, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Delivery(ctx, "d2")
+	if err != nil || d.Waiting || !d.NextAt.Equal(t0.Add(time.Second)) {
+		t.Fatalf("released: %+v %v", d, err)
+	}
+}
+
+func TestDeliveries_OrphansOfDeletedWebhooksAreDeleted(t *testing.T) {
+	s, now := clockStore(t)
+	ctx := t.Context()
+	for _, d := range []store.Delivery{delivery("d1", "h1", 1), delivery("d2", "gone", 1)} {
+		if _, err := s.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now.Add(1000)
+	if _, err := s.RecordDelivery(ctx, delivery("d3", "new", 1)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DeleteOrphanDeliveries(ctx, []string{"h1"}, time.UnixMilli(now.Load()).Add(-500*time.Millisecond))
+	if err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v; want d2 alone", n, err)
+	}
+	for id, want := range map[string]bool{"d1": true, "d2": false, "d3": true} {
+		if _, err := s.Delivery(ctx, id); (err == nil) != want {
+			t.Errorf("%s: %v, want kept %v", id, err, want)
+		}
+	}
+	if err := s.DeleteDeliveriesOf(ctx, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delivery(ctx, "d3"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("d3 after its webhook's deliveries were deleted: %v", err)
+	}
+}
+
+// A child's erasure deletes the deliveries of their responses, of every
+// webhook, and keeps that of the erasure itself and those of other
+// children.
+func TestEraseChild_DeletesTheDeliveriesOfTheirResponses(t *testing.T) {
+	s, _ := clockStore(t)
+	ctx := t.Context()
+	for _, d := range []store.Delivery{
+		{ID: "r1", WebhookID: "h1", Key: "resp-1", Seq: 1, ChildID: "C1"},
+		{ID: "r2", WebhookID: "h2", Key: "resp-1", Seq: 2, ChildID: "C1"},
+		{ID: "e1", WebhookID: "h1", Key: "child:C1", ChildID: "C1"},
+		{ID: "o1", WebhookID: "h1", Key: "resp-2", Seq: 1, ChildID: "C2"},
+	} {
+		d.Type, d.Body = "response.submitted", "{}"
+		if _, err := s.RecordDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 { // a second run (finishing one cut short) changes nothing more
+		if err := s.EraseChild(ctx, "C1"); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]bool{"r1": false, "r2": false, "e1": true, "o1": true} {
+			if _, err := s.Delivery(ctx, id); (err == nil) != want {
+				t.Errorf("%s: %v, want kept %v", id, err, want)
+			}
+		}
+	}
+	if gone, err := s.Erased(ctx, "resp-x", store.ErasedChild("C1")); err != nil || !gone {
+		t.Fatalf("erased C1: %v %v", gone, err)
+	}
+	if gone, err := s.Erased(ctx, "resp-x", store.ErasedChild("C2")); err != nil || gone {
+		t.Fatalf("erased C2: %v %v", gone, err)
+	}
+}
