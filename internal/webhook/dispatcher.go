@@ -13,7 +13,11 @@
 // with a unique key in the store, so two instances do not both make it;
 // a failed attempt is tried again later, with exponential backoff and
 // jitter, until the delivery's deadline. Of one response's revisions, one
-// is sent only once the one before it was received or given up on.
+// is sent only once the one before it was received or given up on: it
+// waits meanwhile, not due, and is released when that one finishes. Each
+// webhook's due deliveries are read and sent on their own, a few at a
+// time, so that one receiver down or slow holds up no other. Deliveries
+// of a deleted webhook, or of an erased child's responses, are deleted.
 package webhook
 
 import (

@@ -21,7 +21,8 @@ import (
 // administrator name receivers inside it; only there is plain http taken.
 // The address is checked when a webhook is registered and again on every
 // connection, after the name is resolved, so a name that resolves
-// elsewhere later (DNS rebinding) is refused then.
+// elsewhere later (DNS rebinding) is refused then; a plain http connection
+// is refused outside the allow list, even to a public address.
 type Guard struct {
 	hosts map[string]bool
 	nets  []netip.Prefix
