@@ -448,13 +448,13 @@ func (d *Dispatcher) keep(ctx context.Context, dl store.Delivery, at time.Time) 
 }
 
 // waitUntil is when a delivery waiting for prev is looked at again if
-// nothing released it: once prev must have been attempted or given up on.
+// nothing released it (a process stopped between finishing prev and
+// releasing it): once prev's next attempt must have been made. Found still
+// waiting then, it waits for the attempt after.
 func (d *Dispatcher) waitUntil(prev store.Delivery) time.Time {
 	t := d.now()
-	for _, u := range []time.Time{prev.NextAt, prev.Deadline} {
-		if u.After(t) {
-			t = u
-		}
+	if prev.NextAt.After(t) {
+		t = prev.NextAt
 	}
 	return t.Add(d.t.Lease)
 }
@@ -583,6 +583,12 @@ func (d *Dispatcher) send(ctx context.Context, h store.Webhook, due []store.Deli
 // is no longer due), or for another instance's attempt. The delivery of an
 // erased response or child is deleted instead.
 func (d *Dispatcher) deliver(ctx context.Context, h store.Webhook, dl store.Delivery) error {
+	d.mu.Lock()
+	_, hooked := d.hooks[h.ID]
+	d.mu.Unlock()
+	if !hooked {
+		return nil // deleted since the batch was read
+	}
 	if gone, err := d.erased(ctx, dl); err != nil || gone {
 		if err != nil {
 			return err

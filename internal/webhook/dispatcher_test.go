@@ -289,7 +289,10 @@ func TestDispatcher_DeliversEveryEventOnceSignedInOrderAsEachWebhookAsked(t *tes
 	submit(t, st, r3, "C3", "B")
 	// (A response erased before it is read for webhooks is not told of:
 	// the erasure is.)
+	// (Received before the erasure: a delivery of C3's response still
+	// pending then would be deleted with it.)
 	onlyB.waitFor(t, 1, 5*time.Second)
+	all.waitForKeys(t, 5*time.Second, r3+"#1")
 	if err := st.EraseChild(t.Context(), "C3"); err != nil {
 		t.Fatal(err)
 	}

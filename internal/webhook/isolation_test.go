@@ -297,3 +297,30 @@ func TestDispatcher_ADeliveryRecordedAfterItsChildsErasureIsDroppedNotSent(t *te
 		t.Fatalf("the receiver was sent %d requests about the erased child", n)
 	}
 }
+
+// A revision waiting for the one before it is looked at again once that
+// one's attempt must have been made, so a release lost (a process stopped
+// between finishing the first and releasing the second) delays it only
+// that long.
+func TestDispatcher_ARevisionWhoseReleaseWasLostIsSentAfterAWhile(t *testing.T) {
+	st := storetest.Open(t, store.Options{})
+	g := newRig(t, st)
+	rec := newReceiver(t)
+	g.hook(t, rec, []string{webhook.ResponseSubmitted, webhook.ResponseRevised})
+	child(t, st, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	submit(t, st, r1, "C1", "A")
+	tune := fast
+	tune.Timeout, tune.Lease = 500*time.Millisecond, time.Second
+	d := webhook.New(webhook.Options{Store: releaseLost{st}, Guard: loopback, Tuning: tune, Logger: quiet(), Owner: "one", Sole: st.Embedded()})
+	runDispatcher(t, d)
+	rec.waitForKeys(t, 10*time.Second, r1+"#1", r1+"#2")
+	if got := rec.accepted(); len(got) != 2 || key(got[0]) != r1+"#1" {
+		t.Fatalf("received %s, want #1 then #2", describe(got))
+	}
+}
+
+// releaseLost loses every release of a waiting delivery.
+type releaseLost struct{ *store.Store }
+
+func (releaseLost) ReleaseDelivery(context.Context, string) error { return nil }
