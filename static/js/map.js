@@ -9,6 +9,17 @@ const SVG = 'http://www.w3.org/2000/svg';
 
 export { WORDS };
 
+// An RTL script's letters: a name written in one reads right to left
+// inside the picture whatever the page's direction.
+const RTL = /^[\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}]/u;
+
+/** direction is the direction of a text by its first letter. */
+function direction(s, fallback) {
+  const first = String(s).match(/\p{L}/u);
+  if (!first) return fallback;
+  return RTL.test(first[0]) ? 'rtl' : 'ltr';
+}
+
 /** GROUPS lists the relationship groups in legend order. */
 export const GROUPS = Object.freeze(['family', 'foster_family', 'friends', 'school', 'workers', 'other']);
 
@@ -66,7 +77,7 @@ function person(name, rel, other, ring, nominee, names, w) {
   if (names) {
     p.name = trim(name);
     p.shown = cut(p.name, NAME_CHARS);
-    if (rel === 'other' && trim(other)) p.label = trim(other);
+    if (rel === 'other' && trim(other)) { p.label = trim(other); p.own_label = true; }
   }
   p.shown_label = cut(p.label, LABEL_CHARS);
   return p;
@@ -231,14 +242,19 @@ function shape(group, x, y, r) {
 /**
  * svg draws a laid-out map as the server's map.svg draws it; id makes the
  * ids of its title and description unique on a page with several maps.
+ * Right to left (dir 'rtl') the picture is the same, not mirrored: its
+ * words read right to left, and the caption and key start at the right.
  */
-export function svg(m, { caption = '', id = 'map', w = WORDS } = {}) {
+export function svg(m, { caption = '', id = 'map', w = WORDS, dir = 'ltr' } = {}) {
+  const rtl = dir === 'rtl';
+  // x of a line's start: from the left, or as far from the right.
+  const from = (x) => (rtl ? WIDTH - x : x);
   const title = caption ? word(w, 'title_when').replace('%s', caption) : word(w, 'title');
-  const root = el('svg', { viewBox: `0 0 ${WIDTH} ${m.height}`, role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`, class: 'map',
+  const root = el('svg', { viewBox: `0 0 ${WIDTH} ${m.height}`, role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`, class: 'map', direction: rtl ? 'rtl' : 'ltr',
     'font-family': "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" },
   el('title', { id: `${id}-title` }, title), el('desc', { id: `${id}-desc` }, text(m, w)),
   el('rect', { width: '100%', height: '100%', fill: '#ffffff' }));
-  if (caption) root.append(el('text', { x: 12, y: 26, 'font-size': 18, fill: '#333333' }, caption));
+  if (caption) root.append(el('text', { x: from(12), y: 26, 'font-size': 18, fill: '#333333' }, caption));
   let outer = 0.9;
   for (const p of m.people) if (p.ring === OUTER) outer = Math.max(outer, Math.hypot((p.x - CX) / RX, (p.y - m.centre_y) / m.radius_y));
   for (const [scale, fill] of [[Math.min(outer, 1) + 0.06, '#f7f8fa'], [0.72, '#eef2f7'], [0.5, '#e3eaf3']]) {
@@ -252,21 +268,30 @@ export function svg(m, { caption = '', id = 'map', w = WORDS } = {}) {
     const g = el('g', { class: `person ring-${p.ring} group-${p.group}` }, el('title', {}, describe(p, w)), shape(p.group, p.x, p.y, MARK));
     let y = p.y + MARK + NAME;
     if (p.shown) {
-      g.append(el('text', { x: p.label_x, y, 'font-size': NAME, 'font-weight': 700, fill: '#111111', ...halo }, p.shown));
+      g.append(el('text', { x: p.label_x, y, 'font-size': NAME, 'font-weight': 700, fill: '#111111', direction: direction(p.shown, dir), ...halo }, p.shown));
       y += LABEL + 2;
     }
     g.append(el('text', { x: p.label_x, y, 'font-size': LABEL, fill: '#333333', ...halo }, p.shown_label));
     root.append(g);
   }
   const legendY = m.height - LEGEND;
-  const legend = el('g', { class: 'legend' }, el('text', { x: 12, y: legendY, 'font-size': 20, 'font-weight': 700, fill: '#111111' }, word(w, 'legend')));
+  const legend = el('g', { class: 'legend' }, el('text', { x: from(12), y: legendY, 'font-size': 20, 'font-weight': 700, fill: '#111111' }, word(w, 'legend')));
   GROUPS.forEach((g, i) => {
     const x = 24 + (i % 2) * 300; const y = legendY + 34 + Math.floor(i / 2) * 32;
-    legend.append(shape(g, x, y - 6, 10), el('text', { x: x + 20, y, 'font-size': 18, fill: '#111111' }, word(w, `group_${g}`)));
+    legend.append(shape(g, from(x), y - 6, 10), el('text', { x: from(x + 20), y, 'font-size': 18, fill: '#111111' }, word(w, `group_${g}`)));
   });
-  ['ring_1', 'ring_2', 'ring_3'].forEach((r, i) => legend.append(el('text', { x: 12, y: legendY + 136 + i * 24, 'font-size': 17, fill: '#333333' }, word(w, r))));
+  ['ring_1', 'ring_2', 'ring_3'].forEach((r, i) => legend.append(el('text', { x: from(12), y: legendY + 136 + i * 24, 'font-size': 17, fill: '#333333' }, word(w, r))));
   root.append(legend);
   return root;
+}
+
+// item is one person in the list: their name, and a label of their own,
+// each in a <bdi>, so that either keeps its own direction in the line.
+function item(p, w) {
+  const bdi = (s) => { const e = document.createElement('bdi'); e.textContent = s; return e; };
+  const group = `(${word(w, `group_${p.group}`)})`;
+  const label = p.own_label ? bdi(p.label) : p.label;
+  return p.name ? [bdi(p.name), ': ', label, ` ${group}`] : [label, ` ${group}`];
 }
 
 /** list is the map as an HTML list, ring by ring: the text beside the picture. */
@@ -277,7 +302,7 @@ export function list(m, w = WORDS) {
   for (const r of [INNER, MIDDLE, OUTER]) {
     const who = m.people.filter((p) => p.ring === r);
     out.append(h('h3', {}, word(w, `ring_${r}`)),
-      who.length ? h('ul', {}, ...who.map((p) => h('li', { className: `group-${p.group}` }, describe(p, w)))) : h('p', {}, word(w, 'nobody')));
+      who.length ? h('ul', {}, ...who.map((p) => h('li', { className: `group-${p.group}` }, ...item(p, w)))) : h('p', {}, word(w, 'nobody')));
   }
   return out;
 }
@@ -290,7 +315,7 @@ export function caption(r, w = WORDS) {
 }
 
 /** figure is a map with its text list beside it (below, on a phone). */
-export function figure(answers, { names = true, caption: cap = '', id = 'map', w = WORDS } = {}) {
+export function figure(answers, { names = true, caption: cap = '', id = 'map', w = WORDS, dir = 'ltr' } = {}) {
   const m = layout(answers, names, w);
   const f = document.createElement('figure');
   f.className = 'map-figure';
@@ -300,7 +325,7 @@ export function figure(answers, { names = true, caption: cap = '', id = 'map', w
   Object.assign(pic, { tabIndex: 0 });
   pic.setAttribute('role', 'group');
   pic.setAttribute('aria-labelledby', `${id}-title`);
-  pic.append(svg(m, { caption: cap, id, w }));
+  pic.append(svg(m, { caption: cap, id, w, dir }));
   const details = document.createElement('details');
   details.className = 'map-text';
   details.open = true;

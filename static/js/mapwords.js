@@ -1,6 +1,10 @@
 // The words of the map of a young person's people and of then and now, in
 // one table so that they can be translated; the server's internal/netmap
-// has the map's own (the same keys).
+// has the map's own (the same keys). The words a young person reads on
+// their map at the end of the SCT are page words too (static/i18n, "map."),
+// so they come in the language the SCT was answered in.
+
+import { t } from './i18n.js';
 
 /** WORDS are the map's own wordings, keyed as the server's netmap.English. */
 export const WORDS = Object.freeze({
@@ -77,3 +81,53 @@ export const WORDS = Object.freeze({
   back_to_child: 'Back to the child',
   needs_connection: 'This needs a connection to the server.',
 });
+
+/**
+ * pageWords is the map's table in the page's language: the words of the
+ * map a young person sees at the end of the SCT from the page words, the
+ * staff's own words in English as the staff pages are. The placeholders
+ * stay those of WORDS (%s, %d), so the map fills them in either way.
+ */
+export function pageWords() {
+  return Object.freeze({
+    ...WORDS,
+    title: t('map.title'),
+    title_when: t('map.titleWhen', { when: '%s' }),
+    me: t('map.me'),
+    ring_1: t('map.inner'),
+    ring_2: t('map.middle'),
+    ring_3: t('map.outer'),
+    nobody: t('map.nobody'),
+    names_hidden: t('map.namesHidden'),
+    legend: t('map.legend'),
+    not_said: t('map.notSaid'),
+    baseline: t('map.baseline'),
+    draft: t('map.draft'),
+    follow_up: t('map.followUp', { n: '%d' }),
+    group_family: t('map.group.family'),
+    group_foster_family: t('map.group.fosterFamily'),
+    group_friends: t('map.group.friends'),
+    group_school: t('map.group.school'),
+    group_workers: t('map.group.workers'),
+    group_other: t('map.group.other'),
+    rel_biological_mother: t('map.rel.birthMother'),
+    rel_biological_father: t('map.rel.birthFather'),
+    rel_sibling: t('map.rel.sibling'),
+    rel_grandparent: t('map.rel.grandparent'),
+    rel_other_relative: t('map.rel.relative'),
+    rel_step_parent: t('map.rel.stepParent'),
+    rel_foster_carer_current: t('map.rel.fosterCarer'),
+    rel_foster_family_member: t('map.rel.fosterFamily'),
+    rel_former_foster_carer: t('map.rel.formerCarer'),
+    rel_friend: t('map.rel.friend'),
+    rel_school_staff: t('map.rel.schoolStaff'),
+    rel_social_care_professional: t('map.rel.socialCare'),
+    rel_former_professional: t('map.rel.pastWorker'),
+    rel_lifelong_links_worker: t('map.rel.linksWorker'),
+    rel_other: t('map.rel.other'),
+    as_list: t('map.asList'),
+    your_map: t('map.yours'),
+    your_map_hint: t('map.yoursHint'),
+    map_of: t('map.theirs'),
+  });
+}

@@ -600,7 +600,7 @@ class Wizard {
     }
     // While they wait, the page keeps the wizard's status line: it is how
     // the wizard hears that they were sent.
-    const map = h('section', { class: 'map-end', 'aria-label': 'Map' });
+    const map = h('section', { class: 'map-end', 'aria-label': t(this.young ? 'map.yours' : 'map.theirs') });
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
       h('p', {}, t(sent ? 'thanks.sent' : 'thanks.kept')),
       sent ? null : this.status,
@@ -612,11 +612,12 @@ class Wizard {
   // showMap draws the young person's map from the answers on this device,
   // so it shows with no signal too.
   async showMap(place) {
-    const m = await import('./map.js');
-    const w = m.WORDS;
+    const [m, { pageWords }] = await Promise.all([import('./map.js'), import('./mapwords.js')]);
+    // In the language the SCT was answered in.
+    const w = pageWords();
     place.setAttribute('aria-label', this.young ? w.your_map : w.map_of);
     place.replaceChildren(h('h2', {}, this.young ? w.your_map : w.map_of),
       this.young ? h('p', { class: 'hint' }, w.your_map_hint) : null,
-      m.figure(this.body.answers, { names: true, caption: m.caption(this.body), id: 'end-map' }));
+      m.figure(this.body.answers, { names: true, caption: m.caption(this.body, w), id: 'end-map', w, dir: dir() }));
   }
 }
