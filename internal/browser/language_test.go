@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,6 +143,7 @@ func completeSCTIn(t *testing.T, code, child string, each func(w *wizard, step s
 	w.heading(in.say("thanks.heading"))
 	w.waitFor("the page to say the answers were sent", fmt.Sprintf(`document.querySelector('main').innerText.includes(%q)`, in.say("thanks.sent")))
 	check("sent-" + code)
+	mapIn(t, w, in)
 
 	if err := eventually(ctx, 15*time.Second, func() error {
 		r := s.response(t, l.ResponseID)
@@ -159,6 +161,77 @@ func completeSCTIn(t *testing.T, code, child string, each func(w *wizard, step s
 		t.Fatal(err)
 	}
 	return w, s, l
+}
+
+// mapIn checks the map the young person sees at the end of the SCT: their
+// people in it, in the language they answered in (every word of the
+// picture one of its map words, the list's names each in a bdi), its
+// words inside the picture, and the page as check has it.
+func mapIn(t *testing.T, w *wizard, in words) {
+	t.Helper()
+	w.waitFor("the map at the end", `document.querySelector('.map-end svg.map g.person') !== null`)
+	w.check("map-" + in.code)
+	// Nan, Mum, Jo and Mr K, the supporter not on the list.
+	if problems := mapProblems(w.phone, ".map-end svg.map", 4); len(problems) > 0 {
+		t.Errorf("the map at the end in %s: %s", in.code, strings.Join(problems, "; "))
+	}
+	if got := eval[string](w.phone, `document.querySelector('.map-end h2')?.textContent || ''`); got != in.say("map.yours") {
+		t.Errorf("the map's heading is %q, want %q", got, in.say("map.yours"))
+	}
+	if got := eval[string](w.phone, `document.querySelector('.map-end summary')?.textContent || ''`); got != in.say("map.asList") {
+		t.Errorf("the list's summary is %q, want %q", got, in.say("map.asList"))
+	}
+	if got := eval[string](w.phone, `document.querySelector('.map-end svg.map').getAttribute('direction')`); got != in.dir {
+		t.Errorf("the map's words read %s, want %s", got, in.dir)
+	}
+	// Every word drawn is a map word of the language, but for the people's
+	// names and the caption (the first text, when the SCT was done).
+	mapWords := map[string]bool{}
+	for k, v := range in.page {
+		if s, ok := v.(string); ok && strings.HasPrefix(k, "map.") {
+			mapWords[s] = true
+		}
+	}
+	names := map[string]bool{sctSupporter.name: true}
+	for _, p := range sctPeople {
+		names[p.name] = true
+	}
+	// A long label is cut short with an ellipsis, as on the server's map.
+	cut := func(s string) bool {
+		short, ok := strings.CutSuffix(s, "…")
+		for word := range mapWords {
+			if ok && strings.HasPrefix(word, short) {
+				return true
+			}
+		}
+		return false
+	}
+	drawn := eval[[]string](w.phone, `[...document.querySelectorAll('.map-end svg.map text')].slice(1).map((t) => t.textContent)`)
+	for _, s := range drawn {
+		if !mapWords[s] && !names[s] && !cut(s) {
+			t.Errorf("the map draws %q, not a map word in %s", s, in.code)
+		}
+	}
+	for _, k := range []string{"map.me", "map.legend", "map.rel.grandparent", "map.rel.schoolStaff", "map.group.family", "map.inner"} {
+		if !slices.Contains(drawn, in.say(k)) {
+			t.Errorf("the map does not draw %s, %q: it draws %q", k, in.say(k), drawn)
+		}
+	}
+	if got, want := eval[string](w.phone, `document.querySelector('.map-end .map-list h3')?.textContent || ''`), in.say("map.inner"); got != want {
+		t.Errorf("the list's first circle is %q, want %q", got, want)
+	}
+	if got := eval[[]string](w.phone, `[...document.querySelectorAll('.map-end .map-list li > bdi:first-child')].map((b) => b.textContent)`); len(got) != 4 {
+		t.Errorf("names in a bdi in the list: %q, want the 4 people's", got)
+	}
+	if caption := eval[string](w.phone, `document.querySelector('.map-end svg.map text').textContent`); !strings.HasPrefix(caption, in.say("map.baseline")) {
+		t.Errorf("the map's caption is %q, want it to start %q", caption, in.say("map.baseline"))
+	}
+	// Every word inside the picture, none cut off at its edges.
+	if out := eval[[]string](w.phone, `(() => { const svg = document.querySelector('.map-end svg.map'); const r = svg.getBoundingClientRect();
+		return [...svg.querySelectorAll('text')].filter((t) => { const b = t.getBoundingClientRect(); return b.left < r.left - 0.5 || b.right > r.right + 0.5; })
+			.map((t) => t.textContent + ' ' + Math.round(t.getBoundingClientRect().left) + '..' + Math.round(t.getBoundingClientRect().right)); })()`); len(out) > 0 {
+		t.Errorf("words outside the map's picture (%s): %q", in.code, out)
+	}
 }
 
 // TestBrowser_SCTInArabic completes the SCT right to left: the document

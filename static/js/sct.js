@@ -618,6 +618,6 @@ class Wizard {
     place.setAttribute('aria-label', this.young ? w.your_map : w.map_of);
     place.replaceChildren(h('h2', {}, this.young ? w.your_map : w.map_of),
       this.young ? h('p', { class: 'hint' }, w.your_map_hint) : null,
-      m.figure(this.body.answers, { names: true, caption: m.caption(this.body, w), id: 'end-map', w, dir: dir() }));
+      m.figure(this.body.answers, { names: true, caption: m.caption(this.body, w), id: 'end-map', w, dir: i18n.dir() }));
   }
 }
