@@ -193,9 +193,14 @@ export function layout(answers, names, w = WORDS) {
   return m;
 }
 
+// isolate wraps a name or wording in first-strong isolate marks (FSI …
+// PDI), as the server's map does: whatever direction it runs in, it cannot
+// turn the text after it.
+const isolate = (s) => `\u2068${s}\u2069`;
+
 function describe(p, w) {
-  const s = `${p.label} (${word(w, `group_${p.group}`)})`;
-  return p.name ? `${p.name}: ${s}` : s;
+  const s = `${isolate(p.label)} (${word(w, `group_${p.group}`)})`;
+  return p.name ? `${isolate(p.name)}: ${s}` : s;
 }
 
 /** text is the map in words, ring by ring: its text alternative. */
