@@ -19,6 +19,7 @@ type pairs struct {
 	byChild map[string][]string // child → ids of their SCTs held
 	series  map[pairSeries]*pairSet
 	in      map[string][]pairSeries // child → the series holding their pairs
+	dirty   map[string]bool         // children whose pairs are to be made again before the next read
 }
 
 // pairSeries names the series of a baseline and of a follow-up (keys
@@ -61,12 +62,13 @@ func newPairs(index *summary.Index) *pairs {
 
 // reset forgets every pair.
 func (p *pairs) reset() {
-	p.byChild, p.series, p.in = map[string][]string{}, map[pairSeries]*pairSet{}, map[string][]pairSeries{}
+	p.byChild, p.series, p.in, p.dirty = map[string][]string{}, map[pairSeries]*pairSet{}, map[string][]pairSeries{}, map[string]bool{}
 }
 
-// changed keeps the pairs of the children whose SCT id changed (old or next
-// nil: none), from what items holds now.
-func (p *pairs) changed(items map[string]Item[summary.Packed], id string, old, next *Item[summary.Packed]) {
+// changed notes that the pairs of the children whose SCT id changed (old or
+// next nil: none) are to be made again: the next read makes them, so a
+// write costs no more than the note.
+func (p *pairs) changed(id string, old, next *Item[summary.Packed]) {
 	if old != nil {
 		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s string) bool { return s == id })
 		if len(p.byChild[old.Child]) == 0 {
@@ -77,11 +79,19 @@ func (p *pairs) changed(items map[string]Item[summary.Packed], id string, old, n
 		p.byChild[next.Child] = append(p.byChild[next.Child], id)
 	}
 	if old != nil {
-		p.rejoin(items, old.Child)
+		p.dirty[old.Child] = true
 	}
-	if next != nil && (old == nil || old.Child != next.Child) {
-		p.rejoin(items, next.Child)
+	if next != nil {
+		p.dirty[next.Child] = true
 	}
+}
+
+// flush makes the noted children's pairs again from what items holds now.
+func (p *pairs) flush(items map[string]Item[summary.Packed]) {
+	for child := range p.dirty {
+		p.rejoin(items, child)
+	}
+	clear(p.dirty)
 }
 
 // load joins every child's SCTs.
@@ -146,7 +156,8 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 
 // tally adds up the pairs whose baseline and follow-up (at wave) the query
 // both selects.
-func (p *pairs) tally(q summary.Query, wave int) summary.PairTally {
+func (p *pairs) tally(items map[string]Item[summary.Packed], q summary.Query, wave int) summary.PairTally {
+	p.flush(items)
 	whole := q
 	whole.From, whole.To = "", ""
 	bq, fq := whole, whole
@@ -187,5 +198,5 @@ func (m *Sums) Paired(ctx context.Context, q summary.Query, wave int, scheme sum
 	}
 	defer m.mu.Unlock()
 	q.Form = m.form
-	return m.pairs.counter.Report(scheme, m.pairs.tally(q, wave)), nil
+	return m.pairs.counter.Report(scheme, m.pairs.tally(m.items, q, wave)), nil
 }

@@ -66,7 +66,7 @@ func New(src Source, form string, scheme summary.Scheme) *Sums {
 // changed takes a response's old inputs out of their bucket and adds its
 // new ones to theirs.
 func (m *Sums) changed(id string, old, next *Item[summary.Packed]) {
-	m.pairs.changed(m.items, id, old, next)
+	m.pairs.changed(id, old, next)
 	if old != nil {
 		m.index.Add(old.Key, old.In, -1)
 	}
