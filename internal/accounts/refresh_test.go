@@ -43,14 +43,6 @@ func (r *racingReset) InsertRefreshToken(ctx context.Context, t store.RefreshTok
 func TestRefresh_OvertakenByAResetEnds(t *testing.T) {
 	ctx := t.Context()
 	st := storetest.Open(t, store.Options{})
-	spec, err := auth.GenerateKeySpec(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.ParseKeys(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const password = "quince lantern meadow otter"
 	hash, err := auth.HashPassword(password)
 	if err != nil {
@@ -61,8 +53,7 @@ func TestRefresh_OvertakenByAResetEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	racing := &racingReset{Store: st, user: u.ID}
-	acc := accounts.New(accounts.Options{Store: racing, Tokens: auth.NewTokens(keys, "sct", time.Now),
-		RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
+	acc := newAccounts(t, racing)
 	in, err := acc.Login(ctx, u.Email, password, "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
@@ -90,19 +81,11 @@ func TestRefresh_OvertakenByAResetEnds(t *testing.T) {
 func TestRefresh_OldTokenEndsWhenTheAccountChangedSince(t *testing.T) {
 	ctx := t.Context()
 	st := storetest.Open(t, store.Options{})
-	spec, err := auth.GenerateKeySpec(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.ParseKeys(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
 	u, err := st.CreateUser(ctx, store.User{ID: "u1", Email: "lead@example.org", PasswordHash: "x", Role: "site_lead", Sites: []string{"A"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := accounts.New(accounts.Options{Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
+	acc := newAccounts(t, st)
 	old := func() string {
 		tok, hash, err := auth.NewOpaqueToken()
 		if err != nil {
@@ -125,4 +108,18 @@ func TestRefresh_OldTokenEndsWhenTheAccountChangedSince(t *testing.T) {
 	if _, err := acc.Refresh(ctx, overtaken); !errors.Is(err, accounts.ErrSignInEnded) {
 		t.Fatalf("an old token of an account changed since: %v, want the sign-in ended", err)
 	}
+}
+
+// newAccounts is the accounts service on st, with keys of its own.
+func newAccounts(t *testing.T, st accounts.Store) *accounts.Service {
+	t.Helper()
+	spec, err := auth.GenerateKeySpec(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.ParseKeys(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return accounts.New(accounts.Options{Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
 }

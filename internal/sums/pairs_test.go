@@ -69,18 +69,7 @@ func TestPaired_AgreesWithAJoinOfEverySCT(t *testing.T) {
 			Group: []string{"lifelong_links", "comparison"}[r.IntN(2)], Timepoint: timepoint, Wave: wave, CompletedOn: day,
 			Mode: "paper", Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Answers: map[string]any{}, Derived: b,
 			CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		old, ok := live[id]
-		if !ok {
-			if err := s.InsertResponse(ctx, next); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			next.Revision, next.BodyHash = old.Revision+1, fmt.Sprintf("h%d", old.Revision+1)
-			if err := s.UpdateResponse(ctx, next, old); err != nil {
-				t.Fatal(err)
-			}
-		}
-		live[id] = next
+		write(t, s, live, next)
 	}
 	check := func(m *sums.Sums, when string) {
 		t.Helper()

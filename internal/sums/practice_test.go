@@ -86,18 +86,7 @@ func TestPractice_AgreesWithTablesOfTheSummaries(t *testing.T) {
 		next := store.Response{ID: id, Form: "practice-summary", Version: in.Version, ChildID: "C-" + id, Site: []string{"A", "B", "C"}[r.IntN(3)],
 			Group: "lifelong_links", CompletedOn: days(), Mode: "web", Status: store.StatusSubmitted, Revision: 1, BodyHash: "h",
 			Answers: map[string]any{}, Derived: b, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-		old, ok := live[id]
-		if !ok {
-			if err := s.InsertResponse(ctx, next); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			next.Revision, next.BodyHash = old.Revision+1, fmt.Sprintf("h%d", old.Revision+1)
-			if err := s.UpdateResponse(ctx, next, old); err != nil {
-				t.Fatal(err)
-			}
-		}
-		live[id] = next
+		write(t, s, live, next)
 	}
 	check := func(p *sums.Practice, when string) {
 		t.Helper()
@@ -186,4 +175,22 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	out, _ := json.Marshal(round(generic))
 	return string(out)
+}
+
+// write stores next as live holds it: submitted, or revised when live has
+// it already; live then holds it as written.
+func write(t *testing.T, s *store.Store, live map[string]store.Response, next store.Response) {
+	t.Helper()
+	old, ok := live[next.ID]
+	if !ok {
+		if err := s.InsertResponse(t.Context(), next); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		next.Revision, next.BodyHash = old.Revision+1, fmt.Sprintf("h%d", old.Revision+1)
+		if err := s.UpdateResponse(t.Context(), next, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live[next.ID] = next
 }
