@@ -209,20 +209,6 @@ func TestExports_NetworkFilesMatchTheWideFileAndNameNoOne(t *testing.T) {
 	}
 }
 
-// rscript returns the path of Rscript. Without it the test is skipped on a
-// workstation and fails in CI, which installs Debian's r-base-core.
-func rscript(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("Rscript")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but Rscript is not on the PATH (%v): .ci/run installs r-base-core", err)
-		}
-		t.Skipf("Rscript is not on the PATH (%v): apt-get install r-base-core to run this check", err)
-	}
-	return bin
-}
-
 // The syntax files of a data return, run by the statistics packages on the
 // return, give the same baseline tables as the server's own summary.
 func TestExports_StatisticsPackagesGiveTheSummaryTables(t *testing.T) {
@@ -257,7 +243,7 @@ func unpack(t *testing.T, files map[string][]byte) string {
 // carries that person's relationship) and availability and strain (the
 // edges file's ratings), and compares them with the summary's.
 func checkRTables(t *testing.T, dir string, files map[string][]byte, sum map[string]any) {
-	bin := rscript(t)
+	bin := exporttest.Tool(t, "Rscript", "r-base-core")
 	// Every script of the return runs (participation's, the practice
 	// summary's too), warning-free.
 	driver := `options(warn = 2)
@@ -401,26 +387,11 @@ writeLines(enc2utf8(out), "tables.txt", useBytes = TRUE)
 	}
 }
 
-// pspp returns the path of GNU PSPP, which reads SPSS syntax. Without it
-// the test is skipped on a workstation and fails in CI, which installs
-// Debian's pspp.
-func pspp(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("pspp")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but pspp is not on the PATH (%v): .ci/run installs pspp", err)
-		}
-		t.Skipf("pspp is not on the PATH (%v): apt-get install pspp to run this check", err)
-	}
-	return bin
-}
-
 // checkPSPPTables has GNU PSPP run the return's SPSS syntax and compares its
 // frequencies of baseline adequacy (the wide file) and emotional-support
 // ratings (the edges file), by their value labels, with the summary's.
 func checkPSPPTables(t *testing.T, dir string, sum map[string]any) {
-	bin := pspp(t)
+	bin := exporttest.Tool(t, "pspp", "pspp")
 	// Every syntax file of the return runs without an error or a warning.
 	names, err := filepath.Glob(filepath.Join(dir, "*.sps"))
 	if err != nil || len(names) < 7 {

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"github.com/lifelong-links/sct/internal/export/exporttest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -373,24 +374,10 @@ func TestStata_QuotesAndCutsLabels(t *testing.T) {
 	}
 }
 
-// rscript returns the path of Rscript. Without it the test is skipped on a
-// workstation and fails in CI, which installs Debian's r-base-core.
-func rscript(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("Rscript")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but Rscript is not on the PATH (%v): .ci/run installs r-base-core", err)
-		}
-		t.Skipf("Rscript is not on the PATH (%v): apt-get install r-base-core to run this check", err)
-	}
-	return bin
-}
-
 // TestR_ScriptReadsTheCSVWithItsLabels runs the R script on a CSV and reads
 // back, from R, every column's class, label, levels and values.
 func TestR_ScriptReadsTheCSVWithItsLabels(t *testing.T) {
-	bin := rscript(t)
+	bin := exporttest.Tool(t, "Rscript", "r-base-core")
 	l := must[*Layout](t)(Wide(demoVersions(t)))
 	l.Columns[0].Label = `Quote " backslash \ dollar $ unicode é ✓ 𝄞 and "' ` + "`tick`"
 	l.Columns[1].Label = "Tab\tand\nnewline"
