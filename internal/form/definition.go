@@ -180,13 +180,8 @@ func (f *Field) child(name string) *Field {
 // errors and must be <form>/<version>.json.
 func Parse(file string, data []byte) (*Definition, error) {
 	var d Definition
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: trailing data after the definition", file)
+	if err := decodeStrict(file, "definition", data, &d); err != nil {
+		return nil, err
 	}
 	var generic any
 	if err := json.Unmarshal(data, &generic); err != nil {
@@ -340,4 +335,19 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// decodeStrict decodes one JSON document of a forms file into v, refusing
+// fields v does not have and anything after the document; what names the
+// document in the error about trailing data.
+func decodeStrict(file, what string, data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: trailing data after the %s", file, what)
+	}
+	return nil
 }

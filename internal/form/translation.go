@@ -1,13 +1,11 @@
 package form
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"sort"
@@ -229,13 +227,8 @@ func ParseTranslation(file string, data []byte, d *Definition) (*Translation, er
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	var t Translation
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: trailing data after the translation", file)
+	if err := decodeStrict(file, "translation", data, &t); err != nil {
+		return nil, err
 	}
 	t.File = file
 	var faults []string
