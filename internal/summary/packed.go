@@ -50,13 +50,15 @@ func (p Packed) vec() vec {
 	return v
 }
 
-// Sum adds packed responses up, as the index would add them to one bucket.
-func (x *Index) Sum(ps []Packed) Tally {
+// SetSum makes a bucket hold the packed responses ps, added up as vectors.
+func (x *Index) SetSum(k Key, ps []Packed) {
 	v := make(vec, x.size())
 	for _, p := range ps {
 		p.addTo(v, 1)
 	}
-	return x.toTally(v)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.setVec(k, v)
 }
 
 // PairCells are the cells of the pair of two packed responses, as

@@ -85,7 +85,7 @@ func (m *Sums) load(all map[string]Item[summary.Packed]) {
 	}
 	m.index.Reset()
 	for k, ps := range buckets {
-		m.index.Set(k, m.index.Sum(ps))
+		m.index.SetSum(k, ps)
 	}
 }
 
