@@ -224,7 +224,7 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 
 // responsesOfChild reads a child's responses, without answers. The
 // embedded store finds their ids in the index of a site's responses
-// (q_info, read alone) and reads each by _id.
+// (q_resp, read alone) and reads each by _id.
 func (s *Store) responsesOfChild(ctx context.Context, id string) ([]responseDoc, error) {
 	if s.sqlr == nil {
 		cur, err := s.db.Collection(collResponses).Find(ctx, bson.D{{Key: "child_id", Value: id}},
@@ -235,7 +235,7 @@ func (s *Store) responsesOfChild(ctx context.Context, id string) ([]responseDoc,
 		var docs []responseDoc
 		return docs, cur.All(ctx, &docs)
 	}
-	infos, err := s.sqlr.infos(ctx, field("child_id")+" = ?", []any{id})
+	infos, err := s.sqlr.infos(ctx, "q_resp", field("child_id")+" = ?", []any{id})
 	if err != nil {
 		return nil, err
 	}

@@ -278,8 +278,9 @@ func (s *Store) ResponsesChangedSince(ctx context.Context, since time.Time) ([]R
 	}
 	if s.sqlr != nil {
 		// FerretDB would read and decode every response: the index of
-		// responses' facts (q_info) is read alone instead.
-		out, err := s.sqlr.infos(ctx, field("updated_at")+" >= ?", []any{since.UnixMilli()})
+		// responses in the order they were written (q_time) is read alone
+		// instead, from since on.
+		out, err := s.sqlr.infos(ctx, "q_time", field("updated_at")+" >= ?", []any{since.UnixMilli()})
 		if err != nil {
 			return nil, classify(fmt.Errorf("read changed responses: %w", err))
 		}

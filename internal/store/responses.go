@@ -83,6 +83,10 @@ type responseDoc struct {
 	// the same document, so a revision is never lost between the replace
 	// and the write to the history.
 	Superseded *responseDoc `bson:"superseded,omitempty"`
+	// Facts is, on the embedded store, a copy of the fields its index of
+	// responses holds, as one JSON array (see factsExpr); never read back
+	// from a document.
+	Facts string `bson:"q,omitempty"`
 }
 
 // Answers and the inputs derived from them are stored as JSON text, one
@@ -226,6 +230,15 @@ func toDoc(r Response) responseDoc {
 	return d
 }
 
+// stored is r as the store writes it: with its facts on the embedded store.
+func (s *Store) stored(r Response) responseDoc {
+	d := toDoc(r)
+	if s.sqlr != nil {
+		d.Facts = factsOf(d)
+	}
+	return d
+}
+
 func (d responseDoc) response() Response {
 	r := d.Response
 	r.Answers = d.Answers
@@ -320,7 +333,7 @@ func (s *Store) Revisions(ctx context.Context, id string) ([]Response, error) {
 // exists already and ErrSlotTaken when another submitted response holds the
 // same child, form, timepoint and wave.
 func (s *Store) InsertResponse(ctx context.Context, r Response) error {
-	d := toDoc(r)
+	d := s.stored(r)
 	err := s.insert(ctx, collResponses, d)
 	if mongo.IsDuplicateKeyError(err) {
 		return s.whichDuplicate(ctx, r.ID)
@@ -350,7 +363,7 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 			}
 		}
 	}
-	d := toDoc(r)
+	d := s.stored(r)
 	if prev.Status == StatusSubmitted && prev.Revision != r.Revision {
 		p := toDoc(prev)
 		d.Superseded = &p
@@ -630,7 +643,7 @@ func (s *Store) ImportResponses(ctx context.Context, rs []Response) (int, error)
 		part := rs[start:min(start+batch, len(rs))]
 		docs := make([]any, len(part))
 		for i, r := range part {
-			docs[i] = toDoc(r)
+			docs[i] = s.stored(r)
 		}
 		if _, err := s.wdb.Collection(collResponses).InsertMany(ctx, docs); err != nil {
 			return written, classify(fmt.Errorf("import responses: %w", err))

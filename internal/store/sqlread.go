@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,39 +65,50 @@ func field(name string) string { return `_ferretdb_sjson->>'$.` + name + `'` }
 // them (see responseDoc.derived).
 var derivedExpr = "coalesce(" + field("derived") + ", " + field("inputs") + ", " + field("practice") + ")"
 
-// derivedCols are what eachDerived reads of a response, in order.
-var derivedCols = []string{field("form"), field("status"), field("site"), field("group"), field("timepoint"),
-	field("version"), field("wave"), field("completed_on"), field("child_id"), field("_id"), derivedExpr}
+// factsFields are the fields of a response's facts (responseFacts), in
+// order: what the lists of responses, the slots and the tables' inputs
+// select and filter by.
+var factsFields = []string{"_id", "form", "status", "group", "version", "timepoint", "wave", "completed_on", "mode",
+	"revision", "slot"}
 
-// inputCols are the columns of the index that covers what a start reads of
-// every response: the derived inputs and, last, the slot.
-var inputCols = append(slices.Clone(derivedCols), field("slot"))
+// factsExpr is a response's facts as one JSON array: the copy the embedded
+// store writes in the document ("q", see Store.stored), or, for a document
+// written before it did, the same array made of its fields.
+var factsExpr = func() string {
+	parts := make([]string, len(factsFields))
+	for i, f := range factsFields {
+		parts[i] = field(f)
+	}
+	return "coalesce(" + field("q") + ", json_array(" + strings.Join(parts, ", ") + "))"
+}()
 
-// infoCols are a response's ResponseInfo, in the order of the index that
-// lists a site's responses (q_info).
-var infoCols = []string{field("site"), field("child_id"), field("updated_at"), field("_id"), field("form"), field("version"),
-	field("timepoint"), field("wave"), field("completed_on"), field("mode"), field("status"), field("revision")}
+// respCols are the columns of the index of responses that lists a site's
+// (q_resp): the site, the child and when it was written (what lists seek
+// and sort by), then the facts.
+var respCols = []string{field("site"), field("child_id"), field("updated_at"), factsExpr}
 
-// slotCols are what slots reads of a response, in order.
-var slotCols = []string{field("_id"), field("status"), field("slot"), field("completed_on")}
+// timeCols are the columns of the index of responses in the order they
+// were written (q_time), which holds all that is read of every response at
+// a start (the facts and the derived inputs) and what changed since a time.
+var timeCols = []string{field("updated_at"), field("site"), field("child_id"), factsExpr, derivedExpr}
 
 // sqlIndexes are the indexes sqlReader's queries use, by collection: a name
-// and the expressions, in order. One covers what a start reads of every
-// response (q_inputs: the derived inputs and the slots, in one index so
-// that a write keeps one index for both): SQLite reads them from the index alone,
-// where reading the rows would parse each stored document's JSON, answers
-// and all (2 s per 100,000 responses). A write computes their values once,
-// from the document it parses anyway for FerretDB's own indexes.
+// and the expressions, in order. Every index is kept on every write: each
+// expression in it costs the write a look into the document's JSON, and
+// each index a place in its B-tree. So the facts of a response are one
+// expression, not ten (a write computes them once, in Go), and the
+// derived inputs (about 600 bytes) are kept only in q_time, whose writes
+// all go to its end: in an index ordered by site and child they made each
+// write change a page of its own. SQLite reads what these indexes hold
+// from them alone, where reading the rows would parse each stored
+// document's JSON, answers and all (2 s per 100,000 responses).
 var sqlIndexes = map[string][]struct {
 	name  string
 	exprs []string
 }{
-	collResponses: {
-		{"q_info", infoCols},
-		{"q_inputs", inputCols},
-	},
-	collChildren: {{"q_site", []string{field("site"), field("_id")}}},
-	collAudit:    {{"q_at", []string{field("at"), field("_id")}}},
+	collResponses: {{"q_resp", respCols}, {"q_time", timeCols}},
+	collChildren:  {{"q_site", []string{field("site"), field("_id")}}},
+	collAudit:     {{"q_at", []string{field("at"), field("_id")}}},
 }
 
 // ensureIndexes makes the indexes sqlReader's queries use, and drops those
@@ -144,30 +154,49 @@ func (r *sqlReader) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// where is a filter of responses as SQL: the condition and its arguments.
-func (f Filter) where() (string, []any) {
-	conds := []string{field("form") + " = ?", field("status") + " = ?"}
-	args := []any{f.Form, StatusSubmitted}
-	for _, kv := range []struct{ k, v string }{
-		{"timepoint", f.Timepoint}, {"site", f.Site}, {"group", f.Group}, {"version", f.Version},
+// responseFacts is what the index q_resp holds of a response besides its
+// site, child, time of writing and derived inputs: factsFields, as a JSON
+// array.
+type responseFacts struct {
+	ID, Form, Status, Group, Version, Timepoint string
+	Wave                                        int
+	CompletedOn, Mode                           string
+	Revision                                    int
+	Slot                                        string
+}
+
+// factsOf is a document's facts as the embedded store writes them.
+func factsOf(d responseDoc) string {
+	b, _ := json.Marshal([]any{d.ID, d.Form, d.Status, d.Group, d.Version, d.Timepoint, d.Wave, d.CompletedOn, d.Mode,
+		d.Revision, d.Slot})
+	return string(b)
+}
+
+// parseFacts reads facts written by factsOf or made by factsExpr (where an
+// absent field is null).
+func parseFacts(text string) (responseFacts, error) {
+	var f responseFacts
+	into := [...]any{&f.ID, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.Wave, &f.CompletedOn, &f.Mode,
+		&f.Revision, &f.Slot}
+	if err := json.Unmarshal([]byte(text), &into); err != nil {
+		return f, fmt.Errorf("a stored response's facts: %w", err)
+	}
+	return f, nil
+}
+
+// selects reports whether a filter selects a submitted response with these
+// facts, of this site and written at updated (milliseconds).
+func (f Filter) selects(site string, updated int64, fa responseFacts) bool {
+	for _, kv := range [...]struct{ want, got string }{
+		{f.Form, fa.Form}, {f.Timepoint, fa.Timepoint}, {f.Site, site}, {f.Group, fa.Group}, {f.Version, fa.Version},
 	} {
-		if kv.v != "" {
-			conds, args = append(conds, field(kv.k)+" = ?"), append(args, kv.v)
+		if kv.want != "" && kv.want != kv.got {
+			return false
 		}
 	}
-	if f.Wave > 0 {
-		conds, args = append(conds, field("wave")+" = ?"), append(args, f.Wave)
-	}
-	if f.From != "" {
-		conds, args = append(conds, field("completed_on")+" >= ?"), append(args, f.From)
-	}
-	if f.To != "" {
-		conds, args = append(conds, field("completed_on")+" <= ?"), append(args, f.To)
-	}
-	if !f.ChangedSince.IsZero() {
-		conds, args = append(conds, field("updated_at")+" >= ?"), append(args, f.ChangedSince.UnixMilli())
-	}
-	return strings.Join(conds, " AND "), args
+	return fa.Status == StatusSubmitted && (f.Wave == 0 || f.Wave == fa.Wave) &&
+		(f.From == "" || fa.CompletedOn >= f.From) && (f.To == "" || fa.CompletedOn <= f.To) &&
+		(f.ChangedSince.IsZero() || updated >= f.ChangedSince.UnixMilli())
 }
 
 // scan reads cols of the rows of a collection that meet cond, split by
@@ -255,23 +284,25 @@ func (r *sqlReader) read(ctx context.Context, q string, args []any, n int, out c
 	return rows.Err()
 }
 
-// eachDerived is EachDerived on the embedded store.
+// eachDerived is EachDerived on the embedded store: it reads the index
+// q_time alone, on every core, and filters in Go (a filter names at most a
+// form and a few facts, and every read of it is of most of the index).
 func (r *sqlReader) eachDerived(ctx context.Context, f Filter, parts int, fn func(Derived) error) error {
-	cond, args := f.where()
+	cond, args := derivedExpr+" IS NOT NULL", []any(nil)
 	if !f.ChangedSince.IsZero() {
-		parts = 1
+		cond, args = cond+" AND "+field("updated_at")+" >= ?", append(args, f.ChangedSince.UnixMilli())
 	}
-	index := "q_inputs"
-	if !f.ChangedSince.IsZero() {
-		index = "" // updated_at is not in it: MongoDB's catch-up only
-	}
-	err := r.scan(ctx, collResponses, index, derivedCols, cond, args, parts, func(v []sql.NullString) error {
-		if !v[10].Valid {
+	err := r.scan(ctx, collResponses, "q_time", timeCols, cond, args, parts, func(v []sql.NullString) error {
+		updated, _ := strconv.ParseInt(v[0].String, 10, 64)
+		fa, err := parseFacts(v[3].String)
+		if err != nil {
+			return err
+		}
+		if !f.selects(v[1].String, updated, fa) {
 			return nil
 		}
-		wave, _ := strconv.Atoi(v[6].String)
-		return fn(Derived{Form: v[0].String, Site: v[2].String, Group: v[3].String, Timepoint: v[4].String, Version: v[5].String,
-			Wave: wave, CompletedOn: v[7].String, ChildID: v[8].String, ID: v[9].String, Inputs: json.RawMessage(v[10].String)})
+		return fn(Derived{Form: fa.Form, Site: v[1].String, Group: fa.Group, Timepoint: fa.Timepoint, Version: fa.Version,
+			Wave: fa.Wave, CompletedOn: fa.CompletedOn, ChildID: v[2].String, ID: fa.ID, Inputs: json.RawMessage(v[4].String)})
 	})
 	if err != nil {
 		return classify(fmt.Errorf("read derived inputs: %w", err))
@@ -336,10 +367,15 @@ func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) err
 }
 
 // slots reads every response's id and, for a submitted one, the slot it
-// holds and when it was completed.
+// holds and when it was completed, from the index q_time alone (what a
+// start reads next, from the pages the page cache holds).
 func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, slot, completedOn string)) error {
-	return r.scan(ctx, collResponses, "q_inputs", slotCols, "1", nil, parts, func(v []sql.NullString) error {
-		fn(v[0].String, v[1].String, v[2].String, v[3].String)
+	return r.scan(ctx, collResponses, "q_time", []string{factsExpr}, "1", nil, parts, func(v []sql.NullString) error {
+		fa, err := parseFacts(v[0].String)
+		if err != nil {
+			return err
+		}
+		fn(fa.ID, fa.Status, fa.Slot, fa.CompletedOn)
 		return nil
 	})
 }
@@ -434,7 +470,7 @@ func (r *sqlReader) childrenPage(ctx context.Context, site, after string, limit 
 }
 
 // responsesOf reads the responses of some of a site's children (no
-// answers), from the index q_info alone, in child then update order.
+// answers), from the index q_resp alone, in child then update order.
 func (r *sqlReader) responsesOf(ctx context.Context, site string, childIDs []string) ([]ResponseInfo, error) {
 	if len(childIDs) == 0 {
 		return nil, nil
@@ -444,25 +480,27 @@ func (r *sqlReader) responsesOf(ctx context.Context, site string, childIDs []str
 	for _, id := range childIDs {
 		args = append(args, id)
 	}
-	return r.infos(ctx, field("site")+" = ? AND "+field("child_id")+" IN ("+marks+")", args)
+	return r.infos(ctx, "q_resp", field("site")+" = ? AND "+field("child_id")+" IN ("+marks+")", args)
 }
 
 // responsesOfSite reads the responses of a site's children ("": every
-// site's), from the index q_info alone.
+// site's), from the index q_resp alone.
 func (r *sqlReader) responsesOfSite(ctx context.Context, site string) ([]ResponseInfo, error) {
 	if site == "" {
-		return r.infos(ctx, "1", nil)
+		return r.infos(ctx, "q_resp", "1", nil)
 	}
-	return r.infos(ctx, field("site")+" = ?", []any{site})
+	return r.infos(ctx, "q_resp", field("site")+" = ?", []any{site})
 }
 
-func (r *sqlReader) infos(ctx context.Context, cond string, args []any) ([]ResponseInfo, error) {
+// infos reads the responses that meet cond from an index (q_resp or
+// q_time), in site, child then update order.
+func (r *sqlReader) infos(ctx context.Context, index, cond string, args []any) ([]ResponseInfo, error) {
 	t, err := r.table(ctx, collResponses)
 	if err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s ORDER BY %s, %s, %s`, strings.Join(infoCols, ", "), t, t+"_q_info",
-		cond, field("site"), field("child_id"), field("updated_at"))
+	q := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s ORDER BY %s`, strings.Join(respCols, ", "), t, t+"_"+index,
+		cond, strings.Join(respCols[:3], ", "))
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -470,15 +508,18 @@ func (r *sqlReader) infos(ctx context.Context, cond string, args []any) ([]Respo
 	defer rows.Close()
 	out := []ResponseInfo{}
 	for rows.Next() {
-		var ri ResponseInfo
-		var timepoint, completedOn sql.NullString
+		var site, child, facts string
 		var updated int64
-		if err := rows.Scan(&ri.Site, &ri.ChildID, &updated, &ri.ID, &ri.Form, &ri.Version, &timepoint, &ri.Wave, &completedOn,
-			&ri.Mode, &ri.Status, &ri.Revision); err != nil {
+		if err := rows.Scan(&site, &child, &updated, &facts); err != nil {
 			return nil, err
 		}
-		ri.Timepoint, ri.CompletedOn, ri.UpdatedAt = timepoint.String, completedOn.String, millis(updated).time()
-		out = append(out, ri)
+		fa, err := parseFacts(facts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ResponseInfo{ID: fa.ID, ChildID: child, Site: site, Form: fa.Form, Version: fa.Version,
+			Timepoint: fa.Timepoint, Wave: fa.Wave, CompletedOn: fa.CompletedOn, Mode: fa.Mode, Status: fa.Status,
+			Revision: fa.Revision, UpdatedAt: millis(updated).time()})
 	}
 	return out, rows.Err()
 }

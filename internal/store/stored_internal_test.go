@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -247,5 +248,106 @@ func TestFinishFirstAdmin_MakesTheClaimedAccount(t *testing.T) {
 	}
 	if n, err := s.CountUsers(ctx); err != nil || n != 1 {
 		t.Errorf("%d accounts, %v; want 1", n, err)
+	}
+}
+
+// The embedded store writes a copy of a response's facts ("q") that its
+// index of responses holds; a response written before it did has none, and
+// the index makes the same facts of its fields. Both are listed, read for
+// their inputs, found since a time and hold their slots after a restart
+// alike, drafts and submitted responses.
+func TestStoredResponse_WithAndWithoutItsFactsReadTheSame(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	if s.sqlr == nil {
+		t.Skip("the facts are the embedded store's")
+	}
+	in := json.RawMessage(`{"nominees":1}`)
+	at := time.Date(2020, 3, 4, 5, 6, 7, 0, time.UTC)
+	submitted := func(id, child string) Response {
+		return Response{ID: id, Form: "sct", Version: "1", ChildID: child, Site: "A", Group: "comparison", Timepoint: "follow_up",
+			Wave: 2, CompletedOn: "2019-06-14", Mode: "paper", Status: StatusSubmitted, Revision: 3, BodyHash: "h",
+			Answers: storedAnswers(), Derived: in, CreatedAt: at, UpdatedAt: at}
+	}
+	draft := func(id, child string) Response {
+		return Response{ID: id, Form: "practice-summary", Version: "2", ChildID: child, Site: "A", Group: "lifelong_links",
+			Mode: "online", Status: "draft", Answers: storedAnswers(), CreatedAt: at, UpdatedAt: at}
+	}
+	written := []Response{submitted("new-sub", "C1"), draft("new-draft", "C2")}
+	before := []Response{submitted("old-sub", "C3"), draft("old-draft", "C4")}
+	for _, r := range written {
+		if err := s.InsertResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range before {
+		if _, err := s.wdb.Collection(collResponses).InsertOne(ctx, toDoc(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, want := range map[string]bool{"new-sub": true, "new-draft": true, "old-sub": false, "old-draft": false} {
+		var raw bson.Raw
+		if err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.LookupErr("q"); (err == nil) != want {
+			t.Errorf("%s: has facts %v, want %v", id, err == nil, want)
+		}
+	}
+	_ = s.Close(ctx)
+	s = openInternal(t, dir)
+	defer s.Close(ctx)
+
+	infoOf := func(r Response) ResponseInfo {
+		return ResponseInfo{ID: r.ID, Form: r.Form, Version: r.Version, ChildID: r.ChildID, Timepoint: r.Timepoint, Wave: r.Wave,
+			CompletedOn: r.CompletedOn, Mode: r.Mode, Status: r.Status, Revision: r.Revision, UpdatedAt: at, Site: r.Site}
+	}
+	var want []ResponseInfo
+	for _, r := range append(slices.Clone(written), before...) {
+		want = append(want, infoOf(r))
+	}
+	slices.SortFunc(want, func(a, b ResponseInfo) int { return strings.Compare(a.ChildID, b.ChildID) })
+	listed, err := s.ResponsesOfSite(ctx, "A")
+	if err != nil || !reflect.DeepEqual(listed, want) {
+		t.Errorf("ResponsesOfSite = %+v (%v)\nwant %+v", listed, err, want)
+	}
+	changed, err := s.ResponsesChangedSince(ctx, at)
+	if err != nil || !reflect.DeepEqual(changed, want) {
+		t.Errorf("ResponsesChangedSince = %+v (%v)\nwant %+v", changed, err, want)
+	}
+	if later, err := s.ResponsesChangedSince(ctx, at.Add(time.Second)); err != nil || len(later) != 0 {
+		t.Errorf("ResponsesChangedSince a second later = %+v (%v), want none", later, err)
+	}
+	var derived []Derived
+	if err := s.EachDerived(ctx, Filter{Form: "sct", Wave: 2}, func(d Derived) error {
+		derived = append(derived, d)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(derived, func(a, b Derived) int { return strings.Compare(a.ID, b.ID) })
+	wantDerived := []Derived{}
+	for _, id := range []string{"new-sub", "old-sub"} {
+		r := submitted(id, map[string]string{"new-sub": "C1", "old-sub": "C3"}[id])
+		wantDerived = append(wantDerived, Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site,
+			Group: r.Group, Timepoint: r.Timepoint, CompletedOn: r.CompletedOn, Wave: r.Wave, Inputs: in})
+	}
+	if !reflect.DeepEqual(derived, wantDerived) {
+		t.Errorf("EachDerived = %+v\nwant %+v", derived, wantDerived)
+	}
+	for _, r := range []Response{submitted("new-sub", "C1"), submitted("old-sub", "C3")} {
+		id, completedOn, err := s.SlotHolder(ctx, r.ChildID, r.Form, r.Timepoint, r.Wave)
+		if err != nil || id != r.ID || completedOn != r.CompletedOn {
+			t.Errorf("slot of %s held by %q on %q (%v)", r.ID, id, completedOn, err)
+		}
+		if !s.knows(r.ID) {
+			t.Errorf("%s is not known after the restart", r.ID)
+		}
+	}
+	for _, id := range []string{"new-draft", "old-draft"} {
+		if !s.knows(id) {
+			t.Errorf("%s is not known after the restart", id)
+		}
 	}
 }
