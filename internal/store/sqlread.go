@@ -73,13 +73,16 @@ var factsFields = []string{"_id", "form", "status", "group", "version", "timepoi
 
 // factsExpr is a response's facts as one JSON array: the copy the embedded
 // store writes in the document ("q", see Store.stored), or, for a document
-// written before it did, the same array made of its fields.
+// written before it did, the same array made of its fields. (The array is
+// made text by "” ||": SQLite reads no expression from an index that may
+// give a JSON subtype, as json_array does, and would parse every stored
+// document instead.)
 var factsExpr = func() string {
 	parts := make([]string, len(factsFields))
 	for i, f := range factsFields {
 		parts[i] = field(f)
 	}
-	return "coalesce(" + field("q") + ", json_array(" + strings.Join(parts, ", ") + "))"
+	return "coalesce(" + field("q") + ", '' || json_array(" + strings.Join(parts, ", ") + "))"
 }()
 
 // respCols are the columns of the index of responses that lists a site's
@@ -119,22 +122,25 @@ func (r *sqlReader) ensureIndexes(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		keep := map[string]bool{}
+		// An index is kept only as it is made now: one of the same name
+		// made of other expressions (by an earlier version) would go
+		// unused by the queries here, and is made again.
+		want := map[string]string{}
 		for _, ix := range idx {
-			keep[t+"_"+ix.name] = true
+			want[t+"_"+ix.name] = fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, t+"_"+ix.name, t, strings.Join(ix.exprs, ", "))
 		}
-		rows, err := r.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ?`, t, t+"_q_%")
+		rows, err := r.db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ?`, t, t+"_q_%")
 		if err != nil {
 			return fmt.Errorf("embedded store: list indexes of %s: %w", coll, err)
 		}
 		var stale []string
 		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
+			var name, made string
+			if err := rows.Scan(&name, &made); err != nil {
 				rows.Close()
 				return err
 			}
-			if !keep[name] {
+			if want[name] != made {
 				stale = append(stale, name)
 			}
 		}
@@ -145,7 +151,7 @@ func (r *sqlReader) ensureIndexes(ctx context.Context) error {
 			}
 		}
 		for _, ix := range idx {
-			q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_"+ix.name, t, strings.Join(ix.exprs, ", "))
+			q := strings.Replace(want[t+"_"+ix.name], "CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
 			if _, err := r.db.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("embedded store: index %s of %s: %w", ix.name, coll, err)
 			}

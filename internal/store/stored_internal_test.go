@@ -351,3 +351,94 @@ func TestStoredResponse_WithAndWithoutItsFactsReadTheSame(t *testing.T) {
 		}
 	}
 }
+
+// What the embedded store reads of every response at a start, and of a
+// site's responses for its lists, SQLite reads from the indexes alone: the
+// programs it makes for these reads call no function, where reading a
+// stored document would call JSON functions on it, field by field.
+func TestSQLReader_ResponsesAreReadFromTheirIndexesAlone(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	table, err := s.sqlr.table(ctx, collResponses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := func(index string) string { return fmt.Sprintf("%q INDEXED BY %q", table, table+"_"+index) }
+	for name, q := range map[string]string{
+		"derived inputs": fmt.Sprintf(`SELECT %s FROM %s WHERE %s IS NOT NULL AND rowid >= 0 AND rowid < 100`,
+			strings.Join(timeCols, ", "), from("q_time"), derivedExpr),
+		"slots": fmt.Sprintf(`SELECT %s FROM %s WHERE 1`, factsExpr, from("q_time")),
+		"changed since": fmt.Sprintf(`SELECT %s FROM %s WHERE %s >= 0 ORDER BY %s`, strings.Join(respCols, ", "), from("q_time"),
+			field("updated_at"), strings.Join(respCols[:3], ", ")),
+		"a site's": fmt.Sprintf(`SELECT %s FROM %s WHERE %s = 'A' AND %s IN ('C1', 'C2') ORDER BY %s`, strings.Join(respCols, ", "),
+			from("q_resp"), field("site"), field("child_id"), strings.Join(respCols[:3], ", ")),
+	} {
+		rows, err := s.sqlr.db.QueryContext(ctx, "EXPLAIN "+q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var calls []string
+		for rows.Next() {
+			var addr, p1, p2, p3, p5 int
+			var op string
+			var p4, comment sql.NullString
+			if err := rows.Scan(&addr, &op, &p1, &p2, &p3, &p4, &p5, &comment); err != nil {
+				t.Fatal(err)
+			}
+			if op == "Function" || op == "PureFunc" {
+				calls = append(calls, p4.String)
+			}
+		}
+		rows.Close()
+		if len(calls) > 0 {
+			t.Errorf("%s: the program calls %v; want each value read from the index", name, calls)
+		}
+	}
+}
+
+// An index an earlier version made, under a name no longer used or under
+// a name still used but of other expressions, is gone after a start, and
+// the index of that name is made as it is now.
+func TestEnsureIndexes_RemakesIndexesMadeOtherwise(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	table, err := s.sqlr.table(ctx, collResponses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`DROP INDEX %q`, table+"_q_resp"),
+		fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, table+"_q_resp", table, field("site")),
+		fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, table+"_q_info", table, field("site")),
+	} {
+		if _, err := s.sqlr.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close(ctx)
+	s = openInternal(t, dir)
+	defer s.Close(ctx)
+	made := map[string]string{}
+	rows, err := s.sqlr.db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ?`,
+		table, table+"_q_%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			t.Fatal(err)
+		}
+		made[strings.TrimPrefix(name, table+"_")] = q
+	}
+	rows.Close()
+	want := map[string]string{
+		"q_resp": fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, table+"_q_resp", table, strings.Join(respCols, ", ")),
+		"q_time": fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, table+"_q_time", table, strings.Join(timeCols, ", ")),
+	}
+	if !reflect.DeepEqual(made, want) {
+		t.Errorf("indexes of responses:\n%v\nwant\n%v", made, want)
+	}
+}
