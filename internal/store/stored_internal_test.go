@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -440,5 +441,58 @@ func TestEnsureIndexes_RemakesIndexesMadeOtherwise(t *testing.T) {
 	}
 	if !reflect.DeepEqual(made, want) {
 		t.Errorf("indexes of responses:\n%v\nwant\n%v", made, want)
+	}
+}
+
+// Facts read directly read as encoding/json reads them, whatever the
+// strings hold; what is not a facts array is an error.
+func TestParseFacts_ReadsAsJSONDoes(t *testing.T) {
+	viaJSON := func(text string) (responseFacts, error) {
+		var f responseFacts
+		into := [...]any{&f.ID, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.Wave, &f.CompletedOn, &f.Mode,
+			&f.Revision, &f.Slot}
+		return f, json.Unmarshal([]byte(text), &into)
+	}
+	texts := []string{
+		factsOf(toDoc(Response{ID: "r1", Form: "sct", Version: "1", ChildID: "C1", Site: "A", Group: "comparison",
+			Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14", Mode: "paper", Status: StatusSubmitted, Revision: 2})),
+		`["r2","practice-summary","draft","lifelong_links","2",null,0,null,"online",0,"draft:r2"]`,
+		`["r3","sct","submitted","a,b","1","follow_up",2,"2020-01-01","pa\"per",1,"sct|C3|follow_up|2"]`,
+		`["r4","s\u0063t","submitted","g","1","baseline",1,"2020-01-01","paper",1,"x"]`,
+		`["r5","sct","submitted","g,\",\"h","1","baseline",1,"2020-01-01","paper",1,"x"]`,
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", ",", `"`, `\"`, `\\`, "1", "null", "[", "]", " "}
+	for range 2000 {
+		parts := make([]string, len(factsFields))
+		for i := range parts {
+			var b strings.Builder
+			for range rng.IntN(4) {
+				b.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			if rng.IntN(3) > 0 {
+				parts[i] = `"` + b.String() + `"`
+			} else {
+				parts[i] = b.String()
+			}
+		}
+		texts = append(texts, "["+strings.Join(parts, ",")+"]")
+	}
+	good := 0
+	for _, text := range texts {
+		want, wantErr := viaJSON(text)
+		got, err := parseFacts(text)
+		if (err != nil) != (wantErr != nil) || (err == nil && got != want) {
+			t.Errorf("%s: read as %+v (%v), encoding/json reads %+v (%v)", text, got, err, want, wantErr)
+		}
+		if err == nil {
+			good++
+		}
+	}
+	if good < 5 {
+		t.Errorf("only %d of the texts were facts", good)
+	}
+	if f, err := parseFacts(texts[0]); err != nil || f.ID != "r1" || f.Revision != 2 || f.Wave != 1 || f.Slot != "sct|C1|baseline|1" {
+		t.Errorf("facts written by factsOf read as %+v (%v)", f, err)
 	}
 }
