@@ -496,3 +496,49 @@ func TestParseFacts_ReadsAsJSONDoes(t *testing.T) {
 		t.Errorf("facts written by factsOf read as %+v (%v)", f, err)
 	}
 }
+
+// A response's facts are written with every write of it: a draft that is
+// submitted, and then revised, is listed as it is now, and one written
+// before facts were kept has them once it is written again.
+func TestUpdateResponse_FactsFollowTheResponse(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	draft := Response{ID: "r1", Form: "sct", Version: "1", ChildID: "C1", Site: "A", Group: "comparison", Timepoint: "baseline",
+		Wave: 1, Mode: "paper", Status: "draft", Answers: storedAnswers()}
+	old := Response{ID: "r2", Form: "sct", Version: "1", ChildID: "C2", Site: "A", Group: "comparison", Timepoint: "baseline",
+		Wave: 1, Mode: "paper", Status: "draft", Answers: storedAnswers()}
+	if err := s.InsertResponse(ctx, draft); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.Collection(collResponses).InsertOne(ctx, toDoc(old)); err != nil {
+		t.Fatal(err)
+	}
+	submitted := draft
+	submitted.Status, submitted.Revision, submitted.CompletedOn, submitted.Derived = StatusSubmitted, 1, "2020-02-02", json.RawMessage(`{}`)
+	revised := submitted
+	revised.Revision, revised.CompletedOn = 2, "2020-02-03"
+	oldSubmitted := old
+	oldSubmitted.Status, oldSubmitted.Revision, oldSubmitted.CompletedOn = StatusSubmitted, 1, "2020-03-03"
+	for _, step := range []struct{ next, prev Response }{{submitted, draft}, {revised, submitted}, {oldSubmitted, old}} {
+		if err := s.UpdateResponse(ctx, step.next, step.prev); err != nil {
+			t.Fatal(err)
+		}
+		var stored responseDoc
+		if err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: step.next.ID}}).Decode(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if want := factsOf(toDoc(step.next)); stored.Facts != want {
+			t.Errorf("%s revision %d: stored facts %s, want %s", step.next.ID, step.next.Revision, stored.Facts, want)
+		}
+	}
+	listed, err := s.ResponsesOfSite(ctx, "A")
+	if err != nil || len(listed) != 2 {
+		t.Fatalf("ResponsesOfSite = %+v (%v)", listed, err)
+	}
+	for i, want := range []Response{revised, oldSubmitted} {
+		if got := listed[i]; got.ID != want.ID || got.Status != StatusSubmitted || got.Revision != want.Revision || got.CompletedOn != want.CompletedOn {
+			t.Errorf("listed %+v, want %s submitted, revision %d, on %s", got, want.ID, want.Revision, want.CompletedOn)
+		}
+	}
+}
