@@ -67,15 +67,21 @@ func startEmbedded(dataDir string, log *slog.Logger) (*embedded, error) {
 }
 
 // indexIDLookups makes FerretDB's lookups by _id use an index, in the
-// collections of a database named. FerretDB v1.24 finds a document by _id with the
-// SQL expression _ferretdb_sjson->'$._id' but indexes _id on
-// _ferretdb_sjson->"_id", and SQLite uses an index only for the expression
-// it was made on: every lookup by _id (a response read, a revision's
-// replace) read the whole table, 70 ms at 10,000 responses. An index on
-// FerretDB's own expression, made beside its own indexes, finds the row
-// directly. FerretDB does not list it; SQLite keeps it with every write and
-// drops it with its table. Name only the collections read by _id: every
-// index costs each insert a JSON extraction.
+// collections of a database named. FerretDB v1.24 finds a document by _id
+// with the SQL expression _ferretdb_sjson->'$._id' but indexes _id (its
+// unique index "_id_") on _ferretdb_sjson->"_id", and SQLite uses an index
+// only for the expression it was made on: every lookup by _id (a response
+// read, a revision's replace) read the whole table, 70 ms at 10,000
+// responses. Both expressions give the same value (a bare label is the
+// path "$." and the label; "_id" names no column, so SQLite takes it as a
+// string), so FerretDB's unique index is made again, under its own name,
+// on the expression its lookups use: one index serves both the rule and
+// the lookups. (An earlier version kept a second index, "_id_lookup",
+// beside FerretDB's; every index costs each write a JSON extraction and a
+// place in its B-tree, so it is dropped.) The index is dropped and made in
+// one transaction, so the rule never lapses. FerretDB keeps its indexes'
+// names and keys in its own metadata, which this leaves as it is, and
+// reports any unique index broken by an insert as a duplicate key.
 func (e *embedded) indexIDLookups(ctx context.Context, database string, collections []string) error {
 	// The busy timeout FerretDB itself uses: it may be writing meanwhile.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(e.dir, database+".sqlite")+"?_pragma=busy_timeout(10000)")
@@ -103,12 +109,40 @@ func (e *embedded) indexIDLookups(ctx context.Context, database string, collecti
 		return fmt.Errorf("embedded store: list tables: %w", err)
 	}
 	for _, t := range tables {
-		q := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (%s)`, t+"_id_lookup", t, idExpression)
-		if _, err := db.ExecContext(ctx, q); err != nil {
+		if err := uniqueIDIndex(ctx, db, t); err != nil {
 			return fmt.Errorf("embedded store: index %s: %w", t, err)
 		}
 	}
 	return nil
+}
+
+// uniqueIDIndex makes the unique index on _id of FerretDB's table t on
+// idExpression, unless it is made so already.
+func uniqueIDIndex(ctx context.Context, db *sql.DB, t string) error {
+	name := t + "__id_" // FerretDB's name for its index "_id_"
+	want := fmt.Sprintf(`CREATE UNIQUE INDEX %q ON %q (%s)`, name, t, idExpression)
+	var made string
+	err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, name).Scan(&made)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if made != want {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for _, q := range []string{fmt.Sprintf(`DROP INDEX IF EXISTS %q`, name), want} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	_, err = db.ExecContext(ctx, fmt.Sprintf(`DROP INDEX IF EXISTS %q`, t+"_id_lookup"))
+	return err
 }
 
 // idExpression is how FerretDB v1.24's SQLite backend finds a document by
