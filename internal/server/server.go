@@ -144,7 +144,8 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 		}
 	})
 	st.OnChildCommit(func(string, *store.Child) { dispatcher.Notify() })
-	hooks := webhook.NewService(webhook.ServiceOptions{Store: st, Guard: guard, GiveUpAfter: tuning.GiveUpAfter, Notify: dispatcher.Notify})
+	hooks := webhook.NewService(webhook.ServiceOptions{Store: st, Guard: guard, GiveUpAfter: tuning.GiveUpAfter, Notify: dispatcher.Notify,
+		Changed: dispatcher.WebhooksChanged})
 	handler, err := api.New(api.Deps{
 		Webhooks:       hooks,
 		TrustedProxies: proxies, PublicURL: publicURL, AllowedHosts: allowed,

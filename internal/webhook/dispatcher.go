@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lifelong-links/sct/internal/store"
@@ -181,6 +182,13 @@ type Dispatcher struct {
 	hooks    map[string]store.Webhook
 	pruned   time.Time
 	wg       sync.WaitGroup
+
+	// The webhooks as last read, and when: a round started by a commit
+	// reads them again only once they may have changed (see listHooks).
+	listMu     sync.Mutex
+	listed     []store.Webhook
+	listedAt   time.Time
+	hooksStale atomic.Bool
 }
 
 // New makes a dispatcher; Run runs it.
@@ -228,6 +236,41 @@ func NewClient(g Guard, timeout time.Duration) *http.Client {
 	}
 }
 
+// WebhooksChanged tells the dispatcher that a webhook was registered or
+// deleted, and wakes it: its next round reads the webhooks again.
+func (d *Dispatcher) WebhooksChanged() {
+	d.hooksStale.Store(true)
+	d.Notify()
+}
+
+// listAgainAfter is how long a round uses the webhooks as last read when it
+// has not been told they changed: another instance's registration or
+// deletion is seen within it. (A registration loses nothing meanwhile: its
+// deliveries are recorded from the stored changes since it was made.)
+// Every commit starts a round, and reading the webhooks each time cost
+// the embedded store's submissions a few per cent of their rate.
+const listAgainAfter = time.Second
+
+// listHooks is the webhooks: read again if fresh is asked for, if they
+// were said to have changed, or if the last read is older than
+// listAgainAfter; otherwise as last read.
+func (d *Dispatcher) listHooks(ctx context.Context, fresh bool) ([]store.Webhook, error) {
+	d.listMu.Lock()
+	defer d.listMu.Unlock()
+	if !fresh && !d.hooksStale.Load() && !d.listedAt.IsZero() && d.now().Sub(d.listedAt) < listAgainAfter {
+		return d.listed, nil
+	}
+	d.hooksStale.Store(false) // before the read: a change while it is made marks them again
+	at := d.now()
+	hooks, err := d.st.Webhooks(ctx)
+	if err != nil {
+		d.hooksStale.Store(true)
+		return nil, err
+	}
+	d.listed, d.listedAt = hooks, at
+	return hooks, nil
+}
+
 // Notify tells the dispatcher that something changed: a commit, a webhook
 // registered, a delivery to retry. It never blocks; hook it to the store's
 // commits.
@@ -248,7 +291,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 	}
 	for {
-		if err := d.record(ctx); err != nil && ctx.Err() == nil {
+		if err := d.record(ctx, false); err != nil && ctx.Err() == nil {
 			d.log.Warn("webhooks: recording deliveries", "err", err)
 		}
 		next, err := d.dispatch(ctx)
@@ -274,10 +317,12 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // RecordNow records the deliveries of what changed since the mark: what
 // Run does on each round.
-func (d *Dispatcher) RecordNow(ctx context.Context) error { return d.record(ctx) }
+func (d *Dispatcher) RecordNow(ctx context.Context) error { return d.record(ctx, true) }
 
-func (d *Dispatcher) record(ctx context.Context) error {
-	hooks, err := d.st.Webhooks(ctx)
+// record records the deliveries of what changed since the mark, reading
+// the webhooks again if fresh (or if listHooks would).
+func (d *Dispatcher) record(ctx context.Context, fresh bool) error {
+	hooks, err := d.listHooks(ctx, fresh)
 	if err != nil {
 		return err
 	}
@@ -308,7 +353,7 @@ func (d *Dispatcher) record(ctx context.Context) error {
 	// A webhook deleted while this round recorded deliveries to it (after
 	// DeleteWebhook deleted those it found) leaves them behind: delete
 	// them now.
-	now, err := d.st.Webhooks(ctx)
+	now, err := d.listHooks(ctx, fresh)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,7 @@ type Service struct {
 	now      func() time.Time
 	giveUp   time.Duration
 	notify   func()
+	changed  func()
 }
 
 // ServiceOptions make a Service.
@@ -49,6 +50,9 @@ type ServiceOptions struct {
 	GiveUpAfter time.Duration
 	// Notify tells the dispatcher of a change (nil: nothing).
 	Notify func()
+	// Changed tells the dispatcher that a webhook was registered or
+	// deleted (Dispatcher.WebhooksChanged; nil: Notify).
+	Changed func()
 }
 
 // NewService makes a Service.
@@ -65,7 +69,11 @@ func NewService(o ServiceOptions) *Service {
 	if o.Notify == nil {
 		o.Notify = func() {}
 	}
-	return &Service{st: o.Store, guard: o.Guard, resolver: o.Resolver, now: o.Now, giveUp: o.GiveUpAfter, notify: o.Notify}
+	if o.Changed == nil {
+		o.Changed = o.Notify
+	}
+	return &Service{st: o.Store, guard: o.Guard, resolver: o.Resolver, now: o.Now, giveUp: o.GiveUpAfter, notify: o.Notify,
+		changed: o.Changed}
 }
 
 // Registration is what an administrator asks for.
@@ -120,7 +128,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (store.Webhook, 
 	if err != nil {
 		return store.Webhook{}, err
 	}
-	s.notify()
+	s.changed()
 	return w, nil
 }
 
@@ -133,7 +141,13 @@ func (s *Service) Get(ctx context.Context, id string) (store.Webhook, error) {
 }
 
 // Delete removes a webhook; nothing more is sent to it.
-func (s *Service) Delete(ctx context.Context, id string) error { return s.st.DeleteWebhook(ctx, id) }
+func (s *Service) Delete(ctx context.Context, id string) error {
+	if err := s.st.DeleteWebhook(ctx, id); err != nil {
+		return err
+	}
+	s.changed()
+	return nil
+}
 
 // Deliveries lists a page of a webhook's deliveries, newest first.
 func (s *Service) Deliveries(ctx context.Context, id string, before *store.DeliveryCursor, limit int) ([]store.Delivery, bool, error) {
