@@ -542,3 +542,61 @@ func TestUpdateResponse_FactsFollowTheResponse(t *testing.T) {
 		}
 	}
 }
+
+// Each collection read by _id has one index on it, FerretDB's unique one,
+// made on the expression FerretDB's lookups use, also in a store made
+// before (FerretDB's index on its other expression, and a second index
+// beside it): a duplicate _id is still refused.
+func TestEmbedded_OneUniqueIndexOnIDServesLookups(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	table, err := s.sqlr.table(ctx, collChildren)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`DROP INDEX %q`, table+"__id_"),
+		fmt.Sprintf(`CREATE UNIQUE INDEX %q ON %q (_ferretdb_sjson->"_id")`, table+"__id_", table),
+		fmt.Sprintf(`CREATE INDEX %q ON %q (%s)`, table+"_id_lookup", table, idExpression),
+	} {
+		if _, err := s.sqlr.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.Close(ctx)
+	s = openInternal(t, dir)
+	defer s.Close(ctx)
+	for _, coll := range readByID() {
+		table, err := s.sqlr.table(ctx, coll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.sqlr.db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql LIKE '%_id%'`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var made []string
+		for rows.Next() {
+			var name, q string
+			if err := rows.Scan(&name, &q); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(q, "("+idExpression+")") || strings.HasSuffix(q, `(_ferretdb_sjson->"_id")`) {
+				made = append(made, q)
+			}
+		}
+		rows.Close()
+		want := []string{fmt.Sprintf(`CREATE UNIQUE INDEX %q ON %q (%s)`, table+"__id_", table, idExpression)}
+		if !slices.Equal(made, want) {
+			t.Errorf("%s: indexes on _id %q, want %q", coll, made, want)
+		}
+	}
+	c := Child{ID: "C1", Site: "A", Group: "comparison"}
+	if _, err := s.CreateChild(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateChild(ctx, c); !errors.Is(err, ErrConflict) {
+		t.Errorf("the same child twice: %v, want a conflict", err)
+	}
+}
