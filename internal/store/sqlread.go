@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,17 +68,17 @@ func field(name string) string { return `_ferretdb_sjson->>'$.` + name + `'` }
 var derivedExpr = "coalesce(" + field("derived") + ", " + field("inputs") + ", " + field("practice") + ")"
 
 // factsFields are the fields of a response's facts (responseFacts), in
-// order: what the lists of responses, the slots and the tables' inputs
-// select and filter by.
-var factsFields = []string{"_id", "form", "status", "group", "version", "timepoint", "wave", "completed_on", "mode",
-	"revision", "slot"}
+// order: all that the lists of responses, the slots and the tables' inputs
+// read of a response, but its derived inputs.
+var factsFields = []string{"_id", "site", "child_id", "updated_at", "form", "status", "group", "version", "timepoint", "wave",
+	"completed_on", "mode", "revision", "slot"}
 
 // factsExpr is a response's facts as one JSON array: the copy the embedded
 // store writes in the document ("q", see Store.stored), or, for a document
-// written before it did, the same array made of its fields. (The array is
-// made text by "” ||": SQLite reads no expression from an index that may
-// give a JSON subtype, as json_array does, and would parse every stored
-// document instead.)
+// written before it did, the same array made of its fields. The array is
+// made text by concatenating it to the empty string: SQLite reads no
+// expression from an index that may give a JSON subtype, as json_array
+// does, and would parse every stored document instead.
 var factsExpr = func() string {
 	parts := make([]string, len(factsFields))
 	for i, f := range factsFields {
@@ -86,25 +88,24 @@ var factsExpr = func() string {
 }()
 
 // respCols are the columns of the index of responses that lists a site's
-// (q_resp): the site, the child and when it was written (what lists seek
-// and sort by), then the facts.
-var respCols = []string{field("site"), field("child_id"), field("updated_at"), factsExpr}
+// (q_resp): the site and the child (what lists seek and sort by), then the
+// facts.
+var respCols = []string{field("site"), field("child_id"), factsExpr}
 
 // timeCols are the columns of the index of responses in the order they
 // were written (q_time), which holds all that is read of every response at
 // a start (the facts and the derived inputs) and what changed since a time.
-var timeCols = []string{field("updated_at"), field("site"), field("child_id"), factsExpr, derivedExpr}
+var timeCols = []string{field("updated_at"), factsExpr, derivedExpr}
 
 // sqlIndexes are the indexes sqlReader's queries use, by collection: a name
-// and the expressions, in order. Every index is kept on every write: each
-// expression in it costs the write a look into the document's JSON, and
-// each index a place in its B-tree. So the facts of a response are one
-// expression, not ten (a write computes them once, in Go), and the
-// derived inputs (about 600 bytes) are kept only in q_time, whose writes
-// all go to its end: in an index ordered by site and child they made each
-// write change a page of its own. SQLite reads what these indexes hold
-// from them alone, where reading the rows would parse each stored
-// document's JSON, answers and all (2 s per 100,000 responses).
+// and the expressions, in order. Every index is kept on every write, and
+// each expression in one costs the write a look into the document's JSON
+// (SQLite compares the whole document with the one it parsed last, byte by
+// byte, about 4 µs a look): so a response's facts are one expression, not
+// fourteen, computed once, in Go, and the two indexes of responses have
+// six expressions between them. SQLite reads what these indexes hold from
+// them alone, where reading the rows would parse each stored document's
+// JSON, answers and all (2 s per 100,000 responses).
 var sqlIndexes = map[string][]struct {
 	name  string
 	exprs []string
@@ -160,26 +161,33 @@ func (r *sqlReader) ensureIndexes(ctx context.Context) error {
 	return nil
 }
 
-// responseFacts is what the index q_resp holds of a response besides its
-// site, child, time of writing and derived inputs: factsFields, as a JSON
-// array.
+// responseFacts is what the indexes of responses hold of a response but
+// its derived inputs: factsFields, as a JSON array.
 type responseFacts struct {
-	ID, Form, Status, Group, Version, Timepoint string
-	Wave                                        int
-	CompletedOn, Mode                           string
-	Revision                                    int
-	Slot                                        string
+	ID, Site, ChildID                       string
+	UpdatedAt                               int64 // milliseconds, as FerretDB stores a date
+	Form, Status, Group, Version, Timepoint string
+	Wave                                    int
+	CompletedOn, Mode                       string
+	Revision                                int
+	Slot                                    string
+}
+
+// into is where each of factsFields is read to.
+func (f *responseFacts) into() [14]any {
+	return [...]any{&f.ID, &f.Site, &f.ChildID, &f.UpdatedAt, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.Wave,
+		&f.CompletedOn, &f.Mode, &f.Revision, &f.Slot}
 }
 
 // factsOf is a document's facts as the embedded store writes them.
 func factsOf(d responseDoc) string {
-	b, _ := json.Marshal([]any{d.ID, d.Form, d.Status, d.Group, d.Version, d.Timepoint, d.Wave, d.CompletedOn, d.Mode,
-		d.Revision, d.Slot})
+	b, _ := json.Marshal([]any{d.ID, d.Site, d.ChildID, d.UpdatedAt.UnixMilli(), d.Form, d.Status, d.Group, d.Version,
+		d.Timepoint, d.Wave, d.CompletedOn, d.Mode, d.Revision, d.Slot})
 	return string(b)
 }
 
 // parseFacts reads facts written by factsOf or made by factsExpr (where an
-// absent field is null). Facts are identifiers, dates and small numbers,
+// absent field is null). Facts are identifiers, dates and whole numbers,
 // read directly; any other text (an escape in a string, say) is read by
 // encoding/json, which says what is wrong with it.
 func parseFacts(text string) (responseFacts, error) {
@@ -187,8 +195,7 @@ func parseFacts(text string) (responseFacts, error) {
 		return f, nil
 	}
 	var f responseFacts
-	into := [...]any{&f.ID, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.Wave, &f.CompletedOn, &f.Mode,
-		&f.Revision, &f.Slot}
+	into := f.into()
 	if err := json.Unmarshal([]byte(text), &into); err != nil {
 		return f, fmt.Errorf("a stored response's facts: %w", err)
 	}
@@ -200,16 +207,14 @@ func parseFacts(text string) (responseFacts, error) {
 // A start reads every response's facts, and encoding/json took a quarter
 // of it.
 func parsePlainFacts(text string) (f responseFacts, ok bool) {
-	strs := [...]*string{0: &f.ID, 1: &f.Form, 2: &f.Status, 3: &f.Group, 4: &f.Version, 5: &f.Timepoint, 7: &f.CompletedOn,
-		8: &f.Mode, 10: &f.Slot}
-	ints := [...]*int{6: &f.Wave, 9: &f.Revision, 10: nil}
 	if len(text) < 2 || text[0] != '[' || text[len(text)-1] != ']' {
 		return f, false
 	}
 	rest := text[1 : len(text)-1]
-	for i := range len(factsFields) {
+	into := f.into()
+	for i, to := range into {
 		var value string
-		if i < len(factsFields)-1 {
+		if i < len(into)-1 {
 			value, rest, ok = strings.Cut(rest, ",")
 			if !ok {
 				return f, false
@@ -217,32 +222,37 @@ func parsePlainFacts(text string) (f responseFacts, ok bool) {
 		} else {
 			value = rest
 		}
-		switch {
-		case value == "null":
-		case len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' && strs[i] != nil:
-			body := value[1 : len(value)-1]
-			if strings.ContainsAny(body, `"\`) {
+		if value == "null" {
+			continue
+		}
+		switch to := to.(type) {
+		case *string:
+			if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' || strings.ContainsAny(value[1:len(value)-1], `"\`) {
 				return f, false
 			}
-			*strs[i] = strings.Clone(body)
-		case ints[i] != nil:
+			*to = strings.Clone(value[1 : len(value)-1])
+		case *int:
 			n, err := strconv.Atoi(value)
 			if err != nil {
 				return f, false
 			}
-			*ints[i] = n
-		default:
-			return f, false
+			*to = n
+		case *int64:
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				return f, false
+			}
+			*to = n
 		}
 	}
 	return f, true
 }
 
 // selects reports whether a filter selects a submitted response with these
-// facts, of this site and written at updated (milliseconds).
-func (f Filter) selects(site string, updated int64, fa responseFacts) bool {
+// facts.
+func (f Filter) selects(fa responseFacts) bool {
 	for _, kv := range [...]struct{ want, got string }{
-		{f.Form, fa.Form}, {f.Timepoint, fa.Timepoint}, {f.Site, site}, {f.Group, fa.Group}, {f.Version, fa.Version},
+		{f.Form, fa.Form}, {f.Timepoint, fa.Timepoint}, {f.Site, fa.Site}, {f.Group, fa.Group}, {f.Version, fa.Version},
 	} {
 		if kv.want != "" && kv.want != kv.got {
 			return false
@@ -250,7 +260,7 @@ func (f Filter) selects(site string, updated int64, fa responseFacts) bool {
 	}
 	return fa.Status == StatusSubmitted && (f.Wave == 0 || f.Wave == fa.Wave) &&
 		(f.From == "" || fa.CompletedOn >= f.From) && (f.To == "" || fa.CompletedOn <= f.To) &&
-		(f.ChangedSince.IsZero() || updated >= f.ChangedSince.UnixMilli())
+		(f.ChangedSince.IsZero() || fa.UpdatedAt >= f.ChangedSince.UnixMilli())
 }
 
 // scan reads cols of the rows of a collection that meet cond, split by
@@ -347,16 +357,15 @@ func (r *sqlReader) eachDerived(ctx context.Context, f Filter, parts int, fn fun
 		cond, args = cond+" AND "+field("updated_at")+" >= ?", append(args, f.ChangedSince.UnixMilli())
 	}
 	err := r.scan(ctx, collResponses, "q_time", timeCols, cond, args, parts, func(v []sql.NullString) error {
-		updated, _ := strconv.ParseInt(v[0].String, 10, 64)
-		fa, err := parseFacts(v[3].String)
+		fa, err := parseFacts(v[1].String)
 		if err != nil {
 			return err
 		}
-		if !f.selects(v[1].String, updated, fa) {
+		if !f.selects(fa) {
 			return nil
 		}
-		return fn(Derived{Form: fa.Form, Site: v[1].String, Group: fa.Group, Timepoint: fa.Timepoint, Version: fa.Version,
-			Wave: fa.Wave, CompletedOn: fa.CompletedOn, ChildID: v[2].String, ID: fa.ID, Inputs: json.RawMessage(v[4].String)})
+		return fn(Derived{Form: fa.Form, Site: fa.Site, Group: fa.Group, Timepoint: fa.Timepoint, Version: fa.Version,
+			Wave: fa.Wave, CompletedOn: fa.CompletedOn, ChildID: fa.ChildID, ID: fa.ID, Inputs: json.RawMessage(v[2].String)})
 	})
 	if err != nil {
 		return classify(fmt.Errorf("read derived inputs: %w", err))
@@ -553,8 +562,7 @@ func (r *sqlReader) infos(ctx context.Context, index, cond string, args []any) (
 	if err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s ORDER BY %s`, strings.Join(respCols, ", "), t, t+"_"+index,
-		cond, strings.Join(respCols[:3], ", "))
+	q := fmt.Sprintf(`SELECT %s FROM %q INDEXED BY %q WHERE %s`, factsExpr, t, t+"_"+index, cond)
 	rows, err := r.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -562,18 +570,23 @@ func (r *sqlReader) infos(ctx context.Context, index, cond string, args []any) (
 	defer rows.Close()
 	out := []ResponseInfo{}
 	for rows.Next() {
-		var site, child, facts string
-		var updated int64
-		if err := rows.Scan(&site, &child, &updated, &facts); err != nil {
+		var facts string
+		if err := rows.Scan(&facts); err != nil {
 			return nil, err
 		}
 		fa, err := parseFacts(facts)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ResponseInfo{ID: fa.ID, ChildID: child, Site: site, Form: fa.Form, Version: fa.Version,
+		out = append(out, ResponseInfo{ID: fa.ID, ChildID: fa.ChildID, Site: fa.Site, Form: fa.Form, Version: fa.Version,
 			Timepoint: fa.Timepoint, Wave: fa.Wave, CompletedOn: fa.CompletedOn, Mode: fa.Mode, Status: fa.Status,
-			Revision: fa.Revision, UpdatedAt: millis(updated).time()})
+			Revision: fa.Revision, UpdatedAt: millis(fa.UpdatedAt).time()})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b ResponseInfo) int {
+		return cmp.Or(strings.Compare(a.Site, b.Site), strings.Compare(a.ChildID, b.ChildID), a.UpdatedAt.Compare(b.UpdatedAt))
+	})
+	return out, nil
 }
