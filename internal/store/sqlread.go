@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 )
 
 // sqlReader answers, on the embedded store, the queries FerretDB v1 would
@@ -230,7 +231,7 @@ func parsePlainFacts(text string) (f responseFacts, ok bool) {
 			if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' || strings.ContainsAny(value[1:len(value)-1], `"\`) {
 				return f, false
 			}
-			*to = strings.Clone(value[1 : len(value)-1])
+			*to = value[1 : len(value)-1]
 		case *int:
 			n, err := strconv.Atoi(value)
 			if err != nil {
@@ -244,6 +245,13 @@ func parsePlainFacts(text string) (f responseFacts, ok bool) {
 			}
 			*to = n
 		}
+	}
+	// The ids are copied out of the text, which is not kept; the rest
+	// (forms, sites, dates: a few hundred values between every response)
+	// share one copy each.
+	f.ID, f.ChildID, f.Slot = strings.Clone(f.ID), strings.Clone(f.ChildID), strings.Clone(f.Slot)
+	for _, s := range []*string{&f.Site, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.CompletedOn, &f.Mode} {
+		*s = unique.Make(*s).Value()
 	}
 	return f, true
 }
