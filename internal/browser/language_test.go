@@ -171,6 +171,7 @@ func mapIn(t *testing.T, w *wizard, in words) {
 	t.Helper()
 	w.waitFor("the map at the end", `document.querySelector('.map-end svg.map g.person') !== null`)
 	w.check("map-" + in.code)
+	mapPansSideways(t, w.phone, ".map-end", in.say("map.panHint"))
 	// Nan, Mum, Jo and Mr K, the supporter not on the list.
 	if problems := mapProblems(w.phone, ".map-end svg.map", 4); len(problems) > 0 {
 		t.Errorf("the map at the end in %s: %s", in.code, strings.Join(problems, "; "))

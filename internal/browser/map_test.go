@@ -43,6 +43,34 @@ func mapProblems(p *phone, sel string, wantPeople int) []string {
 	})()`, sel, wantPeople, wantPeople))
 }
 
+// mapPansSideways checks the map under sel (a figure's container) at 320px
+// with text at 200%, where it is wider than the screen: a line above it, in
+// the page's language (want), says it pans sideways and describes its box,
+// and the box shows the picture's middle, the young person, whichever way
+// the page reads. At the phone's own size the line is gone.
+func mapPansSideways(t *testing.T, p *phone, sel, want string) {
+	t.Helper()
+	p.setLarge(true)
+	p.waitFor("the line saying the map pans", `!document.querySelector('`+sel+` .map-pan').hidden`)
+	if got := eval[string](p, `document.querySelector('`+sel+` .map-pan').textContent`); got != want {
+		t.Errorf("the line above the map says %q, want %q", got, want)
+	}
+	if problem := eval[string](p, `(() => {
+		const box = document.querySelector('`+sel+` .map-picture');
+		const b = box.getBoundingClientRect(), pic = box.firstChild.getBoundingClientRect();
+		const me = document.querySelector('`+sel+` svg.map circle[fill="#1d4f7a"]').getBoundingClientRect();
+		if (box.scrollWidth <= box.clientWidth) return 'the map fits: nothing to pan';
+		if (box.getAttribute('aria-describedby') !== document.querySelector('`+sel+` .map-pan').id) return 'the map is not described by the line';
+		const off = me.left + me.width / 2 - (b.left + b.width / 2);
+		if (Math.abs(off) > b.width / 10) return 'the young person is ' + off.toFixed(0) + 'px from the middle of the map\'s box';
+		return '';
+	})()`); problem != "" {
+		t.Errorf("at 320px with text at 200%%: %s", problem)
+	}
+	p.setLarge(false)
+	p.waitFor("the line to go at the phone's size", `document.querySelector('`+sel+` .map-pan').hidden`)
+}
+
 // TestBrowser_YoungPersonSeesTheirMapAtTheEnd completes an SCT on a phone
 // and finds the young person's map under the thanks, drawn on the phone:
 // with no signal too.
@@ -72,6 +100,7 @@ func TestBrowser_YoungPersonSeesTheirMapAtTheEnd(t *testing.T) {
 	w.heading("Thank you!")
 	w.waitFor("the map", `document.querySelector('.map-end svg.map g.person') !== null`)
 	w.check("map-at-the-end-offline")
+	mapPansSideways(t, w.phone, ".map-end", "The map is wider than the screen: swipe sideways to see all of it.")
 	// Nan, Mum, Jo and Mr K, the supporter not on the list.
 	if problems := mapProblems(w.phone, ".map-end svg.map", 4); len(problems) > 0 {
 		t.Errorf("the map at the end: %s", strings.Join(problems, "; "))

@@ -331,12 +331,38 @@ export function figure(answers, { names = true, caption: cap = '', id = 'map', w
   pic.setAttribute('role', 'group');
   pic.setAttribute('aria-labelledby', `${id}-title`);
   pic.append(svg(m, { caption: cap, id, w, dir }));
+  // With large text the picture is wider than the screen: it pans
+  // sideways in its box, and a line above it says so (and describes the box
+  // to a screen reader) while it does not fit. Until the reader moves the
+  // picture themselves, the box shows its middle, where the young person
+  // is, whichever way the page reads (the picture is the same either way):
+  // after each change of size, and again if the browser moves it back to
+  // the start as it lays the page out once more.
+  const hint = document.createElement('p');
+  Object.assign(hint, { className: 'hint map-pan', id: `${id}-pan`, hidden: true, textContent: word(w, 'pan_hint') });
+  let moved = false;
+  for (const e of ['pointerdown', 'touchstart', 'wheel', 'keydown']) pic.addEventListener(e, () => { moved = true; }, { passive: true });
+  const middle = () => (pic.scrollWidth - pic.clientWidth) / 2;
+  const fit = () => {
+    const over = pic.scrollWidth > pic.clientWidth + 1;
+    hint.hidden = !over;
+    if (over) pic.setAttribute('aria-describedby', hint.id); else pic.removeAttribute('aria-describedby');
+    if (over && !moved) pic.scrollLeft = middle();
+  };
+  pic.addEventListener('scroll', () => {
+    if (!moved && !hint.hidden && Math.abs(pic.scrollLeft - middle()) > 1) pic.scrollLeft = middle();
+  }, { passive: true });
+  if (typeof ResizeObserver === 'function') {
+    const watch = new ResizeObserver(fit);
+    watch.observe(pic); // the screen's width
+    watch.observe(pic.firstChild); // the picture's, which grows with the text
+  }
   const details = document.createElement('details');
   details.className = 'map-text';
   details.open = true;
   const summary = document.createElement('summary');
   summary.textContent = word(w, 'as_list');
   details.append(summary, list(m, w));
-  f.append(pic, details);
+  f.append(hint, pic, details);
   return f;
 }
