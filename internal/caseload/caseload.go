@@ -131,6 +131,10 @@ type Caseload struct {
 	facts  map[string]fact // response id → what it counts as
 	kids   map[string]*kid
 	sites  map[string]*site
+
+	// backlog keeps the commits made while the caseload loads, each as
+	// the change it makes (called under mu).
+	backlog sums.Backlog[func()]
 }
 
 // New makes the caseload; tell it of the store's commits (Committed,
@@ -149,28 +153,33 @@ func (c *Caseload) siteOf(code string) *site {
 // Committed records a committed write of a response (nil: erased). It is a
 // store commit hook.
 func (c *Caseload) Committed(id string, next *store.Response) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.loaded {
-		return
-	}
 	var f *fact
 	if next != nil {
 		f = &fact{child: next.ChildID, site: next.Site, form: next.Form, version: next.Version, timepoint: next.Timepoint,
 			status: next.Status, completedOn: next.CompletedOn, wave: next.Wave}
 	}
-	c.setFact(id, f)
+	c.apply(func() { c.setFact(id, f) })
+}
+
+// apply makes a commit's change once loaded (until then the load reads it),
+// or keeps it for the load under way (see sums.Backlog).
+func (c *Caseload) apply(change func()) {
+	kept, done := c.backlog.Keep(change)
+	if kept {
+		return
+	}
+	defer done()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.loaded {
+		change()
+	}
 }
 
 // ChildCommitted records a committed write of a child (nil: erased). It is
 // a store commit hook.
 func (c *Caseload) ChildCommitted(id string, next *store.Child) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.loaded {
-		return
-	}
-	c.setChild(id, next)
+	c.apply(func() { c.setChild(id, next) })
 }
 
 // setFact makes the counts hold what response id counts as now.
@@ -318,12 +327,23 @@ func (c *Caseload) unplace(k *kid) {
 func (c *Caseload) ready(ctx context.Context) error {
 	c.mu.Lock()
 	if !c.loaded {
-		start := c.now()
-		if err := c.load(ctx); err != nil {
-			c.mu.Unlock()
-			return err
+		// Commits made from here on are kept while the store is read,
+		// rather than wait for the read.
+		c.mu.Unlock()
+		c.backlog.Start()
+		c.mu.Lock()
+		if !c.loaded { // else loaded by another reader meanwhile
+			start := c.now()
+			if err := c.load(ctx); err != nil {
+				c.backlog.Drain() // the next load reads them
+				c.mu.Unlock()
+				return err
+			}
+			c.loaded, c.synced = true, start
 		}
-		c.loaded, c.synced = true, start
+		for _, change := range c.backlog.Drain() {
+			change()
+		}
 		return nil
 	}
 	if c.src.Embedded() || c.now().Sub(c.synced) < sums.CatchUpEvery {

@@ -31,10 +31,20 @@ type Held[T any] struct {
 	synced time.Time
 	items  map[string]Item[T] // response id → what it holds now
 
+	// backlog keeps the commits made while the holder loads.
+	backlog Backlog[heldCommit[T]]
+
 	// changed is told, under the lock, of each change to an item once
 	// loaded (old or next nil: none); loaded of a whole load.
 	changed   func(id string, old, next *Item[T])
 	loadedAll func(items map[string]Item[T])
+}
+
+// heldCommit is a commit kept while the holder loads: what response id
+// holds now (nil: nothing).
+type heldCommit[T any] struct {
+	id string
+	it *Item[T]
 }
 
 // Item is one response's decoded inputs with what tables select and group
@@ -61,19 +71,25 @@ func NewHeldAs[T any](src Source, form string, decode func(inputs []byte) (T, er
 }
 
 // Committed records a committed write (next nil: erased), once loaded;
-// until then the load will read it. It is a store commit hook.
+// until then the load will read it, and while a load reads the store it
+// is kept for the load to apply (see Backlog). It is a store commit hook.
 func (h *Held[T]) Committed(id string, next *store.Response) {
 	if next != nil && next.Form != h.form {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.loaded {
 		return
 	}
 	var it *Item[T]
 	if next != nil {
 		it = h.itemOfResponse(*next)
+	}
+	kept, done := h.backlog.Keep(heldCommit[T]{id, it})
+	if kept {
+		return // the load under way applies it
+	}
+	defer done()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.loaded {
+		return
 	}
 	h.set(id, it)
 }
@@ -157,17 +173,28 @@ func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[
 func (h *Held[T]) ready(ctx context.Context) error {
 	h.mu.Lock()
 	if !h.loaded {
-		start := h.now()
-		all, err := h.recount(ctx, store.Filter{})
-		if err != nil {
-			h.mu.Unlock()
-			return err
+		// Commits made from here on are kept while the store is read,
+		// rather than wait for the read.
+		h.mu.Unlock()
+		h.backlog.Start()
+		h.mu.Lock()
+		if !h.loaded { // else loaded by another reader meanwhile
+			start := h.now()
+			all, err := h.recount(ctx, store.Filter{})
+			if err != nil {
+				h.backlog.Drain() // the next load reads them
+				h.mu.Unlock()
+				return err
+			}
+			h.items = all
+			if h.loadedAll != nil {
+				h.loadedAll(all)
+			}
+			h.loaded, h.synced = true, start
 		}
-		h.items = all
-		if h.loadedAll != nil {
-			h.loadedAll(all)
+		for _, c := range h.backlog.Drain() {
+			h.set(c.id, c.it)
 		}
-		h.loaded, h.synced = true, start
 		return nil
 	}
 	if err := h.catchUp(ctx); err != nil {
