@@ -42,6 +42,10 @@ type Options struct {
 	// open store, once it accepts connections (the load command writes to
 	// the store directly).
 	Started func(addr string, st *store.Store)
+	// Warmed, if set, is told once the summary sums, the practice tables
+	// and the caseload are built from the store (after Started), or that
+	// building them failed.
+	Warmed func(error)
 	// Definitions are the form definitions (nil: the published ones).
 	Definitions fs.FS
 	// Webhooks sets the webhook dispatcher's timings (zero fields: the
@@ -172,7 +176,11 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	}()
 	go func() {
 		start := time.Now()
-		if err := eval.Warm(ctx); err != nil && ctx.Err() == nil {
+		err := eval.Warm(ctx)
+		if o.Warmed != nil {
+			defer o.Warmed(err)
+		}
+		if err != nil && ctx.Err() == nil {
 			log.Warn("building the summary sums", "err", err)
 			return
 		}
