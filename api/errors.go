@@ -113,10 +113,11 @@ func problemFor(err error) *Problem {
 // decodeJSON reads a JSON body into v, refusing unknown fields, trailing
 // data and bodies over the limit, then runs the struct's validate tags.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body := c.Request().Body
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeProblem(err)
+		return decodeProblem(overLimit(body, err))
 	}
 	switch _, err := dec.Token(); {
 	case errors.Is(err, io.EOF):
@@ -124,9 +125,26 @@ func decodeJSON(c echo.Context, v any) error {
 		// The object ended within the limit and the rest went past it.
 		return decodeProblem(err)
 	default:
+		if err := overLimit(body, nil); err != nil {
+			return decodeProblem(err)
+		}
 		return invalid(http.StatusBadRequest, "the body has data after the JSON object")
 	}
 	return c.Validate(v)
+}
+
+// overLimit is the body limit's error if the rest of the body goes past
+// the limit, else err: a body over the limit is refused as such (413)
+// whatever is wrong within it. Without a Content-Length the limit is found
+// only by reading on, at most to the limit.
+func overLimit(body io.Reader, err error) error {
+	if tooLarge(err) {
+		return err
+	}
+	if _, rest := io.Copy(io.Discard, body); tooLarge(rest) {
+		return rest
+	}
+	return err
 }
 
 // tooLarge reports whether err is the body limit's.

@@ -144,6 +144,11 @@ func fuzzPutSeeds() []string {
 		// Bodies over the 1 MiB limit: 413.
 		fuzzEnvelope(`{"nominees": [{"name": "` + strings.Repeat("x", 2<<20) + `"}]}`),
 		strings.Repeat(" ", MaxBody) + `{}`,
+		// Over the limit and not JSON well before it, or a request with
+		// data after it that runs past the limit: 413 too, with or
+		// without a Content-Length.
+		`{"form": x` + strings.Repeat("y", MaxBody),
+		draft(`{}`) + ` x` + strings.Repeat("y", MaxBody),
 	}
 	return seeds
 }
