@@ -55,17 +55,28 @@ func mapPansSideways(t *testing.T, p *phone, sel, want string) {
 	if got := eval[string](p, `document.querySelector('`+sel+` .map-pan').textContent`); got != want {
 		t.Errorf("the line above the map says %q, want %q", got, want)
 	}
-	if problem := eval[string](p, `(() => {
-		const box = document.querySelector('`+sel+` .map-picture');
-		const b = box.getBoundingClientRect(), pic = box.firstChild.getBoundingClientRect();
-		const me = document.querySelector('`+sel+` svg.map circle[fill="#1d4f7a"]').getBoundingClientRect();
-		if (box.scrollWidth <= box.clientWidth) return 'the map fits: nothing to pan';
-		if (box.getAttribute('aria-describedby') !== document.querySelector('`+sel+` .map-pan').id) return 'the map is not described by the line';
-		const off = me.left + me.width / 2 - (b.left + b.width / 2);
-		if (Math.abs(off) > b.width / 10) return 'the young person is ' + off.toFixed(0) + 'px from the middle of the map\'s box';
-		return '';
-	})()`); problem != "" {
-		t.Errorf("at 320px with text at 200%%: %s", problem)
+	problem := func() string {
+		return eval[string](p, `(() => {
+			const box = document.querySelector('`+sel+` .map-picture');
+			const b = box.getBoundingClientRect();
+			const me = document.querySelector('`+sel+` svg.map circle[fill="#1d4f7a"]').getBoundingClientRect();
+			if (box.scrollWidth <= box.clientWidth) return 'the map fits: nothing to pan';
+			if (box.getAttribute('aria-describedby') !== document.querySelector('`+sel+` .map-pan').id) return 'the map is not described by the line';
+			const off = me.left + me.width / 2 - (b.left + b.width / 2);
+			if (Math.abs(off) > b.width / 10) return 'the young person is ' + off.toFixed(0) + 'px from the middle of the map\'s box';
+			return '';
+		})()`)
+	}
+	// The page lays itself out again after the text grows (the browser may
+	// move the box back to its start meanwhile, and the page moves it back
+	// to the middle): what counts is where it settles.
+	got := problem()
+	for i := 0; got != "" && i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		got = problem()
+	}
+	if got != "" {
+		t.Errorf("at 320px with text at 200%%: %s", got)
 	}
 	p.setLarge(false)
 	p.waitFor("the line to go at the phone's size", `document.querySelector('`+sel+` .map-pan').hidden`)

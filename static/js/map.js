@@ -343,15 +343,25 @@ export function figure(answers, { names = true, caption: cap = '', id = 'map', w
   let moved = false;
   for (const e of ['pointerdown', 'touchstart', 'wheel', 'keydown']) pic.addEventListener(e, () => { moved = true; }, { passive: true });
   const middle = () => (pic.scrollWidth - pic.clientWidth) / 2;
+  const centre = () => {
+    if (!moved && !hint.hidden && Math.abs(pic.scrollLeft - middle()) > 1) pic.scrollLeft = middle();
+  };
+  // For a second after a change of size, every frame, as the page settles.
+  let settleUntil = 0;
+  const settle = () => {
+    centre();
+    if (performance.now() < settleUntil) requestAnimationFrame(settle);
+  };
   const fit = () => {
     const over = pic.scrollWidth > pic.clientWidth + 1;
     hint.hidden = !over;
     if (over) pic.setAttribute('aria-describedby', hint.id); else pic.removeAttribute('aria-describedby');
-    if (over && !moved) pic.scrollLeft = middle();
+    if (over && !moved) {
+      settleUntil = performance.now() + 1000;
+      settle();
+    }
   };
-  pic.addEventListener('scroll', () => {
-    if (!moved && !hint.hidden && Math.abs(pic.scrollLeft - middle()) > 1) pic.scrollLeft = middle();
-  }, { passive: true });
+  pic.addEventListener('scroll', centre, { passive: true });
   if (typeof ResizeObserver === 'function') {
     const watch = new ResizeObserver(fit);
     watch.observe(pic); // the screen's width
