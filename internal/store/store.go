@@ -28,6 +28,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
+	"go.mongodb.org/mongo-driver/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 )
 
@@ -427,7 +428,8 @@ func classify(err error) error {
 	}
 	var sel topology.ServerSelectionError
 	var se mongo.ServerError
-	if errors.As(err, &sel) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+	var pool driver.RetryablePoolError // the pool cleared after another operation lost its connection
+	if errors.As(err, &sel) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) || (errors.As(err, &pool) && pool.Retryable()) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mongo.ErrClientDisconnected) ||
 		(errors.As(err, &se) && (se.HasErrorLabel("RetryableWriteError") || notNow(se))) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

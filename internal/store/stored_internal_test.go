@@ -193,6 +193,15 @@ func TestEmbedded_LookupsByIDUseAnIndex(t *testing.T) {
 	}
 }
 
+// poolCleared is what the driver answers an operation that wanted a
+// connection from a pool cleared by another operation's lost connection.
+type poolCleared struct{}
+
+func (poolCleared) Error() string {
+	return "connection pool for 127.0.0.1:1 was cleared because another operation failed"
+}
+func (poolCleared) Retryable() bool { return true }
+
 // What a server says when it cannot serve now (shutting down, an election)
 // is "unavailable", as a lost connection is; a refusal of the request is not.
 func TestClassify_ServerSaysNotNowIsUnavailable(t *testing.T) {
@@ -205,6 +214,7 @@ func TestClassify_ServerSaysNotNowIsUnavailable(t *testing.T) {
 		{name: "not the primary", err: mongo.CommandError{Code: 10107, Message: "not primary"}, unavailable: true},
 		{name: "write concern: primary stepped down", err: mongo.WriteException{WriteConcernError: &mongo.WriteConcernError{Code: 189}}, unavailable: true},
 		{name: "retryable write label", err: mongo.CommandError{Code: 1, Labels: []string{"RetryableWriteError"}}, unavailable: true},
+		{name: "connection pool cleared", err: poolCleared{}, unavailable: true},
 		{name: "duplicate key", err: mongo.WriteException{WriteErrors: mongo.WriteErrors{{Code: 11000}}}},
 		{name: "bad request", err: mongo.CommandError{Code: 2, Message: "bad value"}},
 	}
