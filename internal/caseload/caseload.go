@@ -327,24 +327,15 @@ func (c *Caseload) unplace(k *kid) {
 func (c *Caseload) ready(ctx context.Context) error {
 	c.mu.Lock()
 	if !c.loaded {
-		// Commits made from here on are kept while the store is read,
-		// rather than wait for the read.
-		c.mu.Unlock()
-		c.backlog.Start()
-		c.mu.Lock()
-		if !c.loaded { // else loaded by another reader meanwhile
+		// Commits made while the store is read are kept, rather than wait.
+		return c.backlog.Load(&c.mu, func() bool { return c.loaded }, func() error {
 			start := c.now()
 			if err := c.load(ctx); err != nil {
-				c.backlog.Drain() // the next load reads them
-				c.mu.Unlock()
 				return err
 			}
 			c.loaded, c.synced = true, start
-		}
-		for _, change := range c.backlog.Drain() {
-			change()
-		}
-		return nil
+			return nil
+		}, func(change func()) { change() })
 	}
 	if c.src.Embedded() || c.now().Sub(c.synced) < sums.CatchUpEvery {
 		return nil

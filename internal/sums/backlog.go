@@ -61,3 +61,25 @@ func (b *Backlog[T]) Drain() []T {
 	b.kept, b.loading = nil, false
 	return kept
 }
+
+// Load is a holder's load with its backlog: called with mu held and
+// returning with it held, it lets go of mu while commits being applied
+// finish (Start), loads unless loaded says another reader did meanwhile,
+// and applies the commits kept during the load. On an error the kept
+// commits are dropped (the next load reads them) and mu is released.
+func (b *Backlog[T]) Load(mu *sync.Mutex, loaded func() bool, load func() error, apply func(T)) error {
+	mu.Unlock()
+	b.Start()
+	mu.Lock()
+	if !loaded() {
+		if err := load(); err != nil {
+			b.Drain()
+			mu.Unlock()
+			return err
+		}
+	}
+	for _, c := range b.Drain() {
+		apply(c)
+	}
+	return nil
+}

@@ -173,17 +173,11 @@ func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[
 func (h *Held[T]) ready(ctx context.Context) error {
 	h.mu.Lock()
 	if !h.loaded {
-		// Commits made from here on are kept while the store is read,
-		// rather than wait for the read.
-		h.mu.Unlock()
-		h.backlog.Start()
-		h.mu.Lock()
-		if !h.loaded { // else loaded by another reader meanwhile
+		// Commits made while the store is read are kept, rather than wait.
+		return h.backlog.Load(&h.mu, func() bool { return h.loaded }, func() error {
 			start := h.now()
 			all, err := h.recount(ctx, store.Filter{})
 			if err != nil {
-				h.backlog.Drain() // the next load reads them
-				h.mu.Unlock()
 				return err
 			}
 			h.items = all
@@ -191,11 +185,8 @@ func (h *Held[T]) ready(ctx context.Context) error {
 				h.loadedAll(all)
 			}
 			h.loaded, h.synced = true, start
-		}
-		for _, c := range h.backlog.Drain() {
-			h.set(c.id, c.it)
-		}
-		return nil
+			return nil
+		}, func(c heldCommit[T]) { h.set(c.id, c.it) })
 	}
 	if err := h.catchUp(ctx); err != nil {
 		h.mu.Unlock()
