@@ -21,6 +21,7 @@ import (
 
 	"github.com/lifelong-links/sct/internal/catalog"
 	"github.com/lifelong-links/sct/internal/followup"
+	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/participation"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/sums"
@@ -38,13 +39,63 @@ type Source interface {
 
 // fact is a response as the caseload counts it.
 type fact struct {
-	child, site, form, version, timepoint, status, completedOn string
-	wave                                                       int
+	child string
+	kind
+	completedOn string
+}
+
+// kind is what a response counts as, but for its child and day: a few
+// hundred kinds cover many thousands of responses.
+type kind struct {
+	site, form, version, timepoint, status string
+	wave                                   int
+}
+
+// heldFact is a fact as the caseload holds it for every response, in 24
+// bytes: the child's id (the string their entry holds, where there is one)
+// and the codes of its kind and day.
+type heldFact struct {
+	child     string
+	kind, day uint32
+}
+
+// codes numbers distinct values of K, so that what is held many times over
+// holds a number. Values are never forgotten: there are few.
+type codes[K comparable] struct {
+	of   map[K]uint32
+	vals []K
+}
+
+func (c *codes[K]) code(v K) uint32 {
+	if n, ok := c.of[v]; ok {
+		return n
+	}
+	if c.of == nil {
+		c.of = map[K]uint32{}
+	}
+	n := uint32(len(c.vals))
+	c.of[v] = n
+	c.vals = append(c.vals, v)
+	return n
+}
+
+// hold is f as held.
+func (c *Caseload) hold(f fact) heldFact {
+	child := f.child
+	if k := c.kids[child]; k != nil {
+		child = k.id // one copy of the id
+	}
+	return heldFact{child: child, kind: c.kinds.code(f.kind), day: c.days.code(f.completedOn)}
+}
+
+// unhold is the fact h holds.
+func (c *Caseload) unhold(h heldFact) fact {
+	return fact{child: h.child, kind: c.kinds.vals[h.kind], completedOn: c.days.vals[h.day]}
 }
 
 func factOf(r store.ResponseInfo) fact {
-	return fact{child: r.ChildID, site: intern(r.Site), form: intern(r.Form), version: intern(r.Version), timepoint: intern(r.Timepoint),
-		status: intern(r.Status), completedOn: intern(r.CompletedOn), wave: r.Wave}
+	return fact{child: r.ChildID, kind: kind{site: r.Site, form: r.Form, version: r.Version, timepoint: r.Timepoint,
+		status: r.Status, wave: r.Wave}, completedOn: r.CompletedOn}
 }
 
 // intern is s, sharing its memory with every equal string interned: a
@@ -128,7 +179,9 @@ type Caseload struct {
 	mu     sync.Mutex
 	loaded bool
 	synced time.Time
-	facts  map[string]fact // response id → what it counts as
+	facts  idmap.Map[heldFact] // response id → what it counts as
+	kinds  codes[kind]
+	days   codes[string]
 	kids   map[string]*kid
 	sites  map[string]*site
 
@@ -155,8 +208,8 @@ func (c *Caseload) siteOf(code string) *site {
 func (c *Caseload) Committed(id string, next *store.Response) {
 	var f *fact
 	if next != nil {
-		f = &fact{child: next.ChildID, site: next.Site, form: next.Form, version: next.Version, timepoint: next.Timepoint,
-			status: next.Status, completedOn: next.CompletedOn, wave: next.Wave}
+		f = &fact{child: next.ChildID, kind: kind{site: next.Site, form: next.Form, version: next.Version, timepoint: next.Timepoint,
+			status: next.Status, wave: next.Wave}, completedOn: next.CompletedOn}
 	}
 	c.apply(func() { c.setFact(id, f) })
 }
@@ -184,13 +237,14 @@ func (c *Caseload) ChildCommitted(id string, next *store.Child) {
 
 // setFact makes the counts hold what response id counts as now.
 func (c *Caseload) setFact(id string, f *fact) {
-	if old, ok := c.facts[id]; ok {
-		c.count(id, old, -1)
-		delete(c.facts, id)
+	if old, ok := c.facts.Get(id); ok {
+		c.count(id, c.unhold(old), -1)
+		c.facts.Delete(id)
 	}
 	if f != nil {
-		c.facts[id] = *f
-		c.count(id, *f, +1)
+		h := c.hold(*f)
+		c.facts.Set(id, h)
+		c.count(id, c.unhold(h), +1) // its strings the codes' copies
 	}
 }
 
@@ -357,7 +411,7 @@ func (c *Caseload) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.facts, c.kids, c.sites = make(map[string]fact, len(responses)), make(map[string]*kid, len(children)), map[string]*site{}
+	c.facts, c.kids, c.sites = idmap.Make[heldFact](len(responses)), make(map[string]*kid, len(children)), map[string]*site{}
 	for _, ch := range children {
 		k := &kid{id: ch.ID, site: intern(ch.Site), group: intern(ch.Group), registered: true}
 		k.ceased = ch.Participation != nil && ch.Participation.CeasedOn != ""
@@ -370,8 +424,9 @@ func (c *Caseload) load(ctx context.Context) error {
 		}
 	}
 	for _, r := range responses {
-		f := factOf(r)
-		c.facts[r.ID] = f
+		h := c.hold(factOf(r))
+		c.facts.Set(r.ID, h)
+		f := c.unhold(h) // its strings the codes' copies
 		st := c.siteOf(f.site)
 		switch {
 		case f.status != store.StatusSubmitted:

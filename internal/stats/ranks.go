@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -56,8 +55,15 @@ type PairCount struct {
 // to, whatever its size. Each of the N pairs ranks as it would alone.
 func SignedRankOf(pairs []PairCount) SignedRank {
 	var r SignedRank
+	// Pairs with the same difference are ranked as one value counted their
+	// number of times: a few fractions make many cells.
+	type signed struct {
+		abs      float64
+		positive bool
+	}
+	at := make(map[signed]int, len(pairs))
 	diffs := make([]Weighted, 0, len(pairs))
-	positive := make(map[int]bool, len(pairs))
+	positive := make([]bool, 0, len(pairs))
 	for _, p := range pairs {
 		a, b := p.After, p.Before
 		if !isFinite(a) || !isFinite(b) || p.N <= 0 {
@@ -67,9 +73,14 @@ func SignedRankOf(pairs []PairCount) SignedRank {
 			r.Zeros += p.N
 			continue
 		}
-		d := a - b
-		positive[len(diffs)] = d > 0
-		diffs = append(diffs, Weighted{Value: math.Abs(d), N: p.N})
+		d := signed{math.Abs(a - b), a > b}
+		if i, ok := at[d]; ok {
+			diffs[i].N += p.N
+			continue
+		}
+		at[d] = len(diffs)
+		diffs = append(diffs, Weighted{Value: d.abs, N: p.N})
+		positive = append(positive, d.positive)
 	}
 
 	ranks, ties := weightedRanks(diffs)
@@ -197,11 +208,28 @@ func RankSumOf(a, b []Weighted) RankSum {
 // values. Equal values are always in one group, so a value's rank is its
 // group's.
 func weightedRanks(ws []Weighted) (ranks []float64, ties int64) {
-	order := make([]int, len(ws))
-	for i := range order {
-		order[i] = i
+	type at struct {
+		v float64
+		i int
 	}
-	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(ws[i].Value, ws[j].Value) })
+	sorted := make([]at, len(ws))
+	for i, w := range ws {
+		sorted[i] = at{w.Value, i}
+	}
+	// The values are finite (callers leave the rest out).
+	slices.SortFunc(sorted, func(a, b at) int {
+		switch {
+		case a.v < b.v:
+			return -1
+		case a.v > b.v:
+			return 1
+		}
+		return 0
+	})
+	order := make([]int, len(ws))
+	for k, s := range sorted {
+		order[k] = s.i
+	}
 	ranks = make([]float64, len(ws))
 	var before int64 // values ranked below the group
 	for start := 0; start < len(order); {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lifelong-links/sct/internal/idmap"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -26,7 +27,7 @@ import (
 type mirror struct {
 	mu        sync.RWMutex
 	children  map[string]Child
-	responses map[string]bool     // every response id
+	responses idmap.Map[struct{}] // every response id
 	slots     map[string]slotHold // submitted slot → its holder
 	// writing serialises the conditional replaces of one response (of the
 	// responses whose ids share a stripe).
@@ -52,12 +53,12 @@ type slotHold struct {
 // sqlReader): through FerretDB every response would be decoded whole, about
 // 4,000 a second.
 func (s *Store) loadMirror(ctx context.Context) error {
-	m := &mirror{children: map[string]Child{}, responses: map[string]bool{}, slots: map[string]slotHold{}}
+	m := &mirror{children: map[string]Child{}, slots: map[string]slotHold{}}
 	if err := s.sqlr.children(ctx, runtime.NumCPU(), func(c Child) { m.children[c.ID] = c }); err != nil {
 		return classify(fmt.Errorf("load children: %w", err))
 	}
 	err := s.sqlr.slots(ctx, runtime.NumCPU(), func(id, status, slot, completedOn string) {
-		m.responses[id] = true
+		m.responses.Set(id, struct{}{})
 		if status == StatusSubmitted {
 			m.slots[slot] = slotHold{id, completedOn}
 		}
@@ -77,7 +78,8 @@ func (s *Store) knows(id string) bool {
 	}
 	s.mirror.mu.RLock()
 	defer s.mirror.mu.RUnlock()
-	return s.mirror.responses[id]
+	_, ok := s.mirror.responses.Get(id)
+	return ok
 }
 
 // wrote records a committed response write in the mirror.
@@ -88,7 +90,7 @@ func (s *Store) wrote(prev *Response, next Response) {
 	m := s.mirror
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.responses[next.ID] = true
+	m.responses.Set(next.ID, struct{}{})
 	if prev != nil && prev.Status == StatusSubmitted {
 		if slot := toDoc(*prev).Slot; m.slots[slot].ResponseID == prev.ID {
 			delete(m.slots, slot)
@@ -118,7 +120,7 @@ func (s *Store) mirrorErase(childID string, responses []Response) {
 		delete(m.children, childID)
 	}
 	for _, r := range responses {
-		delete(m.responses, r.ID)
+		m.responses.Delete(r.ID)
 		if slot := toDoc(r).Slot; m.slots[slot].ResponseID == r.ID {
 			delete(m.slots, slot)
 		}

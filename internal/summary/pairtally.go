@@ -255,7 +255,9 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		Adequacy:     make([]PairedAdequacyRow, 0, len(scheme.Supports)),
 		Availability: make([]PairedAvailabilityRow, 0, len(scheme.Supports)),
 	}
-	var before, after, change, ll, cmp []stats.Weighted
+	// The network's cells, some thousands, hold a few dozen sizes and
+	// changes: each is counted once, however many cells hold it.
+	var before, after, change, ll, cmp valueCounts
 	var net []stats.PairCount
 	tables := make([][3][3]int, len(c.supports))
 	shares := make([][]PairCell, len(c.supports)+1)
@@ -266,16 +268,16 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		case cellNetwork:
 			r.Pairs += n
 			b, a := float64(v[0]), float64(v[1])
-			before = append(before, stats.Weighted{Value: b, N: n})
-			after = append(after, stats.Weighted{Value: a, N: n})
-			change = append(change, stats.Weighted{Value: a - b, N: n})
+			before.add(b, n)
+			after.add(a, n)
+			change.add(a-b, n)
 			net = append(net, stats.PairCount{Before: b, After: a, N: n})
 			switch cell.Part {
 			case 0:
-				ll = append(ll, stats.Weighted{Value: a - b, N: n})
+				ll.add(a-b, n)
 				r.Groups.LifelongLinks += n
 			case 1:
-				cmp = append(cmp, stats.Weighted{Value: a - b, N: n})
+				cmp.add(a-b, n)
 				r.Groups.Comparison += n
 			}
 		case cellAdequacy:
@@ -286,9 +288,9 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		}
 	})
 	r.NetworkSize = PairedNetworkSize{
-		Baseline: stats.DescribeOf(before),
-		FollowUp: stats.DescribeOf(after),
-		Change:   stats.DescribeOf(change),
+		Baseline: stats.DescribeOf(before.weighted()),
+		FollowUp: stats.DescribeOf(after.weighted()),
+		Change:   stats.DescribeOf(change.weighted()),
 		Wilcoxon: stats.SignedRankOf(net),
 	}
 	for _, s := range scheme.Supports {
@@ -307,10 +309,29 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 	}
 	r.Strain = sharesOf(shares[len(c.supports)], counts[len(c.supports)])
 	if len(ll) > 0 && len(cmp) > 0 {
-		rs := stats.RankSumOf(ll, cmp)
+		rs := stats.RankSumOf(ll.weighted(), cmp.weighted())
 		r.Groups.NetworkSizeChange = &rs
 	}
 	return r
+}
+
+// valueCounts counts how often each value occurs.
+type valueCounts map[float64]int
+
+func (vc *valueCounts) add(v float64, n int) {
+	if *vc == nil {
+		*vc = valueCounts{}
+	}
+	(*vc)[v] += n
+}
+
+// weighted is the values counted, in no particular order.
+func (vc valueCounts) weighted() []stats.Weighted {
+	out := make([]stats.Weighted, 0, len(vc))
+	for v, n := range vc {
+		out = append(out, stats.Weighted{Value: v, N: n})
+	}
+	return out
 }
 
 // adequacyRow is one adequacy item's row from its cross-table.

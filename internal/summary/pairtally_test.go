@@ -204,3 +204,36 @@ func TestPairCells_OfPackedInputs(t *testing.T) {
 		}
 	}
 }
+
+// formInput is a random answer within what the form allows.
+func formInput(r *rand.Rand, scheme summary.Scheme) summary.Input {
+	for {
+		in := randomInput(r, scheme)
+		within := in.Nominees <= 20
+		for _, c := range in.Support {
+			within = within && c[0]+c[1]+c[2]+c[3] <= 5
+		}
+		if within {
+			return in
+		}
+	}
+}
+
+// The report's cost follows the number of distinct cells counted, not of
+// pairs: compare the sizes side by side.
+func BenchmarkPairCounter_Report(b *testing.B) {
+	scheme := summary.Scheme{Relationships: []string{"friend"}, Supports: []string{"a", "b", "c", "d", "e", "f", "g", "h"}}
+	for _, n := range []int{500, 5000, 40000} {
+		r := rand.New(rand.NewPCG(3, uint64(n)))
+		c := summary.NewPairCounter(scheme)
+		var tally summary.PairTally
+		for range n {
+			c.Add(&tally, c.Cells([]string{"lifelong_links", "comparison"}[r.IntN(2)], formInput(r, scheme), formInput(r, scheme)), 1)
+		}
+		b.Run(fmt.Sprintf("pairs=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				c.Report(scheme, tally)
+			}
+		})
+	}
+}

@@ -59,7 +59,7 @@ func TestHeld_CommitsDuringALoadDoNotWaitAndAreHeld(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]int{}
-	if err := h.Each(context.Background(), summary.Query{}, func(it sums.Item[map[string]int]) { got[it.ID] = it.In["v"] }); err != nil {
+	if err := h.Each(context.Background(), summary.Query{}, func(id string, it sums.Item[map[string]int]) { got[id] = it.In["v"] }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got["r1"] != 3 || got["r2"] != 2 {

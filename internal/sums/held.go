@@ -11,6 +11,7 @@ import (
 	"time"
 	"unique"
 
+	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -29,7 +30,7 @@ type Held[T any] struct {
 	mu     sync.Mutex
 	loaded bool
 	synced time.Time
-	items  map[string]Item[T] // response id → what it holds now
+	items  idmap.Map[Item[T]] // response id → what it holds now
 
 	// backlog keeps the commits made while the holder loads.
 	backlog Backlog[heldCommit[T]]
@@ -37,7 +38,7 @@ type Held[T any] struct {
 	// changed is told, under the lock, of each change to an item once
 	// loaded (old or next nil: none); loaded of a whole load.
 	changed   func(id string, old, next *Item[T])
-	loadedAll func(items map[string]Item[T])
+	loadedAll func(items *idmap.Map[Item[T]])
 }
 
 // heldCommit is a commit kept while the holder loads: what response id
@@ -48,13 +49,21 @@ type heldCommit[T any] struct {
 }
 
 // Item is one response's decoded inputs with what tables select and group
-// it by.
+// it by. Its key is held once for every item with the same: many thousands
+// of responses fall in a few thousand buckets.
 type Item[T any] struct {
-	ID    string // the response's
-	Key   summary.Key
+	key   unique.Handle[summary.Key]
 	Child string
 	In    T
 }
+
+// NewItem is an item of a response with key, by child.
+func NewItem[T any](key summary.Key, child string, in T) Item[T] {
+	return Item[T]{key: unique.Make(key), Child: child, In: in}
+}
+
+// Key is what tables select and group the item by.
+func (it Item[T]) Key() summary.Key { return it.key.Value() }
 
 // NewHeld holds form's derived inputs, decoded from JSON as T.
 func NewHeld[T any](src Source, form string) *Held[T] {
@@ -98,12 +107,12 @@ func (h *Held[T]) Committed(id string, next *store.Response) {
 // nil). Setting the same state twice changes nothing.
 func (h *Held[T]) set(id string, it *Item[T]) {
 	var old *Item[T]
-	if o, ok := h.items[id]; ok {
+	if o, ok := h.items.Get(id); ok {
 		old = &o
-		delete(h.items, id)
+		h.items.Delete(id)
 	}
 	if it != nil {
-		h.items[id] = *it
+		h.items.Set(id, *it)
 	}
 	if h.changed != nil && (old != nil || it != nil) {
 		h.changed(id, old, it)
@@ -125,21 +134,14 @@ func (h *Held[T]) itemOf(d store.Derived) *Item[T] {
 	if err != nil {
 		return nil
 	}
-	return &Item[T]{
-		ID: d.ID,
-		Key: summary.Key{Form: intern(d.Form), Site: intern(d.Site), Group: intern(d.Group), Timepoint: intern(d.Timepoint),
-			Version: intern(d.Version), Wave: d.Wave, Day: intern(d.CompletedOn)},
-		Child: d.ChildID, In: in,
-	}
+	it := NewItem(summary.Key{Form: d.Form, Site: d.Site, Group: d.Group, Timepoint: d.Timepoint,
+		Version: d.Version, Wave: d.Wave, Day: d.CompletedOn}, d.ChildID, in)
+	return &it
 }
-
-// intern is s, sharing its memory with every equal string interned: the
-// keys of many thousands of responses hold a few hundred distinct strings.
-func intern(s string) string { return unique.Make(s).Value() }
 
 // recount reads the inputs of the submitted responses f selects, decoding
 // them on every core.
-func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[T], error) {
+func (h *Held[T]) recount(ctx context.Context, f store.Filter) (*idmap.Map[Item[T]], error) {
 	f.Form = h.form
 	var rows []store.Derived
 	if err := h.src.EachDerived(ctx, f, func(d store.Derived) error {
@@ -159,13 +161,13 @@ func (h *Held[T]) recount(ctx context.Context, f store.Filter) (map[string]Item[
 		})
 	}
 	wg.Wait()
-	out := make(map[string]Item[T], len(rows))
+	out := idmap.Make[Item[T]](len(rows))
 	for i, it := range decoded {
 		if it != nil {
-			out[rows[i].ID] = *it
+			out.Set(rows[i].ID, *it)
 		}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // ready loads the holder if it is not yet, and applies other instances'
@@ -180,7 +182,7 @@ func (h *Held[T]) ready(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			h.items = all
+			h.items = *all
 			if h.loadedAll != nil {
 				h.loadedAll(all)
 			}
@@ -207,7 +209,7 @@ func (h *Held[T]) catchUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for id, it := range changed {
+	for id, it := range changed.All() {
 		h.set(id, &it)
 	}
 	gone, err := h.src.ErasedSince(ctx, since)
@@ -230,16 +232,17 @@ func (h *Held[T]) Warm(ctx context.Context) error {
 	return nil
 }
 
-// Each calls fn with each item the query selects: one pass in memory.
-func (h *Held[T]) Each(ctx context.Context, q summary.Query, fn func(Item[T])) error {
+// Each calls fn with each item the query selects, with its response's id:
+// one pass in memory.
+func (h *Held[T]) Each(ctx context.Context, q summary.Query, fn func(id string, it Item[T])) error {
 	if err := h.ready(ctx); err != nil {
 		return err
 	}
 	defer h.mu.Unlock()
 	q.Form = h.form
-	for _, it := range h.items {
-		if q.Selects(it.Key) {
-			fn(it)
+	for id, it := range h.items.All() {
+		if q.Selects(it.Key()) {
+			fn(id, it)
 		}
 	}
 	return nil
@@ -261,13 +264,13 @@ func (h *Held[T]) Check(ctx context.Context) ([]string, error) {
 	}
 	defer h.mu.Unlock()
 	var suspects []string
-	for id, w := range want {
-		if held, ok := h.items[id]; !ok || fmt.Sprint(held) != fmt.Sprint(w) {
+	for id, w := range want.All() {
+		if held, ok := h.items.Get(id); !ok || fmt.Sprint(held) != fmt.Sprint(w) {
 			suspects = append(suspects, id)
 		}
 	}
-	for id := range h.items {
-		if _, ok := want[id]; !ok {
+	for id := range h.items.All() {
+		if _, ok := want.Get(id); !ok {
 			suspects = append(suspects, id)
 		}
 	}
@@ -284,7 +287,7 @@ func (h *Held[T]) Check(ctx context.Context) ([]string, error) {
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
-		held, ok := h.items[id]
+		held, ok := h.items.Get(id)
 		switch {
 		case now == nil && ok:
 			diffs = append(diffs, "response "+id+" (no longer submitted)")
@@ -306,5 +309,5 @@ func (h *Held[T]) Rebuild(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer h.mu.Unlock()
-	return len(h.items), nil
+	return h.items.Len(), nil
 }

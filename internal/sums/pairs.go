@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/summary"
 )
 
@@ -87,7 +88,7 @@ func (p *pairs) changed(id string, old, next *Item[summary.Packed]) {
 }
 
 // flush makes the noted children's pairs again from what items holds now.
-func (p *pairs) flush(items map[string]Item[summary.Packed]) {
+func (p *pairs) flush(items *idmap.Map[Item[summary.Packed]]) {
 	for child := range p.dirty {
 		p.rejoin(items, child)
 	}
@@ -95,9 +96,9 @@ func (p *pairs) flush(items map[string]Item[summary.Packed]) {
 }
 
 // load joins every child's SCTs.
-func (p *pairs) load(items map[string]Item[summary.Packed]) {
+func (p *pairs) load(items *idmap.Map[Item[summary.Packed]]) {
 	p.reset()
-	for id, it := range items {
+	for id, it := range items.All() {
 		p.byChild[it.Child] = append(p.byChild[it.Child], id)
 	}
 	for child := range p.byChild {
@@ -108,7 +109,7 @@ func (p *pairs) load(items map[string]Item[summary.Packed]) {
 // rejoin takes a child's pairs away and makes them again from their SCTs:
 // their baseline (the first by id, should there be more than one) with
 // each of their follow-ups.
-func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
+func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 	for _, ps := range p.in[child] {
 		set := p.series[ps]
 		p.counter.AddPlaced(&set.tally, set.pairs[child].cells, -1)
@@ -123,7 +124,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 	slices.Sort(ids)
 	var baseline *Item[summary.Packed]
 	for _, id := range ids {
-		if it := items[id]; it.Key.Timepoint == "baseline" {
+		if it, _ := items.Get(id); it.Key().Timepoint == "baseline" {
 			baseline = &it
 			break
 		}
@@ -132,11 +133,12 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 		return
 	}
 	for _, id := range ids {
-		f := items[id]
-		if f.Key.Timepoint != "follow_up" {
+		f, _ := items.Get(id)
+		bk, fk := baseline.Key(), f.Key()
+		if fk.Timepoint != "follow_up" {
 			continue
 		}
-		ps := pairSeries{Baseline: seriesOf(baseline.Key), FollowUp: seriesOf(f.Key)}
+		ps := pairSeries{Baseline: seriesOf(bk), FollowUp: seriesOf(fk)}
 		set := p.series[ps]
 		if set == nil {
 			set = &pairSet{pairs: map[string]*pair{}}
@@ -145,8 +147,8 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 		if _, ok := set.pairs[child]; ok {
 			continue // two follow-ups in one series cannot be: slots are unique
 		}
-		pr := &pair{baselineDay: baseline.Key.Day, followUpDay: f.Key.Day,
-			cells: p.counter.Place(p.index.PairCells(p.counter, baseline.Key.Group, baseline.In, f.In))}
+		pr := &pair{baselineDay: bk.Day, followUpDay: fk.Day,
+			cells: p.counter.Place(p.index.PairCells(p.counter, bk.Group, baseline.In, f.In))}
 		set.pairs[child] = pr
 		set.sorted = nil
 		p.in[child] = append(p.in[child], ps)
@@ -156,7 +158,7 @@ func (p *pairs) rejoin(items map[string]Item[summary.Packed], child string) {
 
 // tally adds up the pairs whose baseline and follow-up (at wave) the query
 // both selects.
-func (p *pairs) tally(items map[string]Item[summary.Packed], q summary.Query, wave int) summary.PairTally {
+func (p *pairs) tally(items *idmap.Map[Item[summary.Packed]], q summary.Query, wave int) summary.PairTally {
 	p.flush(items)
 	whole := q
 	whole.From, whole.To = "", ""
@@ -198,5 +200,5 @@ func (m *Sums) Paired(ctx context.Context, q summary.Query, wave int, scheme sum
 	}
 	defer m.mu.Unlock()
 	q.Form = m.form
-	return m.pairs.counter.Report(scheme, m.pairs.tally(m.items, q, wave)), nil
+	return m.pairs.counter.Report(scheme, m.pairs.tally(&m.items, q, wave)), nil
 }

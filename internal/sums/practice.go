@@ -3,6 +3,7 @@ package sums
 import (
 	"context"
 
+	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/practice"
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -41,26 +42,28 @@ func seriesOf(k summary.Key) summary.Key {
 
 func (p *Practice) changed(id string, old, next *Item[practice.Input]) {
 	if old != nil {
-		delete(p.members[old.Key], id)
-		p.recount(old.Key)
+		delete(p.members[old.Key()], id)
+		p.recount(old.Key())
 	}
 	if next != nil {
-		if p.members[next.Key] == nil {
-			p.members[next.Key] = map[string]bool{}
+		k := next.Key()
+		if p.members[k] == nil {
+			p.members[k] = map[string]bool{}
 		}
-		p.members[next.Key][id] = true
-		p.recount(next.Key)
+		p.members[k][id] = true
+		p.recount(k)
 	}
 }
 
-func (p *Practice) load(all map[string]Item[practice.Input]) {
+func (p *Practice) load(all *idmap.Map[Item[practice.Input]]) {
 	p.members = map[summary.Key]map[string]bool{}
 	p.series = map[summary.Key]map[string]*practiceMonth{}
-	for id, it := range all {
-		if p.members[it.Key] == nil {
-			p.members[it.Key] = map[string]bool{}
+	for id, it := range all.All() {
+		k := it.Key()
+		if p.members[k] == nil {
+			p.members[k] = map[string]bool{}
 		}
-		p.members[it.Key][id] = true
+		p.members[k][id] = true
 	}
 	for k := range p.members {
 		p.recount(k)
@@ -71,7 +74,8 @@ func (p *Practice) load(all map[string]Item[practice.Input]) {
 func (p *Practice) recount(k summary.Key) {
 	var t practice.Tally
 	for id := range p.members[k] {
-		p.counter.Add(&t, p.items[id].In)
+		it, _ := p.items.Get(id)
+		p.counter.Add(&t, it.In)
 	}
 	sk, name := seriesOf(k), monthName(k.Day)
 	months := p.series[sk]

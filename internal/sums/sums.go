@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/summary"
 )
@@ -68,20 +69,20 @@ func New(src Source, form string, scheme summary.Scheme) *Sums {
 func (m *Sums) changed(id string, old, next *Item[summary.Packed]) {
 	m.pairs.changed(id, old, next)
 	if old != nil {
-		m.index.Add(old.Key, old.In, -1)
+		m.index.Add(old.Key(), old.In, -1)
 	}
 	if next != nil {
-		m.index.Add(next.Key, next.In, 1)
+		m.index.Add(next.Key(), next.In, 1)
 	}
 }
 
 // load builds the index from every submitted response: each bucket's tally
 // is added up once.
-func (m *Sums) load(all map[string]Item[summary.Packed]) {
+func (m *Sums) load(all *idmap.Map[Item[summary.Packed]]) {
 	m.pairs.load(all)
 	buckets := map[summary.Key][]summary.Packed{}
-	for _, it := range all {
-		buckets[it.Key] = append(buckets[it.Key], it.In)
+	for _, it := range all.All() {
+		buckets[it.Key()] = append(buckets[it.Key()], it.In)
 	}
 	m.index.Reset()
 	for k, ps := range buckets {

@@ -1,0 +1,102 @@
+package idmap
+
+import (
+	"maps"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// Every spelling of an id is its own key, and All gives each back exactly
+// as it was set: a UUID in another spelling (upper case, braces, no
+// hyphens) is a different id from its canonical one, as it is to the store.
+func TestMap_ActsAsAMapOfStrings(t *testing.T) {
+	u := uuid.NewString()
+	ids := []string{
+		u, strings.ToUpper(u), "{" + u + "}", strings.ReplaceAll(u, "-", ""), "urn:uuid:" + u,
+		"r1", "", "F58337-0000001", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", "00000000-0000-0000-0000-000000000000",
+	}
+	var m Map[int]
+	want := map[string]int{}
+	for i, id := range ids {
+		m.Set(id, i)
+		want[id] = i
+	}
+	if m.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", m.Len(), len(want))
+	}
+	for id, n := range want {
+		if got, ok := m.Get(id); !ok || got != n {
+			t.Errorf("Get(%q) = %d, %v; want %d", id, got, ok, n)
+		}
+	}
+	if got := maps.Collect(m.All()); !maps.Equal(got, want) {
+		t.Errorf("All = %v\nwant %v", got, want)
+	}
+	m.Delete(u)
+	m.Delete("r1")
+	delete(want, u)
+	delete(want, "r1")
+	if _, ok := m.Get(u); ok {
+		t.Errorf("%q still held after Delete", u)
+	}
+	if got := maps.Collect(m.All()); !maps.Equal(got, want) {
+		t.Errorf("after Delete, All = %v\nwant %v", got, want)
+	}
+}
+
+// Against a plain map under a random mix of sets, deletes and gets, over
+// ids of both kinds.
+func TestMap_AgreesWithAPlainMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pool := make([]string, 200)
+	for i := range pool {
+		if i%3 == 0 {
+			pool[i] = "id-" + uuid.NewString()[:i%20]
+		} else {
+			pool[i] = uuid.NewString()
+		}
+	}
+	m := Make[int](10)
+	plain := map[string]int{}
+	for step := range 20000 {
+		id := pool[rng.IntN(len(pool))]
+		switch rng.IntN(3) {
+		case 0:
+			m.Set(id, step)
+			plain[id] = step
+		case 1:
+			m.Delete(id)
+			delete(plain, id)
+		default:
+			got, ok := m.Get(id)
+			want, wantOK := plain[id]
+			if got != want || ok != wantOK {
+				t.Fatalf("step %d: Get(%q) = %d, %v; want %d, %v", step, id, got, ok, want, wantOK)
+			}
+		}
+	}
+	if m.Len() != len(plain) || !maps.Equal(maps.Collect(m.All()), plain) {
+		t.Fatalf("held %d ids, want %d, or they differ", m.Len(), len(plain))
+	}
+}
+
+func TestMap_AllStopsWhenAsked(t *testing.T) {
+	var m Map[bool]
+	for range 5 {
+		m.Set(uuid.NewString(), true)
+	}
+	m.Set("x", true)
+	n := 0
+	for range m.All() {
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	if n != 2 {
+		t.Fatalf("went on after break: %d", n)
+	}
+}
