@@ -45,10 +45,10 @@ const (
 )
 
 // PairTally counts pairs per cell: dense where the answers can fall, and in
-// Extra beyond that.
+// extra beyond that.
 type PairTally struct {
-	Dense []int64
-	Extra map[PairCell]int64
+	dense []int64
+	extra map[PairCell]int64
 }
 
 // PairCounter places pairs in cells over one scheme's support types.
@@ -181,50 +181,50 @@ func (c *PairCounter) Add(t *PairTally, cells []PairCell, n int64) {
 
 // AddPlaced counts placed cells n times (n negative: takes them away).
 func (c *PairCounter) AddPlaced(t *PairTally, p Placed, n int64) {
-	if t.Dense == nil {
-		t.Dense = make([]int64, c.denseSize())
+	if t.dense == nil {
+		t.dense = make([]int64, c.denseSize())
 	}
 	for _, i := range p.dense {
-		t.Dense[i] += n
+		t.dense[i] += n
 	}
 	for _, cell := range p.extra {
-		if t.Extra == nil {
-			t.Extra = map[PairCell]int64{}
+		if t.extra == nil {
+			t.extra = map[PairCell]int64{}
 		}
-		t.Extra[cell] += n
-		if t.Extra[cell] == 0 {
-			delete(t.Extra, cell)
+		t.extra[cell] += n
+		if t.extra[cell] == 0 {
+			delete(t.extra, cell)
 		}
 	}
 }
 
 // Merge adds o to t.
 func (t *PairTally) Merge(o PairTally) {
-	if o.Dense != nil {
-		if t.Dense == nil {
-			t.Dense = make([]int64, len(o.Dense))
+	if o.dense != nil {
+		if t.dense == nil {
+			t.dense = make([]int64, len(o.dense))
 		}
-		for i, n := range o.Dense {
-			t.Dense[i] += n
+		for i, n := range o.dense {
+			t.dense[i] += n
 		}
 	}
-	for cell, n := range o.Extra {
-		if t.Extra == nil {
-			t.Extra = map[PairCell]int64{}
+	for cell, n := range o.extra {
+		if t.extra == nil {
+			t.extra = map[PairCell]int64{}
 		}
-		t.Extra[cell] += n
+		t.extra[cell] += n
 	}
 }
 
 // each calls fn with every cell counted, in a fixed order.
 func (c *PairCounter) each(t PairTally, fn func(PairCell, int)) {
-	for i, n := range t.Dense {
+	for i, n := range t.dense {
 		if n != 0 {
 			fn(c.cellAt(i), int(n))
 		}
 	}
-	extra := make([]PairCell, 0, len(t.Extra))
-	for cell := range t.Extra {
+	extra := make([]PairCell, 0, len(t.extra))
+	for cell := range t.extra {
 		extra = append(extra, cell)
 	}
 	slices.SortFunc(extra, func(a, b PairCell) int {
@@ -242,7 +242,7 @@ func (c *PairCounter) each(t PairTally, fn func(PairCell, int)) {
 		return 0
 	})
 	for _, cell := range extra {
-		if n := t.Extra[cell]; n != 0 {
+		if n := t.extra[cell]; n != 0 {
 			fn(cell, int(n))
 		}
 	}

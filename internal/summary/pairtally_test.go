@@ -237,3 +237,44 @@ func BenchmarkPairCounter_Report(b *testing.B) {
 		})
 	}
 }
+
+// Tallies of parts merged give the report of all the pairs counted in one
+// tally: with pairs taken away again (cells back at zero), with cells
+// beyond the dense part, and merged in any grouping.
+func TestPairTally_MergeOfPartsIsTheWhole(t *testing.T) {
+	scheme := summary.Scheme{Relationships: []string{"friend"}, Supports: []string{"emotional", "practical", "trust"}}
+	r := rand.New(rand.NewPCG(5, 9))
+	c := summary.NewPairCounter(scheme)
+	for trial := range 40 {
+		var whole summary.PairTally
+		parts := make([]summary.PairTally, 1+r.IntN(5))
+		for range r.IntN(120) {
+			cells := c.Cells([]string{"lifelong_links", "comparison", "other"}[r.IntN(3)], randomInput(r, scheme), randomInput(r, scheme))
+			part := &parts[r.IntN(len(parts))]
+			c.Add(part, cells, 1)
+			c.Add(&whole, cells, 1)
+			if r.IntN(4) == 0 { // counted and taken away again: leaves zeros behind
+				c.Add(part, cells, -1)
+				c.Add(&whole, cells, -1)
+			}
+		}
+		var merged, nested summary.PairTally
+		for i := range parts {
+			merged.Merge(parts[i])
+		}
+		// The later parts first merged into one, then that into the first.
+		nested.Merge(parts[0])
+		var rest summary.PairTally
+		for i := 1; i < len(parts); i++ {
+			rest.Merge(parts[i])
+		}
+		nested.Merge(rest)
+		want := encoded(t, c.Report(scheme, whole))
+		if got := encoded(t, c.Report(scheme, merged)); got != want {
+			t.Fatalf("trial %d: merged parts:\n got %s\nwant %s", trial, got, want)
+		}
+		if got := encoded(t, c.Report(scheme, nested)); got != want {
+			t.Fatalf("trial %d: merged in two steps:\n got %s\nwant %s", trial, got, want)
+		}
+	}
+}
