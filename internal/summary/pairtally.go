@@ -174,6 +174,47 @@ func (c *PairCounter) Place(cells []PairCell) Placed {
 	return p
 }
 
+// PlacedRun is many pairs' placed cells one after another in memory, so
+// that counting a stretch of them reads memory in order rather than
+// following a pointer for each pair.
+type PlacedRun struct {
+	dense []int32
+	end   []int32            // pair i's cells are dense[end[i-1]:end[i]] (from 0 for the first)
+	extra map[int][]PairCell // the cells beyond the dense part, of the pairs with any
+}
+
+// Append puts a pair's cells at the run's end.
+func (r *PlacedRun) Append(p Placed) {
+	if len(p.extra) > 0 {
+		if r.extra == nil {
+			r.extra = map[int][]PairCell{}
+		}
+		r.extra[len(r.end)] = p.extra
+	}
+	r.dense = append(r.dense, p.dense...)
+	r.end = append(r.end, int32(len(r.dense)))
+}
+
+// Len is the number of pairs in the run.
+func (r *PlacedRun) Len() int { return len(r.end) }
+
+// AddFromRun counts pair i of a run once.
+func (c *PairCounter) AddFromRun(t *PairTally, r *PlacedRun, i int) {
+	if t.dense == nil {
+		t.dense = make([]int64, c.denseSize())
+	}
+	var start int32
+	if i > 0 {
+		start = r.end[i-1]
+	}
+	for _, j := range r.dense[start:r.end[i]] {
+		t.dense[j]++
+	}
+	if extra := r.extra[i]; extra != nil {
+		c.AddPlaced(t, Placed{extra: extra}, 1)
+	}
+}
+
 // Add counts cells n times (n negative: takes them away).
 func (c *PairCounter) Add(t *PairTally, cells []PairCell, n int64) {
 	c.AddPlaced(t, c.Place(cells), n)

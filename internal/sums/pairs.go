@@ -31,21 +31,66 @@ type pairSeries struct{ Baseline, FollowUp summary.Key }
 // (made when a comparison with dates first needs it after a change) the
 // pairs in order of their baseline's day.
 type pairSet struct {
-	tally  summary.PairTally
-	pairs  map[string]*pair
-	sorted []*pair
+	tally summary.PairTally
+	pairs map[string]*pair
+	days  *dayOrder
+}
+
+// dayOrder is a set's pairs in order of their baseline's day, held so that
+// a comparison with dates finds where its range starts and ends by binary
+// search and reads the pairs between in order: each pair's follow-up day
+// as its rank among the set's follow-up days, its cells in a run.
+type dayOrder struct {
+	baseline   []string // each pair's baseline day, in order
+	followDays []string // the distinct follow-up days, in order
+	follow     []int32  // each pair's follow-up day: its place in followDays
+	run        summary.PlacedRun
 }
 
 // byBaselineDay is the set's pairs in order of their baseline's day.
-func (set *pairSet) byBaselineDay() []*pair {
-	if set.sorted == nil {
-		set.sorted = make([]*pair, 0, len(set.pairs))
-		for _, pr := range set.pairs {
-			set.sorted = append(set.sorted, pr)
-		}
-		slices.SortFunc(set.sorted, func(a, b *pair) int { return strings.Compare(a.baselineDay, b.baselineDay) })
+func (set *pairSet) byBaselineDay() *dayOrder {
+	if set.days != nil {
+		return set.days
 	}
-	return set.sorted
+	sorted := make([]*pair, 0, len(set.pairs))
+	rank := map[string]int32{}
+	for _, pr := range set.pairs {
+		sorted = append(sorted, pr)
+		rank[pr.followUpDay] = 0
+	}
+	slices.SortFunc(sorted, func(a, b *pair) int { return strings.Compare(a.baselineDay, b.baselineDay) })
+	d := &dayOrder{baseline: make([]string, len(sorted)), follow: make([]int32, len(sorted))}
+	for day := range rank {
+		d.followDays = append(d.followDays, day)
+	}
+	slices.Sort(d.followDays)
+	for i, day := range d.followDays {
+		rank[day] = int32(i)
+	}
+	for i, pr := range sorted {
+		d.baseline[i], d.follow[i] = pr.baselineDay, rank[pr.followUpDay]
+		d.run.Append(pr.cells)
+	}
+	set.days = d
+	return d
+}
+
+// between is where the days from..to (inclusive; "" leaves that end open)
+// start and end in days, which are in order.
+func between(days []string, from, to string) (start, end int) {
+	if from != "" {
+		start, _ = slices.BinarySearch(days, from)
+	}
+	end = len(days)
+	if to != "" {
+		end, _ = slices.BinarySearchFunc(days, to, func(day, to string) int {
+			if day <= to {
+				return -1
+			}
+			return 1
+		})
+	}
+	return start, max(start, end)
 }
 
 // pair is one child's baseline and follow-up: their days and the cells they
@@ -114,7 +159,7 @@ func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 		set := p.series[ps]
 		p.counter.AddPlaced(&set.tally, set.pairs[child].cells, -1)
 		delete(set.pairs, child)
-		set.sorted = nil
+		set.days = nil
 		if len(set.pairs) == 0 {
 			delete(p.series, ps)
 		}
@@ -150,7 +195,7 @@ func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 		pr := &pair{baselineDay: bk.Day, followUpDay: fk.Day,
 			cells: p.counter.Place(p.index.PairCells(p.counter, bk.Group, baseline.In, f.In))}
 		set.pairs[child] = pr
-		set.sorted = nil
+		set.days = nil
 		p.in[child] = append(p.in[child], ps)
 		p.counter.AddPlaced(&set.tally, pr.cells, 1)
 	}
@@ -174,22 +219,16 @@ func (p *pairs) tally(items *idmap.Map[Item[summary.Packed]], q summary.Query, w
 			t.Merge(set.tally)
 			continue
 		}
-		sorted := set.byBaselineDay()
-		i, _ := slices.BinarySearchFunc(sorted, q.From, func(pr *pair, day string) int { return strings.Compare(pr.baselineDay, day) })
-		for _, pr := range sorted[i:] {
-			if q.To != "" && pr.baselineDay > q.To {
-				break
-			}
-			if in(q, pr.followUpDay) {
-				p.counter.AddPlaced(&t, pr.cells, 1)
+		d := set.byBaselineDay()
+		start, end := between(d.baseline, q.From, q.To)
+		fromRank, toRank := between(d.followDays, q.From, q.To)
+		for i := start; i < end; i++ {
+			if r := int(d.follow[i]); r >= fromRank && r < toRank {
+				p.counter.AddFromRun(&t, &d.run, i)
 			}
 		}
 	}
 	return t
-}
-
-func in(q summary.Query, day string) bool {
-	return (q.From == "" || day >= q.From) && (q.To == "" || day <= q.To)
 }
 
 // Paired compares the children's baselines with their follow-ups at wave,

@@ -73,7 +73,8 @@ func TestPaired_AgreesWithAJoinOfEverySCT(t *testing.T) {
 	}
 	check := func(m *sums.Sums, when string) {
 		t.Helper()
-		queries := []summary.Query{{}, {Site: "A"}, {Group: "comparison"}, {Version: "1"}, {From: "2019-02-01", To: "2019-05-31"}, {From: "2019-03-10"}}
+		queries := []summary.Query{{}, {Site: "A"}, {Group: "comparison"}, {Version: "1"}, {From: "2019-02-01", To: "2019-05-31"}, {From: "2019-03-10"},
+			{To: "2019-04-15"}, {From: "2019-03-10", To: "2019-03-10"}, {From: "2019-05-01", To: "2019-02-01"}, {From: "2019-02-01", To: "2019-02-01T"}}
 		for _, q := range queries {
 			var want summary.Tally
 			for _, resp := range live {
