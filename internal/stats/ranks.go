@@ -84,10 +84,8 @@ func SignedRankOf(pairs []PairCount) SignedRank {
 	}
 
 	ranks, ties := weightedRanks(diffs)
-	var n int64
 	for i, rank := range ranks {
 		w := diffs[i].N
-		n += int64(w)
 		if positive[i] {
 			r.Positive += w
 			r.WPlus += float64(w) * rank
@@ -96,8 +94,45 @@ func SignedRankOf(pairs []PairCount) SignedRank {
 			r.WMinus += float64(w) * rank
 		}
 	}
-	r.N = int(n)
+	return r.tested(ties)
+}
 
+// SignedRankOfSteps is SignedRankOf for differences that are whole numbers
+// of one step (network sizes, or shares of up to five ratings in sixtieths):
+// up[k] pairs went up by k steps and down[k] went down by k (k from 1),
+// zeros did not change. Ranks and ties come from the counts in order of k,
+// with no sorting, and are the same as SignedRankOf gives for the same
+// pairs.
+func SignedRankOfSteps(up, down []int, zeros int) SignedRank {
+	r := SignedRank{Zeros: zeros}
+	var before, ties int64 // differences ranked below k; Σ(t³−t)
+	for k := 1; k < max(len(up), len(down)); k++ {
+		var u, d int
+		if k < len(up) {
+			u = up[k]
+		}
+		if k < len(down) {
+			d = down[k]
+		}
+		t := int64(u + d)
+		if t == 0 {
+			continue
+		}
+		// The t tied differences hold ranks before+1 .. before+t.
+		rank := float64(2*before+1+t) / 2
+		r.Positive, r.WPlus = r.Positive+u, r.WPlus+float64(u)*rank
+		r.Negative, r.WMinus = r.Negative+d, r.WMinus+float64(d)*rank
+		ties += t*t*t - t
+		before += t
+	}
+	return r.tested(ties)
+}
+
+// tested completes a signed-rank test from its rank sums and Σ(t³−t) over
+// the groups of t tied differences.
+func (r SignedRank) tested(ties int64) SignedRank {
+	n := int64(r.Positive + r.Negative)
+	r.N = int(n)
 	// 48·variance in integers, so the tie correction cannot leave a rounding residue.
 	v48 := 2*n*(n+1)*(2*n+1) - ties
 	if n == 0 || v48 <= 0 {

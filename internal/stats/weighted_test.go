@@ -67,3 +67,43 @@ func sameDescription(a, b Description) bool {
 	}
 	return a.N == b.N && near(a.Mean, b.Mean) && near(a.SD, b.SD) && near(a.Median, b.Median) && near(a.Min, b.Min) && near(a.Max, b.Max)
 }
+
+// Counts of differences in whole steps give what the pairs one by one give:
+// network sizes (steps of one) and shares of up to five ratings (steps of a
+// sixtieth, where fractions equal in value differ in their last bits as
+// floats), with and without ties and zeros.
+func TestSignedRankOfSteps_SameAsEachPair(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	for trial := range 300 {
+		var pairs []PairCount
+		up, down := make([]int, 61), make([]int, 61)
+		zeros := 0
+		for range r.IntN(60) {
+			var before, after float64
+			var steps int
+			if trial%2 == 0 { // network sizes
+				b, a := r.IntN(21), r.IntN(21)
+				before, after, steps = float64(b), float64(a), a-b
+			} else { // shares of high ratings
+				nb, na := 1+r.IntN(5), 1+r.IntN(5)
+				hb, ha := r.IntN(nb+1), r.IntN(na+1)
+				before, after = float64(hb)/float64(nb), float64(ha)/float64(na)
+				steps = 60*ha/na - 60*hb/nb
+			}
+			n := 1 + r.IntN(4)
+			pairs = append(pairs, PairCount{Before: before, After: after, N: n})
+			switch {
+			case steps > 0:
+				up[steps] += n
+			case steps < 0:
+				down[-steps] += n
+			default:
+				zeros += n
+			}
+		}
+		want, got := SignedRankOf(pairs), SignedRankOfSteps(up, down, zeros)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: %d pairs\n got %+v\nwant %+v", trial, len(pairs), got, want)
+		}
+	}
+}

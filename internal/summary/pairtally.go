@@ -298,8 +298,7 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 	}
 	// The network's cells, some thousands, hold a few dozen sizes and
 	// changes: each is counted once, however many cells hold it.
-	var before, after, change, ll, cmp valueCounts
-	var net []stats.PairCount
+	var before, after, change, ll, cmp wholes
 	tables := make([][3][3]int, len(c.supports))
 	shares := make([][]PairCell, len(c.supports)+1)
 	counts := make([][]int, len(c.supports)+1)
@@ -308,11 +307,10 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		switch cell.Kind {
 		case cellNetwork:
 			r.Pairs += n
-			b, a := float64(v[0]), float64(v[1])
+			b, a := int(v[0]), int(v[1])
 			before.add(b, n)
 			after.add(a, n)
 			change.add(a-b, n)
-			net = append(net, stats.PairCount{Before: b, After: a, N: n})
 			switch cell.Part {
 			case 0:
 				ll.add(a-b, n)
@@ -332,7 +330,7 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		Baseline: stats.DescribeOf(before.weighted()),
 		FollowUp: stats.DescribeOf(after.weighted()),
 		Change:   stats.DescribeOf(change.weighted()),
-		Wilcoxon: stats.SignedRankOf(net),
+		Wilcoxon: change.signedRank(),
 	}
 	for _, s := range scheme.Supports {
 		var table [3][3]int
@@ -349,28 +347,56 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		r.Availability = append(r.Availability, row)
 	}
 	r.Strain = sharesOf(shares[len(c.supports)], counts[len(c.supports)])
-	if len(ll) > 0 && len(cmp) > 0 {
+	if r.Groups.LifelongLinks > 0 && r.Groups.Comparison > 0 {
 		rs := stats.RankSumOf(ll.weighted(), cmp.weighted())
 		r.Groups.NetworkSizeChange = &rs
 	}
 	return r
 }
 
-// valueCounts counts how often each value occurs.
-type valueCounts map[float64]int
-
-func (vc *valueCounts) add(v float64, n int) {
-	if *vc == nil {
-		*vc = valueCounts{}
-	}
-	(*vc)[v] += n
+// wholes counts whole numbers by their value: the differences of whole
+// steps a signed-rank test ranks, or the sizes a description describes.
+type wholes struct {
+	up, down []int // up[k]: how many are +k; down[k]: how many are -k
+	zeros    int
 }
 
-// weighted is the values counted, in no particular order.
-func (vc valueCounts) weighted() []stats.Weighted {
-	out := make([]stats.Weighted, 0, len(vc))
-	for v, n := range vc {
-		out = append(out, stats.Weighted{Value: v, N: n})
+func (w *wholes) add(k, n int) {
+	grow := func(s []int, k int) []int {
+		if k >= len(s) {
+			s = append(s, make([]int, k+1-len(s))...)
+		}
+		return s
+	}
+	switch {
+	case k > 0:
+		w.up = grow(w.up, k)
+		w.up[k] += n
+	case k < 0:
+		w.down = grow(w.down, -k)
+		w.down[-k] += n
+	default:
+		w.zeros += n
+	}
+}
+
+func (w *wholes) signedRank() stats.SignedRank { return stats.SignedRankOfSteps(w.up, w.down, w.zeros) }
+
+// weighted is the values counted, each once with its count, in order.
+func (w *wholes) weighted() []stats.Weighted {
+	var out []stats.Weighted
+	for k := len(w.down) - 1; k > 0; k-- {
+		if w.down[k] > 0 {
+			out = append(out, stats.Weighted{Value: float64(-k), N: w.down[k]})
+		}
+	}
+	if w.zeros > 0 {
+		out = append(out, stats.Weighted{Value: 0, N: w.zeros})
+	}
+	for k, n := range w.up {
+		if n > 0 {
+			out = append(out, stats.Weighted{Value: float64(k), N: n})
+		}
 	}
 	return out
 }
@@ -400,16 +426,35 @@ func adequacyRow(support string, t [3][3]int) PairedAdequacyRow {
 func sharesOf(cells []PairCell, counts []int) PairedShare {
 	var s PairedShare
 	var highB, totalB, highA, totalA int
-	pairs := make([]stats.PairCount, 0, len(cells))
 	for i, cell := range cells {
 		n, v := counts[i], cell.V
 		s.Base += n
 		highB, totalB = highB+n*int(v[0]), totalB+n*int(v[1])
 		highA, totalA = highA+n*int(v[2]), totalA+n*int(v[3])
-		pairs = append(pairs, stats.PairCount{Before: float64(v[0]) / float64(v[1]), After: float64(v[2]) / float64(v[3]), N: n})
 	}
 	s.BaselinePercent = percent(highB, totalB)
 	s.FollowUpPercent = percent(highA, totalA)
-	s.Wilcoxon = stats.SignedRankOf(pairs)
+	s.Wilcoxon = sharesRanked(cells, counts)
 	return s
+}
+
+// sharesRanked is the signed-rank test of shares' changes. Shares of up to
+// five ratings (all that validated answers give) differ by whole
+// sixtieths, so they are counted by that; any other share is ranked as a
+// fraction.
+func sharesRanked(cells []PairCell, counts []int) stats.SignedRank {
+	var st wholes
+	for i, cell := range cells {
+		v := cell.V
+		if v[1] < 1 || v[1] > maxRatings || v[3] < 1 || v[3] > maxRatings {
+			pairs := make([]stats.PairCount, len(cells))
+			for i, cell := range cells {
+				v := cell.V
+				pairs[i] = stats.PairCount{Before: float64(v[0]) / float64(v[1]), After: float64(v[2]) / float64(v[3]), N: counts[i]}
+			}
+			return stats.SignedRankOf(pairs)
+		}
+		st.add(int(60*v[2]/v[3]-60*v[0]/v[1]), counts[i])
+	}
+	return st.signedRank()
 }
