@@ -1,8 +1,6 @@
 package summary
 
 import (
-	"slices"
-
 	"github.com/lifelong-links/sct/internal/stats"
 )
 
@@ -94,24 +92,6 @@ func (c *PairCounter) index(cell PairCell) (int, bool) {
 		}
 		i := ((int(v[0])*(maxRatings+1)+int(v[1]))*(maxRatings+1)+int(v[2]))*(maxRatings+1) + int(v[3])
 		return netCells + n*9 + int(cell.Part)*shareCells + i, true
-	}
-}
-
-// cellAt is the cell at a place in the dense part.
-func (c *PairCounter) cellAt(i int) PairCell {
-	n := len(c.supports)
-	const side = maxNetwork + 1
-	switch {
-	case i < netCells:
-		return PairCell{Kind: cellNetwork, Part: uint8(i / (side * side)), V: [4]int32{int32(i / side % side), int32(i % side)}}
-	case i < netCells+n*9:
-		i -= netCells
-		return PairCell{Kind: cellAdequacy, Part: uint8(i / 9), V: [4]int32{int32(i%9/3 + 1), int32(i%3 + 1)}}
-	default:
-		i -= netCells + n*9
-		const r = maxRatings + 1
-		part, j := i/shareCells, i%shareCells
-		return PairCell{Kind: cellShare, Part: uint8(part), V: [4]int32{int32(j / (r * r * r)), int32(j / (r * r) % r), int32(j / r % r), int32(j % r)}}
 	}
 }
 
@@ -257,38 +237,6 @@ func (t *PairTally) Merge(o PairTally) {
 	}
 }
 
-// each calls fn with every cell counted, in a fixed order.
-func (c *PairCounter) each(t PairTally, fn func(PairCell, int)) {
-	for i, n := range t.dense {
-		if n != 0 {
-			fn(c.cellAt(i), int(n))
-		}
-	}
-	extra := make([]PairCell, 0, len(t.extra))
-	for cell := range t.extra {
-		extra = append(extra, cell)
-	}
-	slices.SortFunc(extra, func(a, b PairCell) int {
-		if a.Kind != b.Kind {
-			return int(a.Kind) - int(b.Kind)
-		}
-		if a.Part != b.Part {
-			return int(a.Part) - int(b.Part)
-		}
-		for i := range a.V {
-			if a.V[i] != b.V[i] {
-				return int(a.V[i] - b.V[i])
-			}
-		}
-		return 0
-	})
-	for _, cell := range extra {
-		if n := t.extra[cell]; n != 0 {
-			fn(cell, int(n))
-		}
-	}
-}
-
 // Report is the paired comparison of the pairs counted in t, with rows for
 // the support types of scheme (in its order).
 func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
@@ -299,33 +247,65 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 	// The network's cells, some thousands, hold a few dozen sizes and
 	// changes: each is counted once, however many cells hold it.
 	var before, after, change, ll, cmp wholes
+	network := func(part uint8, b, a, n int) {
+		r.Pairs += n
+		before.add(b, n)
+		after.add(a, n)
+		change.add(a-b, n)
+		switch part {
+		case 0:
+			ll.add(a-b, n)
+			r.Groups.LifelongLinks += n
+		case 1:
+			cmp.add(a-b, n)
+			r.Groups.Comparison += n
+		}
+	}
 	tables := make([][3][3]int, len(c.supports))
-	shares := make([][]PairCell, len(c.supports)+1)
-	counts := make([][]int, len(c.supports)+1)
-	c.each(t, func(cell PairCell, n int) {
+	shares := make([]shareSum, len(c.supports)+1)
+	// A share beyond five ratings (which validated answers cannot give)
+	// is not a whole number of sixtieths: its type's shares are ranked as
+	// fractions.
+	for cell := range t.extra {
+		if cell.Kind == cellShare {
+			shares[cell.Part].fractions = true
+		}
+	}
+	// The dense part, walked region by region, then the cells beyond it.
+	if d := t.dense; d != nil {
+		const side = maxNetwork + 1
+		for i, n := range d[:netCells] {
+			if n != 0 {
+				network(uint8(i/(side*side)), i/side%side, i%side, int(n))
+			}
+		}
+		n := len(c.supports)
+		for i, m := range d[netCells : netCells+n*9] {
+			if m != 0 {
+				tables[i/9][i%9/3][i%3] += int(m)
+			}
+		}
+		const r = maxRatings + 1
+		for part := range shares {
+			from := netCells + n*9 + part*shareCells
+			for j, m := range d[from : from+shareCells] {
+				if m != 0 {
+					shares[part].add([4]int32{int32(j / (r * r * r)), int32(j / (r * r) % r), int32(j / r % r), int32(j % r)}, int(m))
+				}
+			}
+		}
+	}
+	for cell, n := range t.extra {
 		v := cell.V
 		switch cell.Kind {
 		case cellNetwork:
-			r.Pairs += n
-			b, a := int(v[0]), int(v[1])
-			before.add(b, n)
-			after.add(a, n)
-			change.add(a-b, n)
-			switch cell.Part {
-			case 0:
-				ll.add(a-b, n)
-				r.Groups.LifelongLinks += n
-			case 1:
-				cmp.add(a-b, n)
-				r.Groups.Comparison += n
-			}
+			network(cell.Part, int(v[0]), int(v[1]), int(n))
 		case cellAdequacy:
-			tables[cell.Part][v[0]-1][v[1]-1] += n
+			tables[cell.Part][v[0]-1][v[1]-1] += int(n)
 		case cellShare:
-			shares[cell.Part] = append(shares[cell.Part], cell)
-			counts[cell.Part] = append(counts[cell.Part], n)
+			shares[cell.Part].add(v, int(n))
 		}
-	})
+	}
 	r.NetworkSize = PairedNetworkSize{
 		Baseline: stats.DescribeOf(before.weighted()),
 		FollowUp: stats.DescribeOf(after.weighted()),
@@ -340,13 +320,16 @@ func (c *PairCounter) Report(scheme Scheme, t PairTally) PairedReport {
 		r.Adequacy = append(r.Adequacy, adequacyRow(s, table))
 	}
 	for _, s := range scheme.Supports {
-		row := PairedAvailabilityRow{Support: s, PairedShare: sharesOf(nil, nil)}
+		var row PairedAvailabilityRow
 		if i, ok := c.sup[s]; ok {
-			row.PairedShare = sharesOf(shares[i], counts[i])
+			row.PairedShare = shares[i].compared()
+		} else {
+			row.PairedShare = (&shareSum{}).compared()
 		}
+		row.Support = s
 		r.Availability = append(r.Availability, row)
 	}
-	r.Strain = sharesOf(shares[len(c.supports)], counts[len(c.supports)])
+	r.Strain = shares[len(c.supports)].compared()
 	if r.Groups.LifelongLinks > 0 && r.Groups.Comparison > 0 {
 		rs := stats.RankSumOf(ll.weighted(), cmp.weighted())
 		r.Groups.NetworkSizeChange = &rs
@@ -422,39 +405,43 @@ func adequacyRow(support string, t [3][3]int) PairedAdequacyRow {
 	return row
 }
 
-// sharesOf compares the shares of high ratings of the share cells counted.
-func sharesOf(cells []PairCell, counts []int) PairedShare {
-	var s PairedShare
-	var highB, totalB, highA, totalA int
-	for i, cell := range cells {
-		n, v := counts[i], cell.V
-		s.Base += n
-		highB, totalB = highB+n*int(v[0]), totalB+n*int(v[1])
-		highA, totalA = highA+n*int(v[2]), totalA+n*int(v[3])
-	}
-	s.BaselinePercent = percent(highB, totalB)
-	s.FollowUpPercent = percent(highA, totalA)
-	s.Wilcoxon = sharesRanked(cells, counts)
-	return s
+// shareSum adds up the share cells of one support type (or of let-down).
+type shareSum struct {
+	base, highB, totalB, highA, totalA int
+	// Each share's change in sixtieths; or, when fractions is set, every
+	// cell as it is.
+	steps     wholes
+	fractions bool
+	cells     []PairCell
+	counts    []int
 }
 
-// sharesRanked is the signed-rank test of shares' changes. Shares of up to
-// five ratings (all that validated answers give) differ by whole
-// sixtieths, so they are counted by that; any other share is ranked as a
-// fraction.
-func sharesRanked(cells []PairCell, counts []int) stats.SignedRank {
-	var st wholes
-	for i, cell := range cells {
-		v := cell.V
-		if v[1] < 1 || v[1] > maxRatings || v[3] < 1 || v[3] > maxRatings {
-			pairs := make([]stats.PairCount, len(cells))
-			for i, cell := range cells {
-				v := cell.V
-				pairs[i] = stats.PairCount{Before: float64(v[0]) / float64(v[1]), After: float64(v[2]) / float64(v[3]), N: counts[i]}
-			}
-			return stats.SignedRankOf(pairs)
-		}
-		st.add(int(60*v[2]/v[3]-60*v[0]/v[1]), counts[i])
+// add counts n pairs with a share cell's values: high and all ratings
+// before, high and all after.
+func (s *shareSum) add(v [4]int32, n int) {
+	s.base += n
+	s.highB, s.totalB = s.highB+n*int(v[0]), s.totalB+n*int(v[1])
+	s.highA, s.totalA = s.highA+n*int(v[2]), s.totalA+n*int(v[3])
+	switch {
+	case s.fractions:
+		s.cells, s.counts = append(s.cells, PairCell{Kind: cellShare, V: v}), append(s.counts, n)
+	case v[1] > 0 && v[3] > 0: // a share of none is no share: not ranked
+		s.steps.add(int(60*v[2]/v[3]-60*v[0]/v[1]), n)
 	}
-	return st.signedRank()
+}
+
+// compared compares the shares of high ratings before and after.
+func (s *shareSum) compared() PairedShare {
+	out := PairedShare{Base: s.base, BaselinePercent: percent(s.highB, s.totalB), FollowUpPercent: percent(s.highA, s.totalA)}
+	if !s.fractions {
+		out.Wilcoxon = s.steps.signedRank()
+		return out
+	}
+	pairs := make([]stats.PairCount, len(s.cells))
+	for i, cell := range s.cells {
+		v := cell.V
+		pairs[i] = stats.PairCount{Before: float64(v[0]) / float64(v[1]), After: float64(v[2]) / float64(v[3]), N: s.counts[i]}
+	}
+	out.Wilcoxon = stats.SignedRankOf(pairs)
+	return out
 }
