@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -40,6 +42,30 @@ func limitInFlight(max int) echo.MiddlewareFunc {
 				}
 			}
 			defer func() { <-places }()
+			return next(c)
+		}
+	}
+}
+
+// readBodyFirst reads an API request's body into memory (at most limit and
+// one byte more) before the request takes a place among those in flight:
+// a body that trickles in, from a phone on a poor connection or from
+// someone holding places on purpose, holds its connection while it
+// arrives, not a place the other requests need. The handlers then read
+// what it read; a body over the limit is left to the body limit to refuse,
+// and one announced as over it is not read at all.
+func readBodyFirst(limit int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.ContentLength > limit || !strings.HasPrefix(r.URL.Path, "/api/") {
+				return next(c)
+			}
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				return invalid(http.StatusBadRequest, "the body did not arrive whole: "+err.Error())
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			return next(c)
 		}
 	}

@@ -1,10 +1,14 @@
 package api
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -71,5 +75,57 @@ func TestLimitInFlight_TurnsAwayQuicklyWhenFull(t *testing.T) {
 	}
 	if res, err := http.Get(srv.URL + "/api/v1/slow"); err != nil || res.StatusCode != http.StatusOK {
 		t.Errorf("after the load passed: %v %v", res, err)
+	}
+}
+
+// Bodies that trickle in hold their connections, not the places in flight:
+// with more of them open than there are places, other callers are served,
+// and a trickled body that does arrive whole is answered as usual.
+func TestReadBodyFirst_TricklingBodiesHoldNoPlace(t *testing.T) {
+	f := newFixture(t)
+	const places = 4
+	srv := serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, MaxInFlight: places,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	body := `{"email":"nobody@example.org","password":"not the password"}`
+	var conns []net.Conn
+	for range 2 * places {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+		fmt.Fprintf(c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", addr, len(body), body[:9])
+	}
+	time.Sleep(200 * time.Millisecond) // each request has reached the server
+	for _, p := range []string{"/api/v1/forms", "/api/v1/setup"} {
+		res, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s while %d bodies trickle in: %d; want 200", p, 2*places, res.StatusCode)
+		}
+	}
+	res, err := http.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a sign-in while bodies trickle in: %d; want 401 (wrong password), not turned away", res.StatusCode)
+	}
+	// The rest of one trickled body arrives: it is answered as any other.
+	fmt.Fprint(conns[0], body[9:])
+	conns[0].SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := http.ReadResponse(bufio.NewReader(conns[0]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Body.Close()
+	if got.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the trickled sign-in, once whole: %d; want 401", got.StatusCode)
 	}
 }
