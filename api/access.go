@@ -102,7 +102,7 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 		return access.Principal{}, errUnauthenticated
 	}
 	p := access.Principal{
-		Subject: claims.Subject, Role: access.Role(claims.Role), Sites: claims.Sites, TokenID: claims.ID,
+		Subject: claims.Subject, Role: access.Role(claims.Role), Sites: claims.Sites, TokenID: claims.ID, Gen: claims.Gen,
 		SessionID: claims.Session, ChildID: claims.Child, ResponseID: claims.Response,
 	}
 	if p.Role != access.YoungPerson {

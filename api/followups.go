@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/lifelong-links/sct/internal/access"
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/caseload"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
@@ -69,7 +70,10 @@ func (h *handlers) createCalendar(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject)
+	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject, p.Gen)
+	if errors.Is(err, accounts.ErrSignInEnded) {
+		return invalid(http.StatusUnauthorized, err.Error())
+	}
 	if err != nil {
 		return err
 	}

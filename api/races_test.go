@@ -323,7 +323,7 @@ func TestRequestLog_KeepsCalendarAddressesOut(t *testing.T) {
 	var logged logbuf.Buffer
 	srv := serveAPI(t, Deps{Forms: f.h.forms, Store: f.st, Tokens: f.h.tokens, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	secret, hash, _ := auth.NewOpaqueToken()
-	if err := f.st.SetCalendarToken(context.Background(), f.userIDs["coordinator A"], hash); err != nil {
+	if err := f.st.SetCalendarToken(context.Background(), f.userIDs["coordinator A"], hash, 0); err != nil {
 		t.Fatal(err)
 	}
 	res, err := http.Get(srv.URL + "/api/v1/calendar/" + secret + ".ics")

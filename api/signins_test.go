@@ -96,6 +96,11 @@ func TestAccessTokens_EndWithTheAccountsStandingOnEveryInstance(t *testing.T) {
 			if status, _ := call(t, f.srv.URL, token, "GET", "/api/v1/auth/me", ""); status != http.StatusUnauthorized {
 				t.Errorf("on the instance that made the change: %d, want 401 at once", status)
 			}
+			// The other instance may still take the old token for a moment,
+			// but not to make a calendar address, which would outlast it.
+			if status, cal := call(t, other.URL, token, "POST", "/api/v1/calendar", `{}`); status != http.StatusUnauthorized {
+				t.Errorf("a calendar asked for with the old token on another instance, at once: %d %v; want 401", status, cal)
+			}
 			deadline := time.Now().Add(2*accounts.LiveFor + time.Second)
 			for {
 				status, _ := call(t, other.URL, token, "GET", "/api/v1/auth/me", "")

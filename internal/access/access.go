@@ -73,6 +73,9 @@ type Principal struct {
 	Role    Role
 	Sites   []string
 	TokenID string
+	// Gen is a staff access token's token generation (see
+	// store.User.TokenGen).
+	Gen int
 	// A young person's session reaches one response of one child.
 	SessionID  string
 	ChildID    string

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/lifelong-links/sct/internal/auth"
@@ -10,18 +11,33 @@ import (
 
 // CalendarStore keeps the secret addresses of staff's follow-up calendars.
 type CalendarStore interface {
-	SetCalendarToken(ctx context.Context, userID, hash string) error
+	SetCalendarToken(ctx context.Context, userID, hash string, gen int) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
 }
 
 // NewCalendarToken makes the secret that addresses an account's follow-up
-// calendar; it replaces the old one, which stops working.
-func (s *Service) NewCalendarToken(ctx context.Context, userID string) (string, error) {
+// calendar, asked for with an access token of token generation gen; it
+// replaces the old one, which stops working. The account is read afresh
+// (not from what this instance remembers of it): a token that a change to
+// the account has just ended, on this instance or another, makes no
+// calendar (ErrSignInEnded). The calendar holds while the account stays as
+// it is now.
+func (s *Service) NewCalendarToken(ctx context.Context, userID string, gen int) (string, error) {
+	u, err := s.store.User(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrSignInEnded
+	}
+	if err != nil {
+		return "", err
+	}
+	if u.Disabled || u.TokenGen != gen {
+		return "", ErrSignInEnded
+	}
 	token, hash, err := auth.NewOpaqueToken()
 	if err != nil {
 		return "", err
 	}
-	if err := s.calendars.SetCalendarToken(ctx, userID, hash); err != nil {
+	if err := s.calendars.SetCalendarToken(ctx, userID, hash, u.SignInGen); err != nil {
 		return "", err
 	}
 	return token, nil

@@ -218,24 +218,30 @@ func (s *Store) SetFollowUpMonths(ctx context.Context, code string, months int) 
 }
 
 // CalendarToken lets a calendar program fetch one user's follow-up feed.
-// Only its hash is stored; a new token replaces the user's old one.
+// Only its hash is stored; a new token replaces the user's old one. It
+// holds while the account stays as it was when the token was made (Gen is
+// the account's SignInGen then): a change to the account ends it, even a
+// token made by a request that was under way as the change was made.
 type CalendarToken struct {
 	Hash      string    `bson:"_id"`
 	UserID    string    `bson:"user_id"`
+	Gen       int       `bson:"gen"`
 	CreatedAt time.Time `bson:"created_at"`
 }
 
-// SetCalendarToken replaces a user's calendar token.
-func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string) error {
+// SetCalendarToken replaces a user's calendar token, made for the account
+// at sign-in generation gen.
+func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string, gen int) error {
 	coll := s.wdb.Collection(collCalendars)
 	if _, err := coll.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
 		return classify(fmt.Errorf("replace calendar token: %w", err))
 	}
-	_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, CreatedAt: s.now().UTC()})
+	_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, Gen: gen, CreatedAt: s.now().UTC()})
 	return classify(err)
 }
 
-// CalendarUser returns the user a calendar token belongs to.
+// CalendarUser returns the user a calendar token belongs to, while the
+// account is still as it was when the token was made.
 func (s *Store) CalendarUser(ctx context.Context, hash string) (User, error) {
 	var t CalendarToken
 	err := s.db.Collection(collCalendars).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t)
@@ -245,5 +251,9 @@ func (s *Store) CalendarUser(ctx context.Context, hash string) (User, error) {
 	if err != nil {
 		return User{}, classify(fmt.Errorf("read calendar token: %w", err))
 	}
-	return s.User(ctx, t.UserID)
+	u, err := s.User(ctx, t.UserID)
+	if err == nil && u.SignInGen != t.Gen {
+		return User{}, fmt.Errorf("calendar token of an account changed since: %w", ErrNotFound)
+	}
+	return u, err
 }

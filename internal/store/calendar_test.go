@@ -1,0 +1,48 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/lifelong-links/sct/internal/store"
+	"github.com/lifelong-links/sct/internal/store/storetest"
+)
+
+// A calendar address holds while the account is as it was when the address
+// was made: one written just after a change to the account (by a request
+// under way as the change was made) does not work.
+func TestCalendarToken_EndsWithAChangeToTheAccount(t *testing.T) {
+	ctx := t.Context()
+	s := storetest.OpenAt(t, t.TempDir(), store.Options{})
+	u, err := s.CreateUser(ctx, store.User{ID: "u1", Email: "w@example.org", PasswordHash: "x", Role: "coordinator", Sites: []string{"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetCalendarToken(ctx, u.ID, "h1", u.SignInGen); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CalendarUser(ctx, "h1"); err != nil || got.ID != u.ID {
+		t.Fatalf("before the change: %v, %v", got.ID, err)
+	}
+	sites := []string{"B"}
+	changed, err := s.UpdateUser(ctx, u.ID, store.UserChange{Sites: sites})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CalendarUser(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the address made before the change: %v; want not found", err)
+	}
+	// Made for the account as it was, but written after the change.
+	if err := s.SetCalendarToken(ctx, u.ID, "h2", u.SignInGen); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CalendarUser(ctx, "h2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an address made for the account before the change, written after it: %v; want not found", err)
+	}
+	if err := s.SetCalendarToken(ctx, u.ID, "h3", changed.SignInGen); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.CalendarUser(ctx, "h3"); err != nil || got.ID != u.ID {
+		t.Errorf("an address made for the account as it is now: %v, %v", got.ID, err)
+	}
+}
