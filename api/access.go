@@ -124,6 +124,11 @@ func (h *handlers) authenticate(c echo.Context) (access.Principal, error) {
 		if err != nil {
 			return access.Principal{}, err
 		}
+		if stands, err := h.accounts.LinkMakerStands(c.Request().Context(), sess.CreatedBy, sess.Site); err != nil {
+			return access.Principal{}, err
+		} else if !stands {
+			return access.Principal{}, invalid(http.StatusUnauthorized, "this link has ended; ask your worker for a new one")
+		}
 		c.Set(linkKey, sess)
 	}
 	return p, nil

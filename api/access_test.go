@@ -96,8 +96,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	maker := staffUser(t, st, "coordinator", "B") // who made the young person's link
 	sess, err := st.CreateSession(ctx, store.Session{ID: uuid.NewString(), CodeHash: "h", ChildID: "CB1", Site: "B",
-		ResponseID: respYP, Form: "sct", Version: "1", Timepoint: "baseline", Wave: 1, ExpiresAt: time.Now().Add(time.Hour)})
+		ResponseID: respYP, Form: "sct", Version: "1", Timepoint: "baseline", Wave: 1, ExpiresAt: time.Now().Add(time.Hour), CreatedBy: maker.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

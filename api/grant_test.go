@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
 	"github.com/lifelong-links/sct/internal/accounts"
@@ -28,12 +29,13 @@ func TestDeviceGrant_OutlivesTheLinkForItsOneResponseOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	maker := staffUser(t, st, "coordinator", "B")
 	link := func(child, code string) (responseID string) {
 		t.Helper()
 		responseID = uuid.NewString()
 		if _, err := st.CreateSession(ctx, store.Session{ID: uuid.NewString(), CodeHash: auth.HashOpaque(auth.NormalizeShortCode(code)),
 			ChildID: child, Site: "B", ResponseID: responseID, Form: "sct", Version: "1", Timepoint: "baseline", Wave: 1,
-			ExpiresAt: clock.now().Add(2 * time.Hour)}); err != nil {
+			ExpiresAt: clock.now().Add(2 * time.Hour), CreatedBy: maker.ID}); err != nil {
 			t.Fatal(err)
 		}
 		return responseID
@@ -103,5 +105,61 @@ func TestDeviceGrant_OutlivesTheLinkForItsOneResponseOnly(t *testing.T) {
 	clock.add(accounts.DeviceGrantFor + time.Minute)
 	if status, _ := renew(old); status != http.StatusUnauthorized {
 		t.Errorf("renewing after the grant's time: %d, want 401", status)
+	}
+}
+
+// A young person's link is its maker's to give, for as long as they could
+// give it: once the worker who made it is disabled, moved to other sites
+// or to a role that makes no links, the link, its token and its device
+// grant end; a new password changes nothing of that.
+func TestLinks_EndWhenTheirMakerCouldNoLongerMakeThem(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name, change string
+		ends         bool
+	}{
+		{"disabled", `{"disabled":true}`, true},
+		{"moved to another site", `{"sites":["B"]}`, true},
+		{"made an evaluator", `{"role":"evaluator","sites":[]}`, true},
+		{"a new password", `{"password":"quince lantern meadow otter"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			maker := staffUser(t, f.st, "coordinator", "A")
+			token, _, err := f.h.tokens.Issue(auth.Claims{Role: "coordinator", Sites: []string{"A"}, RegisteredClaims: jwt.RegisteredClaims{Subject: maker.ID}}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			draft := uuid.NewString()
+			if status, out := call(t, f.srv.URL, token, "PUT", "/api/v1/responses/"+draft,
+				`{"form":"sct","version":"1","child_id":"CA1","timepoint":"follow_up","mode":"online","status":"draft","answers":{"nominees":[{"name":"Nan","relationship":"grandparent"}]}}`); status != http.StatusCreated {
+				t.Fatalf("draft: %d %v", status, out)
+			}
+			status, link := call(t, f.srv.URL, token, "POST", "/api/v1/children/CA1/sessions", `{"response_id":"`+draft+`","minutes":10}`)
+			if status != http.StatusCreated {
+				t.Fatalf("link: %d %v", status, link)
+			}
+			status, opened := call(t, f.srv.URL, "", "POST", "/api/v1/auth/session", `{"code":"`+link["code"].(string)+`"}`)
+			if status != http.StatusOK {
+				t.Fatalf("redeem: %d %v", status, opened)
+			}
+			young, grant := opened["access_token"].(string), opened["device_grant"].(string)
+			if status, _ := call(t, f.srv.URL, young, "GET", "/api/v1/responses/"+draft, ""); status != http.StatusOK {
+				t.Fatalf("the draft through the link before the change: %d", status)
+			}
+
+			if status, out := call(t, f.srv.URL, f.tokens["admin"], "PATCH", "/api/v1/users/"+maker.ID, tc.change); status != http.StatusOK {
+				t.Fatalf("change: %d %v", status, out)
+			}
+			want := http.StatusOK
+			if tc.ends {
+				want = http.StatusUnauthorized
+			}
+			if status, _ := call(t, f.srv.URL, young, "GET", "/api/v1/responses/"+draft, ""); status != want {
+				t.Errorf("the draft through the link after the change: %d; want %d", status, want)
+			}
+			if status, _ := call(t, f.srv.URL, "", "POST", "/api/v1/auth/session/renew", `{"grant":"`+grant+`"}`); status != want {
+				t.Errorf("renewing with the device grant after the change: %d; want %d", status, want)
+			}
+		})
 	}
 }

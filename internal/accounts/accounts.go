@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lifelong-links/sct/internal/access"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -144,4 +145,21 @@ func New(o Options) *Service {
 // and has not moved on to a later generation.
 func (s *Service) Stands(ctx context.Context, id string, gen int) (bool, error) {
 	return s.live.stands(ctx, id, gen)
+}
+
+// LinkMakerStands reports whether the staff account that made a young
+// person's link to a child of site could still make it: the account exists,
+// is enabled, and its role and sites still reach the site. A link is its
+// maker's to give, for as long as they could give it: when their account
+// is disabled, or moves to other sites or another role, the links they made
+// end (another worker makes a new one, which carries on the same draft).
+// Like Stands, it trusts what this instance read of the account for up to
+// LiveFor.
+func (s *Service) LinkMakerStands(ctx context.Context, id, site string) (bool, error) {
+	a, found, err := s.live.read(ctx, id)
+	if err != nil || !found || a.disabled {
+		return false, err
+	}
+	maker := access.Principal{Subject: id, Role: access.Role(a.role), Sites: a.sites}
+	return maker.Can(access.PermSessionCreate) && maker.InSite(site), nil
 }

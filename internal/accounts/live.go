@@ -33,6 +33,8 @@ type liveAccounts struct {
 type seenAccount struct {
 	gen      int
 	disabled bool
+	role     string
+	sites    []string
 	at       time.Time
 }
 
@@ -43,6 +45,13 @@ func newLiveAccounts(st accountReader, now func() time.Time) *liveAccounts {
 // stands reports whether a token of account id issued at generation gen
 // may still be used.
 func (l *liveAccounts) stands(ctx context.Context, id string, gen int) (bool, error) {
+	a, found, err := l.read(ctx, id)
+	return found && !a.disabled && a.gen == gen, err
+}
+
+// read is what this instance knows of an account, read again when it is
+// more than LiveFor old (found false: there is no such account).
+func (l *liveAccounts) read(ctx context.Context, id string) (seenAccount, bool, error) {
 	now := l.now()
 	l.mu.Lock()
 	a, ok := l.seen[id]
@@ -50,17 +59,17 @@ func (l *liveAccounts) stands(ctx context.Context, id string, gen int) (bool, er
 	if !ok || now.Sub(a.at) >= LiveFor || now.Before(a.at) {
 		u, err := l.store.User(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
+			return seenAccount{}, false, nil
 		}
 		if err != nil {
-			return false, err
+			return seenAccount{}, false, err
 		}
-		a = seenAccount{gen: u.TokenGen, disabled: u.Disabled, at: now}
+		a = seenAccount{gen: u.TokenGen, disabled: u.Disabled, role: u.Role, sites: u.Sites, at: now}
 		l.mu.Lock()
 		l.seen[id] = a
 		l.mu.Unlock()
 	}
-	return !a.disabled && a.gen == gen, nil
+	return a, true, nil
 }
 
 // forget drops what this instance knows of an account it has just changed,

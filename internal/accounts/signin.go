@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -315,6 +316,9 @@ func (s *Service) OpenSession(ctx context.Context, code, addr string) (LinkSignI
 		return LinkSignIn{}, err
 	}
 	release()
+	if ok, err := s.LinkMakerStands(ctx, sess.CreatedBy, sess.Site); err != nil || !ok {
+		return LinkSignIn{}, cmp.Or(err, ErrBadCode)
+	}
 	// The token lasts the link's time; the grant renews it after that.
 	out, err := s.linkToken(sess, sess.ExpiresAt.Sub(s.now()))
 	out.DeviceGrant = grant
@@ -336,6 +340,9 @@ func (s *Service) RenewSession(ctx context.Context, grant, addr string) (LinkSig
 		return LinkSignIn{}, err
 	}
 	release()
+	if ok, err := s.LinkMakerStands(ctx, sess.CreatedBy, sess.Site); err != nil || !ok {
+		return LinkSignIn{}, cmp.Or(err, ErrGrantEnded)
+	}
 	ends := sess.ExpiresAt
 	if sess.GrantUntil != nil && sess.GrantUntil.After(ends) {
 		ends = *sess.GrantUntil
