@@ -272,7 +272,8 @@ type phone struct {
 
 // narrowWidth is the narrowest phone the pages are made for; it is checked
 // with text at 200%, as a person who needs larger text sets it.
-const narrowWidth = 320
+// commonWidth is the width of many small Android phones, checked as well.
+const narrowWidth, commonWidth = 320, 360
 
 // setLarge turns the phone into the narrowest one with text at 200% (the
 // browser's default text size doubled), or back.
@@ -684,6 +685,13 @@ func (p *phone) check(step string) {
 	p.shot(step)
 	if problem := p.sideways(); problem != "" {
 		p.t.Errorf("%s: %s", step, problem)
+	}
+	// The same page on a common small phone, 360px wide.
+	p.width = commonWidth
+	p.do(fmt.Sprintf("screen %dpx", commonWidth), viewport(commonWidth, phoneHeight))
+	if problem := p.sideways(); problem != "" {
+		p.shot(step + "-360px")
+		p.t.Errorf("%s at %dpx: %s", step, commonWidth, problem)
 	}
 	// The same page on a 320px phone with text at 200%.
 	p.setLarge(true)

@@ -124,8 +124,7 @@ func completeSCTIn(t *testing.T, code, child string, each func(w *wizard, step s
 	w.next(in.say("support.heading", "reason", in.form["code_lists.reason.support:child"]))
 	w.clickButton(in.say("support.new"))
 	w.typeIn("#support-name", sctSupporter.name)
-	w.tap(fmt.Sprintf(`input[name="support-relationship"][value=%q]`, sctSupporter.relationship))
-	w.click("#add-supporter")
+	w.tap(fmt.Sprintf(`input[name="support-relationship"][value=%q]`, sctSupporter.relationship)) // adds them
 	w.waitFor("the supporter added", fmt.Sprintf(`[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === %q)`, sctSupporter.name))
 	check("support-" + code)
 	who := []string{sctPeople[sctImportant[0]].name, sctPeople[sctImportant[1]].name, sctSupporter.name}

@@ -273,6 +273,22 @@ func TestBrowser_StaffSeeEachMapAndThenAndNow(t *testing.T) {
 			t.Errorf("what changed lacks %q:\n%s", want, table)
 		}
 	}
+	// At 320px with text at 200% the columns do not fit: each row stands as
+	// a block, every figure on screen and named by its column.
+	p.setLarge(true)
+	p.shot("then-and-now-320px-200pc-table")
+	off := eval[string](p, `[...document.querySelectorAll('table.change td, table.change tbody th')].filter((e) => {
+		const r = e.getBoundingClientRect(), box = e.closest('.scroll').getBoundingClientRect();
+		return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5);
+	}).map((e) => e.textContent).join(' | ')`)
+	if off != "" {
+		t.Errorf("at 320px with text at 200%%, these figures are outside the table's box (scrolled off): %s", off)
+	}
+	named := eval[string](p, `[...document.querySelectorAll('#change-counts tbody tr')].slice(0, 1).map((tr) => [...tr.querySelectorAll('td')].map((td) => getComputedStyle(td, '::before').content + td.textContent).join(' ')).join('')`)
+	if !strings.Contains(named, `"Then: "20`) || !strings.Contains(named, `"Now: "4`) || !strings.Contains(named, `"Change: "-16`) {
+		t.Errorf("at 320px with text at 200%%, the first row's figures are not each named by their column: %s", named)
+	}
+	p.setLarge(false)
 	if note := eval[string](p, `document.getElementById('matching').textContent`); !strings.Contains(note, "by name only") {
 		t.Errorf("the page does not say how people are matched: %q", note)
 	}

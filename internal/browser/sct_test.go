@@ -102,9 +102,10 @@ func (w *wizard) addSupporter(p person) {
 	w.t.Helper()
 	w.clickButton("Someone who is not on your list")
 	w.typeIn("#support-name", p.name)
+	w.check("supporter-named")
+	// With the name typed, picking who they are adds them, as on the
+	// people step.
 	w.tap(fmt.Sprintf(`input[name="support-relationship"][value=%q]`, p.relationship))
-	w.check("supporter-filled-in")
-	w.click("#add-supporter")
 	w.waitFor(p.name+" added as a supporter", fmt.Sprintf(`[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === %q)`, p.name))
 }
 
@@ -364,6 +365,127 @@ func TestBrowser_HalfTypedPersonIsAddedOrAskedAbout(t *testing.T) {
 		n := s.response(t, l.ResponseID).Answers.Nominees
 		if len(n) != 2 || n[1].Name != "Aunt Jo" || n[1].Relationship != "other_relative" {
 			return fmt.Errorf("people on the server %+v; want the first and Aunt Jo", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Someone typed in as a supporter not on the list is never dropped either:
+// picking who they are adds them at once; with a name alone, Next stays
+// and asks; and going Back from the people step with a name half-typed
+// asks too, rather than clear it.
+func TestBrowser_HalfTypedSupporterOrBackIsNeverDropped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP12")
+	w.next("Who are the people who are important to you?")
+	w.addPeople(sctPeople[:1])
+	w.typeIn("#person-name", "Uncle Bo")
+	w.click(".sticky-nav button.secondary") // Back
+	w.waitFor("the page to ask who Uncle Bo is", `document.querySelector('#person-error')?.textContent.includes('Uncle Bo')`)
+	w.heading("Who are the people who are important to you?")
+	if v := eval[string](w.phone, `document.getElementById('person-name').value`); v != "Uncle Bo" {
+		t.Errorf("after Back, the name box holds %q; want Uncle Bo still", v)
+	}
+	if inv := eval[string](w.phone, `document.getElementById('person-name').getAttribute('aria-invalid') || ''`); inv != "true" {
+		t.Errorf("the name box asked about is not marked invalid for a screen reader (aria-invalid %q)", inv)
+	}
+	w.check("back-with-a-name-asks")
+	w.tap(`input[name="relationship"][value="other_relative"]`)
+	w.waitFor("Uncle Bo on the list", `document.querySelectorAll('ul.people li').length === 2`)
+	w.waitFor("the page to say Uncle Bo was added, by the name box", `document.getElementById('person-added').textContent.includes('Uncle Bo')`)
+	// The name box, its heading and the words saying who was added are on
+	// screen, below the bar stuck to the top.
+	hidden := eval[string](w.phone, `(() => {
+		const bar = document.querySelector('.sticky-top').getBoundingClientRect().bottom;
+		return ['person-heading', 'person-added', 'person-name'].filter((id) => {
+			const r = document.getElementById(id).getBoundingClientRect();
+			return r.top < bar - 0.5 || r.bottom > innerHeight;
+		}).join(' ');
+	})()`)
+	if hidden != "" {
+		t.Errorf("after adding a person, these are under the bar or off screen: %s", hidden)
+	}
+	w.check("added-by-picking")
+
+	w.next("Now think about the people who matter most, and who you would go to for help.")
+	w.pickImportant([]int{0})
+	w.next("Someone else I would go to for help?")
+	w.clickButton("Someone who is not on your list")
+	w.typeIn("#support-name", "Coach Dee")
+	w.tap(`input[name="support-relationship"][value="other"]`)
+	w.waitFor("Coach Dee added at once", `[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === 'Coach Dee')`)
+	w.clickButton("Someone who is not on your list")
+	w.typeIn("#support-name", "Aunty Mo")
+	w.click("#next")
+	w.waitFor("the page to ask who Aunty Mo is", `document.querySelector('#support-error')?.textContent.includes('Aunty Mo')`)
+	w.heading("Someone else I would go to for help?")
+	w.check("supporter-name-alone-asks")
+	w.tap(`input[name="support-relationship"][value="other_relative"]`)
+	w.waitFor("Aunty Mo added", `[...document.querySelectorAll('ul.people .who')].some((e) => e.textContent === 'Aunty Mo')`)
+	w.next("Think about Nan")
+	if err := eventually(ctx, 15*time.Second, func() error {
+		if len(s.childResponses(t, "YP12")) == 0 {
+			return fmt.Errorf("nothing on the server yet")
+		}
+		a := s.response(t, l.ResponseID).Answers
+		var names []string
+		for _, k := range a.KeyPeople {
+			if k.Name != "" {
+				names = append(names, k.Name)
+			}
+		}
+		if len(a.Nominees) != 2 || a.Nominees[1].Name != "Uncle Bo" || len(names) != 2 || names[0] != "Coach Dee" || names[1] != "Aunty Mo" {
+			return fmt.Errorf("people on the server %+v, supporters not on the list %v; want Nan and Uncle Bo, and Coach Dee and Aunty Mo", a.Nominees, names)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The same link opened again on the phone that used it, with no signal,
+// carries on where the young person stopped, from what the phone kept,
+// rather than say the link does not work.
+func TestBrowser_OpeningTheLinkAgainWithoutSignalCarriesOn(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP13")
+	w.throughPeople()
+	w.next("Now think about the people who matter most, and who you would go to for help.")
+	w.pickImportant([]int{0})
+	w.waitFor("the pages kept for use offline", `navigator.serviceWorker.controller !== null`)
+	w.setOffline(true)
+	w.do("leave the page", chromedp.Navigate("about:blank"))
+	tab := w // the same tab, still without signal, opening the link afresh
+	tab.open(l.Link)
+	tab.heading("Now think about the people who matter most, and who you would go to for help.")
+	if n := eval[int](tab.phone, `document.querySelectorAll('input[name="important"]:checked').length`); n != 1 {
+		t.Errorf("%d most important people ticked after opening the link again without signal; want the 1 ticked before", n)
+	}
+	// No signal is said, and stays in view as the young person goes on.
+	tab.waitFor("the page to say there is no connection", `document.getElementById('net').textContent.includes('No connection')`)
+	tab.check("carried-on-offline")
+	tab.tap(`input[name="important"][value="1"]`)
+	tab.waitFor("a second important person ticked", `document.querySelectorAll('input[name="important"]:checked').length === 2`)
+	tab.next("Someone else I would go to for help?")
+	tab.next("Think about Nan")                                                     // a long page
+	eval[bool](tab.phone, `(window.scrollTo(0, document.body.scrollHeight), true)`) // to the bottom
+	if top := eval[float64](tab.phone, `document.getElementById('net').getBoundingClientRect().top`); top < -0.5 || top > 1 {
+		t.Errorf("scrolled down with no signal, the line saying so is at %.0fpx; want it stuck at the top", top)
+	}
+	if bar, net := eval[float64](tab.phone, `document.querySelector('.sticky-top').getBoundingClientRect().top`), eval[float64](tab.phone, `document.getElementById('net').getBoundingClientRect().bottom`); bar < net-0.5 {
+		t.Errorf("the progress bar (top %.0fpx) is under the no-signal line (bottom %.0fpx)", bar, net)
+	}
+	tab.shot("offline-scrolled-down")
+	tab.setOffline(false)
+	if err := eventually(ctx, 30*time.Second, func() error {
+		if n := len(s.response(t, l.ResponseID).Answers.KeyPeople); n != 2 {
+			return fmt.Errorf("%d key people on the server; want the 2 ticked without signal", n)
 		}
 		return nil
 	}); err != nil {

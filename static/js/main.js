@@ -100,6 +100,10 @@ async function netStatus() {
   el.replaceChildren(...(offline
     ? tx(waiting ? 'net.offlineWaiting' : 'net.offline', { n: waiting })
     : (waiting ? tx('net.waiting', { n: waiting }) : [])));
+  // The line stays on screen while there is no signal (see app.css), and
+  // the bar stuck to the top sits under it.
+  const stuck = offline && getComputedStyle(el).position === 'sticky';
+  document.documentElement.style.setProperty('--net-h', stuck ? `${Math.ceil(el.getBoundingClientRect().height)}px` : '0px');
 }
 
 function loginPage() {
@@ -172,12 +176,22 @@ async function joinPage(code) {
     history.replaceState(null, '', `#/sct/${s.response_id}`);
     return route();
   } catch (e) {
-    // The same link opened again on the phone that used it: carry on
-    // where the young person stopped.
+    // The same link opened again on the phone that used it (spent, or no
+    // signal to ask): carry on where the young person stopped, with what
+    // this phone kept.
     const kept = session.young();
-    if (kept && kept.code === codeKey(code) && e instanceof APIError && e.status === 401) {
+    if (kept && kept.code === codeKey(code) && ((e instanceof APIError && e.status === 401) || e instanceof Offline)) {
       history.replaceState(null, '', `#/sct/${kept.session.response_id}`);
       return route();
+    }
+    if (e instanceof Offline) {
+      // Not opened on this phone before, and no signal to open it: the link
+      // may well work. Say so, and open it when the signal comes back.
+      const again = () => { removeEventListener('online', again); if (location.hash === `#join=${code}`) route(); };
+      addEventListener('online', again);
+      return show(t('join.offline.title'), h('h1', {}, t('join.offline.title')),
+        h('p', { role: 'status' }, t('join.offline.body')),
+        h('button', { type: 'button', onclick: route }, t('failed.retry')));
     }
     return show(t('join.bad.title'), h('h1', {}, t('join.bad.title')),
       h('p', {}, t('join.bad.body')), faults(e));

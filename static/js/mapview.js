@@ -82,11 +82,14 @@ function changeTable(c, def) {
   const signed = (n) => (n > 0 ? `+${n}` : String(n));
   const supports = Object.fromEntries((field(def, 'key_people.support').fields || []).map((f) => [f.name, f.label]));
   const answers = Object.fromEntries(scale(def, 'adequacy').map((p) => [['no_one', 'too_few', 'enough'][p.value - 1], p.label]));
-  const row = (label, ...cells) => h('tr', {}, h('th', { scope: 'row' }, label), cells.map((v) => h('td', {}, v)));
+  // Each figure is named by its column too: on a narrow screen the rows
+  // stand as blocks, each figure on a line of its own (see app.css).
+  const rowOf = (cols) => (label, ...cells) => h('tr', {}, h('th', { scope: 'row' }, label), cells.map((v, i) => h('td', { 'data-col': cols[i] }, v)));
+  const row = rowOf([w.then, w.now, w.change]);
   const section = (label, span) => h('tr', { class: 'section' }, h('th', { scope: 'colgroup', colspan: span }, label));
   const kept = ch.kept.names && ch.kept.names.length ? `${ch.kept.count}: ${ch.kept.names.join(', ')}` : String(ch.kept.count);
   const head = (...cols) => h('thead', {}, h('tr', {}, h('td', {}), cols.map((col) => h('th', { scope: 'col' }, col))));
-  // At large text sizes a table scrolls sideways in its box, not the page.
+  // A table that is still too wide scrolls sideways in its box, not the page.
   return h('div', {},
     h('div', { class: 'scroll' }, h('table', { class: 'change', id: 'change-counts' },
       h('caption', {}, w.what_changed),
@@ -105,6 +108,6 @@ function changeTable(c, def) {
     h('div', { class: 'scroll' }, h('table', { class: 'change', id: 'change-adequacy' },
       h('caption', {}, w.adequacy),
       head(w.then, w.now),
-      h('tbody', {}, ch.adequacy.map((a) => row(supports[a.support] || a.support, answers[a.baseline] || w.not_answered,
+      h('tbody', {}, ch.adequacy.map((a) => rowOf([w.then, w.now])(supports[a.support] || a.support, answers[a.baseline] || w.not_answered,
         `${answers[a.follow_up] || w.not_answered} (${w[a.direction] || a.direction})`))))));
 }

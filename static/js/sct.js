@@ -168,9 +168,9 @@ class Wizard {
   }
 
   go(step) {
-    // A person half-added is never dropped: with who they are picked they
-    // are added; with a name alone, the page asks.
-    if (step > this.step && this.pendingPerson && !this.pendingPerson()) return;
+    // A person half-added is never dropped, going on or back: with who
+    // they are picked they are added; with a name alone, the page asks.
+    if (step !== this.step && this.pendingPerson && !this.pendingPerson()) return;
     this.pendingPerson = null;
     const last = this.steps().length - 1;
     this.step = Math.max(0, Math.min(step, last));
@@ -210,6 +210,9 @@ class Wizard {
     const draft = this.def.languages && (this.def.languages.find((l) => l.code === this.def.language) || {}).draft;
     const note = draft || i18n.draft() ? h('p', { class: 'draft-note', id: 'draft-note' }, t('draft.note')) : null;
     show(content.title, note, progress, content.nodes, nav, this.status);
+    // What scrolls into view stops below the bar stuck to the top, however
+    // tall the bar is (its words wrap at large text).
+    document.documentElement.style.setProperty('--top-h', `${Math.ceil(progress.getBoundingClientRect().height)}px`);
   }
 
   // refocus keeps focus on the control just used when the step is redrawn.
@@ -282,7 +285,8 @@ class Wizard {
     const nameInput = h('input', { id: 'person-name', type: 'text', maxlength: String(this.f.name.max_length), value: draft.name || '', autocomplete: 'off' });
     const otherInput = h('input', { id: 'person-other', type: 'text', maxlength: String(this.f.other.max_length), value: draft.other_text || '' });
     const otherBox = h('div', { hidden: draft.relationship !== 'other' }, h('label', { for: 'person-other' }, this.f.other.prompt), otherInput);
-    const err = h('p', { class: 'error', role: 'alert' });
+    const err = h('p', { class: 'error', role: 'alert', id: 'person-error' });
+    nameInput.setAttribute('aria-describedby', 'person-error');
     // With a name typed, picking who they are adds the person at once (one
     // tap a person); "someone else" waits for its words, and a change waits
     // for Save.
@@ -290,7 +294,7 @@ class Wizard {
       name: 'relationship', legend: this.f.relationship.prompt, value: draft.relationship, cls: 'compact',
       options: codes(this.def, this.f.relationship.codes, true),
       onpick: (v) => {
-        draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = '';
+        draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = ''; nameInput.removeAttribute('aria-invalid');
         if (!editing && v !== 'other' && nameInput.value.trim()) commit();
       },
     });
@@ -304,17 +308,27 @@ class Wizard {
       });
       this.editing = null;
       this.render();
-      this.status.textContent = t('person.added', { name: this.personLabel(p).who });
-      // Back to the name box, scrolled to the top, so that who they are to
-      // the young person is in view below it for the next one.
+      // Said beside the name box, where the next person is typed, and read
+      // out once there (filled in after the page is drawn, so a screen
+      // reader hears the change).
+      const said = document.getElementById('person-added');
+      const who = this.personLabel(p).who;
+      if (said) setTimeout(() => { said.textContent = t('person.added', { name: who }); }, 50);
+      // Back to the name box, scrolled with its heading just below the bar
+      // stuck to the top, so that who they are to the young person is in
+      // view below it for the next one.
       const again = document.getElementById('person-name');
-      if (again) { again.focus(); again.scrollIntoView({ block: 'start' }); }
+      if (again) {
+        again.focus({ preventScroll: true });
+        (document.getElementById('person-heading') || again).scrollIntoView({ block: 'start' });
+      }
     };
     this.pendingPerson = () => {
       const named = nameInput.value.trim() !== '';
       if (!named && !draft.relationship) return true;
       if (draft.relationship) { commit(); return true; }
       err.replaceChildren(...tx('person.pickWhoNamed', { name: nameInput.value.trim() }));
+      nameInput.setAttribute('aria-invalid', 'true');
       nameInput.scrollIntoView({ block: 'center' });
       err.scrollIntoView({ block: 'nearest' });
       const first = document.querySelector('input[name="relationship"]');
@@ -322,7 +336,8 @@ class Wizard {
       return false;
     };
     return h('div', { class: 'card' },
-      h('h2', {}, t(editing ? 'person.changeHeading' : 'person.addHeading')),
+      h('h2', { id: 'person-heading' }, t(editing ? 'person.changeHeading' : 'person.addHeading')),
+      h('p', { class: 'added', id: 'person-added', role: 'status' }),
       h('label', { for: 'person-name' }, this.f.name.prompt), nameInput,
       rel, otherBox, err,
       h('div', { class: 'row' },
@@ -454,23 +469,44 @@ class Wizard {
   newSupporterForm() {
     const draft = {};
     const nameInput = h('input', { id: 'support-name', type: 'text', maxlength: String(this.f.name.max_length), autocomplete: 'off' });
-    const err = h('p', { class: 'error', role: 'alert' });
+    const err = h('p', { class: 'error', role: 'alert', id: 'support-error' });
+    const add = () => {
+      const k = { reason: 'support', relationship: draft.relationship };
+      if (nameInput.value.trim()) k.name = nameInput.value.trim();
+      this.change(() => this.setKey('support', [...this.keyOf('support'), k]));
+    };
+    // As on the people step: with a name typed, picking who they are adds
+    // the person at once; and a person half-added is never dropped.
     const rel = tiles({
       name: 'support-relationship', legend: this.f.relationship.prompt, options: codes(this.def, this.f.relationship.codes, true),
-      onpick: (v) => { draft.relationship = v; err.textContent = ''; },
+      onpick: (v) => {
+        draft.relationship = v; err.textContent = ''; nameInput.removeAttribute('aria-invalid');
+        if (nameInput.value.trim()) { add(); this.render(); this.status.textContent = t('person.added', { name: nameInput.value.trim() }); }
+      },
     });
-    return h('details', { class: 'card' },
+    this.pendingPerson = () => {
+      if (draft.relationship) { add(); return true; }
+      if (!nameInput.value.trim()) return true;
+      err.replaceChildren(...tx('person.pickWhoNamed', { name: nameInput.value.trim() }));
+      nameInput.setAttribute('aria-invalid', 'true');
+      box.open = true;
+      err.scrollIntoView({ block: 'center' });
+      const first = document.querySelector('input[name="support-relationship"]');
+      if (first) first.focus();
+      return false;
+    };
+    nameInput.setAttribute('aria-describedby', 'support-error');
+    const box = h('details', { class: 'card' },
       h('summary', {}, t('support.new')),
       h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, rel, err,
       h('button', {
         type: 'button', id: 'add-supporter', onclick: () => {
           if (!draft.relationship) { err.textContent = t('person.pickWho'); return; }
-          const k = { reason: 'support', relationship: draft.relationship };
-          if (nameInput.value.trim()) k.name = nameInput.value.trim();
-          this.change(() => this.setKey('support', [...this.keyOf('support'), k]));
+          add();
           this.render();
         },
       }, t('person.add')));
+    return box;
   }
 
   keyName(k) {
@@ -601,8 +637,12 @@ class Wizard {
     // While they wait, the page keeps the wizard's status line: it is how
     // the wizard hears that they were sent.
     const map = h('section', { class: 'map-end', 'aria-label': t(this.young ? 'map.yours' : 'map.theirs') });
+    // Said in a live region, filled in once the page is drawn, so that a
+    // screen reader hears it, also when the answers go later, on this page.
+    const said = h('p', { role: 'status' });
+    setTimeout(() => { said.textContent = t(sent ? 'thanks.sent' : 'thanks.kept'); }, 50);
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
-      h('p', {}, t(sent ? 'thanks.sent' : 'thanks.kept')),
+      said,
       sent ? null : this.status,
       this.done ? h('button', { type: 'button', onclick: this.done }, t('thanks.done')) : null,
       map);
