@@ -473,8 +473,9 @@ func TestBrowser_OpeningTheLinkAgainWithoutSignalCarriesOn(t *testing.T) {
 	tab.tap(`input[name="important"][value="1"]`)
 	tab.waitFor("a second important person ticked", `document.querySelectorAll('input[name="important"]:checked').length === 2`)
 	tab.next("Someone else I would go to for help?")
-	tab.next("Think about Nan")                                                     // a long page
-	eval[bool](tab.phone, `(window.scrollTo(0, document.body.scrollHeight), true)`) // to the bottom
+	// A long page, scrolled to its bottom.
+	tab.next("Think about Nan")
+	eval[bool](tab.phone, `(window.scrollTo(0, document.body.scrollHeight), true)`)
 	if top := eval[float64](tab.phone, `document.getElementById('net').getBoundingClientRect().top`); top < -0.5 || top > 1 {
 		t.Errorf("scrolled down with no signal, the line saying so is at %.0fpx; want it stuck at the top", top)
 	}
