@@ -212,12 +212,13 @@ func mapIn(t *testing.T, w *wizard, in words) {
 			t.Errorf("the map draws %q, not a map word in %s", s, in.code)
 		}
 	}
-	for _, k := range []string{"map.me", "map.legend", "map.rel.grandparent", "map.rel.schoolStaff", "map.group.family", "map.inner"} {
+	// The young person's own map speaks to them ("your people").
+	for _, k := range []string{"map.me", "map.legend", "map.rel.grandparent", "map.rel.schoolStaff", "map.group.family", "map.yourInner"} {
 		if !slices.Contains(drawn, in.say(k)) {
 			t.Errorf("the map does not draw %s, %q: it draws %q", k, in.say(k), drawn)
 		}
 	}
-	if got, want := eval[string](w.phone, `document.querySelector('.map-end .map-list h3')?.textContent || ''`), in.say("map.inner"); got != want {
+	if got, want := eval[string](w.phone, `document.querySelector('.map-end .map-list h3')?.textContent || ''`), in.say("map.yourInner"); got != want {
 		t.Errorf("the list's first circle is %q, want %q", got, want)
 	}
 	if got := eval[[]string](w.phone, `[...document.querySelectorAll('.map-end .map-list li > bdi:first-child')].map((b) => b.textContent)`); len(got) != 4 {

@@ -117,10 +117,15 @@ func TestBrowser_YoungPersonSeesTheirMapAtTheEnd(t *testing.T) {
 		t.Errorf("the map at the end: %s", strings.Join(problems, "; "))
 	}
 	list := eval[string](w.phone, `document.querySelector('.map-end .map-list').innerText`)
-	for _, want := range []string{"Inner circle", "Nan: Grandparent (Family)", "Mum: Birth mother (Family)", "Middle circle", "Mr K: School staff (School)", "Outer circle", "Jo: Friend (Friends)"} {
+	// The young person's own map speaks to them.
+	for _, want := range []string{"Inner circle: the people who matter most to you", "Nan: Grandparent (Family)", "Mum: Birth mother (Family)",
+		"Middle circle: others you would go to for help", "Mr K: School staff (School)", "Outer circle: everyone else you named", "Jo: Friend (Friends)"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the list beside the map lacks %q:\n%s", want, list)
 		}
+	}
+	if title := eval[string](w.phone, `document.querySelector('.map-end svg.map title').textContent`); !strings.HasPrefix(title, "Map of your people") {
+		t.Errorf("the young person's map is called %q; want it to speak to them, as Map of your people", title)
 	}
 	w.setOffline(false)
 }

@@ -87,17 +87,19 @@ export const WORDS = Object.freeze({
  * pageWords is the map's table in the page's language: the words of the
  * map a young person sees at the end of the SCT from the page words, the
  * staff's own words in English as the staff pages are. The placeholders
- * stay those of WORDS (%s, %d), so the map fills them in either way.
+ * stay those of WORDS (%s, %d), so the map fills them in either way. With
+ * young set, the map speaks to the young person whose map it is ("Map of
+ * your people", "others you would go to for help").
  */
-export function pageWords() {
+export function pageWords({ young = false } = {}) {
   return Object.freeze({
     ...WORDS,
-    title: t('map.title'),
-    title_when: t('map.titleWhen', { when: '%s' }),
+    title: t(young ? 'map.yourTitle' : 'map.title'),
+    title_when: t(young ? 'map.yourTitleWhen' : 'map.titleWhen', { when: '%s' }),
     me: t('map.me'),
-    ring_1: t('map.inner'),
-    ring_2: t('map.middle'),
-    ring_3: t('map.outer'),
+    ring_1: t(young ? 'map.yourInner' : 'map.inner'),
+    ring_2: t(young ? 'map.yourMiddle' : 'map.middle'),
+    ring_3: t(young ? 'map.yourOuter' : 'map.outer'),
     nobody: t('map.nobody'),
     names_hidden: t('map.namesHidden'),
     legend: t('map.legend'),

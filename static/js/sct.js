@@ -654,7 +654,7 @@ class Wizard {
   async showMap(place) {
     const [m, { pageWords }] = await Promise.all([import('./map.js'), import('./mapwords.js')]);
     // In the language the SCT was answered in.
-    const w = pageWords();
+    const w = pageWords({ young: this.young });
     place.setAttribute('aria-label', this.young ? w.your_map : w.map_of);
     place.replaceChildren(h('h2', {}, this.young ? w.your_map : w.map_of),
       this.young ? h('p', { class: 'hint' }, w.your_map_hint) : null,
