@@ -81,8 +81,8 @@ func New(st Store, forms *form.Registry, now func() time.Time) (*Service, error)
 	return &Service{store: st, forms: forms, sums: m, practice: p, caseload: cl, exports: exports, now: now}, nil
 }
 
-// Warm builds the SCT sums and the caseload now rather than at their first
-// read.
+// Warm builds the SCT sums, the practice tables, the caseload and the
+// paired comparison's pairs now rather than at their first read.
 func (s *Service) Warm(ctx context.Context) error {
 	if err := s.sums.Warm(ctx); err != nil {
 		return err
@@ -90,7 +90,11 @@ func (s *Service) Warm(ctx context.Context) error {
 	if err := s.practice.Warm(ctx); err != nil {
 		return err
 	}
-	return s.caseload.Warm(ctx)
+	if err := s.caseload.Warm(ctx); err != nil {
+		return err
+	}
+	// Last: Tables 3 and 4 and the rest answer before the pairs are made.
+	return s.sums.WarmPairs(ctx)
 }
 
 // CheckSums recounts the SCT summary inputs from the responses and lists

@@ -10,7 +10,6 @@ package idmap
 
 import (
 	"iter"
-	"strings"
 
 	"github.com/google/uuid"
 )
@@ -28,14 +27,37 @@ func Make[V any](n int) Map[V] {
 }
 
 // asUUID is id's 16 bytes when id is a UUID in its canonical spelling
-// (lowercase, with hyphens), which is the only spelling that turns back
-// into the same string.
-func asUUID(id string) (uuid.UUID, bool) {
-	if len(id) != 36 || strings.ContainsAny(id, "ABCDEF") {
-		return uuid.UUID{}, false
+// (lowercase hexadecimal, with hyphens), which is the only spelling that
+// turns back into the same string. It is read in one pass: every lookup
+// of a response's state makes it.
+func asUUID(id string) (u uuid.UUID, ok bool) {
+	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
+		return u, false
 	}
-	u, err := uuid.Parse(id)
-	return u, err == nil
+	n := 0
+	for i := 0; i < 36; i += 2 {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++ // the hyphen
+		}
+		hi, lo := nibble(id[i]), nibble(id[i+1])
+		if hi < 0 || lo < 0 {
+			return uuid.UUID{}, false
+		}
+		u[n] = byte(hi<<4 | lo)
+		n++
+	}
+	return u, true
+}
+
+// nibble is the value of a lowercase hexadecimal digit, or -1.
+func nibble(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	}
+	return -1
 }
 
 // Get is the value held for id.
@@ -74,6 +96,22 @@ func (m *Map[V]) Delete(id string) {
 
 // Len is the number of ids held.
 func (m *Map[V]) Len() int { return len(m.uuids) + len(m.other) }
+
+// Values yields every value, in no particular order, without the ids.
+func (m *Map[V]) Values() iter.Seq[V] {
+	return func(yield func(V) bool) {
+		for _, v := range m.uuids {
+			if !yield(v) {
+				return
+			}
+		}
+		for _, v := range m.other {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
 
 // All yields every id with its value, in no particular order. A UUID's id
 // is spelled out again, so each costs a string.

@@ -100,3 +100,24 @@ func TestMap_AllStopsWhenAsked(t *testing.T) {
 		t.Fatalf("went on after break: %d", n)
 	}
 }
+
+// An id is held as 16 bytes exactly when it is a UUID spelled as uuid
+// spells one out, and then holds the bytes uuid reads: checked on UUIDs
+// and on each of them with one character changed.
+func TestAsUUID_IsExactlyTheCanonicalSpelling(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const chars = "0123456789abcdefABCDEF-gz{} "
+	for range 2000 {
+		id := uuid.NewString()
+		b := []byte(id)
+		b[rng.IntN(len(b))] = chars[rng.IntN(len(chars))]
+		for _, s := range []string{id, string(b), string(b[:35]), string(b) + "0"} {
+			u, ok := asUUID(s)
+			parsed, err := uuid.Parse(s)
+			canonical := err == nil && parsed.String() == s
+			if ok != canonical || (ok && u != parsed) {
+				t.Fatalf("asUUID(%q) = %v, %v; uuid reads it as %v, %v (canonical %v)", s, u, ok, parsed, err, canonical)
+			}
+		}
+	}
+}

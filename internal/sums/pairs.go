@@ -17,6 +17,10 @@ import (
 type pairs struct {
 	index   *summary.Index // unpacks the inputs
 	counter *summary.PairCounter
+	// joined is false until every SCT held is joined: a load leaves the
+	// join to the first comparison (or to WarmPairs), so that Tables 3 and
+	// 4 do not wait for it after a start.
+	joined  bool
 	byChild map[string][]string // child → ids of their SCTs held
 	series  map[pairSeries]*pairSet
 	in      map[string][]pairSeries // child → the series holding their pairs
@@ -115,6 +119,9 @@ func (p *pairs) reset() {
 // next nil: none) are to be made again: the next read makes them, so a
 // write costs no more than the note.
 func (p *pairs) changed(id string, old, next *Item[summary.Packed]) {
+	if !p.joined {
+		return // the join to come reads every SCT as it is then
+	}
 	if old != nil {
 		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s string) bool { return s == id })
 		if len(p.byChild[old.Child]) == 0 {
@@ -132,17 +139,29 @@ func (p *pairs) changed(id string, old, next *Item[summary.Packed]) {
 	}
 }
 
-// flush makes the noted children's pairs again from what items holds now.
+// flush makes the noted children's pairs again from what items holds now,
+// or joins every SCT if that is still to do.
 func (p *pairs) flush(items *idmap.Map[Item[summary.Packed]]) {
+	if !p.joined {
+		p.join(items)
+		return
+	}
 	for child := range p.dirty {
 		p.rejoin(items, child)
 	}
 	clear(p.dirty)
 }
 
-// load joins every child's SCTs.
-func (p *pairs) load(items *idmap.Map[Item[summary.Packed]]) {
+// load forgets every pair: the next comparison joins the SCTs held then.
+func (p *pairs) load() {
 	p.reset()
+	p.joined = false
+}
+
+// join joins every child's SCTs.
+func (p *pairs) join(items *idmap.Map[Item[summary.Packed]]) {
+	p.reset()
+	p.joined = true
 	for id, it := range items.All() {
 		p.byChild[it.Child] = append(p.byChild[it.Child], id)
 	}
@@ -229,6 +248,17 @@ func (p *pairs) tally(items *idmap.Map[Item[summary.Packed]], q summary.Query, w
 		}
 	}
 	return t
+}
+
+// WarmPairs joins the SCTs held into pairs now rather than at the first
+// comparison (the server does it after the rest is built).
+func (m *Sums) WarmPairs(ctx context.Context) error {
+	if err := m.ready(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	m.pairs.flush(&m.items)
+	return nil
 }
 
 // Paired compares the children's baselines with their follow-ups at wave,

@@ -173,5 +173,26 @@ func TestPaired_AgreesWithAJoinOfEverySCT(t *testing.T) {
 	if err := s.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	check(follow(storetest.OpenAt(t, dir, store.Options{})), "after a restart")
+	s = storetest.OpenAt(t, dir, store.Options{})
+	m = follow(s)
+	check(m, "after a restart")
+
+	// Loaded again, then written to before any comparison joins the pairs:
+	// the join made at the first comparison holds the writes.
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = storetest.OpenAt(t, dir, store.Options{})
+	m = follow(s)
+	if _, err := m.Tally(ctx, summary.Query{}); err != nil { // loads the sums, not the pairs
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		if i%2 == 0 {
+			put(fmt.Sprintf("C%02d", 40+i), "baseline", 0)
+		} else {
+			put(fmt.Sprintf("C%02d", 40+i), "follow_up", 1+i%3%2)
+		}
+	}
+	check(m, "after writes made between a load and the first comparison")
 }

@@ -79,10 +79,11 @@ func (m *Sums) changed(id string, old, next *Item[summary.Packed]) {
 // load builds the index from every submitted response: each bucket's tally
 // is added up once.
 func (m *Sums) load(all *idmap.Map[Item[summary.Packed]]) {
-	m.pairs.load(all)
+	m.pairs.load()
 	buckets := map[summary.Key][]summary.Packed{}
-	for _, it := range all.All() {
-		buckets[it.Key()] = append(buckets[it.Key()], it.In)
+	for it := range all.Values() {
+		k := it.Key()
+		buckets[k] = append(buckets[k], it.In)
 	}
 	m.index.Reset()
 	for k, ps := range buckets {
