@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 
+	"github.com/lifelong-links/sct/internal/logbuf"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
@@ -44,5 +47,23 @@ func TestCalendarToken_EndsWithAChangeToTheAccount(t *testing.T) {
 	}
 	if got, err := s.CalendarUser(ctx, "h3"); err != nil || got.ID != u.ID {
 		t.Errorf("an address made for the account as it is now: %v, %v", got.ID, err)
+	}
+}
+
+// A start on a store made before logs no warning: the collections already
+// there are not made again (the embedded server logs a refusal as one).
+func TestOpen_AgainWarnsOfNothing(t *testing.T) {
+	dir := t.TempDir()
+	first := storetest.OpenAt(t, dir, store.Options{})
+	if !first.Embedded() {
+		t.Skip("the collections are made only in the embedded store")
+	}
+	if err := first.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var logged logbuf.Buffer
+	storetest.OpenAt(t, dir, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if strings.Contains(logged.String(), "level=WARN") {
+		t.Errorf("opening a store made before logged warnings:\n%s", logged.String())
 	}
 }

@@ -328,8 +328,17 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	}
 	if s.embed != nil {
 		// Every collection exists from the start, so that its lookups by _id
-		// can be indexed (indexIDLookups).
+		// can be indexed (indexIDLookups). Only those missing are made: the
+		// embedded server logs a refusal to make one that exists as a
+		// warning, which would greet every start.
+		have, err := s.wdb.ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			return classify(fmt.Errorf("list collections: %w", err))
+		}
 		for _, coll := range collections() {
+			if slices.Contains(have, coll) {
+				continue
+			}
 			err := s.wdb.CreateCollection(ctx, coll)
 			var ce mongo.CommandError
 			if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
