@@ -116,6 +116,12 @@ func TestBrowser_YoungPersonSeesTheirMapAtTheEnd(t *testing.T) {
 	if problems := mapProblems(w.phone, ".map-end svg.map", 4); len(problems) > 0 {
 		t.Errorf("the map at the end: %s", strings.Join(problems, "; "))
 	}
+	w.do("a 360px phone", viewport(commonWidth, phoneHeight))
+	if problems := mapProblems(w.phone, ".map-end svg.map", 4); len(problems) > 0 {
+		w.shot("map-at-360px")
+		t.Errorf("the map at the end on a 360px phone: %s", strings.Join(problems, "; "))
+	}
+	w.do("back to the phone", viewport(phoneWidth, phoneHeight))
 	list := eval[string](w.phone, `document.querySelector('.map-end .map-list').innerText`)
 	// The young person's own map speaks to them.
 	for _, want := range []string{"Inner circle: the people who matter most to you", "Nan: Grandparent (Family)", "Mum: Birth mother (Family)",
