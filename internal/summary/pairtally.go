@@ -209,13 +209,19 @@ func (c *PairCounter) AddPlaced(t *PairTally, p Placed, n int64) {
 		t.dense[i] += n
 	}
 	for _, cell := range p.extra {
-		if t.extra == nil {
-			t.extra = map[PairCell]int64{}
-		}
-		t.extra[cell] += n
-		if t.extra[cell] == 0 {
-			delete(t.extra, cell)
-		}
+		t.addExtra(cell, n)
+	}
+}
+
+// addExtra counts n more pairs in a cell beyond the dense part; a cell
+// back at none is forgotten.
+func (t *PairTally) addExtra(cell PairCell, n int64) {
+	if t.extra == nil {
+		t.extra = map[PairCell]int64{}
+	}
+	t.extra[cell] += n
+	if t.extra[cell] == 0 {
+		delete(t.extra, cell)
 	}
 }
 
@@ -230,10 +236,7 @@ func (t *PairTally) Merge(o PairTally) {
 		}
 	}
 	for cell, n := range o.extra {
-		if t.extra == nil {
-			t.extra = map[PairCell]int64{}
-		}
-		t.extra[cell] += n
+		t.addExtra(cell, n)
 	}
 }
 
