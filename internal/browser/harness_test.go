@@ -643,6 +643,18 @@ func (p *phone) sideways() string {
 	return fmt.Sprintf("the page is %dpx wide on a %dpx phone (scrolls sideways); widest: %s; spilling: %s", w, p.width, wide, spill)
 }
 
+// smallTargets lists the controls a person taps (buttons, the menu bar's
+// links, a details' summary, answer tiles) that are less than 44 CSS pixels
+// high, or wide, on screen ("" when none is).
+func (p *phone) smallTargets() string {
+	p.t.Helper()
+	return eval[string](p, `[...document.querySelectorAll('button, .button, summary, .bar a, label.tile')].filter((e) => {
+		const r = e.getBoundingClientRect();
+		return r.width > 0 && r.height > 0 && (r.height < 43.5 || r.width < 43.5) && !e.closest('[hidden]');
+	}).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' "' + e.textContent.trim().slice(0, 20) + '" ' +
+		Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height)).join('; ')`)
+}
+
 // unnamedControls lists the inputs, selects, textareas, buttons and links a
 // person can reach that have no accessible name, as Chromium's own
 // accessibility tree computes it (label, aria-label or text).
@@ -700,6 +712,9 @@ func (p *phone) check(step string) {
 		p.t.Errorf("%s at 320px with text at 200%%: %s", step, problem)
 	}
 	p.setLarge(false)
+	if small := p.smallTargets(); small != "" {
+		p.t.Errorf("%s: controls smaller than 44px to tap: %s", step, small)
+	}
 	if unnamed := p.unnamedControls(); len(unnamed) > 0 {
 		p.t.Errorf("%s: controls without an accessible name:\n  %s", step, strings.Join(unnamed, "\n  "))
 	}
