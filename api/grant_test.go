@@ -115,13 +115,14 @@ func TestDeviceGrant_OutlivesTheLinkForItsOneResponseOnly(t *testing.T) {
 func TestLinks_EndWhenTheirMakerCouldNoLongerMakeThem(t *testing.T) {
 	f := newFixture(t)
 	for _, tc := range []struct {
-		name, change string
-		ends         bool
+		name, change, undo string
+		ends               bool
 	}{
-		{"disabled", `{"disabled":true}`, true},
-		{"moved to another site", `{"sites":["B"]}`, true},
-		{"made an evaluator", `{"role":"evaluator","sites":[]}`, true},
-		{"a new password", `{"password":"quince lantern meadow otter"}`, false},
+		{"disabled", `{"disabled":true}`, `{"disabled":false}`, true},
+		{"moved to another site", `{"sites":["B"]}`, `{"sites":["A"]}`, true},
+		{"made an evaluator", `{"role":"evaluator","sites":[]}`, `{"role":"coordinator","sites":["A"]}`, true},
+		{"given another site too", `{"sites":["A","B"]}`, `{"sites":["A"]}`, false},
+		{"a new password", `{"password":"quince lantern meadow otter"}`, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			maker := staffUser(t, f.st, "coordinator", "A")
@@ -159,6 +160,19 @@ func TestLinks_EndWhenTheirMakerCouldNoLongerMakeThem(t *testing.T) {
 			}
 			if status, _ := call(t, f.srv.URL, "", "POST", "/api/v1/auth/session/renew", `{"grant":"`+grant+`"}`); status != want {
 				t.Errorf("renewing with the device grant after the change: %d; want %d", status, want)
+			}
+			if tc.undo == "" {
+				return
+			}
+			// Undoing the change does not bring an ended link back.
+			if status, out := call(t, f.srv.URL, f.tokens["admin"], "PATCH", "/api/v1/users/"+maker.ID, tc.undo); status != http.StatusOK {
+				t.Fatalf("undo: %d %v", status, out)
+			}
+			if status, _ := call(t, f.srv.URL, young, "GET", "/api/v1/responses/"+draft, ""); status != want {
+				t.Errorf("the draft through the link after the change was undone: %d; want %d", status, want)
+			}
+			if status, _ := call(t, f.srv.URL, "", "POST", "/api/v1/auth/session/renew", `{"grant":"`+grant+`"}`); status != want {
+				t.Errorf("renewing with the device grant after the change was undone: %d; want %d", status, want)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ type LinkStore interface {
 	SlotHolder(ctx context.Context, childID, form, timepoint string, wave int) (id, completedOn string, err error)
 	CreateSession(ctx context.Context, s store.Session) (store.Session, error)
 	SpendSession(ctx context.Context, id string) error
+	SpendSessionsMadeBy(ctx context.Context, userID string, keep []string) (int, error)
 }
 
 // ErrNotLinkable refuses a link to a response that is not a draft SCT of

@@ -75,6 +75,25 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (sto
 	if err := s.store.RevokeUserTokens(ctx, u.ID); err != nil {
 		return store.User{}, err
 	}
+	// The links the account made for sites it no longer reaches (all of
+	// them, once it is disabled or may make none) end for good: undoing
+	// the change does not bring them back. Until then, and on other
+	// instances, every use checks the maker too (LinkMakerStands).
+	if s.links != nil {
+		maker := access.Principal{Role: access.Role(u.Role), Sites: u.Sites}
+		var keep []string // the sites whose links stand
+		switch {
+		case u.Disabled || !maker.Can(access.PermSessionCreate):
+			keep = []string{}
+		case !maker.AllSites():
+			keep = u.Sites
+		}
+		if keep != nil {
+			if _, err := s.links.SpendSessionsMadeBy(ctx, u.ID, keep); err != nil {
+				return store.User{}, err
+			}
+		}
+	}
 	return u, nil
 }
 

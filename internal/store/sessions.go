@@ -209,6 +209,22 @@ func (s *Store) SpendSession(ctx context.Context, id string) error {
 	return classify(err)
 }
 
+// SpendSessionsMadeBy spends every open young person's link that the staff
+// account userID made for a child of a site not in keep, and returns how
+// many it spent: a link lasts only while its maker could still make it.
+func (s *Store) SpendSessionsMadeBy(ctx context.Context, userID string, keep []string) (int, error) {
+	if keep == nil {
+		keep = []string{}
+	}
+	res, err := s.wdb.Collection(collSessions).UpdateMany(ctx,
+		bson.D{{Key: "created_by", Value: userID}, {Key: "spent_at", Value: nil}, {Key: "site", Value: bson.D{{Key: "$nin", Value: keep}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "spent_at", Value: s.now().UTC()}}}})
+	if err != nil {
+		return 0, classify(fmt.Errorf("spend links: %w", err))
+	}
+	return int(res.ModifiedCount), nil
+}
+
 // CountAttempt adds delta to the attempts counted under key in the window
 // that starts at window and lasts length, and returns the count after the
 // change. It is one atomic update of one document, so attempts made at
