@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/semaphore"
 )
 
 // overloadWait is how long a request waits for a free place before it is
@@ -47,25 +49,60 @@ func limitInFlight(max int) echo.MiddlewareFunc {
 	}
 }
 
+// Bodies read before their requests take a place are bounded twice: all
+// of them together hold at most bodyBudget bytes in memory (counted as the
+// bytes arrive, so a body that is announced but never sent holds nothing),
+// and each must arrive within bodyReadTime of its headers. A body that
+// finds the budget spent waits overloadWait, then gets 503 with
+// Retry-After, as a request finding no place does.
+const (
+	bodyBudget   = 64 << 20
+	bodyReadTime = 15 * time.Second
+	bodyChunk    = 32 << 10
+)
+
 // readBodyFirst reads an API request's body into memory (at most limit and
 // one byte more) before the request takes a place among those in flight:
 // a body that trickles in, from a phone on a poor connection or from
 // someone holding places on purpose, holds its connection while it
 // arrives, not a place the other requests need. The handlers then read
 // what it read; a body over the limit is left to the body limit to refuse,
-// and one announced as over it is not read at all.
-func readBodyFirst(limit int64) echo.MiddlewareFunc {
+// and one announced as over it is not read at all. budgetBytes bounds the
+// bodies held at once (bodyBudget in the server).
+func readBodyFirst(limit, budgetBytes int64) echo.MiddlewareFunc {
+	budget := semaphore.NewWeighted(budgetBytes)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			r := c.Request()
 			if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || r.ContentLength > limit || !strings.HasPrefix(r.URL.Path, "/api/") {
 				return next(c)
 			}
-			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-			if err != nil {
-				return invalid(http.StatusBadRequest, "the body did not arrive whole: "+err.Error())
+			rc := http.NewResponseController(c.Response().Writer)
+			_ = rc.SetReadDeadline(time.Now().Add(bodyReadTime)) // not every writer can: the server's own read timeout still holds
+			var body bytes.Buffer
+			var held int64
+			defer func() { budget.Release(held) }()
+			for int64(body.Len()) <= limit {
+				n := min(bodyChunk, limit+1-int64(body.Len()))
+				wait, cancel := context.WithTimeout(r.Context(), overloadWait)
+				err := budget.Acquire(wait, n)
+				cancel()
+				if err != nil {
+					c.Response().Header().Set("Retry-After", "1")
+					return invalid(http.StatusServiceUnavailable, "the server is busy; try again in a moment")
+				}
+				got, err := io.CopyN(&body, r.Body, n)
+				budget.Release(n - got)
+				held += got
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return invalid(http.StatusBadRequest, "the body did not arrive whole: "+err.Error())
+				}
 			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			_ = rc.SetReadDeadline(time.Time{})
+			r.Body = io.NopCloser(bytes.NewReader(body.Bytes()))
 			return next(c)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -127,5 +128,74 @@ func TestReadBodyFirst_TricklingBodiesHoldNoPlace(t *testing.T) {
 	got.Body.Close()
 	if got.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the trickled sign-in, once whole: %d; want 401", got.StatusCode)
+	}
+}
+
+// The bodies read ahead are bounded in memory as their bytes arrive: bodies
+// announced at the limit but never sent hold none of the budget, while
+// bodies that did arrive and wait hold it, and a body finding it spent is
+// turned away with 503 and Retry-After rather than read.
+func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
+	e := echo.New()
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	release := make(chan struct{})
+	e.Use(readBodyFirst(MaxBody, 2*MaxBody))
+	e.POST("/api/v1/echo", func(c echo.Context) error {
+		b, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		if len(b) > 1000 {
+			<-release // a large body stays held while its request is served
+		}
+		return c.String(http.StatusOK, strconv.Itoa(len(b)))
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	defer close(release)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	var stalled []net.Conn
+	defer func() { // before the server closes, which waits for them
+		for _, c := range stalled {
+			c.Close()
+		}
+	}()
+	stall := func(announce int, send string) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalled = append(stalled, c)
+		fmt.Fprintf(c, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", announce, send)
+	}
+	post := func(body string) *http.Response {
+		res, err := http.Post(srv.URL+"/api/v1/echo", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	for range 8 {
+		stall(MaxBody, `{"a":`)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if res := post(`{"a":1}`); res.StatusCode != http.StatusOK {
+		t.Fatalf("a small body while 8 bodies of 1 MiB are announced and not sent: %d; want 200", res.StatusCode)
+	}
+	// Two bodies of nearly 1 MiB that arrive whole and are held by their
+	// requests spend the budget of 2 MiB.
+	big := `"` + strings.Repeat("x", MaxBody-100) + `"`
+	for range 2 {
+		go func() {
+			if res, err := http.Post(srv.URL+"/api/v1/echo", "application/json", strings.NewReader(big)); err == nil {
+				res.Body.Close()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	res := post(big)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("a body with the budget spent: %d, Retry-After %q; want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 }

@@ -154,7 +154,7 @@ func New(d Deps) (*echo.Echo, error) {
 		securityHeaders,
 		apiHeaders,
 		requireJSONBody,
-		readBodyFirst(MaxBody),
+		readBodyFirst(MaxBody, bodyBudget),
 		limitInFlight(d.MaxInFlight),
 		middleware.BodyLimit(strconv.Itoa(MaxBody)+"B"),
 		// The fastest level: most answers are small JSON, where setting up a
