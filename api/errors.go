@@ -15,6 +15,7 @@ import (
 	"github.com/go-playground/validator/v10"
 	"github.com/labstack/echo/v4"
 
+	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/submission"
@@ -100,6 +101,8 @@ func problemFor(err error) *Problem {
 		return &Problem{Status: http.StatusConflict, Error: "conflict: the record exists already or changed meanwhile"}
 	case errors.Is(err, store.ErrNotFound):
 		return &Problem{Status: http.StatusNotFound, Error: "not found"}
+	case errors.Is(err, accounts.ErrBusy):
+		return &Problem{Status: http.StatusServiceUnavailable, Error: accounts.ErrBusy.Error()}
 	case errors.Is(err, store.ErrUnavailable):
 		return &Problem{Status: http.StatusServiceUnavailable, Error: "the store is unavailable; try again shortly"}
 	case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:

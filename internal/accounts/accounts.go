@@ -6,11 +6,13 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -86,6 +88,9 @@ type Options struct {
 	// SignInLifetime is how long a sign-in lasts however often it is
 	// refreshed.
 	SignInLifetime time.Duration
+	// PasswordWait is how long a password check waits for a free slot
+	// (0: DefaultPasswordWait).
+	PasswordWait time.Duration
 	// CheckPassword checks a password against a stored hash (nil:
 	// auth.CheckPassword).
 	CheckPassword func(hash, password string) bool
@@ -118,6 +123,50 @@ type Service struct {
 	sctVersion     string
 	setupMu        sync.Mutex
 	setup          *firstRun // nil: no setup through this server
+	// passwordSlots bounds the password hashes worked out at once: each
+	// takes argon2id's 19 MiB (see withPasswordSlot).
+	passwordSlots chan struct{}
+	passwordWait  time.Duration
+}
+
+// DefaultPasswordWait is how long a sign-in, or a new password, waits for a
+// free slot to work out a password hash before it is refused with ErrBusy.
+const DefaultPasswordWait = 3 * time.Second
+
+// ErrBusy refuses a request that waited too long for a password check.
+var ErrBusy = errors.New("the server is busy checking passwords; try again in a moment")
+
+// hashPassword hashes a new password in a password slot.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	var hash string
+	var err error
+	if busy := s.withPasswordSlot(ctx, func() { hash, err = auth.HashPassword(password) }); busy != nil {
+		return "", busy
+	}
+	return hash, err
+}
+
+// withPasswordSlot runs fn, which works out a password hash, once one of
+// the slots is free: as many as there are cores, so that sign-ins at once
+// (an attacker's, from many addresses) cannot take more than that many
+// times argon2id's memory, and gain no speed from more.
+func (s *Service) withPasswordSlot(ctx context.Context, fn func()) error {
+	select {
+	case s.passwordSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(s.passwordWait)
+		defer t.Stop()
+		select {
+		case s.passwordSlots <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { <-s.passwordSlots }()
+	fn()
+	return nil
 }
 
 // New makes the service.
@@ -133,7 +182,8 @@ func New(o Options) *Service {
 	}
 	s := &Service{store: o.Store, tokens: o.Tokens, refreshTTL: o.RefreshTTL, signInLifetime: o.SignInLifetime,
 		checkPassword: o.CheckPassword, log: o.Logger, now: o.Now, live: newLiveAccounts(o.Store, o.Now),
-		links: o.Links, calendars: o.Calendars, sctVersion: o.SCTVersion}
+		links: o.Links, calendars: o.Calendars, sctVersion: o.SCTVersion,
+		passwordSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), passwordWait: cmp.Or(o.PasswordWait, DefaultPasswordWait)}
 	if o.SetupToken != "" {
 		s.setup = &firstRun{hash: sha256.Sum256([]byte(o.SetupToken))}
 	}

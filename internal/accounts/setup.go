@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lifelong-links/sct/internal/access"
-	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -96,7 +95,7 @@ func (s *Service) CreateFirstAdmin(ctx context.Context, token, email, password, 
 	if err := s.checkAccount(ctx, access.Admin, nil, email, &password); err != nil {
 		return store.User{}, err
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return store.User{}, err
 	}

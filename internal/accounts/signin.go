@@ -79,7 +79,12 @@ func (s *Service) Login(ctx context.Context, email, password, addr string) (Sign
 	if found {
 		hash = u.PasswordHash
 	}
-	if ok := s.checkPassword(hash, password); !ok || !found || u.Disabled {
+	var ok bool
+	if err := s.withPasswordSlot(ctx, func() { ok = s.checkPassword(hash, password) }); err != nil {
+		release() // not tried: it counts against no limit
+		return SignIn{}, err
+	}
+	if !ok || !found || u.Disabled {
 		return SignIn{}, ErrBadLogin
 	}
 	release()

@@ -33,7 +33,7 @@ func (s *Service) CreateUser(ctx context.Context, n NewUser) (store.User, error)
 	if err := s.checkAccount(ctx, access.Role(n.Role), n.Sites, n.Email, &n.Password); err != nil {
 		return store.User{}, err
 	}
-	hash, err := auth.HashPassword(n.Password)
+	hash, err := s.hashPassword(ctx, n.Password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (sto
 	}
 	change := store.UserChange{Role: ch.Role, Sites: ch.Sites, Disabled: ch.Disabled}
 	if ch.Password != nil {
-		hash, err := auth.HashPassword(*ch.Password)
+		hash, err := s.hashPassword(ctx, *ch.Password)
 		if err != nil {
 			return store.User{}, err
 		}
