@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // person is someone the young person adds on the people step.
@@ -387,6 +388,12 @@ func TestBrowser_HalfTypedSupporterOrBackIsNeverDropped(t *testing.T) {
 	w.click(".sticky-nav button.secondary") // Back
 	w.waitFor("the page to ask who Uncle Bo is", `document.querySelector('#person-error')?.textContent.includes('Uncle Bo')`)
 	w.heading("Who are the people who are important to you?")
+	if where := eval[string](w.phone, `(() => { const r = document.getElementById('person-error').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight ? '' : Math.round(r.top) + '..' + Math.round(r.bottom); })()`); where != "" {
+		t.Errorf("the question about Uncle Bo is off screen (%spx on a %dpx screen)", where, phoneHeight)
+	}
+	if said := eval[string](w.phone, `document.getElementById('person-added').textContent`); said != "" {
+		t.Errorf("while asking about Uncle Bo the page still says %q", said)
+	}
 	if v := eval[string](w.phone, `document.getElementById('person-name').value`); v != "Uncle Bo" {
 		t.Errorf("after Back, the name box holds %q; want Uncle Bo still", v)
 	}
@@ -444,6 +451,32 @@ func TestBrowser_HalfTypedSupporterOrBackIsNeverDropped(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With the keyboard, the arrow keys move through who someone is without
+// adding them (each arrow picks a tile on its way); Add adds them as picked.
+func TestBrowser_ArrowKeysDoNotAddAPerson(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, _ := startYoungPerson(ctx, t, s, "YP14")
+	w.next("Who are the people who are important to you?")
+	w.typeIn("#person-name", "Nan")
+	w.focus(`input[name="relationship"]`)
+	w.keys("arrow right", kb.ArrowRight)
+	w.waitFor("the second tile picked", `document.querySelector('input[name="relationship"]:checked')?.value === 'biological_father'`)
+	if n := eval[int](w.phone, `document.querySelectorAll('ul.people li').length`); n != 0 {
+		t.Fatalf("an arrow key added %d people; want none until Add", n)
+	}
+	w.keys("arrow right again", kb.ArrowRight)
+	w.waitFor("the third tile picked", `document.querySelector('input[name="relationship"]:checked')?.value === 'sibling'`)
+	w.focus("#add-person")
+	w.keys("enter", kb.Enter)
+	w.waitFor("Nan added as picked", `[...document.querySelectorAll('ul.people .rel')].length === 1`)
+	w.check("added-by-keyboard")
+	if rel := eval[string](w.phone, `document.querySelector('ul.people .rel').textContent`); !strings.Contains(strings.ToLower(rel), "brother or sister") {
+		t.Errorf("Nan was added as %q; want the tile picked with the keys (brother or sister)", rel)
 	}
 }
 

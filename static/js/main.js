@@ -257,10 +257,11 @@ async function childPage(id) {
   const next = nextSCT(responses);
   const q = (extra) => new URLSearchParams({ child: id, ...extra }).toString();
   const label = next.timepoint === 'baseline' ? 'baseline' : `follow-up ${next.wave}`;
-  const linkBox = h('div');
+  const linkBox = h('div', { role: 'status' });
   const makeLink = async () => {
     try {
       const s = await call('POST', `/api/v1/children/${encodeURIComponent(id)}/sessions`, { timepoint: next.timepoint, wave: next.wave });
+      // Said to a screen reader as it comes (the box is a live region).
       linkBox.replaceChildren(h('div', { class: 'card' },
         h('h2', {}, 'Link for the young person'),
         h('p', {}, 'Scan this with their phone, or type the code at ', h('strong', {}, `${location.origin}/#/code`), '. It works once, for 2 hours.'),
@@ -285,7 +286,8 @@ async function childPage(id) {
       h('a', { class: 'button secondary', href: `#/practice/${newID()}?${q({ version: '1' })}` }, 'Old format (before April 2019)')),
     participationForm(child),
     h('h2', {}, 'Forms for this child'),
-    responses.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
+    // A table wider than the phone scrolls in its box, its first column in view.
+    responses.length ? h('div', { class: 'scroll' }, h('table', { class: 'forms' }, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
       h('tbody', {}, responses.map((r) => h('tr', {},
         h('td', {}, r.form === 'sct' ? 'SCT' : 'Practice summary', ` v${r.version}`),
         h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
@@ -293,7 +295,7 @@ async function childPage(id) {
         h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on')
           : r.form === 'sct' ? h('span', { class: 'row' },
             h('a', { href: `#/response/${r.id}?${q({})}`, 'aria-label': `Open the ${r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`} SCT` }, 'Open'),
-            h('a', { href: `#/map/${r.id}?${q({})}`, 'aria-label': mapWords.map_link_name.replace('%s', r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`) }, mapWords.map_link)) : ''))))) : h('p', {}, 'None yet.'),
+            h('a', { href: `#/map/${r.id}?${q({})}`, 'aria-label': mapWords.map_link_name.replace('%s', r.timepoint === 'baseline' ? 'baseline' : `follow-up ${r.wave}`) }, mapWords.map_link)) : '')))))) : h('p', {}, 'None yet.'),
     thenAndNow(id, responses));
 }
 

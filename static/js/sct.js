@@ -293,9 +293,10 @@ class Wizard {
     const rel = tiles({
       name: 'relationship', legend: this.f.relationship.prompt, value: draft.relationship, cls: 'compact',
       options: codes(this.def, this.f.relationship.codes, true),
-      onpick: (v) => {
+      onpick: (v, _, how) => {
         draft.relationship = v; otherBox.hidden = v !== 'other'; err.textContent = ''; nameInput.removeAttribute('aria-invalid');
-        if (!editing && v !== 'other' && nameInput.value.trim()) commit();
+        // A tap adds them; arrow keys only move the pick (Add, or Next, adds).
+        if (!editing && v !== 'other' && nameInput.value.trim() && how.pointer) commit();
       },
     });
     const commit = () => {
@@ -313,7 +314,11 @@ class Wizard {
       // reader hears the change).
       const said = document.getElementById('person-added');
       const who = this.personLabel(p).who;
-      if (said) setTimeout(() => { said.textContent = t('person.added', { name: who }); }, 50);
+      if (said) {
+        setTimeout(() => { // unless the next person is being typed already
+          if (!document.getElementById('person-name')?.value) said.textContent = t('person.added', { name: who });
+        }, 50);
+      }
       // Back to the name box, scrolled with its heading just below the bar
       // stuck to the top, so that who they are to the young person is in
       // view below it for the next one.
@@ -329,8 +334,9 @@ class Wizard {
       if (draft.relationship) { commit(); return true; }
       err.replaceChildren(...tx('person.pickWhoNamed', { name: nameInput.value.trim() }));
       nameInput.setAttribute('aria-invalid', 'true');
-      nameInput.scrollIntoView({ block: 'center' });
-      err.scrollIntoView({ block: 'nearest' });
+      const said = document.getElementById('person-added');
+      if (said) said.textContent = ''; // the last one added is not what this is about
+      err.scrollIntoView({ block: 'center' });
       const first = document.querySelector('input[name="relationship"]');
       if (first) first.focus();
       return false;
@@ -338,8 +344,8 @@ class Wizard {
     return h('div', { class: 'card' },
       h('h2', { id: 'person-heading' }, t(editing ? 'person.changeHeading' : 'person.addHeading')),
       h('p', { class: 'added', id: 'person-added', role: 'status' }),
-      h('label', { for: 'person-name' }, this.f.name.prompt), nameInput,
-      rel, otherBox, err,
+      h('label', { for: 'person-name' }, this.f.name.prompt), nameInput, err,
+      rel, otherBox,
       h('div', { class: 'row' },
         h('button', { type: 'button', id: 'add-person', onclick: commit }, t(editing ? 'person.save' : 'person.add')),
         editing ? h('button', { type: 'button', class: 'secondary', onclick: () => { this.editing = null; this.render(); } }, t('person.cancel')) : null));
@@ -455,6 +461,7 @@ class Wizard {
         // Why the other tiles cannot be picked, above them.
         full && group ? h('p', { class: 'notice' }, tx('picked.full', { max })) : null,
         group,
+        h('p', { class: 'added', id: 'support-added', role: 'status' }),
         newcomers.length ? h('ul', { class: 'people', 'aria-label': t('support.notListed') }, newcomers.map(({ k }) => {
           const l = this.personLabel(k);
           return h('li', {},
@@ -474,14 +481,25 @@ class Wizard {
       const k = { reason: 'support', relationship: draft.relationship };
       if (nameInput.value.trim()) k.name = nameInput.value.trim();
       this.change(() => this.setKey('support', [...this.keyOf('support'), k]));
+      return k;
+    };
+    // Added and drawn again, saying so above the list (see people).
+    const added = () => {
+      const who = this.personLabel(add()).who;
+      this.render();
+      const said = document.getElementById('support-added');
+      if (said) {
+        setTimeout(() => { said.textContent = t('person.added', { name: who }); }, 50);
+        said.scrollIntoView({ block: 'nearest' });
+      }
     };
     // As on the people step: with a name typed, picking who they are adds
     // the person at once; and a person half-added is never dropped.
     const rel = tiles({
       name: 'support-relationship', legend: this.f.relationship.prompt, options: codes(this.def, this.f.relationship.codes, true),
-      onpick: (v) => {
+      onpick: (v, _, how) => {
         draft.relationship = v; err.textContent = ''; nameInput.removeAttribute('aria-invalid');
-        if (nameInput.value.trim()) { add(); this.render(); this.status.textContent = t('person.added', { name: nameInput.value.trim() }); }
+        if (nameInput.value.trim() && how.pointer) added();
       },
     });
     this.pendingPerson = () => {
@@ -498,12 +516,11 @@ class Wizard {
     nameInput.setAttribute('aria-describedby', 'support-error');
     const box = h('details', { class: 'card' },
       h('summary', {}, t('support.new')),
-      h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, rel, err,
+      h('label', { for: 'support-name' }, this.f.name.prompt), nameInput, err, rel,
       h('button', {
         type: 'button', id: 'add-supporter', onclick: () => {
           if (!draft.relationship) { err.textContent = t('person.pickWho'); return; }
-          add();
-          this.render();
+          added();
         },
       }, t('person.add')));
     return box;
@@ -637,10 +654,13 @@ class Wizard {
     // While they wait, the page keeps the wizard's status line: it is how
     // the wizard hears that they were sent.
     const map = h('section', { class: 'map-end', 'aria-label': t(this.young ? 'map.yours' : 'map.theirs') });
-    // Said in a live region, filled in once the page is drawn, so that a
-    // screen reader hears it, also when the answers go later, on this page.
-    const said = h('p', { role: 'status' });
-    setTimeout(() => { said.textContent = t(sent ? 'thanks.sent' : 'thanks.kept'); }, 50);
+    // Said in a live region. When the answers kept on the phone go later,
+    // while this page shows, the words change after the page is drawn
+    // again, so that a screen reader hears that they were sent.
+    const words = t(sent ? 'thanks.sent' : 'thanks.kept');
+    const said = h('p', { role: 'status' }, this.thanked ? '' : words);
+    if (this.thanked) setTimeout(() => { said.textContent = words; }, 50);
+    this.thanked = true;
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
       said,
       sent ? null : this.status,
@@ -656,8 +676,8 @@ class Wizard {
     // In the language the SCT was answered in.
     const w = pageWords({ young: this.young });
     place.setAttribute('aria-label', this.young ? w.your_map : w.map_of);
-    place.replaceChildren(h('h2', {}, this.young ? w.your_map : w.map_of),
+    place.replaceChildren(...[h('h2', {}, this.young ? w.your_map : w.map_of),
       this.young ? h('p', { class: 'hint' }, w.your_map_hint) : null,
-      m.figure(this.body.answers, { names: true, caption: m.caption(this.body, w), id: 'end-map', w, dir: i18n.dir() }));
+      m.figure(this.body.answers, { names: true, caption: m.caption(this.body, w), id: 'end-map', w, dir: i18n.dir() })].filter(Boolean));
   }
 }

@@ -100,8 +100,13 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
   const chosen = (v) => (multiple ? (value || []).includes(v) : value === v);
   const inputs = options.map((o) => {
     const input = h('input', { type, name, value: String(o.value), checked: chosen(o.value) });
-    input.addEventListener('change', () => onpick(o.value, input.checked));
-    return h('label', { class: 'tile', lang: o.lang, dir: o.dir }, input, h('span', {}, h('bdi', {}, o.label)));
+    // onpick hears whether a finger or a pointer picked the tile: arrow
+    // keys move through a group of radio buttons picking each on the way,
+    // which must not count as a decision.
+    const tile = h('label', { class: 'tile', lang: o.lang, dir: o.dir }, input, h('span', {}, h('bdi', {}, o.label)));
+    input.addEventListener('change', () => onpick(o.value, input.checked,
+      { pointer: performance.now() - pointed.at < 1000 && tile.contains(pointed.on) }));
+    return tile;
   });
   const spoken = () => `${legend}. ${options.map((o) => o.label).join('. ')}.`;
   // The fieldset and its legend name the group once; the tiles' box adds
@@ -112,6 +117,10 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
     h('div', { class: `tiles ${cls}` }, inputs));
   return say ? h('div', { class: 'q-said' }, group, sayButton(spoken, legend, true)) : group;
 }
+
+// pointed is where and when a finger or a pointer last went down.
+const pointed = { at: -Infinity, on: null };
+addEventListener('pointerdown', (e) => { pointed.at = performance.now(); pointed.on = e.target; }, true);
 
 /** faults lists the server's field faults. */
 export function faults(err, def) {
