@@ -49,6 +49,14 @@ func TestBrowser_PaperTranscription(t *testing.T) {
 	p.signIn(s.base, coordEmail)
 	p.heading("Children in site A")
 	p.check("children")
+	// The child ID box checks its spelling on the page too (its pattern is
+	// one the browser can read).
+	for id, bad := range map[string]bool{"CA-1.b_2": false, "bad id!": true, "-CA1": true} {
+		js := fmt.Sprintf(`(() => { const el = document.getElementById('child-id'); el.value = %q; const m = el.validity.patternMismatch; el.value = ''; return m; })()`, id)
+		if got := eval[bool](p, js); got != bad {
+			t.Errorf("child ID %q: the page says it does not match: %v; want %v", id, got, bad)
+		}
+	}
 	p.click(`a[href="#/child/P1"]`)
 	p.heading("Child P1")
 	p.check("child")

@@ -211,7 +211,7 @@ function siteOf() {
 async function childrenPage() {
   const site = siteOf();
   const data = await keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
-  const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.-]*' });
+  const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*' }); // the hyphen escaped: browsers read a pattern with the v flag
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
   const err = h('div');
   const state = (c) => {
