@@ -226,7 +226,21 @@ func TestBrowser_PracticeSummaryChecksBeforeSending(t *testing.T) {
 	if focused := eval[string](p, `document.activeElement.getAttribute('aria-describedby') || ''`); focused == "" {
 		t.Error("focus is not on a field at fault")
 	}
-	if list := s.childResponses(t, "PS1"); len(list) != 0 {
-		t.Errorf("a practice summary the page found faults in was sent: %+v", list)
+	for _, r := range s.childResponses(t, "PS1") {
+		if r.Status == "submitted" {
+			t.Errorf("a practice summary the page found faults in was sent: %+v", r)
+		}
+	}
+
+	// What was typed is kept: leaving the page and coming back to it finds
+	// it there.
+	here := eval[string](p, `location.hash`)
+	p.waitFor("the draft kept", `document.querySelector('main .status')?.textContent.includes('Draft kept') || document.querySelector('main .status')?.textContent.includes('Saved')`)
+	p.open(s.base + "/#/children")
+	p.heading("Children in site A")
+	p.open(s.base + "/" + here)
+	p.waitFor("the practice summary again", `[...document.querySelectorAll('main label')].some((l) => l.textContent.startsWith('People identified at discovery'))`)
+	if got := eval[string](p, control("People identified at discovery")+`.value`); got != "4" {
+		t.Errorf("after leaving the page and coming back, People identified at discovery holds %q; want the 4 typed", got)
 	}
 }

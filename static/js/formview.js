@@ -166,24 +166,48 @@ function render(id, def, body, done) {
   const errors = h('div');
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const collect = (status) => ({ ...body, status, completed_on: date.value || undefined, answers: root.read() || {} });
+  // What is typed is kept on the device as it is typed, and goes to the
+  // server as a draft, as on the paper SCT: leaving the page loses nothing.
+  // A form sent already is changed only by sending it again.
+  let sending = false;
+  let timer = null;
+  const keepDraft = () => {
+    if (body.status === 'submitted') return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (sending || !page.isConnected) return;
+      await outbox.keep(id, collect('draft'), {});
+      status.textContent = 'Draft kept on this device.';
+    }, 400);
+  };
   const save = async (st) => {
+    sending = st === 'submitted';
+    clearTimeout(timer);
     errors.replaceChildren();
     const b = collect(st);
     const found = st === 'submitted' ? check(def, b.answers) : [];
-    if (found.length) { showFaults({ message: 'Some answers need changing before this can be submitted.', fields: found }); return false; }
+    if (found.length) {
+      sending = false;
+      keepDraft(); // what was typed stays a draft while it is put right
+      showFaults({ message: 'Some answers need changing before this can be submitted.', fields: found });
+      return false;
+    }
     await outbox.keep(id, b, {});
     const kept = await outbox.settle(id);
-    if (kept && kept.error) { showFaults(kept.error); return false; }
+    if (kept && kept.error) { sending = false; showFaults(kept.error); return false; }
     status.textContent = kept && kept.pending ? keptWords() : 'Saved.';
     return !(kept && kept.pending);
   };
-  show(def.title,
-    h('h1', {}, `${def.title}: child ${body.child_id}`),
-    def.description ? h('p', { class: 'hint' }, def.description) : null,
-    h('form', { onsubmit: async (e) => { e.preventDefault(); if (await save('submitted')) { await outbox.forget(id); if (done) done(); } } },
+  const page = h('form', { onsubmit: async (e) => { e.preventDefault(); if (await save('submitted')) { await outbox.forget(id); if (done) done(); } } },
       h('label', { for: 'completed-on' }, 'Date completed'), date,
       root.node, errors, status,
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary', onclick: () => save('draft') }, 'Save as draft'),
-        h('button', { type: 'submit' }, 'Submit'))));
+        h('button', { type: 'submit' }, 'Submit')));
+  page.addEventListener('input', keepDraft);
+  page.addEventListener('change', keepDraft);
+  show(def.title,
+    h('h1', {}, `${def.title}: child ${body.child_id}`),
+    def.description ? h('p', { class: 'hint' }, def.description) : null,
+    page);
 }
