@@ -128,7 +128,7 @@ function loginPage() {
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
     h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you, or ',
-      h('a', { href: '#/code', id: 'type-code' }, 'type the code here'), '.'));
+      h('a', { href: '#/code', id: 'type-code', class: 'tap' }, 'type the code here'), '.'));
   noAccountsYet(firstRun);
 }
 
@@ -332,10 +332,16 @@ function participationForm(child) {
     return h('div', {}, h('label', { for: `p-${name}` }, label), el);
   };
   const pauses = h('div');
+  let pauseN = 0;
   const addPause = (v = {}) => {
-    const from = h('input', { type: 'date', value: v.from || '', 'aria-label': 'Pause from' });
-    const to = h('input', { type: 'date', value: v.to || '', 'aria-label': 'Pause to (empty while it lasts)' });
-    const row = h('div', { class: 'row' }, from, to, h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove'));
+    // Each date is labelled on screen, as every other field is.
+    const n = ++pauseN;
+    const from = h('input', { type: 'date', id: `pause-${n}-from`, value: v.from || '' });
+    const to = h('input', { type: 'date', id: `pause-${n}-to`, value: v.to || '' });
+    const row = h('div', { class: 'row pause' },
+      h('div', {}, h('label', { for: `pause-${n}-from` }, 'Paused from'), from),
+      h('div', {}, h('label', { for: `pause-${n}-to` }, 'Until (empty while it lasts)'), to),
+      h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove'));
     // Only an empty row is left out: one with an end and no start goes to
     // the server, which names what is missing, rather than vanishing.
     row.read = () => (from.value || to.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
