@@ -57,6 +57,15 @@ func TestBrowser_PaperTranscription(t *testing.T) {
 			t.Errorf("child ID %q: the page says it does not match: %v; want %v", id, got, bad)
 		}
 	}
+	// Registering a child ID already used: the fault names the box as the
+	// form does, marks it, and puts the focus on it.
+	p.typeIn("#child-id", "P1")
+	p.clickButton("Register")
+	p.waitFor("the fault about the child ID", `document.getElementById('child-error').textContent.includes('Child ID:')`)
+	if state := eval[string](p, `document.getElementById('child-id').getAttribute('aria-invalid') + ' ' + (document.activeElement.id)`); state != "true child-id" {
+		t.Errorf("after the fault, the child ID box is (aria-invalid, focused) %q; want marked and focused", state)
+	}
+	p.check("child-id-used")
 	p.click(`a[href="#/child/P1"]`)
 	p.heading("Child P1")
 	p.check("child")

@@ -213,7 +213,8 @@ async function childrenPage() {
   const data = await keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
   const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*' }); // the hyphen escaped: browsers read a pattern with the v flag
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
-  const err = h('div');
+  const err = h('div', { id: 'child-error' });
+  id.setAttribute('aria-describedby', 'child-error');
   const state = (c) => {
     const sct = c.responses.filter((r) => r.form === 'sct');
     const base = sct.find((r) => r.timepoint === 'baseline' && r.status === 'submitted');
@@ -231,7 +232,13 @@ async function childrenPage() {
         try {
           const c = await call('POST', '/api/v1/children', { id: id.value.trim(), site, group: group.value });
           location.hash = `#/child/${encodeURIComponent(c.id)}`;
-        } catch (x) { err.replaceChildren(faults(x)); }
+        } catch (x) {
+          // Named as the form names them, and the child ID box marked and
+          // given the focus when it is at fault.
+          err.replaceChildren(faults(x, { fields: [{ name: 'id', label: 'Child ID' }, { name: 'group', label: 'Group' }] }));
+          const atID = (x.fields || []).some((f) => f.path === 'id');
+          if (atID) { id.setAttribute('aria-invalid', 'true'); id.focus(); } else id.removeAttribute('aria-invalid');
+        }
       },
     }, h('h2', {}, 'Register a child'),
     h('p', { class: 'hint' }, "Use the local authority's child ID. Never a name."),
