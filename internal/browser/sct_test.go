@@ -518,6 +518,9 @@ func TestBrowser_OpeningTheLinkAgainWithoutSignalCarriesOn(t *testing.T) {
 	tab.shot("offline-scrolled-down")
 	tab.setOffline(false)
 	if err := eventually(ctx, 30*time.Second, func() error {
+		if len(s.childResponses(t, "YP13")) == 0 {
+			return fmt.Errorf("nothing on the server yet")
+		}
 		if n := len(s.response(t, l.ResponseID).Answers.KeyPeople); n != 2 {
 			return fmt.Errorf("%d key people on the server; want the 2 ticked without signal", n)
 		}
