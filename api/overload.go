@@ -16,6 +16,12 @@ import (
 // turned away.
 const overloadWait = 200 * time.Millisecond
 
+// serverBusy turns a request away for now: 503, to try again in a second.
+func serverBusy(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", "1")
+	return invalid(http.StatusServiceUnavailable, "the server is busy; try again in a moment")
+}
+
 // limitInFlight admits at most max requests at once. A request that finds
 // no free place within overloadWait gets 503 with Retry-After at once,
 // rather than queueing without bound and timing out later, so clients back
@@ -37,8 +43,7 @@ func limitInFlight(max int) echo.MiddlewareFunc {
 				select {
 				case places <- struct{}{}:
 				case <-t.C:
-					c.Response().Header().Set("Retry-After", "1")
-					return invalid(http.StatusServiceUnavailable, "the server is busy; try again in a moment")
+					return serverBusy(c)
 				case <-c.Request().Context().Done():
 					return c.Request().Context().Err()
 				}
@@ -88,8 +93,7 @@ func readBodyFirst(limit, budgetBytes int64) echo.MiddlewareFunc {
 				err := budget.Acquire(wait, n)
 				cancel()
 				if err != nil {
-					c.Response().Header().Set("Retry-After", "1")
-					return invalid(http.StatusServiceUnavailable, "the server is busy; try again in a moment")
+					return serverBusy(c)
 				}
 				got, err := io.CopyN(&body, r.Body, n)
 				budget.Release(n - got)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lifelong-links/sct/internal/accounts"
-	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 )
@@ -31,16 +30,8 @@ func TestLogin_ChecksFewPasswordsAtOnce(t *testing.T) {
 		now.Add(-1)
 		return false
 	}
-	spec, err := auth.GenerateKeySpec(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := auth.ParseKeys(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc := accounts.New(accounts.Options{Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: time.Hour,
-		SignInLifetime: time.Hour, CheckPassword: check, PasswordWait: 300 * time.Millisecond})
+	acc := newAccountsWith(t, accounts.Options{Store: st, RefreshTTL: time.Hour, SignInLifetime: time.Hour,
+		CheckPassword: check, PasswordWait: 300 * time.Millisecond})
 	slots := runtime.GOMAXPROCS(0)
 	tries := 3 * slots
 	errs := make(chan error, tries)
@@ -74,7 +65,7 @@ func TestLogin_ChecksFewPasswordsAtOnce(t *testing.T) {
 	}
 	// A refusal as busy counted against no limit: the same address and
 	// email may still try, and are checked.
-	_, err = acc.Login(t.Context(), "someone0@example.org", "a wrong password", "192.0.2.0")
+	_, err := acc.Login(t.Context(), "someone0@example.org", "a wrong password", "192.0.2.0")
 	if !errors.Is(err, accounts.ErrBadLogin) {
 		t.Errorf("trying again after the rush: %v; want a checked, wrong password", err)
 	}

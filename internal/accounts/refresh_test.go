@@ -113,6 +113,12 @@ func TestRefresh_OldTokenEndsWhenTheAccountChangedSince(t *testing.T) {
 // newAccounts is the accounts service on st, with keys of its own.
 func newAccounts(t *testing.T, st accounts.Store) *accounts.Service {
 	t.Helper()
+	return newAccountsWith(t, accounts.Options{Store: st, RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
+}
+
+// newAccountsWith is the service with o and tokens signed by fresh keys.
+func newAccountsWith(t *testing.T, o accounts.Options) *accounts.Service {
+	t.Helper()
 	spec, err := auth.GenerateKeySpec(time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -121,5 +127,6 @@ func newAccounts(t *testing.T, st accounts.Store) *accounts.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return accounts.New(accounts.Options{Store: st, Tokens: auth.NewTokens(keys, "sct", time.Now), RefreshTTL: time.Hour, SignInLifetime: 24 * time.Hour})
+	o.Tokens = auth.NewTokens(keys, "sct", time.Now)
+	return accounts.New(o)
 }
