@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lifelong-links/sct/internal/logbuf"
@@ -65,5 +67,51 @@ func TestOpen_AgainWarnsOfNothing(t *testing.T) {
 	storetest.OpenAt(t, dir, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if strings.Contains(logged.String(), "level=WARN") {
 		t.Errorf("opening a store made before logged warnings:\n%s", logged.String())
+	}
+}
+
+// An account has one calendar address at most, however many are asked for at
+// once: of 40 made together, exactly one works afterwards. In MongoDB mode
+// half are made through a second instance on the same store.
+func TestCalendarToken_OneAddressWhenManyAreMadeAtOnce(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s := storetest.OpenAt(t, dir, store.Options{})
+	instances := []*store.Store{s}
+	if storetest.MongoDB() {
+		instances = append(instances, storetest.OpenAt(t, dir, store.Options{}))
+	}
+	u, err := s.CreateUser(ctx, store.User{ID: "u1", Email: "w@example.org", PasswordHash: "x", Role: "coordinator", Sites: []string{"A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	errs := make(chan error, n)
+	var start sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		go func() {
+			start.Wait()
+			errs <- instances[i%len(instances)].SetCalendarToken(ctx, u.ID, fmt.Sprintf("h%02d", i), u.SignInGen)
+		}()
+	}
+	start.Done()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("making an address: %v", err)
+		}
+	}
+	working := 0
+	for i := range n {
+		_, err := s.CalendarUser(ctx, fmt.Sprintf("h%02d", i))
+		switch {
+		case err == nil:
+			working++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Fatal(err)
+		}
+	}
+	if working != 1 {
+		t.Errorf("%d addresses work after %d made at once; want 1", working, n)
 	}
 }

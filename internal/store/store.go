@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,8 @@ type Store struct {
 	hooks  atomic.Pointer[hooks] // told of committed changes (OnCommit, OnChildCommit)
 	reg    *bsoncodec.Registry   // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
+	// calendarMu makes this instance's calendar addresses one at a time.
+	calendarMu sync.Mutex
 	// Group commit of the inserts on hot paths, by collection.
 	inserts map[string]*committer
 }
@@ -310,7 +313,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{{Key: "at", Value: 1}}, Options: options.Index().SetName("at")},
 		},
 		collCalendars: {
-			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetName("user")},
+			{Keys: bson.D{{Key: "user_id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("user_unique")},
 		},
 		collDeliveries: {
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "next_at", Value: 1}}, Options: options.Index().SetName("due")},
@@ -346,6 +349,14 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			}
 		}
 	}
+	// Stores made before the calendar index was unique: the index it
+	// replaces, and any second address of an account, go first.
+	if err := s.dropIndex(ctx, collCalendars, "user"); err != nil {
+		return classify(fmt.Errorf("%s: %w", collCalendars, err))
+	}
+	if err := s.oneCalendarEach(ctx); err != nil {
+		return classify(fmt.Errorf("%s: %w", collCalendars, err))
+	}
 	for coll, models := range specs {
 		for _, m := range models {
 			if err := s.ensureIndex(ctx, coll, m); err != nil {
@@ -369,12 +380,18 @@ func (s *Store) ensureIndex(ctx context.Context, coll string, m mongo.IndexModel
 		_, err := indexes.CreateOne(ctx, m)
 		return err
 	}
+	return s.dropIndex(ctx, coll, *m.Options.Name)
+}
+
+// dropIndex drops the index of coll named name, if there is one.
+func (s *Store) dropIndex(ctx context.Context, coll, name string) error {
+	indexes := s.wdb.Collection(coll).Indexes()
 	specs, err := indexes.ListSpecifications(ctx)
 	if err != nil {
 		return err
 	}
 	for _, spec := range specs {
-		if spec.Name == *m.Options.Name {
+		if spec.Name == name {
 			_, err := indexes.DropOne(ctx, spec.Name)
 			return err
 		}

@@ -609,3 +609,48 @@ func TestEmbedded_OneUniqueIndexOnIDServesLookups(t *testing.T) {
 		t.Errorf("the same child twice: %v, want a conflict", err)
 	}
 }
+
+// A store made when an account could hold two calendar addresses opens with
+// the newest of them only, and the unique index made.
+func TestOpen_KeepsTheNewestCalendarAddressOfEach(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openInternal(t, dir)
+	coll := s.wdb.Collection(collCalendars)
+	if _, err := coll.Indexes().DropOne(ctx, "user_unique"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i, tok := range []CalendarToken{
+		{Hash: "old", UserID: "u1", CreatedAt: at},
+		{Hash: "new", UserID: "u1", CreatedAt: at.Add(time.Minute)},
+		{Hash: "other", UserID: "u2", CreatedAt: at},
+	} {
+		if _, err := coll.InsertOne(ctx, tok); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = openInternal(t, dir)
+	defer s.Close(ctx)
+	var left []CalendarToken
+	cur, err := s.wdb.Collection(collCalendars).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &left); err != nil {
+		t.Fatal(err)
+	}
+	var hashes []string
+	for _, l := range left {
+		hashes = append(hashes, l.Hash)
+	}
+	if !slices.Equal(hashes, []string{"new", "other"}) {
+		t.Errorf("addresses left: %v; want [new other]", hashes)
+	}
+	if _, err := s.wdb.Collection(collCalendars).InsertOne(ctx, CalendarToken{Hash: "third", UserID: "u2"}); !mongo.IsDuplicateKeyError(err) {
+		t.Errorf("a second address for u2: %v; want a duplicate key", err)
+	}
+}

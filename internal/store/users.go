@@ -233,11 +233,48 @@ type CalendarToken struct {
 // at sign-in generation gen.
 func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string, gen int) error {
 	coll := s.wdb.Collection(collCalendars)
-	if _, err := coll.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
-		return classify(fmt.Errorf("replace calendar token: %w", err))
+	// An account has one address at most (a unique index on user_id).
+	// Addresses are made one at a time here; of two made at once by two
+	// instances, the one inserted second finds the first, ends it and tries
+	// again, as if it had come after.
+	s.calendarMu.Lock()
+	defer s.calendarMu.Unlock()
+	for tries := 1; ; tries++ {
+		if _, err := coll.DeleteMany(ctx, bson.D{{Key: "user_id", Value: userID}}); err != nil {
+			return classify(fmt.Errorf("replace calendar token: %w", err))
+		}
+		_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, Gen: gen, CreatedAt: s.now().UTC()})
+		if err == nil || !mongo.IsDuplicateKeyError(err) || tries == 10 {
+			return classify(err)
+		}
 	}
-	_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, Gen: gen, CreatedAt: s.now().UTC()})
-	return classify(err)
+}
+
+// oneCalendarEach ends all but the newest calendar address of each account,
+// so that the unique index on user_id can be made on a store where two
+// addresses were made at once before it existed.
+func (s *Store) oneCalendarEach(ctx context.Context) error {
+	coll := s.wdb.Collection(collCalendars)
+	cur, err := coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))
+	if err != nil {
+		return err
+	}
+	var all []CalendarToken
+	if err := cur.All(ctx, &all); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	var extra []string
+	for _, t := range all {
+		if seen[t.UserID] {
+			extra = append(extra, t.Hash)
+		}
+		seen[t.UserID] = true
+	}
+	if len(extra) > 0 {
+		_, err = coll.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: extra}}}})
+	}
+	return err
 }
 
 // CalendarUser returns the user a calendar token belongs to, while the

@@ -108,7 +108,7 @@ func (g Guard) inAllowed(a netip.Addr) bool {
 
 // special are address ranges besides those netip names that reach no
 // public receiver, or reach one only through a gateway that could lead
-// anywhere (NAT64, 6to4).
+// anywhere (NAT64, 6to4, Teredo).
 var special = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
 	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
@@ -122,6 +122,8 @@ var special = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local NAT64
 	netip.MustParsePrefix("100::/64"),        // discard
+	netip.MustParsePrefix("2001::/32"),       // Teredo: carries an IPv4 address inside
+	netip.MustParsePrefix("2001:2::/48"),     // benchmarking
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("2002::/16"),       // 6to4
 	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
