@@ -68,7 +68,6 @@ func (s *Store) SetParticipation(ctx context.Context, childID string, p Particip
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("set participation: %w", err))
 	}
-	s.mirrorChild(c)
 	s.childCommitted(c.ID, &c)
 	return c, nil
 }
@@ -84,7 +83,6 @@ func (s *Store) CreateChild(ctx context.Context, c Child) (Child, error) {
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("create child: %w", err))
 	}
-	s.mirrorChild(c)
 	s.childCommitted(c.ID, &c)
 	return c, nil
 }
@@ -94,11 +92,15 @@ func (s *Store) Child(ctx context.Context, id string) (Child, error) {
 	if s.closed.Load() {
 		return Child{}, errClosed
 	}
-	if s.mirror != nil {
-		if c, ok := s.mirror.child(id); ok {
-			return c, nil
+	if s.sqlr != nil && plainKey(id) {
+		c, ok, err := s.sqlr.child(ctx, id)
+		if err != nil {
+			return Child{}, classify(fmt.Errorf("read child: %w", err))
 		}
-		return Child{}, fmt.Errorf("child %q: %w", id, ErrNotFound)
+		if !ok {
+			return Child{}, fmt.Errorf("child %q: %w", id, ErrNotFound)
+		}
+		return c, nil
 	}
 	var c Child
 	err := s.db.Collection(collChildren).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
@@ -116,8 +118,12 @@ func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	if s.mirror != nil {
-		return s.mirror.childrenOf(site), nil
+	if s.sqlr != nil {
+		children, err := s.sqlr.childrenOfSite(ctx, site)
+		if err != nil {
+			return nil, classify(fmt.Errorf("list children: %w", err))
+		}
+		return children, nil
 	}
 	q := bson.D{}
 	if site != "" {

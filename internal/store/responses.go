@@ -274,8 +274,8 @@ func (s *Store) Response(ctx context.Context, id string) (Response, error) {
 }
 
 func (s *Store) responseDoc(ctx context.Context, id string) (responseDoc, error) {
-	if !s.knows(id) {
-		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
+	if s.closed.Load() {
+		return responseDoc{}, errClosed
 	}
 	var d responseDoc
 	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
@@ -341,7 +341,6 @@ func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 	if err != nil {
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
-	s.wrote(nil, r)
 	s.committed(r.ID, &r)
 	return nil
 }
@@ -378,7 +377,6 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 	if !replaced {
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
-	s.wrote(&prev, r)
 	s.committed(r.ID, &r)
 	if d.Superseded != nil {
 		return s.keepRevision(ctx, *d.Superseded)
@@ -391,7 +389,7 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 // MongoDB the condition is the replace's filter; the embedded store checks
 // it under a lock instead (see replaceUnderLock).
 func (s *Store) replaceIfCurrent(ctx context.Context, d responseDoc, prev Response) (bool, error) {
-	if s.mirror != nil {
+	if s.embed != nil {
 		return s.replaceUnderLock(ctx, d, prev)
 	}
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
@@ -443,11 +441,15 @@ func (s *Store) SlotHolder(ctx context.Context, childID, form, timepoint string,
 	if s.closed.Load() {
 		return "", "", errClosed
 	}
-	if s.mirror != nil {
-		if h, ok := s.mirror.slot(slot); ok {
-			return h.ResponseID, h.CompletedOn, nil
+	if s.sqlr != nil && plainKey(slot) {
+		id, completedOn, ok, err := s.sqlr.slotHolder(ctx, slot)
+		if err != nil {
+			return "", "", classify(fmt.Errorf("read response: %w", err))
 		}
-		return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
+		if !ok {
+			return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
+		}
+		return id, completedOn, nil
 	}
 	var d struct {
 		ID          string `bson:"_id"`
@@ -649,7 +651,6 @@ func (s *Store) ImportResponses(ctx context.Context, rs []Response) (int, error)
 			return written, classify(fmt.Errorf("import responses: %w", err))
 		}
 		for _, r := range part {
-			s.wrote(nil, r)
 			s.committed(r.ID, &r)
 		}
 		written += len(part)
