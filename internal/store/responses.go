@@ -277,6 +277,17 @@ func (s *Store) responseDoc(ctx context.Context, id string) (responseDoc, error)
 	if s.closed.Load() {
 		return responseDoc{}, errClosed
 	}
+	if s.sqlr != nil && plainKey(id) {
+		// A new response's id is looked up before it is written: SQLite
+		// answers that none is there in far less time than FerretDB.
+		ok, err := s.sqlr.has(ctx, collResponses, id)
+		if err != nil {
+			return responseDoc{}, classify(fmt.Errorf("read response: %w", err))
+		}
+		if !ok {
+			return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
+		}
+	}
 	var d responseDoc
 	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {

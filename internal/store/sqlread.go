@@ -622,6 +622,20 @@ func (r *sqlReader) one(ctx context.Context, coll, expr, key string) (string, er
 	return text, err
 }
 
+// has reports whether coll holds a document with _id id.
+func (r *sqlReader) has(ctx context.Context, coll, id string) (bool, error) {
+	t, err := r.table(ctx, coll)
+	if err != nil {
+		return false, err
+	}
+	var one int
+	err = r.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT 1 FROM %q WHERE %s = ?`, t, keyID), `"`+id+`"`).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // child reads one child by id.
 func (r *sqlReader) child(ctx context.Context, id string) (Child, bool, error) {
 	text, err := r.one(ctx, collChildren, keyID, id)
