@@ -140,6 +140,12 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
 		return classify(fmt.Errorf("erase child: %w", err))
 	}
+	if s.mirror != nil {
+		if c, ok := s.mirror.child(id); ok {
+			c.Erasing = true
+			s.mirrorChild(c)
+		}
+	}
 	docs, err := s.responsesOfChild(ctx, id)
 	if err != nil {
 		return classify(fmt.Errorf("erase child: %w", err))
@@ -182,6 +188,7 @@ func (s *Store) EraseChild(ctx context.Context, id string) error {
 			return classify(fmt.Errorf("erase child from %s: %w", st.coll, err))
 		}
 	}
+	s.mirrorErase(id, responses)
 	for _, r := range responses {
 		s.committed(r.ID, nil)
 	}
@@ -210,6 +217,7 @@ func (s *Store) DropErasedResponse(ctx context.Context, r Response) error {
 	}
 	// The response only: the child's own record goes with its erasure,
 	// which may still be under way and must stay repeatable.
+	s.mirrorErase("", []Response{r})
 	s.committed(r.ID, nil)
 	return nil
 }

@@ -68,6 +68,7 @@ func (s *Store) SetParticipation(ctx context.Context, childID string, p Particip
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("set participation: %w", err))
 	}
+	s.mirrorChild(c)
 	s.childCommitted(c.ID, &c)
 	return c, nil
 }
@@ -83,6 +84,7 @@ func (s *Store) CreateChild(ctx context.Context, c Child) (Child, error) {
 	if err != nil {
 		return Child{}, classify(fmt.Errorf("create child: %w", err))
 	}
+	s.mirrorChild(c)
 	s.childCommitted(c.ID, &c)
 	return c, nil
 }
@@ -92,15 +94,11 @@ func (s *Store) Child(ctx context.Context, id string) (Child, error) {
 	if s.closed.Load() {
 		return Child{}, errClosed
 	}
-	if s.sqlr != nil && plainKey(id) {
-		c, ok, err := s.sqlr.child(ctx, id)
-		if err != nil {
-			return Child{}, classify(fmt.Errorf("read child: %w", err))
+	if s.mirror != nil {
+		if c, ok := s.mirror.child(id); ok {
+			return c, nil
 		}
-		if !ok {
-			return Child{}, fmt.Errorf("child %q: %w", id, ErrNotFound)
-		}
-		return c, nil
+		return Child{}, fmt.Errorf("child %q: %w", id, ErrNotFound)
 	}
 	var c Child
 	err := s.db.Collection(collChildren).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&c)
@@ -118,12 +116,8 @@ func (s *Store) ChildrenOfSite(ctx context.Context, site string) ([]Child, error
 	if s.closed.Load() {
 		return nil, errClosed
 	}
-	if s.sqlr != nil {
-		children, err := s.sqlr.childrenOfSite(ctx, site)
-		if err != nil {
-			return nil, classify(fmt.Errorf("list children: %w", err))
-		}
-		return children, nil
+	if s.mirror != nil {
+		return s.mirror.childrenOf(site), nil
 	}
 	q := bson.D{}
 	if site != "" {

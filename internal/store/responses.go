@@ -274,19 +274,8 @@ func (s *Store) Response(ctx context.Context, id string) (Response, error) {
 }
 
 func (s *Store) responseDoc(ctx context.Context, id string) (responseDoc, error) {
-	if s.closed.Load() {
-		return responseDoc{}, errClosed
-	}
-	if s.sqlr != nil && plainKey(id) {
-		// A new response's id is looked up before it is written: SQLite
-		// answers that none is there in far less time than FerretDB.
-		ok, err := s.sqlr.has(ctx, collResponses, id)
-		if err != nil {
-			return responseDoc{}, classify(fmt.Errorf("read response: %w", err))
-		}
-		if !ok {
-			return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
-		}
+	if !s.knows(id) {
+		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
 	}
 	var d responseDoc
 	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
@@ -352,6 +341,7 @@ func (s *Store) InsertResponse(ctx context.Context, r Response) error {
 	if err != nil {
 		return classify(fmt.Errorf("insert response: %w", err))
 	}
+	s.wrote(nil, r)
 	s.committed(r.ID, &r)
 	return nil
 }
@@ -388,6 +378,7 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 	if !replaced {
 		return fmt.Errorf("response %s changed while this update was made: %w", r.ID, ErrConflict)
 	}
+	s.wrote(&prev, r)
 	s.committed(r.ID, &r)
 	if d.Superseded != nil {
 		return s.keepRevision(ctx, *d.Superseded)
@@ -400,7 +391,7 @@ func (s *Store) UpdateResponse(ctx context.Context, r, prev Response) error {
 // MongoDB the condition is the replace's filter; the embedded store checks
 // it under a lock instead (see replaceUnderLock).
 func (s *Store) replaceIfCurrent(ctx context.Context, d responseDoc, prev Response) (bool, error) {
-	if s.embed != nil {
+	if s.mirror != nil {
 		return s.replaceUnderLock(ctx, d, prev)
 	}
 	res, err := s.wdb.Collection(collResponses).ReplaceOne(ctx,
@@ -452,15 +443,11 @@ func (s *Store) SlotHolder(ctx context.Context, childID, form, timepoint string,
 	if s.closed.Load() {
 		return "", "", errClosed
 	}
-	if s.sqlr != nil && plainKey(slot) {
-		id, completedOn, ok, err := s.sqlr.slotHolder(ctx, slot)
-		if err != nil {
-			return "", "", classify(fmt.Errorf("read response: %w", err))
+	if s.mirror != nil {
+		if h, ok := s.mirror.slot(slot); ok {
+			return h.ResponseID, h.CompletedOn, nil
 		}
-		if !ok {
-			return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
-		}
-		return id, completedOn, nil
+		return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
 	}
 	var d struct {
 		ID          string `bson:"_id"`
@@ -662,6 +649,7 @@ func (s *Store) ImportResponses(ctx context.Context, rs []Response) (int, error)
 			return written, classify(fmt.Errorf("import responses: %w", err))
 		}
 		for _, r := range part {
+			s.wrote(nil, r)
 			s.committed(r.ID, &r)
 		}
 		written += len(part)

@@ -5,10 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,6 +437,20 @@ func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) err
 	})
 }
 
+// slots reads every response's id and, for a submitted one, the slot it
+// holds and when it was completed, from the index q_time alone (what a
+// start reads next, from the pages the page cache holds).
+func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, slot, completedOn string)) error {
+	return r.scan(ctx, collResponses, "q_time", []string{factsExpr}, "1", nil, parts, func(v []sql.NullString) error {
+		fa, err := parseFacts(v[0].String)
+		if err != nil {
+			return err
+		}
+		fn(fa.ID, fa.Status, fa.Slot, fa.CompletedOn)
+		return nil
+	})
+}
+
 // auditRow is an audit entry as FerretDB stores it.
 type auditRow struct {
 	ID        string `json:"_id"`
@@ -585,106 +597,4 @@ func (r *sqlReader) infos(ctx context.Context, index, cond string, args []any) (
 		return cmp.Or(strings.Compare(a.Site, b.Site), strings.Compare(a.ChildID, b.ChildID), a.UpdatedAt.Compare(b.UpdatedAt))
 	})
 	return out, nil
-}
-
-// keyedExpr are the expressions of the unique indexes FerretDB v1.24 makes
-// that lookups here use: _id (as indexIDLookups makes it) and a response's
-// slot (FerretDB's own slot_unique). Each gives the field's JSON text.
-const (
-	keyID   = idExpression
-	keySlot = `_ferretdb_sjson->"slot"`
-)
-
-// plainKey reports whether a key's JSON text is simply the key quoted, so
-// that a lookup can compare it with the index's JSON text: other keys are
-// looked up through FerretDB (canonical ids never need it).
-func plainKey(k string) bool {
-	for _, c := range []byte(k) {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// one reads the stored document of coll whose field expr (one of keyedExpr)
-// holds key, through that field's unique index; "" when there is none.
-func (r *sqlReader) one(ctx context.Context, coll, expr, key string) (string, error) {
-	t, err := r.table(ctx, coll)
-	if err != nil {
-		return "", err
-	}
-	var text string
-	err = r.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s = ?`, t, expr), `"`+key+`"`).Scan(&text)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return text, err
-}
-
-// has reports whether coll holds a document with _id id.
-func (r *sqlReader) has(ctx context.Context, coll, id string) (bool, error) {
-	t, err := r.table(ctx, coll)
-	if err != nil {
-		return false, err
-	}
-	var one int
-	err = r.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT 1 FROM %q WHERE %s = ?`, t, keyID), `"`+id+`"`).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// child reads one child by id.
-func (r *sqlReader) child(ctx context.Context, id string) (Child, bool, error) {
-	text, err := r.one(ctx, collChildren, keyID, id)
-	if err != nil || text == "" {
-		return Child{}, false, err
-	}
-	var c childRow
-	if err := json.Unmarshal([]byte(text), &c); err != nil {
-		return Child{}, false, fmt.Errorf("a stored child: %w", err)
-	}
-	if c.ID != id {
-		return Child{}, false, fmt.Errorf("embedded store: child %q read as %q", id, c.ID)
-	}
-	return c.child(), true, nil
-}
-
-// slotHolder reads the id and completion date of the response holding slot.
-func (r *sqlReader) slotHolder(ctx context.Context, slot string) (id, completedOn string, ok bool, err error) {
-	text, err := r.one(ctx, collResponses, keySlot, slot)
-	if err != nil || text == "" {
-		return "", "", false, err
-	}
-	var d struct {
-		ID          string `json:"_id"`
-		Slot        string `json:"slot"`
-		CompletedOn string `json:"completed_on"`
-	}
-	if err := json.Unmarshal([]byte(text), &d); err != nil {
-		return "", "", false, fmt.Errorf("a stored response: %w", err)
-	}
-	if d.Slot != slot {
-		return "", "", false, fmt.Errorf("embedded store: slot %q read as %q", slot, d.Slot)
-	}
-	return d.ID, d.CompletedOn, true, nil
-}
-
-// childrenOfSite reads a site's children (every child when site is ""), by
-// id.
-func (r *sqlReader) childrenOfSite(ctx context.Context, site string) ([]Child, error) {
-	out := []Child{}
-	if site != "" {
-		return r.childrenPage(ctx, site, "", -1)
-	}
-	var mu sync.Mutex
-	err := r.children(ctx, runtime.NumCPU(), func(c Child) {
-		mu.Lock()
-		out = append(out, c)
-		mu.Unlock()
-	})
-	slices.SortFunc(out, func(a, b Child) int { return strings.Compare(a.ID, b.ID) })
-	return out, err
 }

@@ -7,7 +7,7 @@
 // domain: what a response derives is stored as the deriver wrote it, and
 // state derived from responses follows them through OnCommit. The embedded
 // store's own handling lives in embedded.go (start, the _id lookup index),
-// replace.go (the conditional replace) and
+// mirror.go (what hot paths look up, the conditional replace) and
 // committer.go (group commit).
 package store
 
@@ -62,13 +62,11 @@ type Store struct {
 	embed  *embedded
 	log    *slog.Logger
 	now    func() time.Time
-	// writing serialises the conditional replaces of one response (of the
-	// responses whose ids share a stripe): embedded store only.
-	writing [64]sync.Mutex
-	sqlr    *sqlReader            // embedded store only: queries FerretDB would answer by a full read
-	hooks   atomic.Pointer[hooks] // told of committed changes (OnCommit, OnChildCommit)
-	reg     *bsoncodec.Registry   // plainRegistry, for documents decoded by hand
-	closed  atomic.Bool
+	mirror *mirror               // embedded store only
+	sqlr   *sqlReader            // embedded store only: queries FerretDB would answer by a full read
+	hooks  atomic.Pointer[hooks] // told of committed changes (OnCommit, OnChildCommit)
+	reg    *bsoncodec.Registry   // plainRegistry, for documents decoded by hand
+	closed atomic.Bool
 	// calendarMu makes this instance's calendar addresses one at a time.
 	calendarMu sync.Mutex
 	// Group commit of the inserts on hot paths, by collection.
@@ -212,6 +210,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		if err := s.sqlr.ensureIndexes(ctx); err != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+		if err := s.loadMirror(ctx); err != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
@@ -438,8 +440,8 @@ func readByID() []string {
 // that exists.
 const codeNamespaceExists = 48
 
-// errClosed is what a read of the embedded store's SQLite answers once the
-// store is closed, as the driver would.
+// errClosed is what the mirror answers once the store is closed, as the
+// driver would.
 var errClosed = fmt.Errorf("%w: the store is closed", ErrUnavailable)
 
 // classify marks errors that mean the store cannot be reached, so callers can

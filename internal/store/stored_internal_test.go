@@ -352,10 +352,13 @@ func TestStoredResponse_WithAndWithoutItsFactsReadTheSame(t *testing.T) {
 		if err != nil || id != r.ID || completedOn != r.CompletedOn {
 			t.Errorf("slot of %s held by %q on %q (%v)", r.ID, id, completedOn, err)
 		}
+		if !s.knows(r.ID) {
+			t.Errorf("%s is not known after the restart", r.ID)
+		}
 	}
-	for _, id := range []string{"new-sub", "old-sub", "new-draft", "old-draft"} {
-		if _, err := s.Response(ctx, id); err != nil {
-			t.Errorf("%s after the restart: %v", id, err)
+	for _, id := range []string{"new-draft", "old-draft"} {
+		if !s.knows(id) {
+			t.Errorf("%s is not known after the restart", id)
 		}
 	}
 }
@@ -376,7 +379,7 @@ func TestSQLReader_ResponsesAreReadFromTheirIndexesAlone(t *testing.T) {
 	for name, q := range map[string]string{
 		"derived inputs": fmt.Sprintf(`SELECT %s FROM %s WHERE %s IS NOT NULL AND rowid >= 0 AND rowid < 100`,
 			strings.Join(timeCols, ", "), from("q_time"), derivedExpr),
-		"facts":         fmt.Sprintf(`SELECT %s FROM %s WHERE 1`, factsExpr, from("q_time")),
+		"slots":         fmt.Sprintf(`SELECT %s FROM %s WHERE 1`, factsExpr, from("q_time")),
 		"changed since": fmt.Sprintf(`SELECT %s FROM %s WHERE %s >= 0`, factsExpr, from("q_time"), field("updated_at")),
 		"a site's": fmt.Sprintf(`SELECT %s FROM %s WHERE %s = 'A' AND %s IN ('C1', 'C2')`, factsExpr, from("q_resp"),
 			field("site"), field("child_id")),
@@ -649,71 +652,5 @@ func TestOpen_KeepsTheNewestCalendarAddressOfEach(t *testing.T) {
 	}
 	if _, err := s.wdb.Collection(collCalendars).InsertOne(ctx, CalendarToken{Hash: "third", UserID: "u2"}); !mongo.IsDuplicateKeyError(err) {
 		t.Errorf("a second address for u2: %v; want a duplicate key", err)
-	}
-}
-
-// A child, a response and a slot's holder are found through a unique
-// index, not by reading the table: SQLite's plan for each lookup searches
-// the index.
-func TestSQLReader_LookupsUseTheUniqueIndexes(t *testing.T) {
-	ctx := context.Background()
-	s := openInternal(t, t.TempDir())
-	defer s.Close(ctx)
-	for _, c := range []struct{ coll, expr, index string }{
-		{collChildren, keyID, "__id_"},
-		{collResponses, keyID, "__id_"},
-		{collResponses, keySlot, "_slot_unique"},
-	} {
-		table, err := s.sqlr.table(ctx, c.coll)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var id, parent, notUsed int
-		var plan string
-		err = s.sqlr.db.QueryRowContext(ctx, fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT _ferretdb_sjson FROM %q WHERE %s = ?`, table, c.expr), `"x"`).
-			Scan(&id, &parent, &notUsed, &plan)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := fmt.Sprintf("SEARCH %s USING INDEX %s", table, table+c.index); !strings.HasPrefix(plan, want) {
-			t.Errorf("%s by %s: plan %q; want %q", c.coll, c.expr, plan, want)
-		}
-	}
-}
-
-// Lookups by id and slot answer what FerretDB answers, for a key plain or
-// not (one with a quote or a non-ASCII letter is looked up through
-// FerretDB), and nothing for a key nobody holds.
-func TestStore_LookupsByKeyAnswerAsFerretDBDoes(t *testing.T) {
-	ctx := context.Background()
-	s := openInternal(t, t.TempDir())
-	defer s.Close(ctx)
-	for _, id := range []string{"C-1", `C"2`, "Cé3"} {
-		c, err := s.CreateChild(ctx, Child{ID: id, Site: "A", Group: "lifelong_links", AgeBand: "12-15"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.Child(ctx, id)
-		if err != nil || got.ID != id || got.Site != "A" || !got.CreatedAt.Equal(c.CreatedAt) {
-			t.Errorf("child %q: %+v, %v", id, got, err)
-		}
-		r := Response{ID: "r" + id, Form: "sct", Version: "1", ChildID: id, Site: "A", Group: "lifelong_links",
-			Timepoint: "baseline", Wave: 1, Status: StatusSubmitted, CompletedOn: "2026-03-0" + string(id[len(id)-1])}
-		if err := s.InsertResponse(ctx, r); err != nil {
-			t.Fatal(err)
-		}
-		holder, on, err := s.SlotHolder(ctx, id, "sct", "baseline", 1)
-		if err != nil || holder != r.ID || on != r.CompletedOn {
-			t.Errorf("slot of %q: %q on %q (%v)", id, holder, on, err)
-		}
-		if _, _, err := s.SlotHolder(ctx, id, "sct", "follow_up", 1); !errors.Is(err, ErrNotFound) {
-			t.Errorf("no follow-up of %q: %v; want not found", id, err)
-		}
-	}
-	if _, err := s.Child(ctx, "C-9"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("a child nobody registered: %v; want not found", err)
-	}
-	if _, err := s.Response(ctx, "nobody's"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("a response nobody wrote: %v; want not found", err)
 	}
 }

@@ -1,0 +1,81 @@
+package browser
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A coordinator's follow-ups page lists the site's due list in its parts
+// (overdue, due now, no baseline; not due and ended folded away), each
+// child a link to their page, and makes a calendar address that a calendar
+// program can read.
+func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	for _, id := range []string{"OV1", "OV2", "NB1", "ND1"} {
+		s.createChild(t, id, "lifelong_links")
+	}
+	s.putSCT(t, "OV1", "baseline", 1, "2019-06-14", fullAnswers())
+	s.putSCT(t, "OV2", "baseline", 1, "2020-01-20", fullAnswers())
+	s.putSCT(t, "ND1", "baseline", 1, time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly), fullAnswers())
+
+	p := newPhone(ctx, t)
+	p.signIn(s.base, coordEmail)
+	p.click(`#nav a[href="#/followups"]`)
+	p.heading("Follow-ups in site A")
+	p.check("followups")
+	section := func(id string) []string {
+		return eval[[]string](p, `[...(document.getElementById('`+id+`')?.closest('section')?.querySelectorAll('a.who') || [])].map((a) => a.textContent)`)
+	}
+	if got := section("fu-overdue"); !slices.Equal(got, []string{"OV1", "OV2"}) {
+		t.Errorf("overdue: %q; want OV1 then OV2 (the longest overdue first)", got)
+	}
+	if got := section("fu-no_baseline"); !slices.Equal(got, []string{"NB1"}) {
+		t.Errorf("no baseline: %q; want NB1", got)
+	}
+	if got := section("fu-due"); len(got) != 0 {
+		t.Errorf("due now: %q; want none", got)
+	}
+	headings := eval[string](p, `[...document.querySelectorAll('main h2, main summary')].map((e) => e.textContent).join(' | ')`)
+	for _, want := range []string{"Overdue (2)", "Due now (0)", "No baseline SCT yet (1)", "Not due yet (1)", "Participation ended (0)"} {
+		if !strings.Contains(headings, want) {
+			t.Errorf("the page's parts read %q; want %q among them", headings, want)
+		}
+	}
+	if eval[bool](p, `[...document.querySelectorAll('main details')].some((d) => d.open)`) {
+		t.Error("the children not due yet are shown unfolded")
+	}
+	p.clickButton("Not due yet (1)")
+	if got := eval[string](p, `[...document.querySelectorAll('main details a.who')].map((a) => a.textContent).join(' ')`); got != "ND1" {
+		t.Errorf("not due yet: %q; want ND1", got)
+	}
+
+	p.clickButton("Make a calendar address")
+	p.waitFor("the address", `document.getElementById('calendar-url') !== null`)
+	p.check("followups-calendar")
+	url := eval[string](p, `document.getElementById('calendar-url').value`)
+	if !strings.HasPrefix(url, s.base+"/api/v1/calendar/") || !strings.HasSuffix(url, ".ics") {
+		t.Fatalf("the calendar address is %q", url)
+	}
+	if focused := eval[string](p, `document.activeElement.id`); focused != "calendar-url" {
+		t.Errorf("the focus is on %q; want the address, selected to copy", focused)
+	}
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(feed), "BEGIN:VCALENDAR") || !strings.Contains(string(feed), "OV1") {
+		t.Errorf("the calendar address answers %d:\n%s", res.StatusCode, feed)
+	}
+
+	p.click(`main a.who[href="#/child/OV1"]`)
+	p.heading("Child OV1")
+}
