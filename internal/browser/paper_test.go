@@ -39,6 +39,31 @@ func dateKeys(p *phone, year, month, day string) string {
 	return keys
 }
 
+// A wrong password: the fault is said, both boxes are marked and described
+// by it (which of the two was wrong is not said), and the password box takes
+// the focus with its text selected, to be typed again.
+func TestBrowser_WrongPasswordMarksTheBoxes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	p := newPhone(ctx, t)
+	p.open(s.base + "/#/login")
+	p.heading("Sign in")
+	p.typeIn("#email", coordEmail)
+	p.typeIn("#password", "not the password at all")
+	p.click(`main button[type="submit"]`)
+	p.waitFor("the fault", `document.getElementById('sign-in-faults') !== null`)
+	p.check("sign-in-fault")
+	state := eval[string](p, `['email', 'password'].map((id) => { const el = document.getElementById(id); return id + ':' + el.getAttribute('aria-invalid') + ':' + el.getAttribute('aria-describedby'); }).join(' ') + ' focus:' + document.activeElement.id + ' selected:' + (document.activeElement.selectionEnd - document.activeElement.selectionStart)`)
+	if want := "email:true:sign-in-faults password:true:sign-in-faults focus:password selected:23"; state != want {
+		t.Errorf("after a wrong password: %s; want %s", state, want)
+	}
+	// What is typed now takes the place of the selected text.
+	p.keys("the right password", userPassword)
+	p.click(`main button[type="submit"]`)
+	p.waitFor("signed in", `document.getElementById('nav').textContent.includes('Sign out')`)
+}
+
 func TestBrowser_PaperTranscription(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()

@@ -154,6 +154,11 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	if strings.Contains(p.mainText(), "Participation saved.") {
 		t.Error("the page still says Participation saved. beside the fault")
 	}
+	// The box at fault is marked for a screen reader and described by the
+	// faults; the others are not.
+	if marked := eval[[]string](p, `[...document.querySelectorAll('main details [aria-invalid=true]')].map((e) => e.id + ' ' + e.getAttribute('aria-describedby'))`); !reflect.DeepEqual(marked, []string{"p-ceased_on participation-faults"}) {
+		t.Errorf("boxes marked at fault: %q; want the date ceased alone, described by the faults", marked)
+	}
 
 	after, storedAfter := s.participationOf(t, "L1")
 	if storedAfter != stored {
@@ -180,6 +185,9 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	p.check("participation-pause-without-start")
 	if said := eval[string](p, `document.querySelector('main details [role=status]').innerText`); !strings.Contains(said, "Child-led pause, number 2 › From: is required") {
 		t.Errorf("a pause with only an end date: the page says %q; want the server's fault in the form's words: Child-led pause, number 2 › From: is required", said)
+	}
+	if marked := eval[[]string](p, `[...document.querySelectorAll('main details [aria-invalid=true]')].map((e) => e.id)`); !reflect.DeepEqual(marked, []string{"pause-2-from"}) {
+		t.Errorf("boxes marked at fault: %q; want the second pause's start alone", marked)
 	}
 	if _, storedNow := s.participationOf(t, "L1"); storedNow != stored {
 		t.Errorf("the pause without a start changed what the server holds:\n  before %s\n  after  %s", stored, storedNow)

@@ -4,7 +4,7 @@
 
 import { session, login, logout, join, codeKey, get, keptList, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, faults } from './ui.js';
+import { h, show, faults, markFaults } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
 import { WORDS as mapWords } from './mapwords.js';
@@ -14,6 +14,7 @@ const routes = [
   [/^#\/login$/, () => loginPage()],
   [/^#\/code$/, () => codePage()],
   [/^#\/children$/, () => childrenPage()],
+  [/^#\/followups$/, () => followUpsPage()],
   [/^#\/child\/([^/]+)$/, (id) => childPage(decodeURIComponent(id))],
   [/^#\/sct\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('sct', id, q)],
   [/^#\/paper\/([0-9a-f-]{36})(?:\?(.*))?$/, (id, q) => formPage('paper', id, q)],
@@ -85,7 +86,9 @@ function nav() {
   const who = session.current();
   const links = [];
   if (who && who.role !== 'young_person') {
-    if (['coordinator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/children' }, 'Children'));
+    if (['coordinator', 'site_lead'].includes(who.role)) {
+      links.push(h('a', { href: '#/children' }, 'Children'), h('a', { href: '#/followups' }, 'Follow-ups'));
+    }
     if (['evaluator', 'site_lead'].includes(who.role)) links.push(h('a', { href: '#/dashboard' }, 'Dashboard'));
     links.push(h('button', { type: 'button', class: 'link', onclick: async () => { await logout(); go('#/login'); } }, 'Sign out'));
   }
@@ -123,7 +126,15 @@ function loginPage() {
           // What a worker needs to start an SCT with no signal, kept now.
           keepForOffline().catch(() => { /* kept next time */ });
           go('#/');
-        } catch (x) { err.replaceChildren(faults(x)); }
+        } catch (x) {
+          const box = faults(x);
+          box.id = 'sign-in-faults';
+          err.replaceChildren(box);
+          // Which of the two was wrong is not said; both are marked, and
+          // the password, typed again more often, takes the focus.
+          const wrong = x.status === 401 ? { fields: [{ path: 'email' }, { path: 'password' }] } : null;
+          if (markFaults(wrong, [['email', email], ['password', password]], box)) { password.focus(); password.select(); } else box.focus();
+        }
       },
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
@@ -235,15 +246,70 @@ async function childrenPage() {
         } catch (x) {
           // Named as the form names them, and the child ID box marked and
           // given the focus when it is at fault.
-          err.replaceChildren(faults(x, { fields: [{ name: 'id', label: 'Child ID' }, { name: 'group', label: 'Group' }] }));
-          const atID = (x.fields || []).some((f) => f.path === 'id');
-          if (atID) { id.setAttribute('aria-invalid', 'true'); id.focus(); } else id.removeAttribute('aria-invalid');
+          const box = faults(x, { fields: [{ name: 'id', label: 'Child ID' }, { name: 'group', label: 'Group' }] });
+          box.id = 'register-faults';
+          err.replaceChildren(box);
+          (markFaults(x, [['id', id], ['group', group]], box) || box).focus();
         }
       },
     }, h('h2', {}, 'Register a child'),
     h('p', { class: 'hint' }, "Use the local authority's child ID. Never a name."),
     h('label', { for: 'child-id' }, 'Child ID'), id, h('label', { for: 'child-group' }, 'Group'), group, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register'))));
+}
+
+// FOLLOW_UPS are the due list's parts, in the order the server lists them;
+// those not due yet or ended sit folded away.
+const FOLLOW_UPS = [
+  ['overdue', 'Overdue', true],
+  ['due', 'Due now', true],
+  ['no_baseline', 'No baseline SCT yet', true],
+  ['not_due', 'Not due yet', false],
+  ['ceased', 'Participation ended', false],
+];
+
+/** followUpsPage is a site's due list: who needs a follow-up SCT, and when. */
+async function followUpsPage() {
+  const site = siteOf();
+  const data = await keptList(`/api/v1/followups?site=${encodeURIComponent(site)}&limit=500`, 'children');
+  const counts = data.counts || {};
+  // A date is never broken across lines.
+  const day = (d) => h('time', { datetime: d }, d);
+  const item = (c) => {
+    const rel = [c.group === 'comparison' ? 'Comparison' : 'Lifelong Links'];
+    if (c.due_on) rel.push(` · ${c.status === 'not_due' ? 'due' : 'was due'} `, day(c.due_on), c.next_wave ? `, follow-up ${c.next_wave}` : '');
+    if (c.last_sct) rel.push(' · last SCT ', day(c.last_sct));
+    return h('li', {}, h('span', {},
+      h('a', { class: 'who', href: `#/child/${encodeURIComponent(c.child_id)}` }, c.child_id),
+      h('span', { class: 'rel' }, ...rel)));
+  };
+  const part = ([status, title, open]) => {
+    const kids = data.children.filter((c) => c.status === status);
+    const body = kids.length ? h('ul', { class: 'people' }, kids.map(item)) : h('p', { class: 'hint' }, 'None.');
+    const heading = `${title} (${counts[status] ?? kids.length})`;
+    if (open) return h('section', { class: 'card', 'aria-labelledby': `fu-${status}` }, h('h2', { id: `fu-${status}` }, heading), body);
+    return h('details', { class: 'card' }, h('summary', {}, heading), body);
+  };
+  const feed = h('div', { role: 'status' });
+  show('Follow-ups',
+    h('h1', {}, `Follow-ups in site ${site}`),
+    h('p', {}, `On ${data.today}: ${counts.overdue ?? 0} overdue, ${counts.due ?? 0} due now. A follow-up SCT is due the site's interval after the last one; "due now" means within 28 days of that date.`),
+    ...FOLLOW_UPS.map(part),
+    h('section', { class: 'card', 'aria-labelledby': 'fu-calendar' },
+      h('h2', { id: 'fu-calendar' }, 'In your calendar'),
+      h('p', {}, 'A private address your calendar program can follow: these dates appear there and keep up to date. A new address ends the one before.'),
+      feed,
+      h('div', { class: 'actions' }, h('button', {
+        type: 'button', class: 'secondary', onclick: async () => {
+          feed.replaceChildren(h('p', {}, 'Making the address…'));
+          try {
+            const { url } = await call('POST', '/api/v1/calendar');
+            const box = h('input', { id: 'calendar-url', type: 'text', readonly: true, value: url, 'aria-label': 'Calendar address' });
+            feed.replaceChildren(h('p', {}, 'Your calendar address (keep it private: anyone with it sees these dates):'), box);
+            box.focus(); box.select();
+          } catch (x) { feed.replaceChildren(faults(x)); }
+        },
+      }, 'Make a calendar address'))));
 }
 
 function nextSCT(responses) {
@@ -372,8 +438,19 @@ function participationForm(child) {
       // The server's faults in the form's own words.
       const labels = { fields: [...fields.map((f) => ({ name: f.name, label: f.label })),
         { name: 'pauses', label: 'Child-led pause', item: { fields: [{ name: 'from', label: 'From' }, { name: 'to', label: 'To' }] } }] };
-      status.replaceChildren(faults(x, labels));
-      status.firstChild.focus();
+      const box = faults(x, labels);
+      box.id = 'participation-faults';
+      status.replaceChildren(box);
+      // Each box at fault is marked and described by the list; the list
+      // takes the focus, so that all of it is read.
+      const boxes = fields.map((f) => [f.name, f.el]);
+      // The server numbers the pauses sent: the rows left empty were not.
+      [...pauses.children].filter((row) => row.read()).forEach((row, i) => {
+        const [from, to] = row.querySelectorAll('input');
+        boxes.push([`pauses[${i}].from`, from], [`pauses[${i}].to`, to]);
+      });
+      markFaults(x, boxes, box);
+      box.focus();
     }
   };
   return h('details', { class: 'card' },

@@ -130,6 +130,30 @@ export function faults(err, def) {
     err.fields && err.fields.length ? h('ul', {}, err.fields.map((f) => h('li', {}, `${describePath(f.path, def)}: ${f.reason}`))) : null);
 }
 
+/**
+ * markFaults ties a fault list (from faults, given the id box) to the boxes
+ * it names: each box whose path the server gave is marked invalid and
+ * described by the list, and every other is cleared. boxes are [path, box]
+ * pairs; a path ending in a dot stands for every path under it. It returns
+ * the first box marked, to take the focus.
+ */
+export function markFaults(err, boxes, box) {
+  const paths = ((err && err.fields) || []).map((f) => String(f.path));
+  let first = null;
+  for (const [path, el] of boxes) {
+    const at = paths.some((p) => p === path || (path.endsWith('.') && p.startsWith(path)));
+    if (at) {
+      el.setAttribute('aria-invalid', 'true');
+      if (box && box.id) el.setAttribute('aria-describedby', box.id);
+      first = first || el;
+    } else {
+      el.removeAttribute('aria-invalid');
+      if (box && el.getAttribute('aria-describedby') === box.id) el.removeAttribute('aria-describedby');
+    }
+  }
+  return first;
+}
+
 // Words for the parts of a path the server names that are not the
 // definition's own fields.
 const PATH_WORDS = ['child_id', 'completed_on', 'timepoint', 'wave', 'mode', 'language'];
