@@ -807,6 +807,8 @@ func TestUsers_AccountRules(t *testing.T) {
 			Body: user("w6@example.org", "admin", `["A"]`, servertest.UserPassword), Want: []string{`"path":"sites"`}},
 		{Name: "a site that does not exist", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
 			Body: user("w7@example.org", "coordinator", `["A","Q"]`, servertest.UserPassword), Want: []string{`"path":"sites"`, "Q"}},
+		{Name: "a site named twice", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
+			Body: user("w11@example.org", "coordinator", `["A","B","A"]`, servertest.UserPassword), Want: []string{`"path":"sites[2]"`, "repeats A"}},
 		{Name: "an unknown role", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 422,
 			Body: user("w8@example.org", "young_person", `[]`, servertest.UserPassword), Want: []string{`"path":"role"`}},
 		{Name: "a duplicate email in other case", As: "admin", Method: "POST", Path: "/api/v1/users", Status: 409,
@@ -825,7 +827,7 @@ func TestUsers_AccountRules(t *testing.T) {
 			Want: []string{`"email":"new.person@example.org"`, `"role":"coordinator"`, `"sites":["A","B"]`}, Absent: noHash},
 		{Name: "the list shows no hashes", As: "admin", Method: "GET", Path: "/api/v1/users", Status: 200,
 			Want:   []string{`"email":"coorda@example.org"`, `"email":"new.person@example.org"`},
-			Absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@", "w10@", "jordan.mills@")},
+			Absent: append(slices.Clone(noHash), "w1@", "w3@", "w5@", "w7@", "w9@", "w10@", "w11@", "jordan.mills@")},
 	})
 	id := userIDOf(t, s, "new.person@example.org")
 	servertest.RunScenarios(t, s, []servertest.Scenario{
@@ -835,6 +837,8 @@ func TestUsers_AccountRules(t *testing.T) {
 			Body: `{"password":"Password123!"}`, Want: []string{`"path":"password"`, "common password"}},
 		{Name: "a change to a password built from the user's stored email", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 422,
 			Body: `{"password":"new.person2024"}`, Want: []string{`"path":"password"`, "email"}},
+		{Name: "a change naming a site twice", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 422,
+			Body: `{"sites":["B","B"]}`, Want: []string{`"path":"sites[1]"`, "repeats B"}},
 		{Name: "a change answers without the hash", As: "admin", Method: "PATCH", Path: "/api/v1/users/" + id, Status: 200,
 			Body: `{"password":"another long enough password"}`, Want: []string{`"id":"` + id + `"`}, Absent: noHash},
 	})

@@ -223,6 +223,12 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 	if st, _ := s.Do(t, "GET", "/api/v1/followups?site=A", "", "coordB"); st != 403 {
 		t.Errorf("coordinator B reading site A's due list: %d, want 403", st)
 	}
+	// Roles that reach every site have no feed of every site's children.
+	for _, who := range []string{"evaluator", "admin"} {
+		if st, b := s.Do(t, "POST", "/api/v1/calendar", "", who); st != 403 || !strings.Contains(string(b), "coordinators and site leads") {
+			t.Errorf("%s asking for a calendar address: %d %s, want 403", who, st, b)
+		}
+	}
 }
 
 // By hand: P1 new format (genogram, ask family; 10 found, 9 kept; FGC with 12;

@@ -70,6 +70,12 @@ func (h *handlers) createCalendar(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
+	if !p.Role.SiteBound() {
+		// A feed is for the staff who make follow-ups happen: an address of
+		// every site's children, synced to a calendar service, would
+		// spread far more than anyone needs.
+		return invalid(http.StatusForbidden, "calendar addresses are for coordinators and site leads")
+	}
 	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject, p.Gen)
 	if errors.Is(err, accounts.ErrSignInEnded) {
 		return invalid(http.StatusUnauthorized, err.Error())
@@ -97,13 +103,11 @@ func (h *handlers) calendar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := access.Principal{Subject: u.ID, Role: access.Role(u.Role), Sites: u.Sites}
-	sites := u.Sites
-	if p.AllSites() {
-		sites = []string{""}
+	if !access.Role(u.Role).SiteBound() {
+		return errNotFound // made before addresses were for site staff only
 	}
 	var feed bytes.Buffer
-	if err := h.eval.Calendar(ctx, &feed, sites); err != nil {
+	if err := h.eval.Calendar(ctx, &feed, u.Sites); err != nil {
 		return err
 	}
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", feed.Bytes())

@@ -68,7 +68,8 @@ func TestYoungPersonLink_CannotReachASubmittedResponse(t *testing.T) {
 }
 
 // A worker cannot aim a link at a response that exists already, unless it
-// is this child's SCT draft; then the link takes what that draft is.
+// is this child's SCT draft; then the link takes what that draft is. Another
+// site's response is not found, as everywhere.
 func TestLink_AimsOnlyAtANewResponseOrThisChildsDraft(t *testing.T) {
 	f := newFixture(t)
 	draftID := "1b2c3d4e-5f60-4718-892a-3b4c5d6e7f80"
@@ -81,8 +82,8 @@ func TestLink_AimsOnlyAtANewResponseOrThisChildsDraft(t *testing.T) {
 		status                          int
 	}{
 		{"a submitted response of its own site", "coordinator A", "CA1", respA, http.StatusConflict},
-		{"another site's submitted response", "coordinator B", "CB1", respA, http.StatusConflict},
-		{"another child's draft", "coordinator A", "CA1", draftID, http.StatusConflict},
+		{"another site's submitted response", "coordinator B", "CB1", respA, http.StatusNotFound},
+		{"another site's child's draft", "coordinator A", "CA1", draftID, http.StatusNotFound},
 		{"this child's draft", "coordinator B", "CB1", draftID, http.StatusCreated},
 		{"a new response", "coordinator B", "CB1", "2c3d4e5f-6071-4829-9a3b-4c5d6e7f8091", http.StatusCreated},
 	} {

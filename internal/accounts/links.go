@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,9 @@ func (s *Service) CreateLink(ctx context.Context, r LinkRequest) (Link, error) {
 		switch {
 		case err == nil && draft.ChildID == r.Child.ID && draft.Form == formID && draft.Status == store.StatusDraft:
 			version, r.Timepoint, r.Wave = draft.Version, draft.Timepoint, draft.Wave
+		case err == nil && draft.Site != r.Child.Site:
+			// Another site's record is not found, whatever is asked of it.
+			return Link{}, fmt.Errorf("response %s: %w", r.ResponseID, store.ErrNotFound)
 		case err == nil:
 			return Link{}, ErrNotLinkable
 		case !errors.Is(err, store.ErrNotFound):

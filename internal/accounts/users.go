@@ -2,6 +2,8 @@ package accounts
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -105,7 +107,11 @@ func (s *Service) checkAccount(ctx context.Context, role access.Role, sites []st
 	if err := access.CheckAccountSites(role, sites); err != nil {
 		faults = append(faults, form.FieldError{Path: "sites", Reason: err.Error()})
 	}
-	for _, site := range sites {
+	for i, site := range sites {
+		if slices.Contains(sites[:i], site) {
+			faults = append(faults, form.FieldError{Path: fmt.Sprintf("sites[%d]", i), Reason: "repeats " + site + "; name each site once"})
+			continue
+		}
 		ok, err := s.store.SiteExists(ctx, site)
 		if err != nil {
 			return err
