@@ -3212,7 +3212,9 @@ type ClientInterface interface {
 	// A new address replaces the caller's old one. It starts with the
 	// server's public URL, as a young person's link does (see
 	// createSession); a request with a Host the server does not know gets
-	// 421 and the old address stays.
+	// 421 and the old address stays. Only coordinators and site leads
+	// have one (403 for evaluators and administrators): the feed is of
+	// their own sites' follow-ups.
 	//
 	// Corresponds with POST /api/v1/calendar (the `CreateCalendar` operationId).
 	CreateCalendar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4032,7 +4034,9 @@ func (c *Client) RenewSession(ctx context.Context, body RenewSessionJSONRequestB
 // A new address replaces the caller's old one. It starts with the
 // server's public URL, as a young person's link does (see
 // createSession); a request with a Host the server does not know gets
-// 421 and the old address stays.
+// 421 and the old address stays. Only coordinators and site leads
+// have one (403 for evaluators and administrators): the feed is of
+// their own sites' follow-ups.
 //
 // Corresponds with POST /api/v1/calendar (the `CreateCalendar` operationId).
 func (c *Client) CreateCalendar(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7563,7 +7567,9 @@ type ClientWithResponsesInterface interface {
 	// A new address replaces the caller's old one. It starts with the
 	// server's public URL, as a young person's link does (see
 	// createSession); a request with a Host the server does not know gets
-	// 421 and the old address stays.
+	// 421 and the old address stays. Only coordinators and site leads
+	// have one (403 for evaluators and administrators): the feed is of
+	// their own sites' follow-ups.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12620,7 +12626,9 @@ func (c *ClientWithResponses) RenewSessionWithResponse(ctx context.Context, body
 // A new address replaces the caller's old one. It starts with the
 // server's public URL, as a young person's link does (see
 // createSession); a request with a Host the server does not know gets
-// 421 and the old address stays.
+// 421 and the old address stays. Only coordinators and site leads
+// have one (403 for evaluators and administrators): the feed is of
+// their own sites' follow-ups.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -78,4 +78,20 @@ func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
 
 	p.click(`main a.who[href="#/child/OV1"]`)
 	p.heading("Child OV1")
+
+	// The code for the young person's phone stays on screen, whole, at
+	// every width: at 320px with text at 200% its two halves go one under
+	// the other (the check fails a page wider than the screen).
+	p.click("#make-link")
+	p.waitFor("the code", `document.getElementById('session-code') !== null`)
+	p.check("link-code")
+	code := eval[string](p, `document.getElementById('session-code').textContent`)
+	if len(code) != 9 || code[4] != '-' {
+		t.Errorf("the code reads %q; want four characters, a hyphen and four more", code)
+	}
+	p.setLarge(true)
+	if lines := eval[[]string](p, `[...document.querySelectorAll('#session-code span')].map((s) => s.textContent + '@' + Math.round(s.getBoundingClientRect().right <= document.documentElement.clientWidth))`); len(lines) != 2 || !strings.HasSuffix(lines[0], "@1") || !strings.HasSuffix(lines[1], "@1") {
+		t.Errorf("at 320px with text at 200%% the code's halves are %q; want both whole and inside the screen", lines)
+	}
+	p.setLarge(false)
 }

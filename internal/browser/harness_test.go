@@ -648,7 +648,7 @@ func (p *phone) sideways() string {
 // high, or wide, on screen ("" when none is).
 func (p *phone) smallTargets() string {
 	p.t.Helper()
-	return eval[string](p, `[...document.querySelectorAll('button, .button, summary, .bar a, label.tile')].filter((e) => {
+	return eval[string](p, `[...document.querySelectorAll('button, .button, summary, .bar a, label.tile, a.who')].filter((e) => {
 		const r = e.getBoundingClientRect();
 		return r.width > 0 && r.height > 0 && (r.height < 43.5 || r.width < 43.5) && !e.closest('[hidden]');
 	}).slice(0, 5).map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' "' + e.textContent.trim().slice(0, 20) + '" ' +

@@ -192,6 +192,15 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	if _, storedNow := s.participationOf(t, "L1"); storedNow != stored {
 		t.Errorf("the pause without a start changed what the server holds:\n  before %s\n  after  %s", stored, storedNow)
 	}
+
+	// Put right and saved, nothing is marked at fault any more.
+	p.focus("#pause-2-from")
+	p.keys("the second pause's start", dateKeys(p, "2019", "10", "01"))
+	p.clickButton("Save participation")
+	p.waitFor("the page to say it saved", `document.querySelector('main details [role=status]')?.textContent.includes('Participation saved.')`)
+	if marked := eval[[]string](p, `[...document.querySelectorAll('main details [aria-invalid], main details [aria-describedby~="participation-faults"]')].map((e) => e.id)`); len(marked) != 0 {
+		t.Errorf("after a save that was put right, boxes still marked at fault: %q", marked)
+	}
 }
 
 // A practice summary is checked on the page before it is sent, by what its

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -899,4 +901,58 @@ func TestBrowser_WizardSaysWhereAndWhoAndKeepsFocus(t *testing.T) {
 	moved("third key person")
 	w.next("Do you have enough people in your life for each of these?")
 	moved("adequacy")
+}
+
+// Removing a person keeps the young person's place: after the question
+// "Remove …?" is answered yes, the focus is on the Remove button of the
+// person now in that place (not the top of the page), the removal is said
+// beside the name box, and the draft holds the others.
+func TestBrowser_RemovingAPersonKeepsThePlace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := startServer(t)
+	w, l := startYoungPerson(ctx, t, s, "YP15")
+	// The young person answers yes to "Remove …?".
+	dialogs, stop := context.WithCancel(w.ctx)
+	defer stop()
+	opening := chromedp.Events(dialogs, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range opening {
+			if err != nil {
+				return
+			}
+			go func() {
+				_ = chromedp.Do(w.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+					return err
+				}))
+			}()
+		}
+	}()
+	w.next("Who are the people who are important to you?")
+	w.addPeople([]person{{"Nan", "grandparent"}, {"Jo", "friend"}, {"Sam", "sibling"}})
+	w.click(`ul.people li:nth-child(2) button.danger`)
+	w.waitFor("Jo removed", `document.querySelectorAll('ul.people li').length === 2`)
+	w.waitFor("the removal said", `document.getElementById('person-added')?.textContent === 'Removed Jo.'`)
+	w.check("removed")
+	if focus := eval[string](w.phone, `document.activeElement.getAttribute('aria-label') || document.activeElement.id`); focus != "Remove Sam" {
+		t.Errorf("after removing Jo the focus is on %q; want Sam's Remove button, in Jo's place", focus)
+	}
+	w.click(`ul.people li:nth-child(2) button.danger`)
+	w.waitFor("Sam removed", `document.querySelectorAll('ul.people li').length === 1`)
+	if focus := eval[string](w.phone, `document.activeElement.getAttribute('aria-label') || document.activeElement.id`); focus != "Remove Nan" {
+		t.Errorf("after removing the last on the list the focus is on %q; want Nan's Remove button, the one before", focus)
+	}
+	if err := eventually(ctx, 10*time.Second, func() error {
+		if len(s.childResponses(t, "YP15")) == 0 {
+			return fmt.Errorf("nothing on the server yet")
+		}
+		r := s.response(t, l.ResponseID)
+		if len(r.Answers.Nominees) != 1 || r.Answers.Nominees[0].Name != "Nan" {
+			return fmt.Errorf("the draft holds %+v; want Nan alone", r.Answers.Nominees)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
 }

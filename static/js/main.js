@@ -127,7 +127,7 @@ function loginPage() {
           keepForOffline().catch(() => { /* kept next time */ });
           go('#/');
         } catch (x) {
-          const box = faults(x);
+          const box = faults(x.status === 401 ? { message: 'The email or password is not right. Check both and try again' } : x);
           box.id = 'sign-in-faults';
           err.replaceChildren(box);
           // Which of the two was wrong is not said; both are marked, and
@@ -222,7 +222,8 @@ function siteOf() {
 async function childrenPage() {
   const site = siteOf();
   const data = await keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
-  const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*' }); // the hyphen escaped: browsers read a pattern with the v flag
+  const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*',
+    title: 'Letters and numbers, with . _ or - between; no spaces', 'aria-describedby': 'child-id-hint' }); // the hyphen escaped: browsers read a pattern with the v flag
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
   const err = h('div', { id: 'child-error' });
   id.setAttribute('aria-describedby', 'child-error');
@@ -253,7 +254,7 @@ async function childrenPage() {
         }
       },
     }, h('h2', {}, 'Register a child'),
-    h('p', { class: 'hint' }, "Use the local authority's child ID. Never a name."),
+    h('p', { class: 'hint', id: 'child-id-hint' }, "Use the local authority's child ID. Never a name. Letters and numbers, with . _ or - between; no spaces."),
     h('label', { for: 'child-id' }, 'Child ID'), id, h('label', { for: 'child-group' }, 'Group'), group, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Register'))));
 }
@@ -277,7 +278,7 @@ async function followUpsPage() {
   const day = (d) => h('time', { datetime: d }, d);
   const item = (c) => {
     const rel = [c.group === 'comparison' ? 'Comparison' : 'Lifelong Links'];
-    if (c.due_on) rel.push(` · ${c.status === 'not_due' ? 'due' : 'was due'} `, day(c.due_on), c.next_wave ? `, follow-up ${c.next_wave}` : '');
+    if (c.due_on) rel.push(` · ${c.status === 'overdue' ? 'was due' : 'due'} `, day(c.due_on), c.next_wave ? `, follow-up ${c.next_wave}` : '');
     if (c.last_sct) rel.push(' · last SCT ', day(c.last_sct));
     return h('li', {}, h('span', {},
       h('a', { class: 'who', href: `#/child/${encodeURIComponent(c.child_id)}` }, c.child_id),
@@ -291,21 +292,33 @@ async function followUpsPage() {
     return h('details', { class: 'card' }, h('summary', {}, heading), body);
   };
   const feed = h('div', { role: 'status' });
+  let made = false;
   show('Follow-ups',
     h('h1', {}, `Follow-ups in site ${site}`),
-    h('p', {}, `On ${data.today}: ${counts.overdue ?? 0} overdue, ${counts.due ?? 0} due now. A follow-up SCT is due the site's interval after the last one; "due now" means within 28 days of that date.`),
+    h('p', {}, 'On ', day(data.today), `: ${counts.overdue ?? 0} overdue, ${counts.due ?? 0} due now.`),
     ...FOLLOW_UPS.map(part),
+    h('p', { class: 'hint' }, "A follow-up SCT is due the site's interval after the last one; due now means within 28 days of that date."),
     h('section', { class: 'card', 'aria-labelledby': 'fu-calendar' },
       h('h2', { id: 'fu-calendar' }, 'In your calendar'),
       h('p', {}, 'A private address your calendar program can follow: these dates appear there and keep up to date. A new address ends the one before.'),
       feed,
       h('div', { class: 'actions' }, h('button', {
         type: 'button', class: 'secondary', onclick: async () => {
+          // A second address ends the first, which a calendar may follow.
+          if (made && !confirm('Make a new address? The one you made before stops working.')) return;
           feed.replaceChildren(h('p', {}, 'Making the address…'));
           try {
             const { url } = await call('POST', '/api/v1/calendar');
+            made = true;
             const box = h('input', { id: 'calendar-url', type: 'text', readonly: true, value: url, 'aria-label': 'Calendar address' });
-            feed.replaceChildren(h('p', {}, 'Your calendar address (keep it private: anyone with it sees these dates):'), box);
+            const copied = h('span', { role: 'status' });
+            const copy = h('button', {
+              type: 'button', class: 'secondary', onclick: async () => {
+                try { await navigator.clipboard.writeText(url); copied.textContent = 'Copied.'; } catch { box.select(); copied.textContent = 'Select the address and copy it.'; }
+              },
+            }, 'Copy the address');
+            feed.replaceChildren(h('p', {}, 'Your calendar address (keep it private: anyone with it sees these dates):'), box,
+              h('div', { class: 'actions' }, copy, copied));
             box.focus(); box.select();
           } catch (x) { feed.replaceChildren(faults(x)); }
         },
@@ -339,8 +352,10 @@ async function childPage(id) {
         h('h2', {}, 'Link for the young person'),
         h('p', {}, 'Scan this with their phone, or type the code at ', h('strong', {}, `${location.origin}/#/code`), '. It works once, for 2 hours.'),
         h('img', { class: 'qr', src: s.qr_png, alt: `QR code for the link ${s.link}` }),
-        h('p', { class: 'code', id: 'session-code' }, s.code),
-        h('p', { class: 'hint' }, s.link)));
+        // Each half of the code stays whole; where both do not fit on
+        // one line (a narrow phone, large text) they go one under the other.
+        h('p', { class: 'code', id: 'session-code' }, s.code.split(/(?<=-)/).map((part) => h('span', {}, part))),
+        h('p', { class: 'hint url' }, s.link)));
     } catch (e) { linkBox.replaceChildren(faults(e)); }
   };
   const psVersion = '2';
@@ -414,7 +429,7 @@ function participationForm(child) {
     const row = h('div', { class: 'row pause' },
       h('div', {}, h('label', { for: `pause-${n}-from` }, 'Paused from'), from),
       h('div', {}, h('label', { for: `pause-${n}-to` }, 'Until (empty while it lasts)'), to),
-      h('button', { type: 'button', class: 'danger', onclick: () => row.remove() }, 'Remove'));
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Remove pause ${n}`, onclick: () => row.remove() }, 'Remove'));
     // Only an empty row is left out: one with an end and no start goes to
     // the server, which names what is missing, rather than vanishing.
     row.read = () => (from.value || to.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
@@ -431,8 +446,16 @@ function participationForm(child) {
       body[f.name] = f.kind === 'bool' ? v === 'true' : f.kind === 'int' ? Number(v) : v;
     }
     body.pauses = [...pauses.children].map((r) => r.read()).filter(Boolean);
+    // The boxes by the paths the server names them by. The server numbers
+    // the pauses sent: the rows left empty were not.
+    const boxes = fields.map((f) => [f.name, f.el]);
+    [...pauses.children].filter((row) => row.read()).forEach((row, i) => {
+      const [from, to] = row.querySelectorAll('input');
+      boxes.push([`pauses[${i}].from`, from], [`pauses[${i}].to`, to]);
+    });
     try {
       await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
+      markFaults(null, boxes, { id: 'participation-faults' }); // nothing is at fault now
       status.replaceChildren(h('p', {}, 'Participation saved.'));
     } catch (x) {
       // The server's faults in the form's own words.
@@ -443,12 +466,6 @@ function participationForm(child) {
       status.replaceChildren(box);
       // Each box at fault is marked and described by the list; the list
       // takes the focus, so that all of it is read.
-      const boxes = fields.map((f) => [f.name, f.el]);
-      // The server numbers the pauses sent: the rows left empty were not.
-      [...pauses.children].filter((row) => row.read()).forEach((row, i) => {
-        const [from, to] = row.querySelectorAll('input');
-        boxes.push([`pauses[${i}].from`, from], [`pauses[${i}].to`, to]);
-      });
       markFaults(x, boxes, box);
       box.focus();
     }
@@ -467,7 +484,7 @@ function participationForm(child) {
         select('fgc_completed', 'Family group conference completed', TABLE15.done, p.fgc_completed),
         select('review_fgc_completed', 'Review conference completed', TABLE15.done, p.review_fgc_completed)),
       h('fieldset', {}, h('legend', {}, 'Child-led pauses'), pauses,
-        h('button', { type: 'button', class: 'secondary', onclick: () => addPause() }, 'Add a pause')),
+        h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => addPause() }, 'Add a pause'))),
       status,
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save participation'))));
 }

@@ -209,6 +209,7 @@ class Wizard {
     // A translation no native speaker has checked says so.
     const draft = this.def.languages && (this.def.languages.find((l) => l.code === this.def.language) || {}).draft;
     const note = draft || i18n.draft() ? h('p', { class: 'draft-note', id: 'draft-note' }, t('draft.note')) : null;
+    this.status.hidden = false;
     show(content.title, note, progress, content.nodes, nav, this.status);
     // What scrolls into view stops below the bar stuck to the top, however
     // tall the bar is (its words wrap at large text).
@@ -399,6 +400,13 @@ class Wizard {
         .map((k) => (k.nominee !== undefined && k.nominee > i ? { ...k, nominee: k.nominee - 1 } : k));
     });
     this.render();
+    // The place is kept: the focus goes to the Remove button of the person
+    // now in that place (or the one before, or the name box), and the
+    // removal is said beside the name box.
+    const removes = [...document.querySelectorAll('ul.people button.danger')];
+    (removes[Math.min(i, removes.length - 1)] || document.getElementById('person-name'))?.focus();
+    const said = document.getElementById('person-added');
+    if (said) setTimeout(() => { said.textContent = t('person.removed', { name: l.who }); }, 50);
   }
 
   reasonLabel(code) {
@@ -661,6 +669,9 @@ class Wizard {
     const said = h('p', { role: 'status' }, this.thanked ? '' : words);
     if (this.thanked) setTimeout(() => { said.textContent = words; }, 50);
     this.thanked = true;
+    // The status line stays on the page unseen and unsaid (the line above
+    // says the same): the wizard hears through it when they are sent.
+    this.status.hidden = true;
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
       said,
       sent ? null : this.status,

@@ -126,7 +126,7 @@ addEventListener('pointerdown', (e) => { pointed.at = performance.now(); pointed
 export function faults(err, def) {
   if (!err) return null;
   return h('div', { class: 'errors', role: 'alert', tabindex: '-1' },
-    h('p', {}, err.message),
+    h('p', {}, sentence(err.message)),
     err.fields && err.fields.length ? h('ul', {}, err.fields.map((f) => h('li', {}, `${describePath(f.path, def)}: ${f.reason}`))) : null);
 }
 
@@ -142,16 +142,24 @@ export function markFaults(err, boxes, box) {
   let first = null;
   for (const [path, el] of boxes) {
     const at = paths.some((p) => p === path || (path.endsWith('.') && p.startsWith(path)));
+    // The fault list is added to what describes the box (a hint stays).
+    const described = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && !(box && x === box.id));
     if (at) {
       el.setAttribute('aria-invalid', 'true');
-      if (box && box.id) el.setAttribute('aria-describedby', box.id);
+      if (box && box.id) described.push(box.id);
       first = first || el;
     } else {
       el.removeAttribute('aria-invalid');
-      if (box && el.getAttribute('aria-describedby') === box.id) el.removeAttribute('aria-describedby');
     }
+    if (described.length) el.setAttribute('aria-describedby', described.join(' ')); else el.removeAttribute('aria-describedby');
   }
   return first;
+}
+
+// sentence is a message as a sentence: the server's begin in lower case.
+function sentence(s) {
+  const m = String(s || '');
+  return m.charAt(0).toUpperCase() + m.slice(1) + (/[.!?…]$/.test(m) ? '' : '.');
 }
 
 // Words for the parts of a path the server names that are not the
