@@ -168,13 +168,24 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 		t.Errorf("after the refused save the server holds %+v; want %+v", after, want)
 	}
 
+	// What was typed and refused is not lost by leaving the page: opened
+	// again, the form is open by itself with it, and says it is not saved.
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Child L1")
+	p.waitFor("the participation form, open by itself", detailsOpen)
+	if v := eval[string](p, `document.getElementById('p-ceased_on').value`); v != "2019-04-01" {
+		t.Errorf("opened again, the date ceased typed before reads %q; want 2019-04-01, kept on the device", v)
+	}
+	if !strings.Contains(p.mainText(), "Not saved yet") {
+		t.Error("the form does not say its changes are not saved yet")
+	}
+	p.check("participation-kept")
+	// The coordinator takes the date ceased and its reason out again.
+	eval[bool](p, `(() => { for (const id of ['p-ceased_on', 'p-reason_ceased']) { const el = document.getElementById(id); el.value = ''; el.dispatchEvent(new Event('change', { bubbles: true })); } return true; })()`)
+
 	// A pause with an end and no start is the coordinator's slip, not an
 	// empty row: the server says what is missing instead of the page
 	// dropping the row without a word.
-	p.do("reload the page", chromedp.Reload())
-	p.heading("Child L1")
-	p.clickButton("Participation in Lifelong Links")
-	p.waitFor("the participation form", detailsOpen)
 	p.clickButton("Add a pause")
 	p.waitFor("a second pause row", `document.querySelectorAll('main .row.pause input[id$="-to"]').length === 2`)
 	p.focus(`main fieldset .row.pause:nth-of-type(2) input[id$="-to"]`)
@@ -200,6 +211,16 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	p.waitFor("the page to say it saved", `document.querySelector('main details [role=status]')?.textContent.includes('Participation saved.')`)
 	if marked := eval[[]string](p, `[...document.querySelectorAll('main details [aria-invalid], main details [aria-describedby~="participation-faults"]')].map((e) => e.id)`); len(marked) != 0 {
 		t.Errorf("after a save that was put right, boxes still marked at fault: %q", marked)
+	}
+	saved, _ := s.participationOf(t, "L1")
+	if saved == nil || saved.CeasedOn != "" || len(saved.Pauses) != 2 || saved.Pauses[1] != (pause{From: "2019-10-01", To: "2019-10-20"}) {
+		t.Errorf("the server holds %+v; want no date ceased and a second pause 2019-10-01 to 2019-10-20", saved)
+	}
+	// Saved, nothing is kept: the form opens closed, with what the server holds.
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Child L1")
+	if eval[bool](p, detailsOpen) || strings.Contains(p.mainText(), "Not saved yet") {
+		t.Error("after the save the form still opens by itself as not saved")
 	}
 }
 

@@ -407,7 +407,13 @@ const TABLE15 = {
 
 /** participationForm records the child's participation with the codes of Table 15. */
 function participationForm(child) {
-  const p = child.participation || {};
+  // What was changed and not saved yet is kept on the device (and goes at
+  // sign-out with the other kept pages), so that leaving the page loses
+  // nothing: it is shown again, open, until it is saved.
+  const keptKey = `sct.kept.participation.${child.id}`;
+  let kept = null;
+  try { kept = JSON.parse(localStorage.getItem(keptKey) || 'null'); } catch { /* none */ }
+  const p = kept || child.participation || {};
   const fields = [];
   const select = (name, label, options, value) => {
     const el = h('select', { id: `p-${name}` }, options.map(([v, l]) => h('option', { value: v, selected: String(value ?? '') === v }, l)));
@@ -429,16 +435,17 @@ function participationForm(child) {
     const row = h('div', { class: 'row pause' },
       h('div', {}, h('label', { for: `pause-${n}-from` }, 'Paused from'), from),
       h('div', {}, h('label', { for: `pause-${n}-to` }, 'Until (empty while it lasts)'), to),
-      h('button', { type: 'button', class: 'danger', 'aria-label': `Remove pause ${n}`, onclick: () => row.remove() }, 'Remove'));
+      h('button', { type: 'button', class: 'danger', 'aria-label': `Remove pause ${n}`, onclick: () => { row.remove(); keep(); } }, 'Remove'));
     // Only an empty row is left out: one with an end and no start goes to
     // the server, which names what is missing, rather than vanishing.
     row.read = () => (from.value || to.value ? { from: from.value, ...(to.value ? { to: to.value } : {}) } : null);
     pauses.append(row);
   };
   for (const v of p.pauses || []) addPause(v);
-  const status = h('div', { role: 'status', 'aria-live': 'polite' });
-  const save = async (e) => {
-    e.preventDefault();
+  const status = h('div', { role: 'status', 'aria-live': 'polite' },
+    kept ? h('p', { class: 'notice' }, 'Not saved yet: these changes are kept on this device until you save them.') : null);
+  // collect is the record as the form holds it.
+  function collect() {
     const body = {};
     for (const f of fields) {
       const v = f.el.value;
@@ -446,6 +453,14 @@ function participationForm(child) {
       body[f.name] = f.kind === 'bool' ? v === 'true' : f.kind === 'int' ? Number(v) : v;
     }
     body.pauses = [...pauses.children].map((r) => r.read()).filter(Boolean);
+    return body;
+  }
+  function keep() {
+    try { localStorage.setItem(keptKey, JSON.stringify(collect())); } catch { /* storage full: not kept */ }
+  }
+  const save = async (e) => {
+    e.preventDefault();
+    const body = collect();
     // The boxes by the paths the server names them by. The server numbers
     // the pauses sent: the rows left empty were not.
     const boxes = fields.map((f) => [f.name, f.el]);
@@ -456,6 +471,7 @@ function participationForm(child) {
     try {
       await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
       markFaults(null, boxes, { id: 'participation-faults' }); // nothing is at fault now
+      localStorage.removeItem(keptKey);
       status.replaceChildren(h('p', {}, 'Participation saved.'));
     } catch (x) {
       // The server's faults in the form's own words.
@@ -470,9 +486,9 @@ function participationForm(child) {
       box.focus();
     }
   };
-  return h('details', { class: 'card' },
+  return h('details', { class: 'card', open: !!kept },
     h('summary', {}, 'Participation in Lifelong Links'),
-    h('form', { onsubmit: save },
+    h('form', { onsubmit: save, oninput: keep, onchange: keep },
       h('div', { class: 'grid2' },
         select('eligible', 'Eligible', TABLE15.yesNo, p.eligible),
         select('participating', 'Participating', TABLE15.yesNo, p.participating),
