@@ -13,6 +13,7 @@ import (
 	"github.com/lifelong-links/sct/internal/accounts"
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/children"
+	"github.com/lifelong-links/sct/internal/followup"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 )
@@ -92,7 +93,19 @@ func (h *handlers) listChildren(c echo.Context) error {
 }
 
 func (h *handlers) getChild(c echo.Context) error {
-	return c.JSON(http.StatusOK, childOut(checkedChild(c)))
+	child := checkedChild(c)
+	out := struct {
+		childJSON
+		FollowUp *followup.Item `json:"follow_up,omitempty"`
+	}{childJSON: childOut(child)}
+	item, ok, err := h.eval.FollowUpOf(c.Request().Context(), child.ID, child.Site)
+	if err != nil {
+		return err
+	}
+	if ok {
+		out.FollowUp = &item
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // eraseChild removes a child and all their responses on request. The audit

@@ -176,6 +176,10 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 		if g["status"] != w.status || (w.due != "" && g["due_on"] != w.due) || (w.wave > 0 && g["next_wave"] != w.wave) {
 			t.Errorf("%s: %v, want %+v", id, g, w)
 		}
+		// The child's own record carries the same line.
+		if own := getJSON(t, s, "coordA", "/api/v1/children/"+id)["follow_up"]; !reflect.DeepEqual(own, any(g)) {
+			t.Errorf("%s's record has follow_up %v; want the due list's %v", id, own, g)
+		}
 	}
 
 	ret := getJSON(t, s, "evaluator", "/api/v1/summaries/returns")

@@ -836,6 +836,30 @@ func (e YesNoNA) Valid() bool {
 	}
 }
 
+// Defines values for GetChild200JSONResponseBodyAgeBand.
+const (
+	GetChild200JSONResponseBodyAgeBandN1012 GetChild200JSONResponseBodyAgeBand = "10-12"
+	GetChild200JSONResponseBodyAgeBandN1315 GetChild200JSONResponseBodyAgeBand = "13-15"
+	GetChild200JSONResponseBodyAgeBandN1618 GetChild200JSONResponseBodyAgeBand = "16-18"
+	GetChild200JSONResponseBodyAgeBandN59   GetChild200JSONResponseBodyAgeBand = "5-9"
+)
+
+// Valid indicates whether the value is a known member of the GetChild200JSONResponseBodyAgeBand enum.
+func (e GetChild200JSONResponseBodyAgeBand) Valid() bool {
+	switch e {
+	case GetChild200JSONResponseBodyAgeBandN1012:
+		return true
+	case GetChild200JSONResponseBodyAgeBandN1315:
+		return true
+	case GetChild200JSONResponseBodyAgeBandN1618:
+		return true
+	case GetChild200JSONResponseBodyAgeBandN59:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetFormParamsForm.
 const (
 	GetFormParamsFormPracticeSummary GetFormParamsForm = "practice-summary"
@@ -2424,6 +2448,9 @@ type ListChildrenParams struct {
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 }
 
+// GetChild200JSONResponseBodyAgeBand defines parameters for GetChild.
+type GetChild200JSONResponseBodyAgeBand string
+
 // ExportFileParams defines parameters for ExportFile.
 type ExportFileParams struct {
 	// Site A site code. A caller bound to one site gets that site when this is
@@ -3262,7 +3289,7 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/children/{id} (the `EraseChild` operationId).
 	EraseChild(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetChild One child
+	// GetChild One child, with their line of the due list
 	//
 	// Corresponds with GET /api/v1/children/{id} (the `GetChild` operationId).
 	GetChild(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4144,7 +4171,7 @@ func (c *Client) EraseChild(ctx context.Context, id ChildID, reqEditors ...Reque
 	return c.Client.Do(req)
 }
 
-// GetChild One child
+// GetChild One child, with their line of the due list
 //
 // Corresponds with GET /api/v1/children/{id} (the `GetChild` operationId).
 func (c *Client) GetChild(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7625,7 +7652,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/children/{id} (the `EraseChild` operationId).
 	EraseChildWithResponse(ctx context.Context, id ChildID, reqEditors ...RequestEditorFn) (*EraseChildResponse, error)
 
-	// GetChildWithResponse One child
+	// GetChildWithResponse One child, with their line of the due list
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9442,7 +9469,22 @@ type GetChildResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Child
+	JSON200 *struct {
+		AgeBand   *GetChild200JSONResponseBodyAgeBand `json:"age_band,omitempty"`
+		CreatedAt time.Time                           `json:"created_at"`
+		FollowUp  *FollowUpItem                       `json:"follow_up,omitempty"`
+		Group     Group                               `json:"group"`
+
+		// Id Example: C123
+		Id ChildIDValue `json:"id"`
+
+		// Participation A Lifelong Links participation record, with the codes of the evaluation's Table 15.
+		Participation *Participation `json:"participation,omitempty"`
+
+		// Site Example: A
+		Site      SiteCode            `json:"site"`
+		StartedOn *openapi_types.Date `json:"started_on,omitempty"`
+	}
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -9458,7 +9500,22 @@ type GetChildResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetChildResponse) GetJSON200() *Child {
+func (r GetChildResponse) GetJSON200() *struct {
+	AgeBand   *GetChild200JSONResponseBodyAgeBand `json:"age_band,omitempty"`
+	CreatedAt time.Time                           `json:"created_at"`
+	FollowUp  *FollowUpItem                       `json:"follow_up,omitempty"`
+	Group     Group                               `json:"group"`
+
+	// Id Example: C123
+	Id ChildIDValue `json:"id"`
+
+	// Participation A Lifelong Links participation record, with the codes of the evaluation's Table 15.
+	Participation *Participation `json:"participation,omitempty"`
+
+	// Site Example: A
+	Site      SiteCode            `json:"site"`
+	StartedOn *openapi_types.Date `json:"started_on,omitempty"`
+} {
 	return r.JSON200
 }
 
@@ -12720,7 +12777,7 @@ func (c *ClientWithResponses) EraseChildWithResponse(ctx context.Context, id Chi
 	return ParseEraseChildResponse(rsp)
 }
 
-// GetChildWithResponse One child
+// GetChildWithResponse One child, with their line of the due list
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14709,7 +14766,22 @@ func ParseGetChildResponse(rsp *http.Response) (*GetChildResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Child
+		var dest struct {
+			AgeBand   *GetChild200JSONResponseBodyAgeBand `json:"age_band,omitempty"`
+			CreatedAt time.Time                           `json:"created_at"`
+			FollowUp  *FollowUpItem                       `json:"follow_up,omitempty"`
+			Group     Group                               `json:"group"`
+
+			// Id Example: C123
+			Id ChildIDValue `json:"id"`
+
+			// Participation A Lifelong Links participation record, with the codes of the evaluation's Table 15.
+			Participation *Participation `json:"participation,omitempty"`
+
+			// Site Example: A
+			Site      SiteCode            `json:"site"`
+			StartedOn *openapi_types.Date `json:"started_on,omitempty"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -78,6 +78,11 @@ func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
 
 	p.click(`main a.who[href="#/child/OV1"]`)
 	p.heading("Child OV1")
+	// The child's page says the follow-up is overdue, and since when.
+	p.waitFor("the due line", `(document.getElementById('due-line')?.textContent || '') !== ''`)
+	if line := eval[string](p, `document.getElementById('due-line').textContent`); line != "Overdue: it was due on 2019-12-14." {
+		t.Errorf("OV1's page says %q; want Overdue: it was due on 2019-12-14.", line)
+	}
 
 	// The code for the young person's phone stays on screen, whole, at
 	// every width: at 320px with text at 200% its two halves go one under

@@ -696,6 +696,20 @@ func (c *Caseload) Table7(ctx context.Context, code string) (participation.Table
 	return participation.Table(rows), nil
 }
 
+// Item is one registered child's line of the due list, with their site's
+// interval in months; false when the child is not registered.
+func (c *Caseload) Item(ctx context.Context, childID string, months int, today time.Time) (followup.Item, bool, error) {
+	if err := c.ready(ctx); err != nil {
+		return followup.Item{}, false, err
+	}
+	defer c.mu.Unlock()
+	k := c.kids[childID]
+	if k == nil || !k.registered {
+		return followup.Item{}, false, nil
+	}
+	return followup.ItemFor(k.child(), months, today), true, nil
+}
+
 // Items is every child's line of the due lists of the sites named ("" among
 // them: every site), in the due list's order; months gives each site's
 // interval. It reads every child of those sites (the calendar feed, the due

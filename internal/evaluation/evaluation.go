@@ -198,6 +198,20 @@ func (s *Service) FollowUps(ctx context.Context, site, after string, limit int) 
 	return pageOf(items, after, limit)
 }
 
+// FollowUpOf is a child's line of their site's due list: whether their next
+// SCT is due, and when; false for a child not registered.
+func (s *Service) FollowUpOf(ctx context.Context, childID, site string) (followup.Item, bool, error) {
+	months, err := s.months(ctx)
+	if err != nil {
+		return followup.Item{}, false, err
+	}
+	m := months[site]
+	if m == 0 {
+		m = store.DefaultFollowUpMonths
+	}
+	return s.caseload.Item(ctx, childID, m, s.now())
+}
+
 // pageOf pages a whole due list: after is the child ID the page before
 // ended with.
 func pageOf(items []followup.Item, after string, limit int) (caseload.Page, error) {

@@ -344,6 +344,21 @@ async function childPage(id) {
   const q = (extra) => new URLSearchParams({ child: id, ...extra }).toString();
   const label = next.timepoint === 'baseline' ? 'baseline' : `follow-up ${next.wave}`;
   const linkBox = h('div', { role: 'status' });
+  // When the next SCT is due, from the child's line of the due list (with
+  // no signal the line is left out: the rest of the page still opens).
+  const dueLine = h('p', { id: 'due-line' });
+  get(`/api/v1/children/${encodeURIComponent(id)}`).then(({ follow_up: f }) => {
+    if (!f) return;
+    const when = (words) => [words, h('time', { datetime: f.due_on }, f.due_on), '.'];
+    const say = {
+      overdue: () => [h('strong', {}, 'Overdue: '), ...when('it was due on ')],
+      due: () => [h('strong', {}, 'Due now: '), ...when('it is due on ')],
+      not_due: () => when('Not due until '),
+      ceased: () => ['Participation has ended: no follow-up is due.'],
+    }[f.status];
+    if (say) dueLine.replaceChildren(...say());
+    if (f.status === 'overdue') dueLine.className = 'notice';
+  }).catch(() => { /* no signal: no line */ });
   const makeLink = async () => {
     try {
       const s = await call('POST', `/api/v1/children/${encodeURIComponent(id)}/sessions`, { timepoint: next.timepoint, wave: next.wave });
@@ -363,6 +378,7 @@ async function childPage(id) {
     h('h1', {}, `Child ${id}`),
     h('p', {}, `Site ${child.site} · ${child.group === 'comparison' ? 'Comparison group' : 'Lifelong Links'}`),
     h('h2', {}, `Next SCT: ${label}`),
+    dueLine,
     h('div', { class: 'row' },
       h('a', { class: 'button', id: 'start-sct', href: `#/sct/${newID()}?${q({ timepoint: next.timepoint, wave: next.wave })}` }, 'Start on this device'),
       h('button', { type: 'button', class: 'secondary', id: 'make-link', onclick: makeLink }, "Link for the young person's phone"),
