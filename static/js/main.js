@@ -65,13 +65,20 @@ function home() {
   else location.hash = '#/children';
 }
 
-function failed(e) {
+async function failed(e) {
   if (e instanceof APIError && e.status === 401) {
     // A young person's link ends when the answers are sent or its time is
     // up; the staff sign-in page would only puzzle them.
     const young = session.role() === 'young_person';
+    const answers = young ? (session.young() || {}).session?.response_id : null;
     if (young) session.clearYoung(); else session.clear();
     if (young) {
+      // Sent from this phone (a page opened later sent what it kept, and
+      // the link ended with it): that is what to say, not "ended".
+      const kept = answers ? await outbox.load(answers).catch(() => null) : null;
+      if (kept && kept.saved === 'submitted' && !kept.pending) {
+        return show(t('sent.title'), h('h1', {}, t('sent.heading')), h('p', {}, t('sent.body')));
+      }
       return show(t('ended.title'), h('h1', {}, t('ended.title')), h('p', {}, t('ended.body')));
     }
     return loginPage();
