@@ -145,8 +145,8 @@ function loginPage() {
       },
     }, h('label', { for: 'email' }, 'Email'), email, h('label', { for: 'password' }, 'Password'), password, err,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Sign in'))),
-    h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you, or ',
-      h('a', { href: '#/code', id: 'type-code', class: 'tap' }, 'type the code here'), '.'));
+    h('p', { class: 'hint' }, 'Young people: open the link or scan the code your worker gives you.'),
+    h('p', {}, h('a', { href: '#/code', id: 'type-code', class: 'tap' }, 'Type the code instead')));
   noAccountsYet(firstRun);
 }
 

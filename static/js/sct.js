@@ -86,6 +86,12 @@ function nameIn(q, who) {
     .replace(/\bthey\b/, who).replace(/\bthem\b/, who);
 }
 
+// upTo is a choice's legend with how many may be picked, unless its words
+// say the number already ("One of my 3 most important people").
+function upTo(reason, max) {
+  return new RegExp(`(^|\\D)${max}(\\D|$)`).test(reason) ? reason : t('important.legend', { reason, max });
+}
+
 function pick(r) {
   const { form: f, version, child_id: child, timepoint, wave, mode, status, completed_on: completed, language } = r;
   const out = { form: f, version, child_id: child, timepoint, wave, mode, status, language };
@@ -436,7 +442,7 @@ class Wizard {
       tx('picked.full', { max }));
     const options = nominees.map((p, i) => ({ value: i, label: this.personLabel(p).who })).filter((o) => !takenBySupport.has(o.value));
     const group = nominees.length ? tiles({
-      name: 'important', multiple: true, legend: t('important.legend', { reason: this.reasonLabel('important'), max }), value: [...picked], options,
+      name: 'important', multiple: true, legend: upTo(this.reasonLabel('important'), max), value: [...picked], options,
       onpick: (i, on) => this.pickKey('important', max, i, on),
     }) : h('p', { class: 'notice' }, t('important.nobody'));
     if (picked.size >= max) {
