@@ -198,9 +198,15 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 	num(t, dig(row, "paused"), 1, "Table 7 paused")
 	num(t, dig(row, "fgc"), 1, "Table 7 FGC")
 
+	if got := getJSON(t, s, "coordA", "/api/v1/calendar"); got["exists"] != false || got["made_at"] != nil {
+		t.Errorf("before any address: %v; want exists false", got)
+	}
 	st, b := s.Do(t, "POST", "/api/v1/calendar", "", "coordA")
 	if st != 201 {
 		t.Fatalf("calendar: %d %s", st, b)
+	}
+	if got := getJSON(t, s, "coordA", "/api/v1/calendar"); got["exists"] != true || got["made_at"] == nil || strings.Contains(fmt.Sprint(got), "ics") {
+		t.Errorf("after making an address: %v; want exists true, when, and not the address", got)
 	}
 	var cal struct{ URL string }
 	_ = json.Unmarshal(b, &cal)
@@ -229,8 +235,10 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 	}
 	// Roles that reach every site have no feed of every site's children.
 	for _, who := range []string{"evaluator", "admin"} {
-		if st, b := s.Do(t, "POST", "/api/v1/calendar", "", who); st != 403 || !strings.Contains(string(b), "coordinators and site leads") {
-			t.Errorf("%s asking for a calendar address: %d %s, want 403", who, st, b)
+		for _, method := range []string{"POST", "GET"} {
+			if st, b := s.Do(t, method, "/api/v1/calendar", "", who); st != 403 || !strings.Contains(string(b), "coordinators and site leads") {
+				t.Errorf("%s: %s /api/v1/calendar: %d %s, want 403", who, method, st, b)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/lifelong-links/sct/internal/access"
@@ -89,6 +90,27 @@ func (h *handlers) createCalendar(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]string{
 		"url": base + "/api/v1/calendar/" + token + ".ics",
 	})
+}
+
+// calendarStatus says whether the caller has a working calendar address,
+// and since when: the page asks before replacing one a calendar may follow.
+func (h *handlers) calendarStatus(c echo.Context) error {
+	p := principal(c)
+	if !p.Role.SiteBound() {
+		return invalid(http.StatusForbidden, "calendar addresses are for coordinators and site leads")
+	}
+	at, ok, err := h.accounts.CalendarMadeAt(c.Request().Context(), p.Subject)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Exists bool       `json:"exists"`
+		MadeAt *time.Time `json:"made_at,omitempty"`
+	}{Exists: ok}
+	if ok {
+		out.MadeAt = &at
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // calendar serves a worker's follow-up feed to their calendar program, which

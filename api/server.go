@@ -268,6 +268,7 @@ func (h *handlers) routes() []route {
 		{http.MethodPut, "/api/v1/children/:id/participation", h.putParticipation, access.PermChildWrite, childParam},
 		{http.MethodGet, "/api/v1/children/:id/change", h.getChange, access.PermChildRead, childParam},
 		{http.MethodGet, "/api/v1/followups", h.followups, access.PermChildRead, querySite},
+		{http.MethodGet, "/api/v1/calendar", h.calendarStatus, access.PermChildRead, noSite},
 		{http.MethodPost, "/api/v1/calendar", h.createCalendar, access.PermChildRead, noSite},
 		{http.MethodGet, "/api/v1/calendar/:token", h.calendar, public, noSite},
 

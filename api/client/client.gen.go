@@ -970,6 +970,14 @@ type CalendarCreated struct {
 	Url string `json:"url"`
 }
 
+// CalendarStatus defines model for CalendarStatus.
+type CalendarStatus struct {
+	Exists bool `json:"exists"`
+
+	// MadeAt When the working address was made; present when it exists.
+	MadeAt *time.Time `json:"made_at,omitempty"`
+}
+
 // Change Then and now for one child.
 type Change struct {
 	Baseline ChangeSnapshot `json:"baseline"`
@@ -3234,6 +3242,16 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/session/renew (the `RenewSession` operationId).
 	RenewSession(ctx context.Context, body RenewSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CalendarStatus Whether the caller has a working calendar address, and since when
+	//
+	// The address itself is never shown again: this says only whether one
+	// works (made, not replaced, and the account unchanged since), so that
+	// a page can ask before making a new one that ends it. Coordinators
+	// and site leads only (403 for other roles).
+	//
+	// Corresponds with GET /api/v1/calendar (the `CalendarStatus` operationId).
+	CalendarStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateCalendar A private calendar address for the caller's follow-ups
 	//
 	// A new address replaces the caller's old one. It starts with the
@@ -4046,6 +4064,26 @@ func (c *Client) RenewSessionWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /api/v1/auth/session/renew (the `RenewSession` operationId).
 func (c *Client) RenewSession(ctx context.Context, body RenewSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRenewSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarStatus Whether the caller has a working calendar address, and since when
+//
+// The address itself is never shown again: this says only whether one
+// works (made, not replaced, and the account unchanged since), so that
+// a page can ask before making a new one that ends it. Coordinators
+// and site leads only (403 for other roles).
+//
+// Corresponds with GET /api/v1/calendar (the `CalendarStatus` operationId).
+func (c *Client) CalendarStatus(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarStatusRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -5483,6 +5521,33 @@ func NewRenewSessionRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCalendarStatusRequest constructs an http.Request for the CalendarStatus method
+func NewCalendarStatusRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendar")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -7589,6 +7654,18 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/session/renew (the `RenewSession` operationId).
 	RenewSessionWithResponse(ctx context.Context, body RenewSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*RenewSessionResponse, error)
 
+	// CalendarStatusWithResponse Whether the caller has a working calendar address, and since when
+	//
+	// The address itself is never shown again: this says only whether one
+	// works (made, not replaced, and the account unchanged since), so that
+	// a page can ask before making a new one that ends it. Coordinators
+	// and site leads only (403 for other roles).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calendar (the `CalendarStatus` operationId).
+	CalendarStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarStatusResponse, error)
+
 	// CreateCalendarWithResponse A private calendar address for the caller's follow-ups
 	//
 	// A new address replaces the caller's old one. It starts with the
@@ -9020,6 +9097,82 @@ func (r RenewSessionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RenewSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CalendarStatusResponse401Headers the declared response headers of an HTTP 401 response for CalendarStatus
+type CalendarStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CalendarStatusResponse503Headers the declared response headers of an HTTP 503 response for CalendarStatus
+type CalendarStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CalendarStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CalendarStatus
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CalendarStatusResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CalendarStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarStatusResponse) GetJSON200() *CalendarStatus {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarStatusResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarStatusResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CalendarStatusResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarStatusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12678,6 +12831,24 @@ func (c *ClientWithResponses) RenewSessionWithResponse(ctx context.Context, body
 	return ParseRenewSessionResponse(rsp)
 }
 
+// CalendarStatusWithResponse Whether the caller has a working calendar address, and since when
+//
+// The address itself is never shown again: this says only whether one
+// works (made, not replaced, and the account unchanged since), so that
+// a page can ask before making a new one that ends it. Coordinators
+// and site leads only (403 for other roles).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calendar (the `CalendarStatus` operationId).
+func (c *ClientWithResponses) CalendarStatusWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarStatusResponse, error) {
+	rsp, err := c.CalendarStatus(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarStatusResponse(rsp)
+}
+
 // CreateCalendarWithResponse A private calendar address for the caller's follow-ups
 //
 // A new address replaces the caller's old one. It starts with the
@@ -14333,6 +14504,76 @@ func ParseRenewSessionResponse(rsp *http.Response) (*RenewSessionResponse, error
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RenewSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCalendarStatusResponse parses an HTTP response from a CalendarStatusWithResponse call
+func ParseCalendarStatusResponse(rsp *http.Response) (*CalendarStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CalendarStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CalendarStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CalendarStatusResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

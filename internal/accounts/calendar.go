@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/store"
@@ -13,6 +14,31 @@ import (
 type CalendarStore interface {
 	SetCalendarToken(ctx context.Context, userID, hash string, gen int) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
+	CalendarTokenOf(ctx context.Context, userID string) (store.CalendarToken, error)
+}
+
+// CalendarMadeAt is when the account's working calendar address was made;
+// false when it has none (never made, replaced, or ended by a change to the
+// account).
+func (s *Service) CalendarMadeAt(ctx context.Context, userID string) (time.Time, bool, error) {
+	t, err := s.calendars.CalendarTokenOf(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	u, err := s.store.User(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if u.Disabled || u.SignInGen != t.Gen {
+		return time.Time{}, false, nil
+	}
+	return t.CreatedAt, true, nil
 }
 
 // NewCalendarToken makes the secret that addresses an account's follow-up

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 )
 
 // A coordinator's follow-ups page lists the site's due list in its parts
@@ -74,6 +78,45 @@ func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(feed), "BEGIN:VCALENDAR") || !strings.Contains(string(feed), "OV1") {
 		t.Errorf("the calendar address answers %d:\n%s", res.StatusCode, feed)
+	}
+
+	// Come back another time: the page knows an address works, and asks
+	// before making one that would end it; saying no keeps it.
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Follow-ups in site A")
+	p.waitFor("the page to say an address works", `document.querySelector('main').innerText.includes('You made an address on')`)
+	asked := make(chan string, 1)
+	dialogs, stop := context.WithCancel(p.ctx)
+	defer stop()
+	opening := chromedp.Events(dialogs, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range opening {
+			if err != nil {
+				return
+			}
+			asked <- ev.Message
+			go func() {
+				_ = chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+					return err
+				}))
+			}()
+		}
+	}()
+	p.clickButton("Make a calendar address")
+	select {
+	case q := <-asked:
+		if !strings.Contains(q, "stops working") {
+			t.Errorf("the page asked %q; want it to say the address before stops working", q)
+		}
+	case <-time.After(stepTimeout):
+		t.Fatal("a second address was made without asking")
+	}
+	stop()
+	if res, err := http.Get(url); err != nil || res.StatusCode != 200 {
+		t.Errorf("after saying no, the address made before answers %v %v; want 200", res, err)
+	} else {
+		res.Body.Close()
 	}
 
 	p.click(`main a.who[href="#/child/OV1"]`)

@@ -222,6 +222,21 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	if eval[bool](p, detailsOpen) || strings.Contains(p.mainText(), "Not saved yet") {
 		t.Error("after the save the form still opens by itself as not saved")
 	}
+
+	// A change can be thrown away: the notice at the top of the form offers
+	// it, and the form shows what the server holds again.
+	p.clickButton("Participation in Lifelong Links")
+	p.waitFor("the participation form", detailsOpen)
+	p.focus("#p-plan_completed")
+	p.keys("plan completed: 0 No", "0")
+	p.waitFor("the notice at the top", `document.querySelector('main details form > :first-child')?.textContent.includes('Not saved yet')`)
+	p.clickButton("Discard these changes")
+	p.waitFor("the form as stored", `document.getElementById('p-plan_completed')?.value === '' && !document.querySelector('main').innerText.includes('Not saved yet')`)
+	p.do("reload the page", chromedp.Reload())
+	p.heading("Child L1")
+	if eval[bool](p, detailsOpen) {
+		t.Error("after discarding, the form still opens by itself")
+	}
 }
 
 // A practice summary is checked on the page before it is sent, by what its

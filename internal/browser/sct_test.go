@@ -906,7 +906,7 @@ func TestBrowser_WizardSaysWhereAndWhoAndKeepsFocus(t *testing.T) {
 // Removing a person keeps the young person's place: after the question
 // "Remove …?" is answered yes, the focus is on the Remove button of the
 // person now in that place (not the top of the page), the removal is said
-// beside the name box, and the draft holds the others.
+// just above the list, on screen, and the draft holds the others.
 func TestBrowser_RemovingAPersonKeepsThePlace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -933,7 +933,7 @@ func TestBrowser_RemovingAPersonKeepsThePlace(t *testing.T) {
 	w.addPeople([]person{{"Nan", "grandparent"}, {"Jo", "friend"}, {"Sam", "sibling"}})
 	w.click(`ul.people li:nth-child(2) button.danger`)
 	w.waitFor("Jo removed", `document.querySelectorAll('ul.people li').length === 2`)
-	w.waitFor("the removal said", `document.getElementById('person-added')?.textContent === 'Removed Jo.'`)
+	w.waitFor("the removal said", `document.getElementById('list-said')?.textContent === 'Removed Jo.'`)
 	w.check("removed")
 	if focus := eval[string](w.phone, `document.activeElement.getAttribute('aria-label') || document.activeElement.id`); focus != "Remove Sam" {
 		t.Errorf("after removing Jo the focus is on %q; want Sam's Remove button, in Jo's place", focus)

@@ -49,17 +49,17 @@ func Check(p store.Participation) []form.FieldError {
 		fault("reason_not_participating", "a participating child has no reason for not participating (use 0)")
 	}
 	if p.StartedOn != "" && p.CeasedOn != "" && p.CeasedOn < p.StartedOn {
-		fault("ceased_on", "is before the date enrolled (started_on)")
+		fault("ceased_on", "is before the date enrolled")
 	}
 	if p.CeasedOn == "" && p.ReasonCeased != nil && *p.ReasonCeased >= 1 && *p.ReasonCeased <= 4 {
 		fault("ceased_on", "is required with a reason for ceasing")
 	}
 	for i, pause := range p.Pauses {
 		if pause.To != "" && pause.To < pause.From {
-			fault(fmt.Sprintf("pauses[%d].to", i), "is before the pause began (from)")
+			fault(fmt.Sprintf("pauses[%d].to", i), "is before the pause began")
 		}
 		if p.StartedOn != "" && pause.From != "" && pause.From < p.StartedOn {
-			fault(fmt.Sprintf("pauses[%d].from", i), "is before the date enrolled (started_on)")
+			fault(fmt.Sprintf("pauses[%d].from", i), "is before the date enrolled")
 		}
 	}
 	slices.SortFunc(faults, func(a, b form.FieldError) int { return strings.Compare(a.Path, b.Path) })

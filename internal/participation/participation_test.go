@@ -25,12 +25,12 @@ func TestCheck_NamesEveryFault(t *testing.T) {
 		{"participating with a refusal", store.Participation{Participating: bp(true), ReasonNotParticipating: ip(1)},
 			[]string{"reason_not_participating: a participating child"}},
 		{"ceased before it started", store.Participation{StartedOn: "2019-05-01", CeasedOn: "2019-04-01", ReasonCeased: ip(2)},
-			[]string{"ceased_on: is before the date enrolled (started_on)"}},
+			[]string{"ceased_on: is before the date enrolled"}},
 		{"a reason to cease needs a date", store.Participation{ReasonCeased: ip(2)}, []string{"ceased_on: is required"}},
 		{"dates in another format", store.Participation{StartedOn: "10/01/2019", Pauses: []store.Pause{{}}},
 			[]string{"pauses[0].from: is required", "started_on: must be a date"}},
 		{"a pause ending before it began", store.Participation{StartedOn: "2019-01-01", Pauses: []store.Pause{{From: "2019-03-01", To: "2019-02-01"}}},
-			[]string{"pauses[0].to: is before the pause began (from)"}},
+			[]string{"pauses[0].to: is before the pause began"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -277,6 +277,20 @@ func (s *Store) oneCalendarEach(ctx context.Context) error {
 	return err
 }
 
+// CalendarTokenOf returns an account's calendar token (ErrNotFound when it
+// has none), whether or not the account has changed since it was made.
+func (s *Store) CalendarTokenOf(ctx context.Context, userID string) (CalendarToken, error) {
+	var t CalendarToken
+	err := s.db.Collection(collCalendars).FindOne(ctx, bson.D{{Key: "user_id", Value: userID}}).Decode(&t)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return CalendarToken{}, fmt.Errorf("calendar token of %s: %w", userID, ErrNotFound)
+	}
+	if err != nil {
+		return CalendarToken{}, classify(fmt.Errorf("read calendar token: %w", err))
+	}
+	return t, nil
+}
+
 // CalendarUser returns the user a calendar token belongs to, while the
 // account is still as it was when the token was made.
 func (s *Store) CalendarUser(ctx context.Context, hash string) (User, error) {

@@ -299,7 +299,14 @@ async function followUpsPage() {
     return h('details', { class: 'card' }, h('summary', {}, heading), body);
   };
   const feed = h('div', { role: 'status' });
+  // Whether an address works already (made on another visit, perhaps on
+  // another device): a new one would end it, so the page asks first.
   let made = false;
+  const already = h('p', {});
+  get('/api/v1/calendar').then((c) => {
+    made = !!c.exists;
+    if (made) already.replaceChildren('You made an address on ', day(c.made_at.slice(0, 10)), '. A calendar may follow it: a new one ends it.');
+  }).catch(() => { /* no signal: asked anyway below */ });
   show('Follow-ups',
     h('h1', {}, `Follow-ups in site ${site}`),
     h('p', {}, 'On ', day(data.today), `: ${counts.overdue ?? 0} overdue, ${counts.due ?? 0} due now.`),
@@ -308,6 +315,7 @@ async function followUpsPage() {
     h('section', { class: 'card', 'aria-labelledby': 'fu-calendar' },
       h('h2', { id: 'fu-calendar' }, 'In your calendar'),
       h('p', {}, 'A private address your calendar program can follow: these dates appear there and keep up to date. A new address ends the one before.'),
+      already,
       feed,
       h('div', { class: 'actions' }, h('button', {
         type: 'button', class: 'secondary', onclick: async () => {
@@ -401,7 +409,7 @@ async function childPage(id) {
     responses.length ? h('div', { class: 'scroll' }, h('table', { class: 'forms' }, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
       h('tbody', {}, responses.map((r) => h('tr', {},
         h('td', {}, r.form === 'sct' ? 'SCT' : 'Practice summary', ` v${r.version}`),
-        h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? ` · ${r.completed_on}` : ''),
+        h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? [' · ', h('time', { datetime: r.completed_on }, r.completed_on)] : ''),
         h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
         h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on')
           : r.form === 'sct' ? h('span', { class: 'row' },
@@ -465,9 +473,24 @@ function participationForm(child) {
     pauses.append(row);
   };
   for (const v of p.pauses || []) addPause(v);
-  const status = h('div', { role: 'status', 'aria-live': 'polite' },
-    kept ? h('p', { class: 'notice' }, 'Not saved yet: these changes are kept on this device until you save them.') : null);
-  // collect is the record as the form holds it.
+  const status = h('div', { role: 'status', 'aria-live': 'polite' });
+  // At the top of the form: that changes are not saved yet, and a way to
+  // throw them away.
+  const unsaved = h('div', { 'aria-live': 'polite' });
+  const sayUnsaved = (on) => unsaved.replaceChildren(...(on ? [h('div', { class: 'notice' },
+    h('p', {}, 'Not saved yet: these changes are kept on this device until you save them.'),
+    h('button', {
+      type: 'button', class: 'secondary', onclick: () => {
+        localStorage.removeItem(keptKey);
+        const again = participationForm(child);
+        again.open = true;
+        details.replaceWith(again);
+        again.querySelector('summary').focus();
+      },
+    }, 'Discard these changes'))] : []));
+  sayUnsaved(!!kept);
+  // collect is the record as the form holds it; saved the stored record in
+  // the same shape.
   function collect() {
     const body = {};
     for (const f of fields) {
@@ -478,8 +501,24 @@ function participationForm(child) {
     body.pauses = [...pauses.children].map((r) => r.read()).filter(Boolean);
     return body;
   }
+  function saved() {
+    const rec = child.participation || {};
+    const body = {};
+    for (const f of fields) {
+      if (rec[f.name] !== undefined && rec[f.name] !== null && rec[f.name] !== '') body[f.name] = rec[f.name];
+    }
+    body.pauses = (rec.pauses || []).map((v) => ({ from: v.from, ...(v.to ? { to: v.to } : {}) }));
+    return body;
+  }
+  // keep keeps the form's record on the device while it differs from the
+  // stored one; put back as it was, nothing is kept.
   function keep() {
-    try { localStorage.setItem(keptKey, JSON.stringify(collect())); } catch { /* storage full: not kept */ }
+    const now = JSON.stringify(collect());
+    const changed = now !== JSON.stringify(saved());
+    try {
+      if (changed) localStorage.setItem(keptKey, now); else localStorage.removeItem(keptKey);
+    } catch { /* storage full: not kept */ }
+    if (changed !== (unsaved.childElementCount > 0)) sayUnsaved(changed);
   }
   const save = async (e) => {
     e.preventDefault();
@@ -495,6 +534,8 @@ function participationForm(child) {
       await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
       markFaults(null, boxes, { id: 'participation-faults' }); // nothing is at fault now
       localStorage.removeItem(keptKey);
+      child.participation = body;
+      sayUnsaved(false);
       status.replaceChildren(h('p', {}, 'Participation saved.'));
     } catch (x) {
       // The server's faults in the form's own words.
@@ -509,9 +550,10 @@ function participationForm(child) {
       box.focus();
     }
   };
-  return h('details', { class: 'card', open: !!kept },
+  const details = h('details', { class: 'card', open: !!kept },
     h('summary', {}, 'Participation in Lifelong Links'),
     h('form', { onsubmit: save, oninput: keep, onchange: keep },
+      unsaved,
       h('div', { class: 'grid2' },
         select('eligible', 'Eligible', TABLE15.yesNo, p.eligible),
         select('participating', 'Participating', TABLE15.yesNo, p.participating),
@@ -526,6 +568,7 @@ function participationForm(child) {
         h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => addPause() }, 'Add a pause'))),
       status,
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save participation'))));
+  return details;
 }
 
 // backToChild is the way back from a page opened from a child's page.

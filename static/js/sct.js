@@ -281,6 +281,8 @@ class Wizard {
         // The form stays at the top, where the keyboard is: the list grows
         // below it, not above.
         full ? h('p', { class: 'notice', role: 'status' }, this.f.nominees.limit_message || t('people.full', { max })) : this.personForm(),
+        // What became of the list ("Removed Jo.") is said just above it.
+        h('p', { class: 'added', id: 'list-said', role: 'status' }),
         list.length ? h('ul', { class: 'people', 'aria-label': t('people.list') }, items) : null,
       ],
     };
@@ -408,10 +410,10 @@ class Wizard {
     this.render();
     // The place is kept: the focus goes to the Remove button of the person
     // now in that place (or the one before, or the name box), and the
-    // removal is said beside the name box.
+    // removal is said just above the list.
     const removes = [...document.querySelectorAll('ul.people button.danger')];
     (removes[Math.min(i, removes.length - 1)] || document.getElementById('person-name'))?.focus();
-    const said = document.getElementById('person-added');
+    const said = document.getElementById('list-said');
     if (said) setTimeout(() => { said.textContent = t('person.removed', { name: l.who }); }, 50);
   }
 
@@ -629,8 +631,8 @@ class Wizard {
         h('p', {}, t('finish.told')),
         h('ul', {},
           h('li', {}, tx('finish.important', { n: a.nominees.length })),
-          h('li', {}, tx('finish.key', { n: a.key_people.length })),
-          h('li', {}, tx('finish.adequacy', { n: Object.keys(a.adequacy).length, total: this.f.adequacy.fields.length }))),
+          h('li', {}, tx('finish.key', { n: a.key_people.filter((k) => this.ratingsOf(k) > 0).length })),
+          h('li', {}, tx('finish.adequacyAnswered', { n: Object.keys(a.adequacy).length, total: this.f.adequacy.fields.length }))),
         this.unanswered(),
         sure ? h('div', { class: 'card' }, h('p', {}, t('finish.nobody')),
           h('label', { class: 'check', for: 'name-nobody' }, sure, ` ${t('finish.nobodyTick')}`)) : null,
