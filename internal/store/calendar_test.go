@@ -64,9 +64,26 @@ func TestOpen_AgainWarnsOfNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logged logbuf.Buffer
-	storetest.OpenAt(t, dir, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	again := storetest.OpenAt(t, dir, store.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if strings.Contains(logged.String(), "level=WARN") {
 		t.Errorf("opening a store made before logged warnings:\n%s", logged.String())
+	}
+	// Nor does a refusal the server answers for (an email taken), or the
+	// close (the driver ends its sessions with a command FerretDB v1 does
+	// not know): FerretDB logs every refused command as a warning.
+	u := store.User{ID: "u1", Email: "w@example.org", PasswordHash: "x", Role: "coordinator", Sites: []string{"A"}}
+	if _, err := again.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	u.ID = "u2"
+	if _, err := again.CreateUser(t.Context(), u); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("the same email again: %v; want a conflict", err)
+	}
+	if err := again.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logged.String(), "level=WARN") {
+		t.Errorf("a refused insert and a close logged warnings:\n%s", logged.String())
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -154,7 +155,8 @@ func (e *embedded) stop() {
 	<-e.done
 }
 
-// levelFloor drops records below a level, and defers With and WithGroup
+// levelFloor drops records below a level (and FerretDB's dumps of the
+// commands it refused, see Handle), and defers With and WithGroup
 // until a record is kept: FerretDB adds every SQL statement, document
 // included, as an attribute to a logger it almost never writes to, and a
 // text handler would format that eagerly on every statement.
@@ -169,6 +171,14 @@ func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h levelFloor) Handle(ctx context.Context, r slog.Record) error {
+	// FerretDB logs every command it refuses as a warning, the response
+	// dumped whole: the store answers for those it expects (a taken key),
+	// and the driver ends its sessions at close with a command FerretDB v1
+	// does not know, which would greet every stop. A refusal that closes
+	// the connection is logged as an error, and kept.
+	if r.Level < slog.LevelError && (strings.HasPrefix(r.Message, "Response header: ") || strings.HasPrefix(r.Message, "Response message:")) {
+		return nil
+	}
 	out := h.Handler
 	for _, op := range h.ops {
 		out = op(out)
