@@ -513,14 +513,22 @@ func (r *sqlReader) audit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 
 // childrenPage reads up to limit of a site's children after an ID, by the
 // index on (site, _id).
+// childrenPageQuery reads a page of a site's children from table t, in id
+// order, through the index q_site. It orders by the id alone: the site is
+// one, and ordered by the site as well SQLite 3.46 sorts every child of the
+// site after the id (a page at 100,000 SCTs took 6 ms, growing with the
+// site) rather than read the index in its order and stop at the page's end.
+func childrenPageQuery(t string) string {
+	return fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s = ? AND %s > ? ORDER BY %s LIMIT ?`,
+		t, field("site"), field("_id"), field("_id"))
+}
+
 func (r *sqlReader) childrenPage(ctx context.Context, site, after string, limit int) ([]Child, error) {
 	t, err := r.table(ctx, collChildren)
 	if err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf(`SELECT _ferretdb_sjson FROM %q WHERE %s = ? AND %s > ? ORDER BY %s, %s LIMIT ?`,
-		t, field("site"), field("_id"), field("site"), field("_id"))
-	rows, err := r.db.QueryContext(ctx, q, site, after, limit)
+	rows, err := r.db.QueryContext(ctx, childrenPageQuery(t), site, after, limit)
 	if err != nil {
 		return nil, err
 	}

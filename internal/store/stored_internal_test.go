@@ -654,3 +654,32 @@ func TestOpen_KeepsTheNewestCalendarAddressOfEach(t *testing.T) {
 		t.Errorf("a second address for u2: %v; want a duplicate key", err)
 	}
 }
+
+// A page of a site's children reads the index q_site in order and stops
+// at the page's end: SQLite's plan searches the index and sorts nothing.
+func TestSQLReader_ChildrenPageSortsNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	table, err := s.sqlr.table(ctx, collChildren)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.sqlr.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+childrenPageQuery(table), "A", "", 101)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH "+table+" USING INDEX "+table+"_q_site") {
+		t.Errorf("plan %q; want one search of the index q_site, and no sort", plan)
+	}
+}
