@@ -71,11 +71,8 @@ func (h *handlers) createCalendar(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	if !p.Role.SiteBound() {
-		// A feed is for the staff who make follow-ups happen: an address of
-		// every site's children, synced to a calendar service, would
-		// spread far more than anyone needs.
-		return invalid(http.StatusForbidden, "calendar addresses are for coordinators and site leads")
+	if err := calendarRole(p); err != nil {
+		return err
 	}
 	token, err := h.accounts.NewCalendarToken(c.Request().Context(), p.Subject, p.Gen)
 	if errors.Is(err, accounts.ErrSignInEnded) {
@@ -92,12 +89,23 @@ func (h *handlers) createCalendar(c echo.Context) error {
 	})
 }
 
+// calendarRole refuses a calendar address to roles that reach every site:
+// a feed is for the staff who make follow-ups happen, and an address of
+// every site's children, synced to a calendar service, would spread far
+// more than anyone needs.
+func calendarRole(p access.Principal) error {
+	if !p.Role.SiteBound() {
+		return invalid(http.StatusForbidden, "calendar addresses are for coordinators and site leads")
+	}
+	return nil
+}
+
 // calendarStatus says whether the caller has a working calendar address,
 // and since when: the page asks before replacing one a calendar may follow.
 func (h *handlers) calendarStatus(c echo.Context) error {
 	p := principal(c)
-	if !p.Role.SiteBound() {
-		return invalid(http.StatusForbidden, "calendar addresses are for coordinators and site leads")
+	if err := calendarRole(p); err != nil {
+		return err
 	}
 	at, ok, err := h.accounts.CalendarMadeAt(c.Request().Context(), p.Subject)
 	if err != nil {

@@ -14,31 +14,27 @@ import (
 type CalendarStore interface {
 	SetCalendarToken(ctx context.Context, userID, hash string, gen int) error
 	CalendarUser(ctx context.Context, hash string) (store.User, error)
-	CalendarTokenOf(ctx context.Context, userID string) (store.CalendarToken, error)
+	CalendarOf(ctx context.Context, userID string) (store.CalendarToken, store.User, error)
 }
 
 // CalendarMadeAt is when the account's working calendar address was made;
 // false when it has none (never made, replaced, or ended by a change to the
 // account).
 func (s *Service) CalendarMadeAt(ctx context.Context, userID string) (time.Time, bool, error) {
-	t, err := s.calendars.CalendarTokenOf(ctx, userID)
+	t, u, err := s.calendars.CalendarOf(ctx, userID)
+	_, err = enabled(u, err)
 	if errors.Is(err, store.ErrNotFound) {
 		return time.Time{}, false, nil
 	}
-	if err != nil {
-		return time.Time{}, false, err
+	return t.CreatedAt, err == nil, err
+}
+
+// enabled is a calendar's account while it is enabled.
+func enabled(u store.User, err error) (store.User, error) {
+	if err == nil && u.Disabled {
+		return store.User{}, fmt.Errorf("calendar of a disabled account: %w", store.ErrNotFound)
 	}
-	u, err := s.store.User(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	if u.Disabled || u.SignInGen != t.Gen {
-		return time.Time{}, false, nil
-	}
-	return t.CreatedAt, true, nil
+	return u, err
 }
 
 // NewCalendarToken makes the secret that addresses an account's follow-up
@@ -72,12 +68,5 @@ func (s *Service) NewCalendarToken(ctx context.Context, userID string, gen int) 
 // CalendarUser is the enabled account a calendar secret belongs to
 // (store.ErrNotFound for any other secret).
 func (s *Service) CalendarUser(ctx context.Context, token string) (store.User, error) {
-	u, err := s.calendars.CalendarUser(ctx, auth.HashOpaque(token))
-	if err != nil {
-		return store.User{}, err
-	}
-	if u.Disabled {
-		return store.User{}, fmt.Errorf("calendar of a disabled account: %w", store.ErrNotFound)
-	}
-	return u, nil
+	return enabled(s.calendars.CalendarUser(ctx, auth.HashOpaque(token)))
 }

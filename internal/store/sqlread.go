@@ -511,8 +511,6 @@ func (r *sqlReader) audit(ctx context.Context, f AuditFilter) ([]AuditEntry, err
 	return entries, rows.Err()
 }
 
-// childrenPage reads up to limit of a site's children after an ID, by the
-// index on (site, _id).
 // childrenPageQuery reads a page of a site's children from table t, in id
 // order, through the index q_site. It orders by the id alone: the site is
 // one, and ordered by the site as well SQLite 3.46 sorts every child of the
@@ -523,6 +521,8 @@ func childrenPageQuery(t string) string {
 		t, field("site"), field("_id"), field("_id"))
 }
 
+// childrenPage reads up to limit of a site's children after an ID, by the
+// index on (site, _id).
 func (r *sqlReader) childrenPage(ctx context.Context, site, after string, limit int) ([]Child, error) {
 	t, err := r.table(ctx, collChildren)
 	if err != nil {

@@ -349,12 +349,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			}
 		}
 	}
-	// Stores made before the calendar index was unique: the index it
-	// replaces, and any second address of an account, go first.
-	if err := s.dropIndex(ctx, collCalendars, "user"); err != nil {
-		return classify(fmt.Errorf("%s: %w", collCalendars, err))
-	}
-	if err := s.oneCalendarEach(ctx); err != nil {
+	if err := s.calendarsOnePerAccount(ctx); err != nil {
 		return classify(fmt.Errorf("%s: %w", collCalendars, err))
 	}
 	for coll, models := range specs {

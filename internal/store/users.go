@@ -250,11 +250,24 @@ func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string, gen i
 	}
 }
 
-// oneCalendarEach ends all but the newest calendar address of each account,
-// so that the unique index on user_id can be made on a store where two
-// addresses were made at once before it existed.
-func (s *Store) oneCalendarEach(ctx context.Context) error {
+// calendarsOnePerAccount readies a store made before the calendar index
+// was unique for that index, once: the index it replaces goes, and so does
+// all but the newest address of each account (two made at once then). A
+// store with the unique index already is left as it is.
+func (s *Store) calendarsOnePerAccount(ctx context.Context) error {
 	coll := s.wdb.Collection(collCalendars)
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		if spec.Name == "user_unique" {
+			return nil
+		}
+	}
+	if err := s.dropIndex(ctx, collCalendars, "user"); err != nil {
+		return err
+	}
 	cur, err := coll.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "created_at", Value: -1}}))
 	if err != nil {
 		return err
@@ -277,34 +290,33 @@ func (s *Store) oneCalendarEach(ctx context.Context) error {
 	return err
 }
 
-// CalendarTokenOf returns an account's calendar token (ErrNotFound when it
-// has none), whether or not the account has changed since it was made.
-func (s *Store) CalendarTokenOf(ctx context.Context, userID string) (CalendarToken, error) {
-	var t CalendarToken
-	err := s.db.Collection(collCalendars).FindOne(ctx, bson.D{{Key: "user_id", Value: userID}}).Decode(&t)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return CalendarToken{}, fmt.Errorf("calendar token of %s: %w", userID, ErrNotFound)
-	}
-	if err != nil {
-		return CalendarToken{}, classify(fmt.Errorf("read calendar token: %w", err))
-	}
-	return t, nil
-}
-
 // CalendarUser returns the user a calendar token belongs to, while the
 // account is still as it was when the token was made.
 func (s *Store) CalendarUser(ctx context.Context, hash string) (User, error) {
+	_, u, err := s.calendarBy(ctx, bson.D{{Key: "_id", Value: hash}})
+	return u, err
+}
+
+// CalendarOf returns an account's working calendar token and the account
+// (ErrNotFound when it has none, or the account changed since it was made).
+func (s *Store) CalendarOf(ctx context.Context, userID string) (CalendarToken, User, error) {
+	return s.calendarBy(ctx, bson.D{{Key: "user_id", Value: userID}})
+}
+
+// calendarBy reads the calendar token filter finds and its account, while
+// the account is still as it was when the token was made.
+func (s *Store) calendarBy(ctx context.Context, filter bson.D) (CalendarToken, User, error) {
 	var t CalendarToken
-	err := s.db.Collection(collCalendars).FindOne(ctx, bson.D{{Key: "_id", Value: hash}}).Decode(&t)
+	err := s.db.Collection(collCalendars).FindOne(ctx, filter).Decode(&t)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return User{}, fmt.Errorf("calendar token: %w", ErrNotFound)
+		return CalendarToken{}, User{}, fmt.Errorf("calendar token: %w", ErrNotFound)
 	}
 	if err != nil {
-		return User{}, classify(fmt.Errorf("read calendar token: %w", err))
+		return CalendarToken{}, User{}, classify(fmt.Errorf("read calendar token: %w", err))
 	}
 	u, err := s.User(ctx, t.UserID)
 	if err == nil && u.SignInGen != t.Gen {
-		return User{}, fmt.Errorf("calendar token of an account changed since: %w", ErrNotFound)
+		return CalendarToken{}, User{}, fmt.Errorf("calendar token of an account changed since: %w", ErrNotFound)
 	}
-	return u, err
+	return t, u, err
 }
