@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -85,24 +83,8 @@ func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
 	p.do("reload the page", chromedp.Reload())
 	p.heading("Follow-ups in site A")
 	p.waitFor("the page to say an address works", `document.querySelector('main').innerText.includes('You made an address on')`)
-	asked := make(chan string, 1)
-	dialogs, stop := context.WithCancel(p.ctx)
+	asked, stop := p.answerDialogs(false)
 	defer stop()
-	opening := chromedp.Events(dialogs, page.JavascriptDialogOpening)
-	go func() {
-		for ev, err := range opening {
-			if err != nil {
-				return
-			}
-			asked <- ev.Message
-			go func() {
-				_ = chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-					_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-					return err
-				}))
-			}()
-		}
-	}()
 	p.clickButton("Make a calendar address")
 	select {
 	case q := <-asked:

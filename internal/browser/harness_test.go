@@ -770,3 +770,31 @@ func TestBrowser_LayoutChecksCatchProblems(t *testing.T) {
 		t.Errorf("a tidy page: unnamedControls() = %q, want none", unnamed)
 	}
 }
+
+// answerDialogs answers every question the page asks with confirm() (yes
+// when accept) until the returned stop is called, and sends each question's
+// words on the channel (dropped when nobody reads them).
+func (p *phone) answerDialogs(accept bool) (asked <-chan string, stop func()) {
+	ctx, cancel := context.WithCancel(p.ctx)
+	words := make(chan string, 1)
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range opening {
+			if err != nil {
+				return
+			}
+			select {
+			case words <- ev.Message:
+			default:
+			}
+			// Answered from another goroutine than the one the events come on.
+			go func() {
+				_ = chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+					return err
+				}))
+			}()
+		}
+	}()
+	return words, cancel
+}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -913,22 +911,8 @@ func TestBrowser_RemovingAPersonKeepsThePlace(t *testing.T) {
 	s := startServer(t)
 	w, l := startYoungPerson(ctx, t, s, "YP15")
 	// The young person answers yes to "Remove …?".
-	dialogs, stop := context.WithCancel(w.ctx)
+	_, stop := w.answerDialogs(true)
 	defer stop()
-	opening := chromedp.Events(dialogs, page.JavascriptDialogOpening)
-	go func() {
-		for _, err := range opening {
-			if err != nil {
-				return
-			}
-			go func() {
-				_ = chromedp.Do(w.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-					_, err := cdp.Call(ctx, tg, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-					return err
-				}))
-			}()
-		}
-	}()
 	w.next("Who are the people who are important to you?")
 	w.addPeople([]person{{"Nan", "grandparent"}, {"Jo", "friend"}, {"Sam", "sibling"}})
 	w.click(`ul.people li:nth-child(2) button.danger`)

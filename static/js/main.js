@@ -4,7 +4,7 @@
 
 import { session, login, logout, join, codeKey, get, keptList, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, faults, markFaults } from './ui.js';
+import { h, show, faults, markFaults, day } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
 import { WORDS as mapWords } from './mapwords.js';
@@ -230,10 +230,9 @@ async function childrenPage() {
   const site = siteOf();
   const data = await keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
   const id = h('input', { id: 'child-id', required: true, autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]*',
-    title: 'Letters and numbers, with . _ or - between; no spaces', 'aria-describedby': 'child-id-hint' }); // the hyphen escaped: browsers read a pattern with the v flag
+    title: 'Letters and numbers, with . _ or - between; no spaces', 'aria-describedby': 'child-id-hint' }); // the hyphen escaped: browsers read a pattern with the v flag; a fault adds its list (markFaults)
   const group = h('select', { id: 'child-group' }, h('option', { value: 'lifelong_links' }, 'Lifelong Links'), h('option', { value: 'comparison' }, 'Comparison'));
   const err = h('div', { id: 'child-error' });
-  id.setAttribute('aria-describedby', 'child-error');
   const state = (c) => {
     const sct = c.responses.filter((r) => r.form === 'sct');
     const base = sct.find((r) => r.timepoint === 'baseline' && r.status === 'submitted');
@@ -281,8 +280,6 @@ async function followUpsPage() {
   const site = siteOf();
   const data = await keptList(`/api/v1/followups?site=${encodeURIComponent(site)}&limit=500`, 'children');
   const counts = data.counts || {};
-  // A date is never broken across lines.
-  const day = (d) => h('time', { datetime: d }, d);
   const item = (c) => {
     const rel = [c.group === 'comparison' ? 'Comparison' : 'Lifelong Links'];
     if (c.due_on) rel.push(` · ${c.status === 'overdue' ? 'was due' : 'due'} `, day(c.due_on), c.next_wave ? `, follow-up ${c.next_wave}` : '');
@@ -364,7 +361,7 @@ async function childPage(id) {
   const dueLine = h('p', { id: 'due-line' });
   get(`/api/v1/children/${encodeURIComponent(id)}`).then(({ follow_up: f }) => {
     if (!f) return;
-    const when = (words) => [words, h('time', { datetime: f.due_on }, f.due_on), '.'];
+    const when = (words) => [words, day(f.due_on), '.'];
     const say = {
       overdue: () => [h('strong', {}, 'Overdue: '), ...when('it was due on ')],
       due: () => [h('strong', {}, 'Due now: '), ...when('it is due on ')],
@@ -409,7 +406,7 @@ async function childPage(id) {
     responses.length ? h('div', { class: 'scroll' }, h('table', { class: 'forms' }, h('thead', {}, h('tr', {}, h('th', {}, 'Form'), h('th', {}, 'When'), h('th', {}, 'Status'), h('th', {}, ''))),
       h('tbody', {}, responses.map((r) => h('tr', {},
         h('td', {}, r.form === 'sct' ? 'SCT' : 'Practice summary', ` v${r.version}`),
-        h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? [' · ', h('time', { datetime: r.completed_on }, r.completed_on)] : ''),
+        h('td', {}, r.timepoint ? `${r.timepoint === 'baseline' ? 'Baseline' : `Follow-up ${r.wave}`}` : '', r.completed_on ? [' · ', day(r.completed_on)] : ''),
         h('td', {}, r.status === 'submitted' ? `Submitted (revision ${r.revision})` : 'Draft'),
         h('td', {}, r.status === 'draft' ? h('a', { href: `#/${r.form === 'sct' ? (r.mode === 'paper' ? 'paper' : 'sct') : 'practice'}/${r.id}` }, 'Carry on')
           : r.form === 'sct' ? h('span', { class: 'row' },

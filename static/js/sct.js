@@ -5,7 +5,7 @@
 
 import { form, get, session, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, tiles, sayButton, faults, today, field, codes, scale, voicesReady, voiceFor, noVoice } from './ui.js';
+import { h, show, tiles, sayButton, faults, today, field, codes, scale, voicesReady, voiceFor, noVoice, sayLater } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
 
@@ -321,13 +321,9 @@ class Wizard {
       // Said beside the name box, where the next person is typed, and read
       // out once there (filled in after the page is drawn, so a screen
       // reader hears the change).
-      const said = document.getElementById('person-added');
-      const who = this.personLabel(p).who;
-      if (said) {
-        setTimeout(() => { // unless the next person is being typed already
-          if (!document.getElementById('person-name')?.value) said.textContent = t('person.added', { name: who });
-        }, 50);
-      }
+      // Unless the next person is being typed already.
+      sayLater(document.getElementById('person-added'), t('person.added', { name: this.personLabel(p).who }),
+        () => !document.getElementById('person-name')?.value);
       // Back to the name box, scrolled with its heading just below the bar
       // stuck to the top, so that who they are to the young person is in
       // view below it for the next one.
@@ -413,8 +409,7 @@ class Wizard {
     // removal is said just above the list.
     const removes = [...document.querySelectorAll('ul.people button.danger')];
     (removes[Math.min(i, removes.length - 1)] || document.getElementById('person-name'))?.focus();
-    const said = document.getElementById('list-said');
-    if (said) setTimeout(() => { said.textContent = t('person.removed', { name: l.who }); }, 50);
+    sayLater(document.getElementById('list-said'), t('person.removed', { name: l.who }));
   }
 
   reasonLabel(code) {
@@ -504,10 +499,8 @@ class Wizard {
       const who = this.personLabel(add()).who;
       this.render();
       const said = document.getElementById('support-added');
-      if (said) {
-        setTimeout(() => { said.textContent = t('person.added', { name: who }); }, 50);
-        said.scrollIntoView({ block: 'nearest' });
-      }
+      sayLater(said, t('person.added', { name: who }));
+      said?.scrollIntoView({ block: 'nearest' });
     };
     // As on the people step: with a name typed, picking who they are adds
     // the person at once; and a person half-added is never dropped.
@@ -675,7 +668,7 @@ class Wizard {
     // again, so that a screen reader hears that they were sent.
     const words = t(sent ? 'thanks.sent' : 'thanks.kept');
     const said = h('p', { role: 'status' }, this.thanked ? '' : words);
-    if (this.thanked) setTimeout(() => { said.textContent = words; }, 50);
+    if (this.thanked) sayLater(said, words);
     this.thanked = true;
     // The status line stays on the page unseen and unsaid (the line above
     // says the same): the wizard hears through it when they are sent.

@@ -118,6 +118,18 @@ export function tiles({ name, legend, options, value, onpick, multiple = false, 
   return say ? h('div', { class: 'q-said' }, group, sayButton(spoken, legend, true)) : group;
 }
 
+/**
+ * sayLater puts words in a live region once the page is drawn, so that a
+ * screen reader hears them (words a region is made with are not read),
+ * unless still() says by then they no longer hold.
+ */
+export function sayLater(el, words, still = () => true) {
+  if (el) setTimeout(() => { if (still()) el.textContent = words; }, 50);
+}
+
+/** day is a date that never breaks across lines (app.css: time). */
+export const day = (d) => h('time', { datetime: d }, d);
+
 // pointed is where and when a finger or a pointer last went down.
 const pointed = { at: -Infinity, on: null };
 addEventListener('pointerdown', (e) => { pointed.at = performance.now(); pointed.on = e.target; }, true);
@@ -134,14 +146,13 @@ export function faults(err, def) {
  * markFaults ties a fault list (from faults, given the id box) to the boxes
  * it names: each box whose path the server gave is marked invalid and
  * described by the list, and every other is cleared. boxes are [path, box]
- * pairs; a path ending in a dot stands for every path under it. It returns
- * the first box marked, to take the focus.
+ * pairs. It returns the first box marked, to take the focus.
  */
 export function markFaults(err, boxes, box) {
   const paths = ((err && err.fields) || []).map((f) => String(f.path));
   let first = null;
   for (const [path, el] of boxes) {
-    const at = paths.some((p) => p === path || (path.endsWith('.') && p.startsWith(path)));
+    const at = paths.includes(path);
     // The fault list is added to what describes the box (a hint stays).
     const described = (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x && !(box && x === box.id));
     if (at) {
