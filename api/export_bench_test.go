@@ -43,7 +43,7 @@ func BenchmarkExportSCT(b *testing.B) {
 					_ = json.Unmarshal(raw, &body)
 					var in json.RawMessage
 					if a, err := json.Marshal(body.Answers); err == nil {
-						in, _ = sct.Derive("1", a)
+						_, in, _ = sct.Derived("1", a)
 					}
 					rs = append(rs, store.Response{ID: fmt.Sprintf("r%07d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%07d", i),
 						Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14", Mode: "paper",

@@ -18,6 +18,7 @@ func (h *handlers) view(c echo.Context, r store.Response) responseJSON {
 		return responseOut(r)
 	}
 	r.RevisionReason = "" // free text, as the answers' are
+	r.AnswersJSON = nil
 	if def, ok := h.forms.Get(r.Form, r.Version); ok {
 		r.Answers = def.Redact(r.Answers)
 	} else {

@@ -56,7 +56,7 @@ func BenchmarkSummarySCT(b *testing.B) {
 					Answers json.RawMessage `json:"answers"`
 				}
 				_ = json.Unmarshal(bench.Body(r, "x", tp, 1, completed), &body)
-				in, err := sct.Derive("1", body.Answers)
+				_, in, err := sct.Derived("1", body.Answers)
 				if err != nil {
 					b.Fatal(err)
 				}

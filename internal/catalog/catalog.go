@@ -23,8 +23,10 @@ const (
 type Form struct {
 	ID string
 	// Derive works out, once at submission, what a submitted response adds
-	// to the form's tables, as JSON the store keeps beside it; nil: nothing.
-	Derive func(version string, answers []byte) (json.RawMessage, error)
+	// to the form's tables: a value the store keeps beside the response as
+	// its JSON, and that the form's tables read back as the same value;
+	// nil: nothing.
+	Derive func(version string, answers []byte) (any, error)
 	// Exported forms have a wide and a long file in every data return.
 	Exported bool
 	// Network forms' responses are personal networks (the SCT's shape):
@@ -38,6 +40,24 @@ var Forms = []Form{
 	{ID: PracticeSummary, Derive: derivePractice, Exported: true},
 }
 
+// Derived is what a submitted response with these answers adds to f's
+// tables, as a value and as the JSON the store keeps; nils when f has no
+// deriver.
+func (f Form) Derived(version string, answers []byte) (any, json.RawMessage, error) {
+	if f.Derive == nil {
+		return nil, nil, nil
+	}
+	v, err := f.Derive(version, answers)
+	if err != nil {
+		return nil, nil, err
+	}
+	text, err := json.Marshal(v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode derived inputs: %w", err)
+	}
+	return v, text, nil
+}
+
 // Lookup finds a form's entry; a form with none is only validated and
 // stored.
 func Lookup(id string) (Form, bool) {
@@ -49,18 +69,18 @@ func Lookup(id string) (Form, bool) {
 	return Form{}, false
 }
 
-func deriveSCT(_ string, answers []byte) (json.RawMessage, error) {
+func deriveSCT(_ string, answers []byte) (any, error) {
 	in, err := summary.InputFromSCT(answers)
 	if err != nil {
 		return nil, fmt.Errorf("derive summary inputs: %w", err)
 	}
-	return json.Marshal(in)
+	return in, nil
 }
 
-func derivePractice(version string, answers []byte) (json.RawMessage, error) {
+func derivePractice(version string, answers []byte) (any, error) {
 	in, err := practice.InputFromAnswers(version, answers)
 	if err != nil {
 		return nil, fmt.Errorf("derive practice inputs: %w", err)
 	}
-	return json.Marshal(in)
+	return in, nil
 }

@@ -238,7 +238,7 @@ func storedBody(id string, body []byte) any {
 		Revision: 1, BodyHash: id, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	_ = json.Unmarshal(req.Answers, &r.Answers)
 	if f, ok := catalog.Lookup(req.Form); ok && f.Derive != nil {
-		r.Derived, _ = f.Derive(req.Version, req.Answers)
+		_, r.Derived, _ = f.Derived(req.Version, req.Answers)
 	}
 	return store.StoredForm(r)
 }

@@ -44,6 +44,11 @@ type Response struct {
 	Language    string         `bson:"language,omitempty"` // a canonical BCP 47 tag; empty in records made before languages were kept (all English)
 	Status      string         `bson:"status"`
 	Answers     map[string]any `bson:"-"` // stored as responseDoc.Answers
+	// AnswersJSON is Answers encoded as JSON (encoding/json's encoding of
+	// the map), when the writer has made it already: the store then writes
+	// it as it is instead of encoding Answers again. Whoever changes
+	// Answers must drop it. Never set on a response read from the store.
+	AnswersJSON []byte `bson:"-" json:"-"`
 	// Revision counts submitted revisions; 0 while it has only been a draft.
 	Revision int `bson:"revision"`
 	// RevisionReason is why staff changed a submitted response (free text).
@@ -56,6 +61,10 @@ type Response struct {
 	// JSON, worked out once at submission by the form's deriver (nil when
 	// the form has none, and for drafts). The store keeps it as it is given.
 	Derived json.RawMessage `bson:"-" json:"-"`
+	// DerivedValue is the value Derived encodes, as the deriver made it,
+	// when the writer has it: the commit hooks read it rather than decoding
+	// Derived again. Never set on a response read from the store.
+	DerivedValue any `bson:"-" json:"-"`
 }
 
 // LanguageOrDefault is the language the response was completed in: its
@@ -96,12 +105,18 @@ type responseDoc struct {
 // them as text at about 4,000. Documents written with them as documents
 // still read.
 type (
-	answersText map[string]any
+	answersText struct {
+		m    map[string]any
+		text []byte // m as JSON, when the writer has it (Response.AnswersJSON)
+	}
 	derivedText json.RawMessage
 )
 
 func (a answersText) MarshalBSONValue() (bsontype.Type, []byte, error) {
-	return storedAsText(map[string]any(a))
+	if a.text != nil {
+		return bson.TypeString, bsoncore.AppendString(nil, string(a.text)), nil
+	}
+	return storedAsText(a.m)
 }
 
 func (a *answersText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
@@ -113,7 +128,7 @@ func (a *answersText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
 		for k, v := range m {
 			m[k] = plainNumbers(v)
 		}
-		*a = m
+		*a = answersText{m: m}
 		return nil
 	}
 	text, _, ok := bsoncore.ReadString(data)
@@ -121,7 +136,7 @@ func (a *answersText) UnmarshalBSONValue(t bsontype.Type, data []byte) error {
 		return errors.New("answers: malformed string")
 	}
 	m, err := decodeAnswers(text)
-	*a = m
+	*a = answersText{m: m}
 	return err
 }
 
@@ -218,7 +233,7 @@ func plainNumbers(v any) any {
 }
 
 func toDoc(r Response) responseDoc {
-	d := responseDoc{Response: r, Slot: "draft:" + r.ID, Answers: r.Answers}
+	d := responseDoc{Response: r, Slot: "draft:" + r.ID, Answers: answersText{m: r.Answers, text: r.AnswersJSON}}
 	if r.Status == StatusSubmitted {
 		d.Slot = r.Form + "|" + r.ChildID + "|" + r.Timepoint + "|" + strconv.Itoa(r.Wave)
 	}
@@ -241,7 +256,7 @@ func (s *Store) stored(r Response) responseDoc {
 
 func (d responseDoc) response() Response {
 	r := d.Response
-	r.Answers = d.Answers
+	r.Answers, r.AnswersJSON, r.DerivedValue = d.Answers.m, nil, nil
 	r.Derived = d.derived()
 	return r
 }
@@ -601,7 +616,7 @@ func (s *Store) EachResponse(ctx context.Context, f Filter, fn func(Response) er
 				if err := bson.UnmarshalWithRegistry(s.reg, raw, &d); err != nil {
 					return fmt.Errorf("decode response: %w", err)
 				}
-				d.Response.Answers = d.Answers
+				d.Response.Answers = d.Answers.m
 				if err := fn(d.Response); err != nil {
 					return err
 				}

@@ -278,6 +278,7 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 		return store.Response{}, &InvalidError{Faults: faults}
 	}
 	text := mustJSON(r.Answers)
+	r.AnswersJSON = text // the store writes these bytes rather than encoding the answers again
 	if submitted {
 		if err := derive(&r, text); err != nil {
 			return store.Response{}, err
@@ -294,11 +295,11 @@ func derive(r *store.Response, answers []byte) error {
 	if !ok || f.Derive == nil {
 		return nil
 	}
-	in, err := f.Derive(r.Version, answers)
+	in, text, err := f.Derived(r.Version, answers)
 	if err != nil {
 		return err
 	}
-	r.Derived = in
+	r.Derived, r.DerivedValue = text, in
 	return nil
 }
 

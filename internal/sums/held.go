@@ -26,6 +26,9 @@ type Held[T any] struct {
 	src    Source
 	now    func() time.Time
 	decode func(inputs []byte) (T, error)
+	// value is what a committed response's DerivedValue holds, when it is
+	// there (false: decode its Derived instead).
+	value func(v any) (T, bool)
 
 	mu     sync.Mutex
 	loaded bool
@@ -67,11 +70,16 @@ func (it Item[T]) Key() summary.Key { return it.key.Value() }
 
 // NewHeld holds form's derived inputs, decoded from JSON as T.
 func NewHeld[T any](src Source, form string) *Held[T] {
-	return NewHeldAs(src, form, func(inputs []byte) (T, error) {
+	h := NewHeldAs(src, form, func(inputs []byte) (T, error) {
 		var in T
 		err := json.Unmarshal(inputs, &in)
 		return in, err
 	})
+	h.value = func(v any) (T, bool) {
+		in, ok := v.(T)
+		return in, ok
+	}
+	return h
 }
 
 // NewHeldAs holds form's derived inputs as decode makes them of their JSON.
@@ -123,8 +131,14 @@ func (h *Held[T]) itemOfResponse(r store.Response) *Item[T] {
 	if r.Status != store.StatusSubmitted || r.Derived == nil {
 		return nil
 	}
-	return h.itemOf(store.Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site, Group: r.Group,
-		Timepoint: r.Timepoint, CompletedOn: r.CompletedOn, Wave: r.Wave, Inputs: r.Derived})
+	d := store.Derived{ID: r.ID, ChildID: r.ChildID, Form: r.Form, Version: r.Version, Site: r.Site, Group: r.Group,
+		Timepoint: r.Timepoint, CompletedOn: r.CompletedOn, Wave: r.Wave, Inputs: r.Derived}
+	if h.value != nil && r.DerivedValue != nil {
+		if in, ok := h.value(r.DerivedValue); ok {
+			return h.item(d, in)
+		}
+	}
+	return h.itemOf(d)
 }
 
 // itemOf reads what a response holds; inputs it cannot read hold nothing
@@ -134,6 +148,10 @@ func (h *Held[T]) itemOf(d store.Derived) *Item[T] {
 	if err != nil {
 		return nil
 	}
+	return h.item(d, in)
+}
+
+func (h *Held[T]) item(d store.Derived, in T) *Item[T] {
 	it := NewItem(summary.Key{Form: d.Form, Site: d.Site, Group: d.Group, Timepoint: d.Timepoint,
 		Version: d.Version, Wave: d.Wave, Day: d.CompletedOn}, d.ChildID, in)
 	return &it

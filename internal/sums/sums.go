@@ -59,6 +59,13 @@ func New(src Source, form string, scheme summary.Scheme) *Sums {
 		}
 		return index.Pack(in), nil
 	})
+	held.value = func(v any) (summary.Packed, bool) {
+		in, ok := v.(summary.Input)
+		if !ok {
+			return summary.Packed{}, false
+		}
+		return index.Pack(in), true
+	}
 	m := &Sums{Held: held, index: index, pairs: newPairs(index)}
 	m.Held.changed, m.Held.loadedAll = m.changed, m.load
 	return m

@@ -3,11 +3,15 @@ package sums_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lifelong-links/sct/forms"
+	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/summary"
@@ -166,5 +170,56 @@ func TestSums_CatchUpWithAnotherInstance(t *testing.T) {
 	}
 	if diffs, err := m.Check(ctx); err != nil || len(diffs) != 0 {
 		t.Errorf("check: %v %v", diffs, err)
+	}
+}
+
+// A submission hands its commit the value its derived inputs encode, and
+// the sums hold that value rather than decoding the JSON again: what they
+// hold must be what the stored JSON reads as. The check recounts from the
+// stored JSON, so it agrees only if the two are the same, for every
+// fixture of the summaries' own tests (skips, siblings, a nominee out of
+// range, nobody named).
+func TestSums_HoldTheDerivedValueAsItsJSONReads(t *testing.T) {
+	ctx := context.Background()
+	reg, err := form.Load(forms.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.Open(t, store.Options{})
+	m := sums.New(s, "sct", summary.SchemeOfAll(reg.Versions("sct")))
+	s.OnCommit(m.Committed)
+	tallyOf(t, m) // loaded: from here on the sums follow the commits
+	files, _ := filepath.Glob(filepath.Join("..", "summary", "testdata", "*.json"))
+	if len(files) < 6 {
+		t.Fatalf("found %d fixtures", len(files))
+	}
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := summary.InputFromSCT(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := submitted(t, fmt.Sprint("r", i), fmt.Sprint("C", i), "2019-06-14", 0)
+		r.Derived, r.DerivedValue = derived(t, in), in
+		if err := s.InsertResponse(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diffs, err := m.Check(ctx); err != nil || len(diffs) != 0 {
+		t.Errorf("the held values differ from their stored JSON: %v %v", diffs, err)
+	}
+
+	// The value is what is held: one that says otherwise than its JSON
+	// shows in the check (so the check above compared the values).
+	r := submitted(t, "odd", "C-odd", "2019-06-14", 3)
+	r.DerivedValue = summary.Input{Nominees: 4}
+	if err := s.InsertResponse(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if diffs, _ := m.Check(ctx); len(diffs) != 1 || !strings.Contains(diffs[0], "response odd") {
+		t.Errorf("check with a value unlike its JSON: %v", diffs)
 	}
 }
