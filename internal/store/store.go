@@ -67,6 +67,9 @@ type Store struct {
 	hooks  atomic.Pointer[hooks] // told of committed changes (OnCommit, OnChildCommit)
 	reg    *bsoncodec.Registry   // plainRegistry, for documents decoded by hand
 	closed atomic.Bool
+	// stopCheckpoints ends the embedded store's background checkpoints
+	// (see checkpoints).
+	stopCheckpoints func()
 	// calendarMu makes this instance's calendar addresses one at a time.
 	calendarMu sync.Mutex
 	// Group commit of the inserts on hot paths, by collection.
@@ -217,6 +220,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			_ = s.Close(context.WithoutCancel(ctx))
 			return nil, err
 		}
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			s.checkpoints(stop)
+		}()
+		s.stopCheckpoints = func() { close(stop); <-stopped }
 	}
 	return s, nil
 }
@@ -259,6 +268,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	if s.reads != nil {
 		errs = append(errs, s.reads.Disconnect(ctx))
+	}
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
 	}
 	if s.sqlr != nil {
 		errs = append(errs, s.sqlr.close())

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -1271,36 +1269,5 @@ func TestChildrenPage_PagesASite(t *testing.T) {
 	}
 	if len(got) != len(want) || !slices.IsSorted(got) {
 		t.Errorf("children over the pages: %v; want the %d of site A in ID order", got, len(want))
-	}
-}
-
-// The embedded store's write-ahead log is copied into the database file
-// every 10,000 pages, not every 1,000 (SQLite's default): after about
-// 2,500 pages of writes the log still holds them all.
-func TestEmbedded_LogHoldsManyPagesBeforeACheckpoint(t *testing.T) {
-	if storetest.MongoDB() {
-		t.Skip("the write-ahead log is the embedded store's")
-	}
-	dir := t.TempDir()
-	s := storetest.OpenAt(t, dir, store.Options{})
-	long := strings.Repeat("a long answer ", 300) // about 4 KiB: a page each
-	var rs []store.Response
-	for i := range 2500 {
-		r := sct(fmt.Sprintf("r%04d", i), fmt.Sprintf("C%04d", i), "baseline", 1, store.StatusSubmitted)
-		r.Answers = map[string]any{"note": long}
-		rs = append(rs, r)
-	}
-	for batch := range slices.Chunk(rs, 100) { // many commits, each of which may checkpoint
-		if _, err := s.ImportResponses(t.Context(), batch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fi, err := os.Stat(filepath.Join(dir, "ferretdb", "test.sqlite-wal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const page = 4096
-	if pages := fi.Size() / page; pages < 2000 {
-		t.Errorf("the log holds %d pages after about 2,500 written: it was checkpointed at SQLite's default", pages)
 	}
 }

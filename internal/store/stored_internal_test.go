@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -681,5 +682,44 @@ func TestSQLReader_ChildrenPageSortsNothing(t *testing.T) {
 	}
 	if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH "+table+" USING INDEX "+table+"_q_site") {
 		t.Errorf("plan %q; want one search of the index q_site, and no sort", plan)
+	}
+}
+
+// The embedded store copies its write-ahead log into the database file in
+// the background, soon after writes: well before the log is long enough
+// for a commit to do it (SQLite's 1,000 pages, or walCheckpointPages).
+// Until a checkpoint the new pages live in the log only, so the database
+// file grows when, and only when, one is made.
+func TestEmbedded_CheckpointsInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	s := openInternal(t, t.TempDir())
+	defer s.Close(ctx)
+	file := filepath.Join(s.embed.dir, "test.sqlite")
+	size := func() int64 {
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	time.Sleep(200 * time.Millisecond) // what the start wrote is copied by then
+	before := size()
+	long := strings.Repeat("a long answer ", 300) // about 4 KiB: a page each
+	var rs []Response
+	for i := range 300 {
+		rs = append(rs, Response{ID: fmt.Sprintf("r%03d", i), Form: "sct", Version: "1", ChildID: fmt.Sprintf("C%03d", i),
+			Site: "A", Group: "comparison", Timepoint: "baseline", Wave: 1, CompletedOn: "2019-06-14", Mode: "paper",
+			Status: StatusSubmitted, Revision: 1, BodyHash: "h", Answers: map[string]any{"note": long}})
+	}
+	if _, err := s.ImportResponses(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	deadline := time.Now().Add(checkpointIdle + 5*time.Second)
+	for size()-before < 250*page {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file grew by %d pages of about 300 written: the log was not checkpointed", (size()-before)/page)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
