@@ -105,8 +105,12 @@ func TestBrowser_FollowUpsPageListsWhoIsDue(t *testing.T) {
 	p.heading("Child OV1")
 	// The child's page says the follow-up is overdue, and since when.
 	p.waitFor("the due line", `(document.getElementById('due-line')?.textContent || '') !== ''`)
-	if line := eval[string](p, `document.getElementById('due-line').textContent`); line != "Overdue: it was due on 2019-12-14." {
-		t.Errorf("OV1's page says %q; want Overdue: it was due on 2019-12-14.", line)
+	if line := eval[string](p, `document.getElementById('due-line').textContent`); line != "Overdue: it was due on 14 Dec 2019." {
+		t.Errorf("OV1's page says %q; want Overdue: it was due on 14 Dec 2019.", line)
+	}
+	// The date is spelt as people read it, and kept whole for machines.
+	if at := eval[string](p, `document.querySelector('#due-line time')?.getAttribute('datetime') || ''`); at != "2019-12-14" {
+		t.Errorf("the due date's datetime is %q; want 2019-12-14", at)
 	}
 
 	// The code for the young person's phone stays on screen, whole, at

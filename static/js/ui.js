@@ -127,8 +127,19 @@ export function sayLater(el, words, still = () => true) {
   if (el) setTimeout(() => { if (still()) el.textContent = words; }, 50);
 }
 
-/** day is a date that never breaks across lines (app.css: time). */
-export const day = (d) => h('time', { datetime: d }, d);
+/**
+ * day is a date (YYYY-MM-DD) written as people read it, "14 Dec 2019",
+ * which a screen reader says as a date rather than as numbers; the element
+ * keeps the date itself, and never breaks across lines (app.css: time).
+ */
+export const day = (d) => h('time', { datetime: d }, spelled(d));
+
+const dayWords = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+function spelled(d) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d || '');
+  return m ? dayWords.format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]))) : d;
+}
 
 // pointed is where and when a finger or a pointer last went down.
 const pointed = { at: -Infinity, on: null };
