@@ -292,7 +292,7 @@ func (s *Service) prepare(ctx context.Context, id string, req Request, reach Rea
 // that tables never re-read answers.
 func derive(r *store.Response, answers []byte) error {
 	f, ok := catalog.Lookup(r.Form)
-	if !ok || f.Derive == nil {
+	if !ok {
 		return nil
 	}
 	in, text, err := f.Derived(r.Version, answers)
