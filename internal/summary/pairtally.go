@@ -1,6 +1,8 @@
 package summary
 
 import (
+	"slices"
+
 	"github.com/lifelong-links/sct/internal/stats"
 )
 
@@ -161,6 +163,78 @@ type PlacedRun struct {
 	dense []int32
 	end   []int32            // pair i's cells are dense[end[i-1]:end[i]] (from 0 for the first)
 	extra map[int][]PairCell // the cells beyond the dense part, of the pairs with any
+	// blocks are the run's pairs added up RunBlock at a time (SumBlocks).
+	blocks []runBlock
+}
+
+// RunBlock is how many pairs of a run SumBlocks adds up together: block k
+// is pairs k*RunBlock to (k+1)*RunBlock-1.
+const RunBlock = 64
+
+// runBlock is a block of pairs' cells added up: each cell once, with how
+// many of the block's pairs count it. A pair has about twenty cells and the
+// pairs of a block share most of them, so counting a block this way adds
+// a few hundred numbers where its pairs one by one would add over a
+// thousand. summed is false for a block holding a pair with cells beyond
+// the dense part: it is counted pair by pair.
+type runBlock struct {
+	cells  []int32
+	counts []int32
+	summed bool
+}
+
+// SumBlocks adds up each whole block of the run's pairs (see RunBlock), so
+// that AddBlock can count it; call it once the run is complete.
+func (r *PlacedRun) SumBlocks() {
+	r.blocks = make([]runBlock, len(r.end)/RunBlock)
+	counts := map[int32]int32{}
+	for k := range r.blocks {
+		first, last := k*RunBlock, (k+1)*RunBlock-1
+		b := runBlock{summed: true}
+		for i := first; i <= last; i++ {
+			if r.extra[i] != nil {
+				b.summed = false
+				break
+			}
+		}
+		if b.summed {
+			var start int32
+			if first > 0 {
+				start = r.end[first-1]
+			}
+			clear(counts)
+			for _, j := range r.dense[start:r.end[last]] {
+				counts[j]++
+			}
+			b.cells = make([]int32, 0, len(counts))
+			for j := range counts {
+				b.cells = append(b.cells, j)
+			}
+			slices.Sort(b.cells)
+			b.counts = make([]int32, len(b.cells))
+			for n, j := range b.cells {
+				b.counts[n] = counts[j]
+			}
+		}
+		r.blocks[k] = b
+	}
+}
+
+// Summed reports whether block k of the run's pairs (pairs k*RunBlock to
+// (k+1)*RunBlock-1) is added up, for AddBlock: false for a block holding a
+// pair with cells beyond the dense part, and before SumBlocks.
+func (r *PlacedRun) Summed(k int) bool { return k < len(r.blocks) && r.blocks[k].summed }
+
+// AddBlock counts each pair of block k once, as AddFromRun of each would;
+// the block must be Summed.
+func (c *PairCounter) AddBlock(t *PairTally, r *PlacedRun, k int) {
+	if t.dense == nil {
+		t.dense = make([]int64, c.denseSize())
+	}
+	b := &r.blocks[k]
+	for n, j := range b.cells {
+		t.dense[j] += int64(b.counts[n])
+	}
 }
 
 // Append puts a pair's cells at the run's end.
@@ -178,8 +252,8 @@ func (r *PlacedRun) Append(p Placed) {
 // Len is the number of pairs in the run.
 func (r *PlacedRun) Len() int { return len(r.end) }
 
-// AddFromRun counts pair i of a run once.
-func (c *PairCounter) AddFromRun(t *PairTally, r *PlacedRun, i int) {
+// AddFromRun counts pair i of a run n times (n negative: takes it away).
+func (c *PairCounter) AddFromRun(t *PairTally, r *PlacedRun, i int, n int64) {
 	if t.dense == nil {
 		t.dense = make([]int64, c.denseSize())
 	}
@@ -188,10 +262,10 @@ func (c *PairCounter) AddFromRun(t *PairTally, r *PlacedRun, i int) {
 		start = r.end[i-1]
 	}
 	for _, j := range r.dense[start:r.end[i]] {
-		t.dense[j]++
+		t.dense[j] += n
 	}
 	if extra := r.extra[i]; extra != nil {
-		c.AddPlaced(t, Placed{extra: extra}, 1)
+		c.AddPlaced(t, Placed{extra: extra}, n)
 	}
 }
 

@@ -45,10 +45,10 @@ type pairSet struct {
 // search and reads the pairs between in order: each pair's follow-up day
 // as its rank among the set's follow-up days, its cells in a run.
 type dayOrder struct {
-	baseline   []string // each pair's baseline day, in order
-	followDays []string // the distinct follow-up days, in order
-	follow     []int32  // each pair's follow-up day: its place in followDays
-	run        summary.PlacedRun
+	baseline   []string          // each pair's baseline day, in order
+	followDays []string          // the distinct follow-up days, in order
+	follow     []int32           // each pair's follow-up day: its place in followDays
+	run        summary.PlacedRun // added up a block at a time too (SumBlocks)
 }
 
 // byBaselineDay is the set's pairs in order of their baseline's day.
@@ -75,6 +75,7 @@ func (set *pairSet) byBaselineDay() *dayOrder {
 		d.baseline[i], d.follow[i] = pr.baselineDay, rank[pr.followUpDay]
 		d.run.Append(pr.cells)
 	}
+	d.run.SumBlocks()
 	set.days = d
 	return d
 }
@@ -241,10 +242,35 @@ func (p *pairs) tally(items *idmap.Map[Item[summary.Packed]], q summary.Query, w
 		d := set.byBaselineDay()
 		start, end := between(d.baseline, q.From, q.To)
 		fromRank, toRank := between(d.followDays, q.From, q.To)
-		for i := start; i < end; i++ {
-			if r := int(d.follow[i]); r >= fromRank && r < toRank {
-				p.counter.AddFromRun(&t, &d.run, i)
+		in := func(i int) bool { r := int(d.follow[i]); return r >= fromRank && r < toRank }
+		for i := start; i < end; {
+			// A block wholly within the baselines selected is counted
+			// whole, less its pairs whose follow-up falls outside the
+			// range, when those are at most half of it.
+			if k := i / summary.RunBlock; i%summary.RunBlock == 0 && i+summary.RunBlock <= end && d.run.Summed(k) {
+				last := i + summary.RunBlock
+				outside := 0
+				for j := i; j < last; j++ {
+					if !in(j) {
+						outside++
+					}
+				}
+				if outside <= summary.RunBlock/2 {
+					p.counter.AddBlock(&t, &d.run, k)
+					for j := i; j < last && outside > 0; j++ {
+						if !in(j) {
+							p.counter.AddFromRun(&t, &d.run, j, -1)
+							outside--
+						}
+					}
+					i = last
+					continue
+				}
 			}
+			if in(i) {
+				p.counter.AddFromRun(&t, &d.run, i, 1)
+			}
+			i++
 		}
 	}
 	return t

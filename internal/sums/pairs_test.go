@@ -196,3 +196,75 @@ func TestPaired_AgreesWithAJoinOfEverySCT(t *testing.T) {
 	}
 	check(m, "after writes made between a load and the first comparison")
 }
+
+// A comparison with dates counts whole blocks of pairs at once where it
+// can (summary.RunBlock): with hundreds of pairs in one series, ranges of
+// every width, and follow-ups on either side of their baselines, it still
+// gives what a join of every SCT gives.
+func TestPaired_DatesCountWholeBlocksAsTheirPairs(t *testing.T) {
+	ctx := t.Context()
+	s := storetest.Open(t, store.Options{})
+	r := rand.New(rand.NewPCG(9, 41))
+	start := time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) string { return start.AddDate(0, 0, d).Format(time.DateOnly) }
+	var rs []store.Response
+	var base, follow []store.Response
+	for i := range 700 {
+		child := fmt.Sprintf("C%03d", i)
+		b := r.IntN(700)
+		f := b + r.IntN(400)
+		if i%5 == 0 {
+			f = b - 1 - r.IntN(60) // a follow-up dated before its baseline, as an import may hold
+		}
+		for n, tp := range []string{"baseline", "follow_up"} {
+			in := randomSCT(r)
+			text, err := json.Marshal(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := store.Response{ID: fmt.Sprintf("%s-%s", child, tp), Form: "sct", Version: "1", ChildID: child, Site: "A",
+				Group: "lifelong_links", Timepoint: tp, Wave: 1, CompletedOn: day([]int{b, f}[n]), Mode: "paper",
+				Status: store.StatusSubmitted, Revision: 1, BodyHash: "h", Answers: map[string]any{}, Derived: text}
+			rs = append(rs, resp)
+			if n == 0 {
+				base = append(base, resp)
+			} else {
+				follow = append(follow, resp)
+			}
+		}
+	}
+	if _, err := s.ImportResponses(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	m := sums.New(s, "sct", pairScheme)
+	decode := func(resp store.Response) summary.Input {
+		var in summary.Input
+		if err := json.Unmarshal(resp.Derived, &in); err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	ranges := [][2]int{{0, 1200}, {0, 500}, {100, 900}, {200, 260}, {350, 350}, {-10, 2000}, {600, 1100}}
+	for range 20 {
+		from := r.IntN(900)
+		ranges = append(ranges, [2]int{from, from + r.IntN(600)})
+	}
+	for _, rg := range ranges {
+		q := summary.Query{From: day(rg[0]), To: day(rg[1])}
+		var pairs []summary.Pair
+		for i := range base {
+			b, f := base[i], follow[i]
+			if q.From <= b.CompletedOn && b.CompletedOn <= q.To && q.From <= f.CompletedOn && f.CompletedOn <= q.To {
+				pairs = append(pairs, summary.Pair{ChildID: b.ChildID, Group: b.Group, Baseline: decode(b), FollowUp: decode(f)})
+			}
+		}
+		want := summary.Paired(pairScheme, pairs)
+		got, err := m.Paired(ctx, q, 1, pairScheme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := jsonOf(t, got), jsonOf(t, want); g != w {
+			t.Errorf("dates %s to %s (%d pairs):\n got %s\nwant %s", q.From, q.To, len(pairs), g, w)
+		}
+	}
+}
