@@ -175,21 +175,31 @@ func (s *Service) months(ctx context.Context) (map[string]int, error) {
 	return months, nil
 }
 
+// monthsOf is a site's follow-up interval (the default for a site not
+// registered).
+func (s *Service) monthsOf(ctx context.Context, site string) (int, error) {
+	months, err := s.months(ctx)
+	if m := months[site]; m > 0 || err != nil {
+		return m, err
+	}
+	return store.DefaultFollowUpMonths, nil
+}
+
 // FollowUps is a page of the due list of a site: who is due an SCT,
 // overdue, or has no baseline, with the counts of the whole list. after is
 // the Next of the page before ("": the first page). With no site it is
 // every site's list (which reads every child).
 func (s *Service) FollowUps(ctx context.Context, site, after string, limit int) (caseload.Page, error) {
+	if site != "" {
+		m, err := s.monthsOf(ctx, site)
+		if err != nil {
+			return caseload.Page{}, err
+		}
+		return s.caseload.FollowUps(ctx, site, m, s.now(), after, limit)
+	}
 	months, err := s.months(ctx)
 	if err != nil {
 		return caseload.Page{}, err
-	}
-	if site != "" {
-		m := months[site]
-		if m == 0 {
-			m = store.DefaultFollowUpMonths
-		}
-		return s.caseload.FollowUps(ctx, site, m, s.now(), after, limit)
 	}
 	items, err := s.caseload.Items(ctx, []string{""}, months, s.now())
 	if err != nil {
@@ -201,13 +211,9 @@ func (s *Service) FollowUps(ctx context.Context, site, after string, limit int) 
 // FollowUpOf is a child's line of their site's due list: whether their next
 // SCT is due, and when; false for a child not registered.
 func (s *Service) FollowUpOf(ctx context.Context, childID, site string) (followup.Item, bool, error) {
-	months, err := s.months(ctx)
+	m, err := s.monthsOf(ctx, site)
 	if err != nil {
 		return followup.Item{}, false, err
-	}
-	m := months[site]
-	if m == 0 {
-		m = store.DefaultFollowUpMonths
 	}
 	return s.caseload.Item(ctx, childID, m, s.now())
 }
