@@ -2,10 +2,10 @@ package catalog
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/lifelong-links/sct/internal/summary/summarytest"
 )
 
 // What a deriver returns is handed to the tables as it is at submission,
@@ -18,16 +18,12 @@ func TestDerive_ValueIsWhatItsJSONReadsBackAs(t *testing.T) {
 		text          []byte
 	}
 	var all []answers
-	files, _ := filepath.Glob(filepath.Join("..", "summary", "testdata", "*.json"))
-	if len(files) < 6 {
-		t.Fatalf("found %d SCT fixtures", len(files))
+	fixtures := summarytest.Fixtures(t)
+	if len(fixtures) < 6 {
+		t.Fatalf("found %d SCT fixtures", len(fixtures))
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, answers{SCT, "1", b})
+	for _, f := range fixtures {
+		all = append(all, answers{SCT, "1", f.Answers})
 	}
 	for _, a := range []struct{ version, text string }{
 		{"1", `{}`},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
 	"github.com/lifelong-links/sct/internal/summary"
+	"github.com/lifelong-links/sct/internal/summary/summarytest"
 	"github.com/lifelong-links/sct/internal/sums"
 )
 
@@ -189,16 +189,12 @@ func TestSums_HoldTheDerivedValueAsItsJSONReads(t *testing.T) {
 	m := sums.New(s, "sct", summary.SchemeOfAll(reg.Versions("sct")))
 	s.OnCommit(m.Committed)
 	tallyOf(t, m) // loaded: from here on the sums follow the commits
-	files, _ := filepath.Glob(filepath.Join("..", "summary", "testdata", "*.json"))
-	if len(files) < 6 {
-		t.Fatalf("found %d fixtures", len(files))
+	fixtures := summarytest.Fixtures(t)
+	if len(fixtures) < 6 {
+		t.Fatalf("found %d fixtures", len(fixtures))
 	}
-	for i, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := summary.InputFromSCT(b)
+	for i, f := range fixtures {
+		in, err := summary.InputFromSCT(f.Answers)
 		if err != nil {
 			t.Fatal(err)
 		}
