@@ -303,7 +303,7 @@ async function followUpsPage() {
   get('/api/v1/calendar').then((c) => {
     made = !!c.exists;
     if (made) already.replaceChildren('You made an address on ', day(c.made_at.slice(0, 10)), '. A calendar may follow it: a new one ends it.');
-  }).catch(() => { /* no signal: asked anyway below */ });
+  }).catch(() => { /* no signal: nothing to ask about, and making one fails and says so */ });
   show('Follow-ups',
     h('h1', {}, `Follow-ups in site ${site}`),
     h('p', {}, 'On ', day(data.today), `: ${counts.overdue ?? 0} overdue, ${counts.due ?? 0} due now.`),
@@ -322,6 +322,7 @@ async function followUpsPage() {
           try {
             const { url } = await call('POST', '/api/v1/calendar');
             made = true;
+            already.replaceChildren(); // the address it told of has ended
             const box = h('input', { id: 'calendar-url', type: 'text', readonly: true, value: url, 'aria-label': 'Calendar address' });
             const copied = h('span', { role: 'status' });
             const copy = h('button', {
@@ -346,9 +347,14 @@ function nextSCT(responses) {
 async function childPage(id) {
   // From the site's list, kept on the device: the page opens with no signal.
   const listOf = (site) => keptList(`/api/v1/children?site=${encodeURIComponent(site)}`, 'children');
+  // The child's own record (with their line of the due list), asked for
+  // once: for the due line below, and for a child of another of the
+  // worker's sites, who is not in this site's list.
+  const own = get(`/api/v1/children/${encodeURIComponent(id)}`);
+  own.catch(() => {}); // no signal: each use below says what it does without
   let child = (await listOf(siteOf())).children.find((c) => c.id === id);
   if (!child) { // a child of another of the worker's sites
-    const c = await get(`/api/v1/children/${encodeURIComponent(id)}`);
+    const c = await own;
     child = (await listOf(c.site)).children.find((x) => x.id === id) || { ...c, responses: [] };
   }
   const responses = child.responses;
@@ -359,7 +365,7 @@ async function childPage(id) {
   // When the next SCT is due, from the child's line of the due list (with
   // no signal the line is left out: the rest of the page still opens).
   const dueLine = h('p', { id: 'due-line' });
-  get(`/api/v1/children/${encodeURIComponent(id)}`).then(({ follow_up: f }) => {
+  own.then(({ follow_up: f }) => {
     if (!f) return;
     const when = (words) => [words, day(f.due_on), '.'];
     const say = {
