@@ -160,7 +160,8 @@ class Wizard {
     if (!this.status.isConnected) { this.unlisten(); return; }
     const words = {
       saved: '',
-      offline: t('save.offline'),
+      // Once thanked, the thanks say they are kept on the phone.
+      offline: this.thanked ? '' : t('save.offline'),
       retry: t('save.retry'),
       refused: t('save.refused', { message: s.error && s.error.message }),
     };
@@ -215,7 +216,6 @@ class Wizard {
     // A translation no native speaker has checked says so.
     const draft = this.def.languages && (this.def.languages.find((l) => l.code === this.def.language) || {}).draft;
     const note = draft || i18n.draft() ? h('p', { class: 'draft-note', id: 'draft-note' }, t('draft.note')) : null;
-    this.status.hidden = false;
     show(content.title, note, progress, content.nodes, nav, this.status);
     // What scrolls into view stops below the bar stuck to the top, however
     // tall the bar is (its words wrap at large text).
@@ -670,9 +670,10 @@ class Wizard {
     const said = h('p', { role: 'status' }, this.thanked ? '' : words);
     if (this.thanked) sayLater(said, words);
     this.thanked = true;
-    // The status line stays on the page unseen and unsaid (the line above
-    // says the same): the wizard hears through it when they are sent.
-    this.status.hidden = true;
+    // The status line stays on the page: the wizard hears through it when
+    // they are sent, and it says so should the server refuse them. That
+    // they are kept the line above says already.
+    if (this.status.textContent === t('save.offline')) this.status.textContent = '';
     show(t('thanks.title'), h('h1', {}, t('thanks.heading')),
       said,
       sent ? null : this.status,
