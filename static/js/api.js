@@ -167,6 +167,18 @@ export async function keptList(path, key) {
   }
 }
 
+/**
+ * keptLocally is what the page keeps on the device under name (null:
+ * nothing); keepLocally(name, value) keeps value there (null forgets it).
+ * Signing out removes all of it, with the kept lists.
+ */
+export const keptLocally = (name) => read(localStorage, KEPT + name);
+export function keepLocally(name, value) {
+  try {
+    if (value == null) localStorage.removeItem(KEPT + name); else localStorage.setItem(KEPT + name, JSON.stringify(value));
+  } catch { /* storage full: not kept */ }
+}
+
 function forgetKept() {
   for (let i = localStorage.length - 1; i >= 0; i--) {
     const key = localStorage.key(i);

@@ -2,7 +2,7 @@
 // SCT wizard, paper transcription, practice summaries and the dashboard.
 // Routes live in the URL fragment, so the server serves one page.
 
-import { session, login, logout, join, codeKey, get, keptList, keepForOffline, call, newID, APIError, Offline } from './api.js';
+import { session, login, logout, join, codeKey, get, keptList, keptLocally, keepLocally, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
 import { h, show, faults, markFaults, day } from './ui.js';
 import * as i18n from './i18n.js';
@@ -444,9 +444,8 @@ function participationForm(child) {
   // What was changed and not saved yet is kept on the device (and goes at
   // sign-out with the other kept pages), so that leaving the page loses
   // nothing: it is shown again, open, until it is saved.
-  const keptKey = `sct.kept.participation.${child.id}`;
-  let kept = null;
-  try { kept = JSON.parse(localStorage.getItem(keptKey) || 'null'); } catch { /* none */ }
+  const keptKey = `participation.${child.id}`;
+  const kept = keptLocally(keptKey);
   const p = kept || child.participation || {};
   const fields = [];
   const select = (name, label, options, value) => {
@@ -484,7 +483,7 @@ function participationForm(child) {
     h('p', {}, 'Not saved yet: these changes are kept on this device until you save them.'),
     h('button', {
       type: 'button', class: 'secondary', onclick: () => {
-        localStorage.removeItem(keptKey);
+        keepLocally(keptKey, null);
         const again = participationForm(child);
         again.open = true;
         details.replaceWith(again);
@@ -516,11 +515,9 @@ function participationForm(child) {
   // keep keeps the form's record on the device while it differs from the
   // stored one; put back as it was, nothing is kept.
   function keep() {
-    const now = JSON.stringify(collect());
-    const changed = now !== JSON.stringify(saved());
-    try {
-      if (changed) localStorage.setItem(keptKey, now); else localStorage.removeItem(keptKey);
-    } catch { /* storage full: not kept */ }
+    const now = collect();
+    const changed = JSON.stringify(now) !== JSON.stringify(saved());
+    keepLocally(keptKey, changed ? now : null);
     if (changed !== (unsaved.childElementCount > 0)) sayUnsaved(changed);
   }
   const save = async (e) => {
@@ -536,7 +533,7 @@ function participationForm(child) {
     try {
       await call('PUT', `/api/v1/children/${encodeURIComponent(child.id)}/participation`, body);
       markFaults(null, boxes, { id: 'participation-faults' }); // nothing is at fault now
-      localStorage.removeItem(keptKey);
+      keepLocally(keptKey, null);
       child.participation = body;
       sayUnsaved(false);
       status.replaceChildren(h('p', {}, 'Participation saved.'));
