@@ -238,12 +238,13 @@ async function childrenPage() {
     const base = sct.find((r) => r.timepoint === 'baseline' && r.status === 'submitted');
     const fu = sct.filter((r) => r.timepoint === 'follow_up' && r.status === 'submitted').length;
     const drafts = c.responses.filter((r) => r.status === 'draft').length;
-    return [base ? `baseline ${base.completed_on}` : 'no baseline', fu ? `${fu} follow-up${fu > 1 ? 's' : ''}` : null, drafts ? `${drafts} draft${drafts > 1 ? 's' : ''}` : null].filter(Boolean).join(' · ');
+    const parts = [base ? ['baseline ', day(base.completed_on)] : ['no baseline'], fu ? [`${fu} follow-up${fu > 1 ? 's' : ''}`] : null, drafts ? [`${drafts} draft${drafts > 1 ? 's' : ''}`] : null];
+    return parts.filter(Boolean).flatMap((p) => [' · ', ...p]);
   };
   show('Children',
     h('h1', {}, `Children in site ${site}`),
     data.children.length ? h('ul', { class: 'people' }, data.children.map((c) => h('li', {},
-      h('span', {}, h('a', { class: 'who', href: `#/child/${encodeURIComponent(c.id)}` }, c.id), h('span', { class: 'rel' }, `${c.group === 'comparison' ? 'Comparison' : 'Lifelong Links'} · ${state(c)}`))))) : h('p', {}, 'No children registered yet.'),
+      h('span', {}, h('a', { class: 'who', href: `#/child/${encodeURIComponent(c.id)}` }, c.id), h('span', { class: 'rel' }, c.group === 'comparison' ? 'Comparison' : 'Lifelong Links', ...state(c)))))) : h('p', {}, 'No children registered yet.'),
     h('form', {
       class: 'card', onsubmit: async (e) => {
         e.preventDefault();
