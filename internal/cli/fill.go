@@ -60,13 +60,14 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 		}
 	}
 	if reads {
-		results, rss, err := timeReads(ctx, s, log, requests, prof, stderr)
+		results, mem, err := timeReads(ctx, s, log, requests, prof, stderr)
 		if err != nil {
 			return err
 		}
-		out["reads"], out["resident_mib"] = results, rss
+		out["reads"], out["resident_mib"], out["live_heap_mib"] = results, mem.resident, mem.live
 		if !asJSON {
-			fmt.Fprintf(stdout, "resident:     %d MiB after the reads\n", rss)
+			fmt.Fprintf(stdout, "resident:     %d MiB after the reads\n", mem.resident)
+			fmt.Fprintf(stdout, "live heap:    %d MiB after a collection\n", mem.live)
 			for _, r := range results {
 				fmt.Fprintf(stdout, "  %s\n", r)
 			}
@@ -78,10 +79,15 @@ func fillAndRead(ctx context.Context, s config.Settings, fillN, fillAudit int, r
 	return nil
 }
 
+// memory is what the process held after the reads: resident (what the
+// system counts, the collector's slack included) and the Go heap live
+// after a collection (what the server keeps).
+type memory struct{ resident, live int }
+
 // timeReads starts the server on the store, signs in an administrator, an
 // evaluator and a coordinator of site FA made for the run, and times each
 // of bench.UserReads.
-func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, prof profiles, stderr io.Writer) ([]bench.ReadResult, int, error) {
+func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, requests int, prof profiles, stderr io.Writer) ([]bench.ReadResult, memory, error) {
 	password := randomPassword()
 	suffix := fmt.Sprint(time.Now().UnixNano() % 1_000_000)
 	users := map[string]accounts.NewUser{
@@ -91,21 +97,21 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	}
 	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log})
 	if err != nil {
-		return nil, 0, err
+		return nil, memory{}, err
 	}
 	if err := bench.NewServiceSink(st, nil).Sites(ctx, bench.FillSites); err != nil {
 		st.Close(ctx)
-		return nil, 0, err
+		return nil, memory{}, err
 	}
 	acc := accounts.New(accounts.Options{Store: st})
 	for _, u := range users {
 		if _, err := acc.CreateUser(ctx, u); err != nil {
 			st.Close(ctx)
-			return nil, 0, err
+			return nil, memory{}, err
 		}
 	}
 	if err := st.Close(ctx); err != nil {
-		return nil, 0, err
+		return nil, memory{}, err
 	}
 
 	s.Addr, s.LogLevel = "127.0.0.1:0", "error"
@@ -121,13 +127,13 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	case addr := <-ready:
 		base = "http://" + addr
 	case err := <-done:
-		return nil, 0, err
+		return nil, memory{}, err
 	}
 	tokens := map[string]string{}
 	for name, u := range users {
 		tok, err := signIn(base, u.Email, password)
 		if err != nil {
-			return nil, 0, err
+			return nil, memory{}, err
 		}
 		tokens[name] = tok
 	}
@@ -135,18 +141,22 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	if prof.cpu != "" {
 		f, err := os.Create(prof.cpu)
 		if err != nil {
-			return nil, 0, err
+			return nil, memory{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, 0, err
+			return nil, memory{}, err
 		}
 	}
 	results, err := bench.Reads(ctx, base, tokens, bench.UserReads(), requests)
 	if prof.cpu != "" {
 		pprof.StopCPUProfile()
 	}
-	rss := residentMiB()
+	mem := memory{resident: residentMiB()}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mem.live = int(ms.HeapAlloc >> 20)
 	if err == nil && prof.heap != "" {
 		err = writeHeapProfile(prof.heap)
 	}
@@ -154,7 +164,7 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	if stopErr := <-done; err == nil {
 		err = stopErr
 	}
-	return results, rss, err
+	return results, mem, err
 }
 
 // residentMiB is this process's resident memory (Linux; 0 elsewhere).

@@ -57,11 +57,13 @@ type series struct {
 }
 
 // month holds one month's days in order and their total; a range that
-// ends within a month adds up its days (at most 31).
+// ends within a month adds up its days (at most 31). A day holds its tally
+// packed (most days hold a few responses, whose counts fit in two bytes),
+// so the days of every series cost a quarter of what whole vectors would.
 type month struct {
 	name  string // YYYY-MM
 	days  []string
-	vecs  []vec
+	vecs  []Packed
 	total vec
 }
 
@@ -210,29 +212,30 @@ func (x *Index) Add(k Key, p Packed, sign int64) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	v := make(vec, x.size())
-	if cur := x.day(k); cur != nil {
-		copy(v, cur)
+	if cur, ok := x.day(k); ok {
+		cur.addTo(v, 1)
 	}
 	p.addTo(v, sign)
 	x.setVec(k, v)
 }
 
-// day is a bucket's vector, or nil; the caller holds the lock.
-func (x *Index) day(k Key) vec {
+// day is a bucket's packed tally, if it holds any; the caller holds the
+// lock.
+func (x *Index) day(k Key) (Packed, bool) {
 	s := x.series[seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}]
 	if s == nil {
-		return nil
+		return Packed{}, false
 	}
 	name := monthOf(k.Day)
 	mi, found := slices.BinarySearchFunc(s.months, name, func(m *month, name string) int { return strings.Compare(m.name, name) })
 	if !found {
-		return nil
+		return Packed{}, false
 	}
 	m := s.months[mi]
 	if di, found := slices.BinarySearch(m.days, k.Day); found {
-		return m.vecs[di]
+		return m.vecs[di], true
 	}
-	return nil
+	return Packed{}, false
 }
 
 // setVec replaces one bucket's vector; the caller holds the lock.
@@ -262,15 +265,15 @@ func (x *Index) setVec(k Key, v vec) {
 	case found && v.zero():
 		m.days, m.vecs = slices.Delete(m.days, di, di+1), slices.Delete(m.vecs, di, di+1)
 	case found:
-		m.vecs[di] = v
+		m.vecs[di] = pack(v)
 	case v.zero():
 		return
 	default:
-		m.days, m.vecs = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, v)
+		m.days, m.vecs = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, pack(v))
 	}
 	m.total = make(vec, x.size())
 	for _, d := range m.vecs {
-		m.total.add(d)
+		d.addTo(m.total, 1)
 	}
 	if len(m.days) == 0 {
 		s.months, s.run = slices.Delete(s.months, mi, mi+1), slices.Delete(s.run, mi, mi+1)
@@ -300,9 +303,9 @@ func (x *Index) runOn(vs, run []vec, i int) {
 // upTo adds the series' total of the days before day (and day itself when
 // inclusive; every day when day is empty) to total, or takes it away.
 func (s *series) upTo(total vec, day string, inclusive, subtract bool) {
-	add := total.add
+	add, sign := total.add, int64(1)
 	if subtract {
-		add = total.sub
+		add, sign = total.sub, -1
 	}
 	if day == "" {
 		add(s.run[len(s.run)-1])
@@ -322,7 +325,7 @@ func (s *series) upTo(total vec, day string, inclusive, subtract bool) {
 		di++
 	}
 	for _, d := range m.vecs[:di] {
-		add(d)
+		d.addTo(total, sign)
 	}
 }
 

@@ -164,3 +164,47 @@ func TestIndex_RangesAfterChangesMatchBruteForce(t *testing.T) {
 		t.Errorf("%d buckets held, want %d", got, len(held))
 	}
 }
+
+// A day holds its tally in two bytes a number while its counts fit, and
+// whole once they do not: a day of a hundred twenty-person networks (a sum of
+// squares of 40,000) is counted exactly, in every range that ends within
+// its month, and back in two bytes when most of it is taken away.
+func TestIndex_DayBeyondTwoBytesCountsExactly(t *testing.T) {
+	x := NewIndex(indexScheme)
+	big := x.Pack(Input{Nominees: 20, Relationships: []string{"friend"}})
+	small := x.Pack(Input{Nominees: 2})
+	k := Key{Form: "sct", Site: "A", Group: "comparison", Timepoint: "baseline", Version: "1", Wave: 1, Day: "2019-05-10"}
+	before := k
+	before.Day = "2019-05-03"
+	x.Add(before, small, 1)
+	for range 100 {
+		x.Add(k, big, 1)
+	}
+	for _, c := range []struct {
+		q                  Query
+		respondents, sumSq int
+	}{
+		{Query{}, 101, 40004},
+		{Query{From: "2019-05-01", To: "2019-05-10"}, 101, 40004},
+		{Query{From: "2019-05-04", To: "2019-05-31"}, 100, 40000},
+		{Query{To: "2019-05-09"}, 1, 4},
+		{Query{From: "2019-05-11"}, 0, 0},
+	} {
+		got := x.Uncached(c.q)
+		if got.Respondents != c.respondents || got.NomineeSumSquares != c.sumSq {
+			t.Errorf("%+v: %d respondents, sum of squares %d; want %d and %d", c.q, got.Respondents, got.NomineeSumSquares, c.respondents, c.sumSq)
+		}
+	}
+	if got := x.Uncached(Query{}).Relationships["friend"]; got != 100 {
+		t.Errorf("friends: %d, want 100", got)
+	}
+	for range 99 {
+		x.Add(k, big, -1)
+	}
+	if p, _ := x.day(k); p.wide != nil {
+		t.Errorf("a day of one twenty-person network is still held whole")
+	}
+	if got := x.Uncached(Query{From: "2019-05-04"}); got.Respondents != 1 || got.NomineeSumSquares != 400 {
+		t.Errorf("after taking 99 away: %d respondents, sum of squares %d; want 1 and 400", got.Respondents, got.NomineeSumSquares)
+	}
+}

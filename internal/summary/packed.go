@@ -2,8 +2,8 @@ package summary
 
 import "math"
 
-// Packed is what one response adds to the index: the tally of that response
-// alone, as a flat vector over the index's scheme. Small numbers take two
+// Packed is a tally as a flat vector over the index's scheme: what one
+// response adds to the index, or what one day's bucket holds. Small numbers take two
 // bytes each; a response whose counts do not fit (which validated answers
 // cannot give) keeps them whole. A packed response holds no maps or strings,
 // so holding many thousands costs little memory and little work for the
@@ -17,7 +17,11 @@ type Packed struct {
 func (x *Index) Pack(in Input) Packed {
 	var t Tally
 	t.Add(in)
-	v := x.toVec(t)
+	return pack(x.toVec(t))
+}
+
+// pack is v packed: two bytes a number when every one fits.
+func pack(v vec) Packed {
 	small := make([]int16, len(v))
 	for i, n := range v {
 		if n < math.MinInt16 || n > math.MaxInt16 {
