@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unique"
 
 	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/store"
@@ -52,21 +51,20 @@ type heldCommit[T any] struct {
 }
 
 // Item is one response's decoded inputs with what tables select and group
-// it by. Its key is held once for every item with the same: many thousands
-// of responses fall in a few thousand buckets.
+// it by, its key held as numbers (see keyID).
 type Item[T any] struct {
-	key   unique.Handle[summary.Key]
+	key   keyID
 	Child string
 	In    T
 }
 
 // NewItem is an item of a response with key, by child.
 func NewItem[T any](key summary.Key, child string, in T) Item[T] {
-	return Item[T]{key: unique.Make(key), Child: child, In: in}
+	return Item[T]{key: idOf(key), Child: child, In: in}
 }
 
 // Key is what tables select and group the item by.
-func (it Item[T]) Key() summary.Key { return it.key.Value() }
+func (it Item[T]) Key() summary.Key { return it.key.Key() }
 
 // NewHeld holds form's derived inputs, decoded from JSON as T.
 func NewHeld[T any](src Source, form string) *Held[T] {

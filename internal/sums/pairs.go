@@ -27,9 +27,8 @@ type pairs struct {
 	dirty   map[string]bool         // children whose pairs are to be made again before the next read
 }
 
-// pairSeries names the series of a baseline and of a follow-up (keys
-// without the day).
-type pairSeries struct{ Baseline, FollowUp summary.Key }
+// pairSeries names the series of a baseline and of a follow-up.
+type pairSeries struct{ Baseline, FollowUp seriesID }
 
 // pairSet is the pairs of one series: their tally, each pair by child, and
 // (made when a comparison with dates first needs it after a change) the
@@ -203,7 +202,7 @@ func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 		if fk.Timepoint != "follow_up" {
 			continue
 		}
-		ps := pairSeries{Baseline: seriesOf(bk), FollowUp: seriesOf(fk)}
+		ps := pairSeries{Baseline: baseline.key.series, FollowUp: f.key.series}
 		set := p.series[ps]
 		if set == nil {
 			set = &pairSet{pairs: map[string]*pair{}}
@@ -232,7 +231,7 @@ func (p *pairs) tally(items *idmap.Map[Item[summary.Packed]], q summary.Query, w
 	fq.Timepoint, fq.Wave = "follow_up", wave
 	var t summary.PairTally
 	for ps, set := range p.series {
-		if !bq.Selects(ps.Baseline) || !fq.Selects(ps.FollowUp) {
+		if !bq.Selects(ps.Baseline.Key()) || !fq.Selects(ps.FollowUp.Key()) {
 			continue
 		}
 		if q.From == "" && q.To == "" {
