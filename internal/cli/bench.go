@@ -136,6 +136,8 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	resident := residentMiB() // the server's, with the clients', after writing
+
 	fmt.Fprintf(stderr, "inserting the same bodies directly from %d goroutines for %s…\n", clients, duration)
 	raw := bench.Raw(ctx, cfg, storedBody, func(ctx context.Context, doc any) error {
 		return srv.st.InsertRaw(ctx, "bench_raw_inserts", doc)
@@ -146,11 +148,13 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	ratio := sub.Rate / raw.Rate
 	if asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]any{"clients": clients, "submissions": sub, "raw_inserts": raw, "ratio": ratio})
+		return json.NewEncoder(stdout).Encode(map[string]any{"clients": clients, "submissions": sub, "raw_inserts": raw, "ratio": ratio,
+			"resident_mib_after_submissions": resident})
 	}
 	fmt.Fprintf(stdout, "store:        %s\n", map[bool]string{true: "embedded FerretDB (SQLite)", false: "MongoDB"}[s.Embedded()])
 	fmt.Fprintf(stdout, "clients:      %d\n", clients)
 	fmt.Fprintf(stdout, "submissions:  %s\n", sub)
+	fmt.Fprintf(stdout, "resident:     %d MiB after the submissions\n", resident)
 	fmt.Fprintf(stdout, "raw inserts:  %s\n", raw)
 	fmt.Fprintf(stdout, "ratio:        submissions are %.0f%% of the raw insert rate\n", ratio*100)
 	return nil
