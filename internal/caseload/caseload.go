@@ -20,6 +20,7 @@ import (
 	"unique"
 
 	"github.com/lifelong-links/sct/internal/catalog"
+	"github.com/lifelong-links/sct/internal/codes"
 	"github.com/lifelong-links/sct/internal/followup"
 	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/participation"
@@ -59,38 +60,18 @@ type heldFact struct {
 	kind, day uint32
 }
 
-// codes numbers distinct values of K, so that what is held many times over
-// holds a number. Values are never forgotten: there are few.
-type codes[K comparable] struct {
-	of   map[K]uint32
-	vals []K
-}
-
-func (c *codes[K]) code(v K) uint32 {
-	if n, ok := c.of[v]; ok {
-		return n
-	}
-	if c.of == nil {
-		c.of = map[K]uint32{}
-	}
-	n := uint32(len(c.vals))
-	c.of[v] = n
-	c.vals = append(c.vals, v)
-	return n
-}
-
 // hold is f as held.
 func (c *Caseload) hold(f fact) heldFact {
 	child := f.child
 	if k := c.kids[child]; k != nil {
 		child = k.id // one copy of the id
 	}
-	return heldFact{child: child, kind: c.kinds.code(f.kind), day: c.days.code(f.completedOn)}
+	return heldFact{child: child, kind: c.kinds.Code(f.kind), day: c.days.Code(f.completedOn)}
 }
 
 // unhold is the fact h holds.
 func (c *Caseload) unhold(h heldFact) fact {
-	return fact{child: h.child, kind: c.kinds.vals[h.kind], completedOn: c.days.vals[h.day]}
+	return fact{child: h.child, kind: c.kinds.Value(h.kind), completedOn: c.days.Value(h.day)}
 }
 
 func factOf(r store.ResponseInfo) fact {
@@ -180,8 +161,8 @@ type Caseload struct {
 	loaded bool
 	synced time.Time
 	facts  idmap.Map[heldFact] // response id → what it counts as
-	kinds  codes[kind]
-	days   codes[string]
+	kinds  codes.Table[kind]
+	days   codes.Table[string]
 	kids   map[string]*kid
 	sites  map[string]*site
 

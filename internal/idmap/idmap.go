@@ -129,3 +129,28 @@ func (m *Map[V]) All() iter.Seq2[string, V] {
 		}
 	}
 }
+
+// ID is one id held as Map holds its keys: a canonical UUID as its 16
+// bytes, any other id as its string. IDs are equal when their ids are, and
+// one of a UUID costs no allocation.
+type ID struct {
+	u     uuid.UUID
+	other string
+}
+
+// IDOf is id as an ID. The nil UUID is held as its string, so that the
+// zero ID is the empty id.
+func IDOf(id string) ID {
+	if u, ok := asUUID(id); ok && u != (uuid.UUID{}) {
+		return ID{u: u}
+	}
+	return ID{other: id}
+}
+
+// String is the id.
+func (i ID) String() string {
+	if i.u == (uuid.UUID{}) {
+		return i.other
+	}
+	return i.u.String()
+}

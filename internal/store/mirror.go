@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lifelong-links/sct/internal/codes"
 	"github.com/lifelong-links/sct/internal/idmap"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -27,8 +28,10 @@ import (
 type mirror struct {
 	mu        sync.RWMutex
 	children  map[string]Child
-	responses idmap.Map[struct{}] // every response id
-	slots     map[string]slotHold // submitted slot → its holder
+	responses idmap.Map[struct{}]  // every response id
+	slots     map[slotKey]slotHold // submitted slot → its holder
+	kinds     codes.Table[slotKind]
+	days      codes.Table[string]
 	// writing serialises the conditional replaces of one response (of the
 	// responses whose ids share a stripe).
 	writing [64]sync.Mutex
@@ -44,23 +47,50 @@ func (m *mirror) lock(id string) (unlock func()) {
 	return mu.Unlock
 }
 
+// slotKey is a submitted response's slot (see toDoc) as the mirror holds
+// it: the child's id (the string the mirror's child holds, where there is
+// one) and the code of its form, timepoint and wave. With its holder's
+// 16-byte id and the code of its day, a slot costs the mirror about 60
+// bytes in its map and no allocation of its own.
+type slotKey struct {
+	child string
+	kind  uint32
+}
+
+// slotKind is what a slot is of, but for its child.
+type slotKind struct {
+	form, timepoint string
+	wave            int
+}
+
+// slotHold is who holds a slot: the response, and the code of the day it
+// was completed.
 type slotHold struct {
-	ResponseID  string
-	CompletedOn string
+	id  idmap.ID
+	day uint32
+}
+
+// slotOf is the slot of a submitted response of child's, coding what it is
+// of if that is new; the caller holds the write lock.
+func (m *mirror) slotOf(form, child, timepoint string, wave int) slotKey {
+	if c, ok := m.children[child]; ok {
+		child = c.ID // the same string, held once
+	}
+	return slotKey{child: child, kind: m.kinds.Code(slotKind{form, timepoint, wave})}
 }
 
 // loadMirror fills the mirror at open, from SQLite directly (see
 // sqlReader): through FerretDB every response would be decoded whole, about
 // 4,000 a second.
 func (s *Store) loadMirror(ctx context.Context) error {
-	m := &mirror{children: map[string]Child{}, slots: map[string]slotHold{}}
+	m := &mirror{children: map[string]Child{}, slots: map[slotKey]slotHold{}}
 	if err := s.sqlr.children(ctx, runtime.NumCPU(), func(c Child) { m.children[c.ID] = c }); err != nil {
 		return classify(fmt.Errorf("load children: %w", err))
 	}
-	err := s.sqlr.slots(ctx, runtime.NumCPU(), func(id, status, slot, completedOn string) {
-		m.responses.Set(id, struct{}{})
-		if status == StatusSubmitted {
-			m.slots[slot] = slotHold{id, completedOn}
+	err := s.sqlr.slots(ctx, runtime.NumCPU(), func(fa responseFacts) {
+		m.responses.Set(fa.ID, struct{}{})
+		if fa.Status == StatusSubmitted {
+			m.slots[m.slotOf(fa.Form, fa.ChildID, fa.Timepoint, fa.Wave)] = slotHold{idmap.IDOf(fa.ID), m.days.Code(fa.CompletedOn)}
 		}
 	})
 	if err != nil {
@@ -92,12 +122,10 @@ func (s *Store) wrote(prev *Response, next Response) {
 	defer m.mu.Unlock()
 	m.responses.Set(next.ID, struct{}{})
 	if prev != nil && prev.Status == StatusSubmitted {
-		if slot := toDoc(*prev).Slot; m.slots[slot].ResponseID == prev.ID {
-			delete(m.slots, slot)
-		}
+		m.release(*prev)
 	}
 	if next.Status == StatusSubmitted {
-		m.slots[toDoc(next).Slot] = slotHold{next.ID, next.CompletedOn}
+		m.slots[m.slotOf(next.Form, next.ChildID, next.Timepoint, next.Wave)] = slotHold{idmap.IDOf(next.ID), m.days.Code(next.CompletedOn)}
 	}
 }
 
@@ -121,9 +149,15 @@ func (s *Store) mirrorErase(childID string, responses []Response) {
 	}
 	for _, r := range responses {
 		m.responses.Delete(r.ID)
-		if slot := toDoc(r).Slot; m.slots[slot].ResponseID == r.ID {
-			delete(m.slots, slot)
-		}
+		m.release(r)
+	}
+}
+
+// release frees the slot r holds, if r holds it; the caller holds the
+// lock.
+func (m *mirror) release(r Response) {
+	if slot := m.slotOf(r.Form, r.ChildID, r.Timepoint, r.Wave); m.slots[slot].id == idmap.IDOf(r.ID) {
+		delete(m.slots, slot)
 	}
 }
 
@@ -147,11 +181,20 @@ func (m *mirror) childrenOf(site string) []Child {
 	return out
 }
 
-func (m *mirror) slot(slot string) (slotHold, bool) {
+// slot is the id of the response holding a slot and the day it was
+// completed.
+func (m *mirror) slot(form, child, timepoint string, wave int) (id, completedOn string, ok bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	h, ok := m.slots[slot]
-	return h, ok
+	kind, ok := m.kinds.Find(slotKind{form, timepoint, wave})
+	if !ok {
+		return "", "", false
+	}
+	h, ok := m.slots[slotKey{child: child, kind: kind}]
+	if !ok {
+		return "", "", false
+	}
+	return h.id.String(), m.days.Value(h.day), true
 }
 
 // replaceUnderLock is replaceIfCurrent on the embedded store, which finds a

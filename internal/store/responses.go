@@ -459,8 +459,8 @@ func (s *Store) SlotHolder(ctx context.Context, childID, form, timepoint string,
 		return "", "", errClosed
 	}
 	if s.mirror != nil {
-		if h, ok := s.mirror.slot(slot); ok {
-			return h.ResponseID, h.CompletedOn, nil
+		if id, completedOn, ok := s.mirror.slot(form, childID, timepoint, wave); ok {
+			return id, completedOn, nil
 		}
 		return "", "", fmt.Errorf("no submitted %s %s for child %s: %w", form, timepoint, childID, ErrNotFound)
 	}

@@ -251,7 +251,7 @@ func parsePlainFacts(text string) (f responseFacts, ok bool) {
 	// share one copy each.
 	f.ID, f.ChildID, f.Slot = strings.Clone(f.ID), strings.Clone(f.ChildID), strings.Clone(f.Slot)
 	for _, s := range []*string{&f.Site, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.CompletedOn, &f.Mode} {
-		*s = unique.Make(*s).Value()
+		*s = shared(*s)
 	}
 	return f, true
 }
@@ -411,19 +411,25 @@ type childRow struct {
 	} `json:"participation"`
 }
 
+// child is the row as a Child. Its codes and dates are shared with every
+// child's equal ones (the embedded store's mirror holds every child).
 func (c childRow) child() Child {
-	out := Child{ID: c.ID, Site: c.Site, Group: c.Group, AgeBand: c.AgeBand, StartedOn: c.StartedOn, CreatedAt: c.CreatedAt.time(), Erasing: c.Erasing}
+	out := Child{ID: c.ID, Site: shared(c.Site), Group: shared(c.Group), AgeBand: shared(c.AgeBand), StartedOn: shared(c.StartedOn),
+		CreatedAt: c.CreatedAt.time(), Erasing: c.Erasing}
 	if c.UpdatedAt != 0 {
 		out.UpdatedAt = c.UpdatedAt.time()
 	}
 	if p := c.Participation; p != nil {
-		out.Participation = &Participation{Eligible: p.Eligible, Participating: p.Participating, StartedOn: p.StartedOn,
-			ReasonNotParticipating: p.ReasonNotParticipating, CeasedOn: p.CeasedOn, ReasonCeased: p.ReasonCeased,
+		out.Participation = &Participation{Eligible: p.Eligible, Participating: p.Participating, StartedOn: shared(p.StartedOn),
+			ReasonNotParticipating: p.ReasonNotParticipating, CeasedOn: shared(p.CeasedOn), ReasonCeased: p.ReasonCeased,
 			PlanCompleted: p.PlanCompleted, FGCCompleted: p.FGCCompleted, ReviewFGCCompleted: p.ReviewFGCCompleted,
 			Pauses: p.Pauses, UpdatedAt: p.UpdatedAt.time()}
 	}
 	return out
 }
+
+// shared is s, its memory shared with every equal string made shared.
+func shared(s string) string { return unique.Make(s).Value() }
 
 // children reads every child.
 func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) error {
@@ -440,13 +446,13 @@ func (r *sqlReader) children(ctx context.Context, parts int, fn func(Child)) err
 // slots reads every response's id and, for a submitted one, the slot it
 // holds and when it was completed, from the index q_time alone (what a
 // start reads next, from the pages the page cache holds).
-func (r *sqlReader) slots(ctx context.Context, parts int, fn func(id, status, slot, completedOn string)) error {
+func (r *sqlReader) slots(ctx context.Context, parts int, fn func(responseFacts)) error {
 	return r.scan(ctx, collResponses, "q_time", []string{factsExpr}, "1", nil, parts, func(v []sql.NullString) error {
 		fa, err := parseFacts(v[0].String)
 		if err != nil {
 			return err
 		}
-		fn(fa.ID, fa.Status, fa.Slot, fa.CompletedOn)
+		fn(fa)
 		return nil
 	})
 }

@@ -1,48 +1,10 @@
 package sums
 
 import (
-	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/lifelong-links/sct/internal/summary"
 )
-
-// Named at once from many goroutines, each value gets one number, and each
-// number reads back as its value while others are being named.
-func TestNames_OneNumberEachAtOnce(t *testing.T) {
-	var n names[string]
-	const goroutines, values = 8, 500
-	got := make([][]uint32, goroutines)
-	var wg sync.WaitGroup
-	for g := range goroutines {
-		wg.Go(func() {
-			got[g] = make([]uint32, values)
-			for i := range values {
-				v := fmt.Sprint((i*7 + g) % values)
-				id := n.id(v)
-				if back := n.of(id); back != v {
-					t.Errorf("%q named %d reads back as %q", v, id, back)
-					return
-				}
-				got[g][(i*7+g)%values] = id
-			}
-		})
-	}
-	wg.Wait()
-	seen := map[uint32]int{}
-	for i := range values {
-		for g := range goroutines {
-			if got[g][i] != got[0][i] {
-				t.Fatalf("%d named %d and %d", i, got[0][i], got[g][i])
-			}
-		}
-		if j, dup := seen[got[0][i]]; dup {
-			t.Fatalf("%d and %d share the number %d", i, j, got[0][i])
-		}
-		seen[got[0][i]] = i
-	}
-}
 
 // A key held as numbers reads back as the key, its series as the key
 // without its day; keys of one series share their series' number.
