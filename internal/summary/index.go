@@ -63,7 +63,7 @@ type series struct {
 type month struct {
 	name  string // YYYY-MM
 	days  []string
-	vecs  []Packed
+	vecs  []dayVec
 	total vec
 }
 
@@ -221,21 +221,21 @@ func (x *Index) Add(k Key, p Packed, sign int64) {
 
 // day is a bucket's packed tally, if it holds any; the caller holds the
 // lock.
-func (x *Index) day(k Key) (Packed, bool) {
+func (x *Index) day(k Key) (dayVec, bool) {
 	s := x.series[seriesKey{k.Form, k.Site, k.Group, k.Timepoint, k.Version, k.Wave}]
 	if s == nil {
-		return Packed{}, false
+		return dayVec{}, false
 	}
 	name := monthOf(k.Day)
 	mi, found := slices.BinarySearchFunc(s.months, name, func(m *month, name string) int { return strings.Compare(m.name, name) })
 	if !found {
-		return Packed{}, false
+		return dayVec{}, false
 	}
 	m := s.months[mi]
 	if di, found := slices.BinarySearch(m.days, k.Day); found {
 		return m.vecs[di], true
 	}
-	return Packed{}, false
+	return dayVec{}, false
 }
 
 // setVec replaces one bucket's vector; the caller holds the lock.
@@ -265,11 +265,11 @@ func (x *Index) setVec(k Key, v vec) {
 	case found && v.zero():
 		m.days, m.vecs = slices.Delete(m.days, di, di+1), slices.Delete(m.vecs, di, di+1)
 	case found:
-		m.vecs[di] = pack(v)
+		m.vecs[di] = packDay(v)
 	case v.zero():
 		return
 	default:
-		m.days, m.vecs = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, pack(v))
+		m.days, m.vecs = slices.Insert(m.days, di, k.Day), slices.Insert(m.vecs, di, packDay(v))
 	}
 	m.total = make(vec, x.size())
 	for _, d := range m.vecs {

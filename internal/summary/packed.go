@@ -1,17 +1,18 @@
 package summary
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+)
 
-// Packed is a tally as a flat vector over the index's scheme: what one
-// response adds to the index, or what one day's bucket holds. Small numbers take two
-// bytes each; a response whose counts do not fit (which validated answers
-// cannot give) keeps them whole. A packed response holds no maps or strings,
-// so holding many thousands costs little memory and little work for the
-// garbage collector.
-type Packed struct {
-	small []int16
-	wide  []int64
-}
+// Packed is what one response adds to the index, packed: the counts of its
+// tally over the index's scheme that are not zero, each as how far it is
+// from the last one and its value, in the bytes they take (varints). A
+// typical SCT has about 40 counts of some 90 not zero, nearly all under 64:
+// about 80 bytes, held in a string, where a vector of two-byte numbers
+// took 190 and a slice's header more. Many thousands of them cost little
+// memory and nothing for the garbage collector to scan.
+type Packed struct{ s string }
 
 // Pack is in as the index counts it.
 func (x *Index) Pack(in Input) Packed {
@@ -20,38 +21,91 @@ func (x *Index) Pack(in Input) Packed {
 	return pack(x.toVec(t))
 }
 
-// pack is v packed: two bytes a number when every one fits.
+// pack is v packed.
 func pack(v vec) Packed {
-	small := make([]int16, len(v))
+	var b []byte
+	last := -1
 	for i, n := range v {
-		if n < math.MinInt16 || n > math.MaxInt16 {
-			return Packed{wide: v}
+		if n != 0 {
+			b = binary.AppendUvarint(b, uint64(i-last-1))
+			b = binary.AppendVarint(b, n)
+			last = i
 		}
-		small[i] = int16(n)
 	}
-	return Packed{small: small}
+	return Packed{string(b)}
 }
 
 // addTo adds p, sign times, to v.
 func (p Packed) addTo(v vec, sign int64) {
-	if p.wide != nil {
-		for i, n := range p.wide {
+	s, i := p.s, -1
+	for len(s) > 0 {
+		gap, k := uvarint(s)
+		s = s[k:]
+		u, k := uvarint(s)
+		s = s[k:]
+		n := int64(u >> 1) // zigzag, as binary.AppendVarint writes it
+		if u&1 != 0 {
+			n = ^n
+		}
+		i += int(gap) + 1
+		v[i] += sign * n
+	}
+}
+
+// uvarint reads a varint at the start of s and says how many bytes it took.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b < 0x80 {
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	return x, len(s)
+}
+
+// vec is p as a vector over the index's scheme.
+func (x *Index) vec(p Packed) vec {
+	v := make(vec, x.size())
+	p.addTo(v, 1)
+	return v
+}
+
+// dayVec is what a day's bucket holds: its tally as a vector of two-byte
+// numbers while they fit, whole once they do not. Unlike a response's, a
+// range adds days up as it reads, so they are held as vectors, quick to
+// add.
+type dayVec struct {
+	small []int16
+	wide  []int64
+}
+
+// packDay is v as a day holds it.
+func packDay(v vec) dayVec {
+	small := make([]int16, len(v))
+	for i, n := range v {
+		if n < math.MinInt16 || n > math.MaxInt16 {
+			return dayVec{wide: v}
+		}
+		small[i] = int16(n)
+	}
+	return dayVec{small: small}
+}
+
+// addTo adds d, sign times, to v.
+func (d dayVec) addTo(v vec, sign int64) {
+	if d.wide != nil {
+		for i, n := range d.wide {
 			v[i] += sign * n
 		}
 		return
 	}
-	for i, n := range p.small {
+	for i, n := range d.small {
 		v[i] += sign * int64(n)
 	}
-}
-
-func (p Packed) vec() vec {
-	if p.wide != nil {
-		return p.wide
-	}
-	v := make(vec, len(p.small))
-	p.addTo(v, 1)
-	return v
 }
 
 // SetSum makes a bucket hold the packed responses ps, added up as vectors.
@@ -69,22 +123,18 @@ func (x *Index) SetSum(k Key, ps []Packed) {
 // c.Cells gives them for the inputs they were packed from.
 func (x *Index) PairCells(c *PairCounter, group string, baseline, followUp Packed) []PairCell {
 	_, _, sup, let, adq := x.offsets()
-	at := func(p Packed, i int) int {
-		if p.wide != nil {
-			return int(p.wide[i])
-		}
-		return int(p.small[i])
-	}
-	side := func(p Packed) Input {
+	at := func(p vec, i int) int { return int(p[i]) }
+	side := func(p vec) Input {
 		in := Input{Nominees: at(p, 2)}
 		for _, j := range [4]int{0, 1, 2, 3} {
 			in.LetDown[j] = at(p, let+j)
 		}
 		return in
 	}
-	b, f := side(baseline), side(followUp)
+	bv, fv := x.vec(baseline), x.vec(followUp)
+	b, f := side(bv), side(fv)
 	cells := []PairCell{{Kind: cellNetwork, Part: groupPart(group), V: [4]int32{int32(max(b.Nominees, 0)), int32(max(f.Nominees, 0))}}}
-	answer := func(p Packed, i int) int {
+	answer := func(p vec, i int) int {
 		for j := range 3 {
 			if at(p, adq+3*i+j) != 0 {
 				return j + 1
@@ -92,7 +142,7 @@ func (x *Index) PairCells(c *PairCounter, group string, baseline, followUp Packe
 		}
 		return 0
 	}
-	ratings := func(p Packed, i int) (r [4]int) {
+	ratings := func(p vec, i int) (r [4]int) {
 		for j := range r {
 			r[j] = at(p, sup+4*i+j)
 		}
@@ -103,13 +153,13 @@ func (x *Index) PairCells(c *PairCounter, group string, baseline, followUp Packe
 		if !ok {
 			continue
 		}
-		if bi, fi := answer(baseline, i), answer(followUp, i); bi > 0 && fi > 0 {
+		if bi, fi := answer(bv, i), answer(fv, i); bi > 0 && fi > 0 {
 			cells = append(cells, PairCell{Kind: cellAdequacy, Part: uint8(part), V: [4]int32{int32(bi), int32(fi)}})
 		}
 	}
 	for part, s := range c.supports {
 		if i, ok := x.sup[s]; ok {
-			cells = shareCell(cells, part, ratings(baseline, i), ratings(followUp, i))
+			cells = shareCell(cells, part, ratings(bv, i), ratings(fv, i))
 		}
 	}
 	return shareCell(cells, len(c.supports), b.LetDown, f.LetDown)
