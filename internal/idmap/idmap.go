@@ -70,6 +70,15 @@ func (m *Map[V]) Get(id string) (V, bool) {
 	return v, ok
 }
 
+// GetID is the value held for id.
+func (m *Map[V]) GetID(id ID) (V, bool) {
+	if id.u != (uuid.UUID{}) {
+		v, ok := m.uuids[id.u]
+		return v, ok
+	}
+	return m.Get(id.other)
+}
+
 // Set holds v for id.
 func (m *Map[V]) Set(id string, v V) {
 	if u, ok := asUUID(id); ok {

@@ -127,7 +127,14 @@ func TestAsUUID_IsExactlyTheCanonicalSpelling(t *testing.T) {
 func TestID_ReadsBackAndComparesAsItsID(t *testing.T) {
 	ids := []string{"", "r1", "0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7d", "0B9E5A4C-6F8E-4B7A-9D3E-2F1C0A9B8C7D",
 		"00000000-0000-0000-0000-000000000000", "0b9e5a4c6f8e4b7a9d3e2f1c0a9b8c7d", "{0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7d}"}
-	for _, a := range ids {
+	var m Map[int]
+	for i, a := range ids {
+		m.Set(a, i)
+	}
+	for i, a := range ids {
+		if v, ok := m.GetID(IDOf(a)); !ok || v != i {
+			t.Errorf("GetID(IDOf(%q)) = %d, %v; want %d", a, v, ok, i)
+		}
 		if got := IDOf(a).String(); got != a {
 			t.Errorf("IDOf(%q) reads back as %q", a, got)
 		}

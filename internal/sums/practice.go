@@ -2,6 +2,8 @@ package sums
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 
 	"github.com/lifelong-links/sct/internal/idmap"
 	"github.com/lifelong-links/sct/internal/practice"
@@ -14,9 +16,9 @@ import (
 // of each series and a day's at each end of the range, whatever the number
 // of summaries.
 type Practice struct {
-	*Held[practice.Input]
+	*Held[practice.Packed]
 	counter *practice.Counter
-	members map[summary.Key]map[string]bool // bucket → response ids in it
+	members map[summary.Key][]idmap.ID // bucket → response ids in it (a day's few)
 	series  map[summary.Key]map[string]*practiceMonth
 }
 
@@ -29,7 +31,16 @@ type practiceMonth struct {
 // NewPractice makes the sums of form's submitted practice summaries over
 // scheme. Tell it of the store's commits (Committed) before serving.
 func NewPractice(src Source, form string, scheme practice.Scheme) *Practice {
-	p := &Practice{Held: NewHeld[practice.Input](src, form), counter: practice.NewCounter(scheme)}
+	held := NewHeldAs(src, form, func(inputs []byte) (practice.Packed, error) {
+		var in practice.Input
+		err := json.Unmarshal(inputs, &in)
+		return practice.Pack(in), err
+	})
+	held.value = func(v any) (practice.Packed, bool) {
+		in, ok := v.(practice.Input)
+		return practice.Pack(in), ok
+	}
+	p := &Practice{Held: held, counter: practice.NewCounter(scheme)}
 	p.Held.changed, p.Held.loadedAll = p.changed, p.load
 	return p
 }
@@ -40,30 +51,26 @@ func seriesOf(k summary.Key) summary.Key {
 	return k
 }
 
-func (p *Practice) changed(id string, old, next *Item[practice.Input]) {
+func (p *Practice) changed(id string, old, next *Item[practice.Packed]) {
+	at := idmap.IDOf(id)
 	if old != nil {
-		delete(p.members[old.Key()], id)
-		p.recount(old.Key())
+		k := old.Key()
+		p.members[k] = slices.DeleteFunc(p.members[k], func(m idmap.ID) bool { return m == at })
+		p.recount(k)
 	}
 	if next != nil {
 		k := next.Key()
-		if p.members[k] == nil {
-			p.members[k] = map[string]bool{}
-		}
-		p.members[k][id] = true
+		p.members[k] = append(p.members[k], at)
 		p.recount(k)
 	}
 }
 
-func (p *Practice) load(all *idmap.Map[Item[practice.Input]]) {
-	p.members = map[summary.Key]map[string]bool{}
+func (p *Practice) load(all *idmap.Map[Item[practice.Packed]]) {
+	p.members = map[summary.Key][]idmap.ID{}
 	p.series = map[summary.Key]map[string]*practiceMonth{}
 	for id, it := range all.All() {
 		k := it.Key()
-		if p.members[k] == nil {
-			p.members[k] = map[string]bool{}
-		}
-		p.members[k][id] = true
+		p.members[k] = append(p.members[k], idmap.IDOf(id))
 	}
 	for k := range p.members {
 		p.recount(k)
@@ -73,9 +80,9 @@ func (p *Practice) load(all *idmap.Map[Item[practice.Input]]) {
 // recount adds up one day's bucket again, and its month.
 func (p *Practice) recount(k summary.Key) {
 	var t practice.Tally
-	for id := range p.members[k] {
-		it, _ := p.items.Get(id)
-		p.counter.Add(&t, it.In)
+	for _, id := range p.members[k] {
+		it, _ := p.items.GetID(id)
+		p.counter.Add(&t, it.In.Unpack())
 	}
 	sk, name := seriesOf(k), monthName(k.Day)
 	months := p.series[sk]
