@@ -87,23 +87,45 @@ func intern(s string) string { return unique.Make(s).Value() }
 // kid is a child as the caseload knows them.
 type kid struct {
 	id, site, group string
-	ceased          bool
-	row             participation.Row // what they add to Table 7
-	hasRow          bool
-	registered      bool      // known as a child, not only from an SCT
 	scts            []heldSCT // submitted SCTs
 	placed          place
+	row             rowMarks // what they add to Table 7
+	ceased          bool
+	hasRow          bool
+	registered      bool // known as a child, not only from an SCT
+}
+
+// rowMarks is one child's row of Table 7, each of whose counts is 0 or 1,
+// in a byte: the caseload holds one for every child.
+type rowMarks uint8
+
+// marksOf is a one-child row as marks.
+func marksOf(r participation.Row) rowMarks {
+	var m rowMarks
+	for i, n := range [...]int{r.Children, r.Participating, r.Withdrew, r.Paused, r.PlanNoFGC, r.FGC} {
+		if n != 0 {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// row is the one-child row the marks stand for (without its site).
+func (m rowMarks) row() participation.Row {
+	bit := func(i int) int { return int(m>>i) & 1 }
+	return participation.Row{Children: bit(0), Participating: bit(1), Withdrew: bit(2), Paused: bit(3), PlanNoFGC: bit(4), FGC: bit(5)}
 }
 
 // heldSCT is one submitted SCT of a child's, by response id. A child has a
 // few, so a slice holds them in far less memory than a map would.
 type heldSCT struct {
-	id string
+	id idmap.ID
 	followup.SCT
 }
 
 // setSCT holds (or, with sct nil, forgets) a child's SCT.
-func (k *kid) setSCT(id string, sct *followup.SCT) {
+func (k *kid) setSCT(response string, sct *followup.SCT) {
+	id := idmap.IDOf(response)
 	i := slices.IndexFunc(k.scts, func(h heldSCT) bool { return h.id == id })
 	switch {
 	case sct == nil && i >= 0:
@@ -273,7 +295,7 @@ func (c *Caseload) setChild(id string, next *store.Child) {
 		c.unplace(k)
 		st.children--
 		if k.hasRow {
-			st.row.Add(k.row, -1)
+			st.row.Add(k.row.row(), -1)
 		}
 	}
 	if next == nil {
@@ -286,11 +308,12 @@ func (c *Caseload) setChild(id string, next *store.Child) {
 	}
 	k.site, k.group, k.registered = intern(next.Site), intern(next.Group), true
 	k.ceased = next.Participation != nil && next.Participation.CeasedOn != ""
-	k.row, k.hasRow = participation.RowOf(*next)
+	row, hasRow := participation.RowOf(*next)
+	k.row, k.hasRow = marksOf(row), hasRow
 	st := c.siteOf(k.site)
 	st.children++
 	if k.hasRow {
-		st.row.Add(k.row, +1)
+		st.row.Add(row, +1)
 	}
 	c.placeKid(k)
 }
@@ -396,12 +419,13 @@ func (c *Caseload) load(ctx context.Context) error {
 	for _, ch := range children {
 		k := &kid{id: ch.ID, site: intern(ch.Site), group: intern(ch.Group), registered: true}
 		k.ceased = ch.Participation != nil && ch.Participation.CeasedOn != ""
-		k.row, k.hasRow = participation.RowOf(ch)
+		row, hasRow := participation.RowOf(ch)
+		k.row, k.hasRow = marksOf(row), hasRow
 		c.kids[ch.ID] = k
 		st := c.siteOf(ch.Site)
 		st.children++
 		if k.hasRow {
-			st.row.Add(k.row, +1)
+			st.row.Add(row, +1)
 		}
 	}
 	for _, r := range responses {

@@ -9,7 +9,9 @@
 package idmap
 
 import (
+	"bytes"
 	"iter"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -154,6 +156,16 @@ func IDOf(id string) ID {
 		return ID{u: u}
 	}
 	return ID{other: id}
+}
+
+// Compare orders IDs as their ids: -1, 0 or +1 as a's id is before, the
+// same as or after b's. Two UUIDs compare by their bytes, which are in the
+// order of their canonical spelling.
+func (a ID) Compare(b ID) int {
+	if a.u != (uuid.UUID{}) && b.u != (uuid.UUID{}) {
+		return bytes.Compare(a.u[:], b.u[:])
+	}
+	return strings.Compare(a.String(), b.String())
 }
 
 // String is the id.

@@ -125,7 +125,7 @@ func TestAsUUID_IsExactlyTheCanonicalSpelling(t *testing.T) {
 // An ID reads back as the id it was made of, whatever its spelling, and
 // two IDs are equal exactly when their ids are.
 func TestID_ReadsBackAndComparesAsItsID(t *testing.T) {
-	ids := []string{"", "r1", "0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7d", "0B9E5A4C-6F8E-4B7A-9D3E-2F1C0A9B8C7D",
+	ids := []string{"", "r1", "0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7d", "f0000000-0000-4000-8000-000000000000", "0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7e", "0B9E5A4C-6F8E-4B7A-9D3E-2F1C0A9B8C7D",
 		"00000000-0000-0000-0000-000000000000", "0b9e5a4c6f8e4b7a9d3e2f1c0a9b8c7d", "{0b9e5a4c-6f8e-4b7a-9d3e-2f1c0a9b8c7d}"}
 	var m Map[int]
 	for i, a := range ids {
@@ -141,6 +141,9 @@ func TestID_ReadsBackAndComparesAsItsID(t *testing.T) {
 		for _, b := range ids {
 			if (IDOf(a) == IDOf(b)) != (a == b) {
 				t.Errorf("IDOf(%q) == IDOf(%q) is %v", a, b, IDOf(a) == IDOf(b))
+			}
+			if got, want := IDOf(a).Compare(IDOf(b)), strings.Compare(a, b); got != want {
+				t.Errorf("IDOf(%q).Compare(IDOf(%q)) = %d, want %d", a, b, got, want)
 			}
 		}
 	}

@@ -21,7 +21,7 @@ type pairs struct {
 	// join to the first comparison (or to WarmPairs), so that Tables 3 and
 	// 4 do not wait for it after a start.
 	joined  bool
-	byChild map[string][]string // child → ids of their SCTs held
+	byChild map[string][]idmap.ID // child → ids of their SCTs held
 	series  map[pairSeries]*pairSet
 	in      map[string][]pairSeries // child → the series holding their pairs
 	dirty   map[string]bool         // children whose pairs are to be made again before the next read
@@ -112,7 +112,7 @@ func newPairs(index *summary.Index) *pairs {
 
 // reset forgets every pair.
 func (p *pairs) reset() {
-	p.byChild, p.series, p.in, p.dirty = map[string][]string{}, map[pairSeries]*pairSet{}, map[string][]pairSeries{}, map[string]bool{}
+	p.byChild, p.series, p.in, p.dirty = map[string][]idmap.ID{}, map[pairSeries]*pairSet{}, map[string][]pairSeries{}, map[string]bool{}
 }
 
 // changed notes that the pairs of the children whose SCT id changed (old or
@@ -122,14 +122,15 @@ func (p *pairs) changed(id string, old, next *Item[summary.Packed]) {
 	if !p.joined {
 		return // the join to come reads every SCT as it is then
 	}
+	at := idmap.IDOf(id)
 	if old != nil {
-		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s string) bool { return s == id })
+		p.byChild[old.Child] = slices.DeleteFunc(p.byChild[old.Child], func(s idmap.ID) bool { return s == at })
 		if len(p.byChild[old.Child]) == 0 {
 			delete(p.byChild, old.Child)
 		}
 	}
-	if next != nil && !slices.Contains(p.byChild[next.Child], id) {
-		p.byChild[next.Child] = append(p.byChild[next.Child], id)
+	if next != nil && !slices.Contains(p.byChild[next.Child], at) {
+		p.byChild[next.Child] = append(p.byChild[next.Child], at)
 	}
 	if old != nil {
 		p.dirty[old.Child] = true
@@ -163,7 +164,7 @@ func (p *pairs) join(items *idmap.Map[Item[summary.Packed]]) {
 	p.reset()
 	p.joined = true
 	for id, it := range items.All() {
-		p.byChild[it.Child] = append(p.byChild[it.Child], id)
+		p.byChild[it.Child] = append(p.byChild[it.Child], idmap.IDOf(id))
 	}
 	for child := range p.byChild {
 		p.rejoin(items, child)
@@ -185,10 +186,10 @@ func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 	}
 	delete(p.in, child)
 	ids := slices.Clone(p.byChild[child])
-	slices.Sort(ids)
+	slices.SortFunc(ids, idmap.ID.Compare)
 	var baseline *Item[summary.Packed]
 	for _, id := range ids {
-		if it, _ := items.Get(id); it.Key().Timepoint == "baseline" {
+		if it, _ := items.GetID(id); it.Key().Timepoint == "baseline" {
 			baseline = &it
 			break
 		}
@@ -197,7 +198,7 @@ func (p *pairs) rejoin(items *idmap.Map[Item[summary.Packed]], child string) {
 		return
 	}
 	for _, id := range ids {
-		f, _ := items.Get(id)
+		f, _ := items.GetID(id)
 		bk, fk := baseline.Key(), f.Key()
 		if fk.Timepoint != "follow_up" {
 			continue
