@@ -62,14 +62,6 @@ type Settings struct {
 	BootstrapAdminPassword string
 }
 
-// GCPercent is the garbage collector's target the server sets when the
-// GOGC environment variable does not say one (the Go default is 100). The
-// embedded store allocates heavily for every document it reads or writes,
-// while the live heap stays small: collecting half as often cuts an
-// export's time by a fifth for about a third more memory. GOMEMLIMIT still
-// caps the heap where memory is tight.
-const GCPercent = 200
-
 // Defaults returns the settings used when nothing else is said.
 func Defaults() Settings {
 	return Settings{
