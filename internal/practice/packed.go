@@ -32,13 +32,10 @@ const (
 // Pack is in as the tables hold it; Unpack gives it back.
 func Pack(in Input) Packed {
 	var flags uint64
-	for bit, on := range map[uint64]bool{
-		packedTools: in.Tools != nil, packedToolsAnswered: in.ToolsAnswered, packedOutcomes: in.Outcomes != nil,
-		packedOutcomesAnswered: in.OutcomesAnswered, packedObjectives: in.Objectives != nil,
-		packedIdentified: in.Identified != nil, packedRetained: in.Retained != nil, packedAttendees: in.Attendees != nil,
-	} {
+	for bit, on := range [...]bool{in.Tools != nil, in.ToolsAnswered, in.Outcomes != nil, in.OutcomesAnswered,
+		in.Objectives != nil, in.Identified != nil, in.Retained != nil, in.Attendees != nil} {
 		if on {
-			flags |= bit
+			flags |= 1 << bit
 		}
 	}
 	b := binary.AppendUvarint(nil, flags)

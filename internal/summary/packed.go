@@ -23,7 +23,8 @@ func (x *Index) Pack(in Input) Packed {
 
 // pack is v packed.
 func pack(v vec) Packed {
-	var b []byte
+	var buf [256]byte // room for a typical response's: one allocation, the string
+	b := buf[:0]
 	last := -1
 	for i, n := range v {
 		if n != 0 {
