@@ -13,6 +13,7 @@ import (
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
+	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/server/servertest"
 	"github.com/lifelong-links/sct/internal/store"
 	"github.com/lifelong-links/sct/internal/store/storetest"
@@ -71,13 +72,18 @@ func BenchmarkReads(b *testing.B) {
 	fmt.Printf("p50 and p95 by read and store size, each p95 with its ratio to the first size's:\n%s", bench.Table(sizes, all))
 }
 
-// readsOn starts the server on a filled store and times the reads.
+// readsOn starts the server on a filled store and, once it has built what
+// it holds from the store, times the reads.
 func readsOn(b *testing.B, dir string) []bench.ReadResult {
-	s, err := servertest.StartWith(b, dir, forms.FS(), nil)
+	warmed := make(chan error, 1)
+	s, err := servertest.StartWithOptions(b, dir, nil, server.Options{Definitions: forms.FS(), Warmed: func(err error) { warmed <- err }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Stop()
+	if err := <-warmed; err != nil {
+		b.Fatal(err)
+	}
 	tokens := map[string]string{}
 	s.Login(b, "admin", servertest.AdminEmail, servertest.AdminPassword)
 	tokens["admin"] = s.Tokens["admin"]

@@ -118,14 +118,27 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ready := make(chan string, 1)
+	warmed := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- server.Run(ctx, s, log, server.Options{Started: func(addr string, _ *store.Store) { ready <- addr }})
+		done <- server.Run(ctx, s, log, server.Options{Started: func(addr string, _ *store.Store) { ready <- addr },
+			Warmed: func(err error) { warmed <- err }})
 	}()
 	var base string
 	select {
 	case addr := <-ready:
 		base = "http://" + addr
+	case err := <-done:
+		return nil, memory{}, err
+	}
+	// The reads are timed once the server has built what it holds from the
+	// store (the start is timed on its own), so that none shares the
+	// machine with the build.
+	select {
+	case err := <-warmed:
+		if err != nil {
+			return nil, memory{}, err
+		}
 	case err := <-done:
 		return nil, memory{}, err
 	}
