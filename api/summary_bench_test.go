@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/lifelong-links/sct/internal/auth"
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/catalog"
+	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/evaluation"
 	"github.com/lifelong-links/sct/internal/form"
 	"github.com/lifelong-links/sct/internal/store"
@@ -115,9 +117,12 @@ func BenchmarkSummarySCT(b *testing.B) {
 	}
 }
 
-// benchStore opens an embedded store for a benchmark, closed at its end.
+// benchStore opens an embedded store for a benchmark, closed at its end,
+// with the garbage collector's target the server runs with.
 func benchStore(b *testing.B) *store.Store {
 	b.Helper()
+	old := debug.SetGCPercent(config.GCPercent)
+	b.Cleanup(func() { debug.SetGCPercent(old) })
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DataDir: b.TempDir(), Database: "bench", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

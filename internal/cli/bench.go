@@ -59,6 +59,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	if fillN > 0 || reads {
 		if s.DataDir == scratch && s.MongoDBURI == "" && !reads {
 			return errors.New("--fill writes into the store named by --data or SCT_MONGODB_URI: say which")

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 
 	"github.com/lifelong-links/sct/internal/config"
@@ -76,7 +77,16 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	return server.Serve(ctx, s, newLogger(s, stderr), nil)
+}
+
+// tuneGC sets the garbage collector's target to config.GCPercent unless
+// GOGC says otherwise.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(config.GCPercent)
+	}
 }
 
 func newLogger(s config.Settings, w io.Writer) *slog.Logger {

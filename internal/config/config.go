@@ -62,6 +62,18 @@ type Settings struct {
 	BootstrapAdminPassword string
 }
 
+// GCPercent is the garbage collector's target the server sets when the
+// GOGC environment variable does not say one (the Go default is 100). The
+// heap then grows to about three times what the server holds live before a
+// collection, where Go's default would let it grow to twice. Measured at
+// 100,000 SCTs, with 175 MB live: Go's default took resident memory after a
+// run of submissions from 908 to 617 MiB, but collected twice as often, and
+// each collection of that heap lasts 70-170 ms on two cores: the reads
+// timed during one were slowed (a site's follow-ups 1.7 ms at the median
+// and 3-5 ms at p95, against 1.3 and 1.5-1.8 ms). GOMEMLIMIT still caps the
+// heap where memory is tight.
+const GCPercent = 200
+
 // Defaults returns the settings used when nothing else is said.
 func Defaults() Settings {
 	return Settings{

@@ -69,8 +69,6 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 		return fmt.Errorf("form definitions: %w", err)
 	}
 	meter := metrics.New() // before the store, whose commands it will time
-	built := startBuild()  // the store's mirror, then the sums below
-	defer built()
 	st, err := store.Open(ctx, store.Options{URI: s.MongoDBURI, DataDir: s.DataDir, Database: s.Database, Logger: log,
 		ObserveCommand: meter.ObserveCommand})
 	if err != nil {
@@ -180,7 +178,6 @@ func Run(ctx context.Context, s config.Settings, log *slog.Logger, o Options) er
 	go func() {
 		start := time.Now()
 		err := eval.Warm(ctx)
-		built()
 		if o.Warmed != nil {
 			defer o.Warmed(err)
 		}
