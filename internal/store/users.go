@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -237,6 +238,8 @@ func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string, gen i
 	// Addresses are made one at a time here; of two made at once by two
 	// instances, the one inserted second finds the first, ends it and tries
 	// again, as if it had come after.
+	// Two instances trying again at once would collide again: each waits
+	// a random while first, longer after each try, so that one goes first.
 	s.calendarMu.Lock()
 	defer s.calendarMu.Unlock()
 	for tries := 1; ; tries++ {
@@ -244,11 +247,23 @@ func (s *Store) SetCalendarToken(ctx context.Context, userID, hash string, gen i
 			return classify(fmt.Errorf("replace calendar token: %w", err))
 		}
 		_, err := coll.InsertOne(ctx, CalendarToken{Hash: hash, UserID: userID, Gen: gen, CreatedAt: s.now().UTC()})
-		if err == nil || !mongo.IsDuplicateKeyError(err) || tries == 10 {
+		switch {
+		case err == nil || !mongo.IsDuplicateKeyError(err):
 			return classify(err)
+		case tries == calendarTries:
+			return fmt.Errorf("%w: another instance kept making this account's calendar address", ErrUnavailable)
+		}
+		select {
+		case <-time.After(time.Duration(1+rand.IntN(2*tries)) * time.Millisecond):
+		case <-ctx.Done():
+			return classify(ctx.Err())
 		}
 	}
 }
+
+// calendarTries is how many times SetCalendarToken tries before it says the
+// store is too busy (a 503: try again).
+const calendarTries = 20
 
 // calendarsOnePerAccount readies a store made before the calendar index
 // was unique for that index, once: the index it replaces goes, and so does
