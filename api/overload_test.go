@@ -132,13 +132,15 @@ func TestReadBodyFirst_TricklingBodiesHoldNoPlace(t *testing.T) {
 }
 
 // The bodies read ahead are bounded in memory as their bytes arrive: bodies
-// announced at the limit but never sent hold none of the budget, while
-// bodies that did arrive and wait hold it, and a body finding it spent is
-// turned away with 503 and Retry-After rather than read.
+// announced at the limit but never sent hold no more of the budget than the
+// chunk they wait for, while bodies that did arrive and wait hold it, and a
+// body finding it spent is turned away with 503 and Retry-After rather than
+// read.
 func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	release := make(chan struct{})
+	held := make(chan struct{}, 8)
 	e.Use(readBodyFirst(MaxBody, 2*MaxBody))
 	e.POST("/api/v1/echo", func(c echo.Context) error {
 		b, err := io.ReadAll(c.Request().Body)
@@ -146,6 +148,7 @@ func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
 			return err
 		}
 		if len(b) > 1000 {
+			held <- struct{}{}
 			<-release // a large body stays held while its request is served
 		}
 		return c.String(http.StatusOK, strconv.Itoa(len(b)))
@@ -168,8 +171,11 @@ func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
 		stalled = append(stalled, c)
 		fmt.Fprintf(c, "POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", announce, send)
 	}
+	// A body let through by mistake would be held: a request fails rather
+	// than wait for it.
+	client := &http.Client{Timeout: 10 * time.Second}
 	post := func(body string) *http.Response {
-		res, err := http.Post(srv.URL+"/api/v1/echo", "application/json", strings.NewReader(body))
+		res, err := client.Post(srv.URL+"/api/v1/echo", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,9 +189,10 @@ func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
 	if res := post(`{"a":1}`); res.StatusCode != http.StatusOK {
 		t.Fatalf("a small body while 8 bodies of 1 MiB are announced and not sent: %d; want 200", res.StatusCode)
 	}
-	// Two bodies of nearly 1 MiB that arrive whole and are held by their
-	// requests spend the budget of 2 MiB.
-	big := `"` + strings.Repeat("x", MaxBody-100) + `"`
+	// Two bodies of 700 KiB that arrive whole and are held by their
+	// requests leave too little of the budget of 2 MiB for a third (with
+	// the stalled bodies' chunks or without them).
+	big := `"` + strings.Repeat("x", 700<<10) + `"`
 	for range 2 {
 		go func() {
 			if res, err := http.Post(srv.URL+"/api/v1/echo", "application/json", strings.NewReader(big)); err == nil {
@@ -193,7 +200,13 @@ func TestReadBodyFirst_HoldsAtMostItsBudget(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond)
+	for range 2 { // both read whole and held, however slow the machine
+		select {
+		case <-held:
+		case <-time.After(10 * time.Second):
+			t.Fatal("two bodies of 700 KiB were not both read within 10 s")
+		}
+	}
 	res := post(big)
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Errorf("a body with the budget spent: %d, Retry-After %q; want 503 with Retry-After", res.StatusCode, res.Header.Get("Retry-After"))
