@@ -237,6 +237,23 @@ func TestBrowser_ParticipationForm(t *testing.T) {
 	if eval[bool](p, detailsOpen) {
 		t.Error("after discarding, the form still opens by itself")
 	}
+
+	// A change not saved yet stays on the device only while someone is
+	// signed in: signing out takes it away, with the rest the pages kept,
+	// so the next person to use the phone or computer finds none of it.
+	p.clickButton("Participation in Lifelong Links")
+	p.waitFor("the participation form", detailsOpen)
+	p.focus("#p-plan_completed")
+	p.keys("plan completed: 0 No", "0")
+	keptChange := `Object.keys(localStorage).some((k) => k === 'sct.kept.participation.L1' && JSON.parse(localStorage.getItem(k)).plan_completed == 0)`
+	p.waitFor("the change kept on the device", keptChange)
+	signOut := `[...document.querySelectorAll('#nav button')].find((b) => b.textContent.trim() === 'Sign out')`
+	p.reach(signOut)
+	p.do("click Sign out", chromedp.Click(chromedp.JSPath(signOut)))
+	p.waitFor("the sign-in page", `location.hash.startsWith('#/login')`)
+	if left := eval[[]string](p, `Object.keys(localStorage).filter((k) => k.startsWith('sct.kept.'))`); len(left) != 0 {
+		t.Errorf("after signing out the device still keeps %q", left)
+	}
 }
 
 // A practice summary is checked on the page before it is sent, by what its
