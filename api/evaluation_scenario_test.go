@@ -182,6 +182,29 @@ func TestFollowUps_DueListReturnsAndCalendar(t *testing.T) {
 		}
 	}
 
+	// Site A's interval becomes 3 months: P1's next follow-up falls due 3
+	// months after their last SCT, on the site's list, on every site's list
+	// and on their own record alike; site B's children keep the default.
+	if st, b := s.Do(t, "PATCH", "/api/v1/sites/A", `{"followup_months":3}`, "admin"); st != 200 {
+		t.Fatalf("site A's interval: %d %s", st, b)
+	}
+	for _, path := range []string{"/api/v1/followups?site=A", "/api/v1/followups"} {
+		for _, it := range getJSON(t, s, "coordA", path)["children"].([]any) {
+			if m := it.(map[string]any); m["child_id"] == "P1" && m["due_on"] != "2020-04-10" {
+				t.Errorf("%s with a 3-month interval: P1 %v, want due 2020-04-10", path, m)
+			}
+		}
+	}
+	if own := getJSON(t, s, "coordA", "/api/v1/children/P1")["follow_up"]; dig(own, "due_on") != "2020-04-10" {
+		t.Errorf("P1's record with a 3-month interval: follow_up %v, want due 2020-04-10", own)
+	}
+	if st, b := s.Do(t, "PATCH", "/api/v1/sites/A", `{"followup_months":6}`, "admin"); st != 200 {
+		t.Fatalf("site A's interval back to 6 months: %d %s", st, b)
+	}
+	if own := getJSON(t, s, "coordA", "/api/v1/children/P1")["follow_up"]; dig(own, "due_on") != "2020-07-10" {
+		t.Errorf("P1's record with the interval back to 6 months: follow_up %v, want due 2020-07-10", own)
+	}
+
 	ret := getJSON(t, s, "evaluator", "/api/v1/summaries/returns")
 	siteA := dig(ret, "returns", 0)
 	num(t, dig(siteA, "children"), 4, "site A children")

@@ -8,6 +8,7 @@ package evaluation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -29,6 +30,7 @@ type Store interface {
 	sums.Source
 	caseload.Source
 	Sites(ctx context.Context) ([]store.Site, error)
+	Site(ctx context.Context, code string) (store.Site, error)
 	OnCommit(fn func(id string, next *store.Response))
 	OnChildCommit(fn func(id string, next *store.Child))
 	EachResponse(ctx context.Context, f store.Filter, fn func(store.Response) error) error
@@ -176,11 +178,17 @@ func (s *Service) months(ctx context.Context) (map[string]int, error) {
 }
 
 // monthsOf is a site's follow-up interval (the default for a site not
-// registered).
+// registered, or registered with none): one read of the site, where a page
+// of one site's due list or a child's record used to read every site.
 func (s *Service) monthsOf(ctx context.Context, site string) (int, error) {
-	months, err := s.months(ctx)
-	if m := months[site]; m > 0 || err != nil {
-		return m, err
+	st, err := s.store.Site(ctx, site)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.DefaultFollowUpMonths, nil
+	case err != nil:
+		return 0, err
+	case st.FollowUpMonths > 0:
+		return st.FollowUpMonths, nil
 	}
 	return store.DefaultFollowUpMonths, nil
 }

@@ -908,6 +908,7 @@ func TestClose_LeavesStoreUnavailable(t *testing.T) {
 		{name: "user by email", call: func(ctx context.Context) error { _, err := s.UserByEmail(ctx, "a@example.org"); return err }},
 		{name: "sites", call: func(ctx context.Context) error { _, err := s.Sites(ctx); return err }},
 		{name: "site exists", call: func(ctx context.Context) error { _, err := s.SiteExists(ctx, "A"); return err }},
+		{name: "site", call: func(ctx context.Context) error { _, err := s.Site(ctx, "A"); return err }},
 		{name: "count an attempt", call: func(ctx context.Context) error {
 			_, err := s.CountAttempt(ctx, "k", fixedTime, time.Minute, 1)
 			return err
@@ -1124,6 +1125,30 @@ func TestOpen_ObservesEveryCommand(t *testing.T) {
 	defer mu.Unlock()
 	if seen["insert"] == 0 || seen["find"] == 0 {
 		t.Errorf("commands observed: %v; want the insert and the find at least", seen)
+	}
+}
+
+// A site is read by its code, with its follow-up interval as last set; a
+// code not registered is not found.
+func TestSite_ReadsOneByItsCode(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	for _, site := range []store.Site{{Code: "A", Name: "Site A"}, {Code: "B", Name: "Site B", FollowUpMonths: 4}} {
+		if _, err := s.CreateSite(ctx, site); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetFollowUpMonths(ctx, "A", 9); err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[string]int{"A": 9, "B": 4} {
+		got, err := s.Site(ctx, code)
+		if err != nil || got.Code != code || got.Name != "Site "+code || got.FollowUpMonths != want {
+			t.Errorf("site %s: %+v, %v; want its name and %d months", code, got, err, want)
+		}
+	}
+	if _, err := s.Site(ctx, "Z"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a site not registered: err = %v, want ErrNotFound", err)
 	}
 }
 
