@@ -4,7 +4,7 @@
 
 import { session, login, logout, join, codeKey, get, keptList, keptLocally, keepLocally, keepForOffline, call, newID, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, faults, markFaults, day } from './ui.js';
+import { h, show, sentPage, faults, markFaults, day } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
 import { WORDS as mapWords } from './mapwords.js';
@@ -76,9 +76,7 @@ async function failed(e) {
       // Sent from this phone (a page opened later sent what it kept, and
       // the link ended with it): that is what to say, not "ended".
       const kept = answers ? await outbox.load(answers).catch(() => null) : null;
-      if (kept && kept.saved === 'submitted' && !kept.pending) {
-        return show(t('sent.title'), h('h1', {}, t('sent.heading')), h('p', {}, t('sent.body')));
-      }
+      if (kept && kept.saved === 'submitted' && !kept.pending) return sentPage();
       return show(t('ended.title'), h('h1', {}, t('ended.title')), h('p', {}, t('ended.body')));
     }
     return loginPage();

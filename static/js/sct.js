@@ -5,7 +5,7 @@
 
 import { form, get, session, APIError, Offline } from './api.js';
 import * as outbox from './outbox.js';
-import { h, show, tiles, sayButton, faults, today, field, codes, scale, voicesReady, voiceFor, noVoice, sayLater } from './ui.js';
+import { h, show, sentPage, tiles, sayButton, faults, today, field, codes, scale, voicesReady, voiceFor, noVoice, sayLater } from './ui.js';
 import * as i18n from './i18n.js';
 import { t, tx } from './i18n.js';
 
@@ -37,8 +37,7 @@ export async function open({ id, meta, young = false, done }) {
   // picked on this device before, else English.
   const def = await inLanguage(body, body.language || i18n.chosen() || 'en');
   if (body.status === 'submitted' && !(kept && kept.pending)) {
-    show(t('sent.title'), h('h1', {}, t('sent.heading')),
-      h('p', {}, t('sent.body')));
+    sentPage();
     return;
   }
   const wizard = new Wizard({ id, def, body, step, young, done, grant });

@@ -30,6 +30,13 @@ export function show(title, ...content) {
   return main;
 }
 
+/**
+ * sentPage says a young person's answers were sent: the page they find once
+ * the answers are in, whichever way they came to it (the link ended with
+ * the sending, or the answers were opened again).
+ */
+export const sentPage = () => show(t('sent.title'), h('h1', {}, t('sent.heading')), h('p', {}, t('sent.body')));
+
 const canSpeak = typeof speechSynthesis !== 'undefined' && typeof SpeechSynthesisUtterance !== 'undefined';
 
 /**
