@@ -2,7 +2,7 @@
 // an SCT that is open keeps working with no signal. Answers themselves are
 // kept by the page (IndexedDB) and sent when the connection returns.
 
-const CACHE = 'sct-pages-v26';
+const CACHE = 'sct-pages-v27';
 const PAGES = ['/', '/app.css', '/js/main.js', '/js/api.js', '/js/outbox.js', '/js/ui.js', '/js/i18n.js', '/js/sct.js', '/js/paper.js', '/js/formview.js', '/js/review.js', '/js/dashboard.js',
   '/js/map.js', '/js/mapwords.js', '/js/mapview.js', '/js/setup.js', '/i18n/en.json', '/i18n/cy.json', '/i18n/ar.json'];
 

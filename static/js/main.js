@@ -273,6 +273,8 @@ const FOLLOW_UPS = [
   ['not_due', 'Not due yet', false],
   ['ceased', 'Participation ended', false],
 ];
+/** followUpLabel is the due list's name for a status. */
+const followUpLabel = (status) => FOLLOW_UPS.find(([s]) => s === status)[1];
 
 /** followUpsPage is a site's due list: who needs a follow-up SCT, and when. */
 async function followUpsPage() {
@@ -368,8 +370,8 @@ async function childPage(id) {
     if (!f) return;
     const when = (words) => [words, day(f.due_on), '.'];
     const say = {
-      overdue: () => [h('strong', {}, 'Overdue: '), ...when('it was due on ')],
-      due: () => [h('strong', {}, 'Due now: '), ...when('it is due on ')],
+      overdue: () => [h('strong', {}, `${followUpLabel('overdue')}: `), ...when('it was due on ')],
+      due: () => [h('strong', {}, `${followUpLabel('due')}: `), ...when('it is due on ')],
       not_due: () => when('Not due until '),
       ceased: () => ['Participation has ended: no follow-up is due.'],
     }[f.status];
