@@ -292,15 +292,7 @@ func (s *Store) responseDoc(ctx context.Context, id string) (responseDoc, error)
 	if !s.knows(id) {
 		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
 	}
-	var d responseDoc
-	err := s.db.Collection(collResponses).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return responseDoc{}, fmt.Errorf("response %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return responseDoc{}, classify(fmt.Errorf("read response: %w", err))
-	}
-	return d, nil
+	return byID[responseDoc](ctx, s.db, collResponses, "response", id)
 }
 
 // Revisions returns every submitted revision of a response, oldest first:

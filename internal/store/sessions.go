@@ -191,15 +191,7 @@ func (s *Store) SessionByGrant(ctx context.Context, grantHash string) (Session, 
 
 // Session reads one session.
 func (s *Store) Session(ctx context.Context, id string) (Session, error) {
-	var sess Session
-	err := s.db.Collection(collSessions).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&sess)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Session{}, fmt.Errorf("session %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Session{}, classify(fmt.Errorf("read session: %w", err))
-	}
-	return sess, nil
+	return byID[Session](ctx, s.db, collSessions, "session", id)
 }
 
 // SpendSession ends a session once its response is submitted.

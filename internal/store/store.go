@@ -470,6 +470,22 @@ func classify(err error) error {
 	return err
 }
 
+// byID reads the document of a collection with an _id; ErrNotFound (as
+// "<what> <id>: not found") when there is none.
+func byID[T any](ctx context.Context, db *mongo.Database, coll, what, id string) (T, error) {
+	var doc T
+	err := db.Collection(coll).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		var none T
+		return none, fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	if err != nil {
+		var none T
+		return none, classify(fmt.Errorf("read %s: %w", what, err))
+	}
+	return doc, nil
+}
+
 // notNow reports whether a server's error says "not now, try again":
 // shutting down, interrupted by shutdown or by a change of primary, not the
 // primary, unreachable (the codes drivers retry on).

@@ -197,15 +197,7 @@ func (s *Store) Sites(ctx context.Context) ([]Site, error) {
 // Site is the site of a code; ErrNotFound when there is none. It reads one
 // document by its _id, where Sites reads them all.
 func (s *Store) Site(ctx context.Context, code string) (Site, error) {
-	var site Site
-	err := s.db.Collection(collSites).FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&site)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Site{}, fmt.Errorf("site %s: %w", code, ErrNotFound)
-	}
-	if err != nil {
-		return Site{}, classify(fmt.Errorf("read site: %w", err))
-	}
-	return site, nil
+	return byID[Site](ctx, s.db, collSites, "site", code)
 }
 
 // SiteExists reports whether a site code is known.

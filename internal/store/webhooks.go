@@ -113,15 +113,7 @@ func (s *Store) Webhooks(ctx context.Context) ([]Webhook, error) {
 
 // Webhook reads one webhook.
 func (s *Store) Webhook(ctx context.Context, id string) (Webhook, error) {
-	var w Webhook
-	err := s.db.Collection(collWebhooks).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&w)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Webhook{}, fmt.Errorf("webhook %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Webhook{}, classify(fmt.Errorf("read webhook: %w", err))
-	}
-	return w, nil
+	return byID[Webhook](ctx, s.db, collWebhooks, "webhook", id)
 }
 
 // DeleteWebhook removes a webhook and then its deliveries: nothing more is
@@ -160,15 +152,7 @@ func (s *Store) RecordDelivery(ctx context.Context, d Delivery) (bool, error) {
 
 // Delivery reads one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (Delivery, error) {
-	var d Delivery
-	err := s.db.Collection(collDeliveries).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Delivery{}, classify(fmt.Errorf("read delivery: %w", err))
-	}
-	return d, nil
+	return byID[Delivery](ctx, s.db, collDeliveries, "delivery", id)
 }
 
 // DueDeliveries lists up to limit pending deliveries of a webhook due at
