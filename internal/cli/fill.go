@@ -17,7 +17,6 @@ import (
 	"github.com/lifelong-links/sct/internal/bench"
 	"github.com/lifelong-links/sct/internal/config"
 	"github.com/lifelong-links/sct/internal/form"
-	"github.com/lifelong-links/sct/internal/server"
 	"github.com/lifelong-links/sct/internal/store"
 )
 
@@ -117,31 +116,11 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 	s.Addr, s.LogLevel = "127.0.0.1:0", "error"
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready := make(chan string, 1)
-	warmed := make(chan error, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, s, log, server.Options{Started: func(addr string, _ *store.Store) { ready <- addr },
-			Warmed: func(err error) { warmed <- err }})
-	}()
-	var base string
-	select {
-	case addr := <-ready:
-		base = "http://" + addr
-	case err := <-done:
+	srv, err := startBuilt(ctx, s, log)
+	if err != nil {
 		return nil, memory{}, err
 	}
-	// The reads are timed once the server has built what it holds from the
-	// store (the start is timed on its own), so that none shares the
-	// machine with the build.
-	select {
-	case err := <-warmed:
-		if err != nil {
-			return nil, memory{}, err
-		}
-	case err := <-done:
-		return nil, memory{}, err
-	}
+	base := "http://" + srv.addr
 	tokens := map[string]string{}
 	for name, u := range users {
 		tok, err := signIn(base, u.Email, password)
@@ -174,7 +153,7 @@ func timeReads(ctx context.Context, s config.Settings, log *slog.Logger, request
 		err = writeHeapProfile(prof.heap)
 	}
 	cancel()
-	if stopErr := <-done; err == nil {
+	if stopErr := <-srv.done; err == nil {
 		err = stopErr
 	}
 	return results, mem, err
