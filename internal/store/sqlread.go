@@ -248,8 +248,10 @@ func parsePlainFacts(text string) (f responseFacts, ok bool) {
 	}
 	// The ids are copied out of the text, which is not kept; the rest
 	// (forms, sites, dates: a few hundred values between every response)
-	// share one copy each.
-	f.ID, f.ChildID, f.Slot = strings.Clone(f.ID), strings.Clone(f.ChildID), strings.Clone(f.Slot)
+	// share one copy each. The slot is read by no one (the mirror keeps a
+	// slot by its parts): it is left in the text, not copied for every
+	// response at a start.
+	f.ID, f.ChildID = strings.Clone(f.ID), strings.Clone(f.ChildID)
 	for _, s := range []*string{&f.Site, &f.Form, &f.Status, &f.Group, &f.Version, &f.Timepoint, &f.CompletedOn, &f.Mode} {
 		*s = shared(*s)
 	}
